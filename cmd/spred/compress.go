@@ -1,0 +1,160 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/pkg/errors"
+	"github.com/urfave/cli/v2"
+
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/internal/atomicfile"
+	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/train"
+)
+
+func compressCommand() *cli.Command {
+	flags := append([]cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "dense model file to compress (.safetensors)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
+		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
+		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file"},
+		&cli.Float64Flag{Name: "lambda", Value: 5e-5, Usage: "L1 coefficient λ = weight decay on u and v"},
+		&cli.Float64Flag{Name: "threshold", Value: 1e-3, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
+		&cli.BoolFlag{Name: "epoch-threshold", Value: true, Usage: "also threshold at the start of every epoch"},
+		&cli.BoolFlag{Name: "from-scratch", Usage: "draw u and v from the seed instead of splitting the model's weights"},
+		&cli.IntFlag{Name: "finetune-epochs", Value: 2, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
+		&cli.Float64Flag{Name: "finetune-lr", Usage: "fine-tuning learning rate (default: lr/10)"},
+		dataDirFlag, quietFlag,
+	}, sgdFlags()...)
+	return &cli.Command{
+		Name:  "compress",
+		Usage: "make a trained model sparse with spred and write the pruned model and its report",
+		Description: "Rewrites every prunable weight w as u⊙v (balanced split, same function), trains on MNIST\n" +
+			"with weight decay λ on u and v only (= λ‖w‖₁ on the mean loss; biases not decayed),\n" +
+			"thresholds |u⊙v| < τ to exact zeros, collapses the pairs back to dense weights,\n" +
+			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
+			"compression ratios and accuracy at every stage. The text report goes to stderr.",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			tcfg, err := sgdConfig(c, "")
+			if err != nil {
+				return err
+			}
+			cfg := compress.Config{
+				Lambda: c.Float64("lambda"), Threshold: c.Float64("threshold"), EpochThreshold: c.Bool("epoch-threshold"),
+				FromScratch: c.Bool("from-scratch"), Epochs: tcfg.Epochs, Batch: tcfg.Batch, LR: tcfg.LR,
+				Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
+				FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"),
+				Seed: tcfg.Seed, Dtype: tcfg.Dtype,
+			}
+			if cfg.Lambda < 0 {
+				return usagef("--lambda must be ≥ 0, got %v", cfg.Lambda)
+			}
+			if cfg.Threshold <= 0 {
+				return usagef("--threshold must be positive, got %v", cfg.Threshold)
+			}
+			if cfg.FinetuneEpochs < 0 {
+				return usagef("--finetune-epochs must be ≥ 0, got %d", cfg.FinetuneEpochs)
+			}
+			if c.IsSet("finetune-lr") && cfg.FinetuneLR <= 0 {
+				return usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)
+			}
+			if err := cfg.Validate(); err != nil {
+				return usageError{err}
+			}
+			in := c.String("model")
+			m, err := models.ReadFile(in)
+			if err != nil {
+				return err
+			}
+			out := c.String("out")
+			if out == "" {
+				out = trimExt(in) + "-pruned.safetensors"
+			}
+			trainSet, testSet, err := loadMNIST(c.String("data-dir"), m.Spec)
+			if err != nil {
+				return err
+			}
+			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), m.Spec.Name)
+			p.logf("compressing %s (%d prunable weights) with spred: λ=%g τ=%g, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
+				in, len(m.Params.Prunable()), cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
+			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, compressProgress{p})
+			if err != nil {
+				return err
+			}
+			m.Meta.Tool = spred.Tool
+			m.Meta.Seed = cfg.Seed
+			m.Meta.Data = "mnist"
+			m.Meta.Accuracy = rep.Accuracy.Final()
+			m.Meta.Loss = rep.Loss.Final()
+			if m.Meta.Extra == nil {
+				m.Meta.Extra = map[string]string{}
+			}
+			m.Meta.Extra["command"] = commandLine(c)
+			m.Meta.Extra["compressed_from"] = in
+			if err := models.WriteFile(out, m); err != nil {
+				return err
+			}
+			if st, err := os.Stat(out); err == nil {
+				rep.OutputFile, rep.OutputBytes = out, st.Size()
+			}
+			if !c.Bool("quiet") {
+				if err := rep.WriteText(c.App.ErrWriter); err != nil {
+					return err
+				}
+			}
+			if path := c.String("report"); path != "" {
+				b, err := json.MarshalIndent(rep, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := atomicfile.WriteBytes(path, append(b, '\n')); err != nil {
+					return errors.Wrapf(err, "write report %s", path)
+				}
+			}
+			if path := c.String("markdown"); path != "" {
+				if err := atomicfile.Write(path, rep.WriteMarkdown); err != nil {
+					return errors.Wrapf(err, "write report %s", path)
+				}
+			}
+			ratio := "∞"
+			if r := rep.Totals.CompressionRatio; r != nil {
+				ratio = fmt.Sprintf("%.1f×", *r)
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %s: %d of %d prunable weights non-zero (%s), test accuracy %s\n",
+				out, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, ratio, pct(rep.Accuracy.Final()))
+			return nil
+		},
+	}
+}
+
+// compressProgress adapts progress to compress.Recorder and StepRecorder.
+type compressProgress struct{ p *progress }
+
+func (cp compressProgress) Record(s *compress.Stats) {
+	st := s.EpochStats
+	st.Extra = map[string]float64{"sparsity": s.Sparsity}
+	if s.Phase == compress.PhaseSpred {
+		st.Extra["imbalance"] = s.Imbalance
+	}
+	label := cp.p.label
+	cp.p.label = label + " " + s.Phase
+	cp.p.Record(&st)
+	cp.p.label = label
+}
+
+func (cp compressProgress) Step(phase string, epoch, epochs, step, steps int) {
+	cp.p.step(epoch, epochs, step, steps)
+}
+
+var _ train.Recorder = (*progress)(nil)
+
+func pct(v *float64) string {
+	if v == nil {
+		return "not measured"
+	}
+	return fmt.Sprintf("%.2f%%", 100**v)
+}

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"math/rand"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/train"
+)
+
+// Training defaults shared by train and compress. `spred train` replaces
+// the epochs and learning rate by the zoo model's recipe unless they are
+// given.
+const (
+	defaultEpochs   = 15
+	defaultBatch    = 100
+	defaultLR       = 0.05
+	defaultMomentum = 0.9
+	defaultDecay    = 5e-4
+	defaultSchedule = train.Cosine
+)
+
+func sgdFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.IntFlag{Name: "epochs", Value: defaultEpochs, Usage: "passes over the training data (train: the zoo model's recipe)"},
+		&cli.IntFlag{Name: "batch", Value: defaultBatch, Usage: "samples per SGD step"},
+		&cli.Float64Flag{Name: "lr", Value: defaultLR, Usage: "base learning rate (train: the zoo model's recipe)"},
+		&cli.Float64Flag{Name: "momentum", Value: defaultMomentum, Usage: "SGD momentum (0 for none)"},
+		&cli.BoolFlag{Name: "nesterov", Usage: "Nesterov momentum"},
+		&cli.StringFlag{Name: "schedule", Value: defaultSchedule, Usage: "learning-rate schedule: constant, step or cosine"},
+		&cli.IntFlag{Name: "step-every", Usage: "step schedule: epochs between decays (0: a third of the run)"},
+		&cli.Float64Flag{Name: "gamma", Value: 0.1, Usage: "step schedule: decay factor"},
+		&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of initial values, shuffling and dropout"},
+		&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic"},
+	}
+}
+
+// sgdConfig maps the SGD flags onto train.Config, rejecting values out of
+// range as usage errors.
+func sgdConfig(c *cli.Context, decayFlag string) (train.Config, error) {
+	dt, err := parseDtype(c.String("dtype"))
+	if err != nil {
+		return train.Config{}, err
+	}
+	cfg := train.Config{
+		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
+		Momentum: c.Float64("momentum"), Nesterov: c.Bool("nesterov"),
+		Schedule: train.Schedule{Kind: c.String("schedule"), StepEvery: c.Int("step-every"), Gamma: c.Float64("gamma")},
+		Seed:     c.Int64("seed"), Dtype: dt,
+	}
+	if decayFlag != "" {
+		cfg.WeightDecay = c.Float64(decayFlag)
+	}
+	switch {
+	case cfg.Epochs <= 0:
+		return cfg, usagef("--epochs must be positive, got %d", cfg.Epochs)
+	case cfg.Batch <= 0:
+		return cfg, usagef("--batch must be positive, got %d", cfg.Batch)
+	case cfg.LR <= 0:
+		return cfg, usagef("--lr must be positive, got %v", cfg.LR)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
+}
+
+func trainCommand() *cli.Command {
+	flags := append([]cli.Flag{
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Value: "lenet-300-100", Usage: "zoo architecture (see `spred models`)"},
+		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
+		&cli.Float64Flag{Name: "weight-decay", Value: defaultDecay, Usage: "L2 weight decay on the weights (biases are not decayed)"},
+		dataDirFlag, quietFlag,
+	}, sgdFlags()...)
+	return &cli.Command{
+		Name:  "train",
+		Usage: "train a zoo model on MNIST and write it as a model file",
+		Description: "Trains from seeded initial values with SGD, evaluates on all 10,000 MNIST test\n" +
+			"images after every epoch, and writes a safetensors file with the spec and provenance.\n" +
+			"The same seed and flags give a bit-identical file.",
+		Flags: flags,
+		Action: func(c *cli.Context) error {
+			entry, err := models.LookupEntry(c.String("model"))
+			if err != nil {
+				return usageError{err}
+			}
+			spec := entry.Spec
+			cfg, err := sgdConfig(c, "weight-decay")
+			if err != nil {
+				return err
+			}
+			if !c.IsSet("epochs") && entry.Recipe.Epochs > 0 {
+				cfg.Epochs = entry.Recipe.Epochs
+			}
+			if !c.IsSet("lr") && entry.Recipe.LR > 0 {
+				cfg.LR = entry.Recipe.LR
+			}
+			out := c.String("out")
+			if out == "" {
+				out = spec.Name + ".safetensors"
+			}
+			trainSet, testSet, err := loadMNIST(c.String("data-dir"), spec)
+			if err != nil {
+				return err
+			}
+			m, err := models.New(spec, cfg.Dtype, rand.New(rand.NewSource(cfg.Seed)))
+			if err != nil {
+				return err
+			}
+			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), spec.Name)
+			p.logf("training %s (%d parameters) on MNIST: %d epochs, batch %d, lr %g (%s), momentum %g, weight decay %g, seed %d",
+				spec.Name, m.Params.Count(), cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.WeightDecay, cfg.Seed)
+			hooks := train.Hooks{AfterStep: func(epoch, step, steps int) error {
+				p.step(epoch, cfg.Epochs, step, steps)
+				return nil
+			}}
+			hist, err := train.Fit(c.Context, m, train.Data{Train: trainSet, Test: testSet}, cfg, nil, hooks, p)
+			if err != nil {
+				return err
+			}
+			last := hist[len(hist)-1]
+			m.Meta = models.Provenance{
+				Tool: spred.Tool, Seed: cfg.Seed, Data: "mnist",
+				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
+				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg)},
+			}
+			if cfg.Dtype != tensor.Float32 {
+				m.Meta.Extra["dtype"] = cfg.Dtype.String()
+			}
+			if err := models.WriteFile(out, m); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %s: %s, test accuracy %.2f%% (loss %.4f) on %d images\n",
+				out, spec.Name, 100*last.TestAcc, last.TestLoss, testSet.N())
+			return nil
+		},
+	}
+}
+
+func trainSummary(cfg train.Config) string {
+	return fmt.Sprintf("epochs=%d batch=%d lr=%g schedule=%s momentum=%g nesterov=%v weight_decay=%g",
+		cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.Nesterov, cfg.WeightDecay)
+}
+
+// commandLine reconstructs the command and the flags that were set, for
+// provenance.
+func commandLine(c *cli.Context) string {
+	return strings.Join(append([]string{"spred", c.Command.Name}, flagArgs(c)...), " ")
+}
+
+func flagArgs(c *cli.Context) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if c.IsSet(name) && !seen[name] && name != "quiet" {
+			seen[name] = true
+			out = append(out, fmt.Sprintf("--%s=%v", name, c.Value(name)))
+		}
+	}
+	return out
+}

@@ -1,0 +1,134 @@
+package compress
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/train"
+)
+
+// Config configures Run. The zero value of every field means its default,
+// given in its comment; Validate rejects values out of range.
+type Config struct {
+	// Lambda is the L1 coefficient λ: the weight decay on u and v. With the
+	// mean batch loss L the pass minimises L(w) + λ‖w‖₁. 0 means no
+	// penalty (the factors then only rescale the weights).
+	Lambda float64
+	// Threshold τ: after training, |u⊙v| < τ becomes exactly 0. 0 means 1e-3.
+	Threshold float64
+	// EpochThreshold also thresholds at the start of every training epoch
+	// after the first (as the authors do), so that dead weights stay dead.
+	EpochThreshold bool
+	// FromScratch draws u and v independently from the seed instead of
+	// splitting the given weights (whose values are then ignored).
+	FromScratch bool
+
+	// Epochs of spred training; 0 means 10.
+	Epochs int
+	// Batch is the number of samples per step; 0 means 100.
+	Batch int
+	// LR is the base learning rate of spred training; 0 means 0.05.
+	LR float64
+	// Momentum of SGD; 0 means none.
+	Momentum float64
+	// Nesterov momentum.
+	Nesterov bool
+	// Schedule of the learning rate over the spred epochs; zero is constant.
+	Schedule train.Schedule
+
+	// FinetuneEpochs of training the surviving weights with the zero mask
+	// held fixed and no penalty; 0 means no fine-tuning.
+	FinetuneEpochs int
+	// FinetuneLR is the learning rate of fine-tuning; 0 means LR/10.
+	FinetuneLR float64
+	// FinetuneSchedule of the learning rate over the fine-tuning epochs;
+	// zero is constant.
+	FinetuneSchedule train.Schedule
+
+	// Seed seeds shuffling, dropout and (with FromScratch) the factors.
+	Seed int64
+	// Dtype of the arithmetic: tensor.Float32 (the zero value means this) or
+	// tensor.Float64. The output model keeps the input model's dtype.
+	Dtype tensor.Dtype
+	// EvalBatch is the batch of the evaluation graphs; 0 means 1000.
+	EvalBatch int
+}
+
+// Defaults returns c with every zero field replaced by its default.
+func (c Config) Defaults() Config {
+	if c.Threshold == 0 {
+		c.Threshold = 1e-3
+	}
+	if c.Epochs == 0 {
+		c.Epochs = 10
+	}
+	if c.Batch == 0 {
+		c.Batch = 100
+	}
+	if c.LR == 0 {
+		c.LR = 0.05
+	}
+	if c.FinetuneLR == 0 {
+		c.FinetuneLR = c.LR / 10
+	}
+	if c.EvalBatch == 0 {
+		c.EvalBatch = 1000
+	}
+	if c.Dtype == (tensor.Dtype{}) {
+		c.Dtype = tensor.Float32
+	}
+	if c.Schedule.Kind == "" {
+		c.Schedule.Kind = train.Constant
+	}
+	if c.FinetuneSchedule.Kind == "" {
+		c.FinetuneSchedule.Kind = train.Constant
+	}
+	return c
+}
+
+// ErrConfig is returned (wrapped) by Validate.
+var ErrConfig = errors.New("invalid compression config")
+
+// Validate reports the first field out of range.
+func (c Config) Validate() error {
+	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
+	switch {
+	case bad(c.Lambda):
+		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
+	case bad(c.Threshold):
+		return errors.Wrapf(ErrConfig, "threshold must be ≥ 0 and finite, got %v", c.Threshold)
+	case c.Epochs < 0:
+		return errors.Wrapf(ErrConfig, "epochs must be ≥ 0, got %d", c.Epochs)
+	case c.FinetuneEpochs < 0:
+		return errors.Wrapf(ErrConfig, "fine-tuning epochs must be ≥ 0, got %d", c.FinetuneEpochs)
+	case c.Batch < 0:
+		return errors.Wrapf(ErrConfig, "batch must be ≥ 0, got %d", c.Batch)
+	case bad(c.LR):
+		return errors.Wrapf(ErrConfig, "learning rate must be ≥ 0 and finite, got %v", c.LR)
+	case bad(c.FinetuneLR):
+		return errors.Wrapf(ErrConfig, "fine-tuning learning rate must be ≥ 0 and finite, got %v", c.FinetuneLR)
+	case bad(c.Momentum) || c.Momentum >= 1:
+		return errors.Wrapf(ErrConfig, "momentum must be in [0, 1), got %v", c.Momentum)
+	case c.Dtype != (tensor.Dtype{}) && c.Dtype != tensor.Float32 && c.Dtype != tensor.Float64:
+		return errors.Wrapf(ErrConfig, "dtype must be float32 or float64, got %v", c.Dtype)
+	}
+	if err := c.Schedule.Validate(); err != nil {
+		return errors.Wrap(ErrConfig, err.Error())
+	}
+	if err := c.FinetuneSchedule.Validate(); err != nil {
+		return errors.Wrap(ErrConfig, err.Error())
+	}
+	return nil
+}
+
+func (c Config) spredTrain() train.Config {
+	return train.Config{Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
+		WeightDecay: c.Lambda, Schedule: c.Schedule, Seed: c.Seed, EvalBatch: c.EvalBatch, Dtype: c.Dtype}
+}
+
+func (c Config) finetuneTrain() train.Config {
+	return train.Config{Epochs: c.FinetuneEpochs, Batch: c.Batch, LR: c.FinetuneLR, Momentum: c.Momentum, Nesterov: c.Nesterov,
+		Schedule: c.FinetuneSchedule, Seed: c.Seed + 1, EvalBatch: c.EvalBatch, Dtype: c.Dtype}
+}

@@ -1,0 +1,48 @@
+// Package compress makes a trained network sparse with spred (Ziyin & Wang,
+// "spred: Solving L1 Penalty with SGD", ICML 2023).
+//
+// # Why weight decay on u and v is L1 on w
+//
+// Every prunable weight tensor w is rewritten as the element-wise product
+// w = u⊙v of two tensors of its shape, and plain weight decay λ is put on u
+// and v:
+//
+//	min over (u, v):  L(u⊙v) + (λ/2)·(‖u‖² + ‖v‖²)
+//
+// For every entry (u² + v²)/2 ≥ |u·v|, with equality exactly when |u| = |v|,
+// and any w can be split with |u| = |v| = √|w|. So the minimum over (u, v)
+// of the right-hand side equals the minimum over w of L(w) + λ‖w‖₁, and at
+// every stationary point the factors are balanced, so the L1 reading is
+// exact there. Unlike |w|, the reparametrised objective is smooth: plain SGD
+// with weight decay solves it, and the weights that the L1 solution wants at
+// zero shrink towards zero geometrically. They never reach exactly zero, so
+// the pass thresholds |u⊙v| < τ to exact zeros.
+//
+// The scale matters: with L the mean loss over a batch and the update
+// u ← u − η(∂L/∂u + λu) (package train's SGD), the penalty is exactly λ‖w‖₁
+// on the mean loss. Gorgonia's own solvers rescale their L2 term by the batch
+// size or apply it to the velocity; they are not used.
+//
+// # The pass
+//
+// Run is the front door:
+//
+//	report, err := compress.Run(ctx, model, data, cfg, recorder)
+//
+// It evaluates the dense model, splits every prunable weight into balanced
+// factors u = sign(w)·√|w|, v = √|w| (the network computes exactly the same
+// function; with Config.FromScratch the factors are drawn independently from
+// the seed instead), trains u, v and the biases with SGD where the decay λ
+// applies to u and v only (biases are not decayed), optionally thresholds
+// at the start of every epoch, thresholds at the end, collapses each pair
+// back into one dense w with exact zeros (the output model has the original
+// architecture and no trace of the rewrite), optionally fine-tunes the
+// surviving weights with the zero mask held fixed and no penalty, and
+// returns a Report: per-layer non-zeros, compression ratios and the accuracy
+// at every stage.
+//
+// The pieces are usable on their own from a user's training code: Split
+// makes the factors, which are a graph.WeightSource that any graph built by
+// package graph accepts; train.Fit trains them; Factors.Threshold and
+// Factors.Collapse finish the job.
+package compress

@@ -1,0 +1,200 @@
+package compress
+
+import (
+	"context"
+	"math/rand"
+	"time"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/train"
+)
+
+// Phases of the pass, as reported in Stats.
+const (
+	PhaseSpred    = "spred"
+	PhaseFinetune = "finetune"
+)
+
+// Stats is what a Recorder receives after every epoch of either phase.
+type Stats struct {
+	Phase string `json:"phase"`
+	train.EpochStats
+	// Sparsity is the fraction of prunable weights with |w| < τ at the end
+	// of the epoch (exact zeros during fine-tuning).
+	Sparsity float64 `json:"sparsity"`
+	// Imbalance is the mean |u² − v²| over the prunable weights (spred
+	// phase only): it shrinks at a rate of about 2λ towards 0.
+	Imbalance float64 `json:"imbalance"`
+}
+
+// Recorder receives per-epoch statistics. A Recorder that also implements
+// StepRecorder is told about every step.
+type Recorder interface {
+	Record(*Stats)
+}
+
+// StepRecorder is told about every training step, for progress bars.
+type StepRecorder interface {
+	Step(phase string, epoch, epochs, step, steps int)
+}
+
+// Data is the training set and the held-out set the accuracies are
+// measured on (Test may be nil: the accuracies are then absent).
+type Data = train.Data
+
+// Run compresses m with spred and returns the report. On success m holds the
+// pruned model: the original architecture, dense tensors with exact zeros,
+// in its original dtype. On failure m is left as it was. A run that
+// diverges (NaN or Inf) stops with an error wrapping train.ErrDiverged that
+// names the epoch and step.
+func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Recorder) (*Report, error) {
+	start := time.Now()
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	if len(m.Params.Prunable()) == 0 {
+		return nil, errors.Wrapf(ErrNoPrunable, "model %q", m.Spec.Name)
+	}
+	ps, err := m.Params.AsType(cfg.Dtype)
+	if err != nil {
+		return nil, err
+	}
+	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
+	r := &Report{Settings: settings(cfg)}
+
+	var eval func(src graph.WeightSource) (*float64, *float64, error)
+	if data.Test != nil {
+		eval = func(src graph.WeightSource) (*float64, *float64, error) {
+			mt, err := train.Evaluate(work, src, data.Test, cfg.EvalBatch)
+			if err != nil {
+				return nil, nil, err
+			}
+			return &mt.Accuracy, &mt.Loss, nil
+		}
+	} else {
+		eval = func(graph.WeightSource) (*float64, *float64, error) { return nil, nil, nil }
+	}
+	if !cfg.FromScratch {
+		if r.Accuracy.Dense, r.Loss.Dense, err = eval(nil); err != nil {
+			return nil, errors.Wrap(err, "evaluating the dense model")
+		}
+	}
+
+	var f *Factors
+	if cfg.FromScratch {
+		f, err = RandomFactors(work, rand.New(rand.NewSource(cfg.Seed)))
+	} else {
+		f, err = Split(work)
+	}
+	if err != nil {
+		return nil, err
+	}
+
+	// Spred training: decay λ on u and v, nothing else.
+	hooks := train.Hooks{
+		BeforeEpoch: func(epoch int) error {
+			if cfg.EpochThreshold && epoch > 1 {
+				f.Threshold(cfg.Threshold)
+			}
+			return nil
+		},
+		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
+		AfterEpoch: nil,
+	}
+	recordSpred := train.RecorderFunc(func(s *train.EpochStats) {
+		st := f.Stats(cfg.Threshold)
+		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
+		r.History = append(r.History, full)
+		if rec != nil {
+			rec.Record(&full)
+		}
+	})
+	if cfg.Epochs > 0 {
+		if _, err := train.Fit(ctx, work, data, cfg.spredTrain(), f, hooks, recordSpred); err != nil {
+			return nil, errors.Wrap(err, "spred training")
+		}
+	}
+	if r.Accuracy.Trained, r.Loss.Trained, err = eval(f); err != nil {
+		return nil, errors.Wrap(err, "evaluating the trained model")
+	}
+
+	f.Threshold(cfg.Threshold)
+	if err := f.Collapse(work); err != nil {
+		return nil, err
+	}
+	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
+		return nil, errors.Wrap(err, "evaluating the thresholded model")
+	}
+
+	if cfg.FinetuneEpochs > 0 {
+		mask := MaskOf(work)
+		ft := train.Hooks{AfterStep: func(epoch, step, steps int) error {
+			mask.Apply(work)
+			if s, ok := rec.(StepRecorder); ok && rec != nil {
+				s.Step(PhaseFinetune, epoch, cfg.FinetuneEpochs, step, steps)
+			}
+			return nil
+		}}
+		recordFT := train.RecorderFunc(func(s *train.EpochStats) {
+			rr := Report{}
+			rr.Count(work)
+			sp := 1 - float64(rr.Totals.PrunableNonZero)/float64(rr.Totals.PrunableParams)
+			full := Stats{Phase: PhaseFinetune, EpochStats: *s, Sparsity: sp}
+			r.History = append(r.History, full)
+			if rec != nil {
+				rec.Record(&full)
+			}
+		})
+		if _, err := train.Fit(ctx, work, data, cfg.finetuneTrain(), graph.Plain{}, ft, recordFT); err != nil {
+			return nil, errors.Wrap(err, "fine-tuning")
+		}
+		if r.Accuracy.Finetuned, r.Loss.Finetuned, err = eval(nil); err != nil {
+			return nil, errors.Wrap(err, "evaluating the fine-tuned model")
+		}
+	}
+
+	out, err := work.Params.AsType(paramsDtype(m))
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range out.All() {
+		if !p.Finite() {
+			return nil, errors.Wrapf(train.ErrDiverged, "parameter %s is not finite after compression", p.Name)
+		}
+	}
+	m.Params = out
+	r.Count(m)
+	r.WallSeconds = time.Since(start).Seconds()
+	return r, nil
+}
+
+func stepper(rec Recorder, phase string, epochs int) func(epoch, step, steps int) error {
+	s, ok := rec.(StepRecorder)
+	if !ok || rec == nil {
+		return nil
+	}
+	return func(epoch, step, steps int) error {
+		s.Step(phase, epoch, epochs, step, steps)
+		return nil
+	}
+}
+
+func paramsDtype(m *models.Model) tensor.Dtype {
+	return m.Params.All()[0].Value.Dtype()
+}
+
+func settings(c Config) Settings {
+	return Settings{Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
+		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov, Schedule: c.Schedule.Kind,
+		FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed, Dtype: c.Dtype.String(),
+		Decay: "λ on u and v of every prunable weight; biases not decayed", Tool: spred.Tool}
+}

@@ -1,0 +1,116 @@
+package compress
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/models"
+)
+
+// Threshold sets both factors to exactly zero wherever |u⊙v| < tau and
+// returns how many entries it zeroed that were not zero already.
+func (f *Factors) Threshold(tau float64) int {
+	n := 0
+	for _, p := range f.Pairs() {
+		switch u := p.U.Data().(type) {
+		case []float32:
+			n += threshold(u, p.V.Data().([]float32), float32(tau))
+		case []float64:
+			n += threshold(u, p.V.Data().([]float64), tau)
+		}
+	}
+	return n
+}
+
+func threshold[T float32 | float64](u, v []T, tau T) int {
+	n := 0
+	for i := range u {
+		w := u[i] * v[i]
+		if w < tau && -w < tau {
+			if w != 0 {
+				n++
+			}
+			u[i], v[i] = 0, 0
+		}
+	}
+	return n
+}
+
+// Collapse writes u⊙v into the prunable weights of m, which must be the
+// model the factors were made from (same names, shapes and dtype).
+func (f *Factors) Collapse(m *models.Model) error {
+	for _, p := range f.Pairs() {
+		w := m.Params.Get(p.Name)
+		if w == nil {
+			return errors.Errorf("collapse: model has no weight %q", p.Name)
+		}
+		if !w.Value.Shape().Eq(p.U.Shape()) || w.Value.Dtype() != p.U.Dtype() {
+			return errors.Errorf("collapse: weight %q is %v %v, factors are %v %v", p.Name, w.Value.Dtype(), w.Value.Shape(), p.U.Dtype(), p.U.Shape())
+		}
+		switch u := p.U.Data().(type) {
+		case []float32:
+			hadamard(w.Value.Data().([]float32), u, p.V.Data().([]float32))
+		case []float64:
+			hadamard(w.Value.Data().([]float64), u, p.V.Data().([]float64))
+		}
+	}
+	return nil
+}
+
+func hadamard[T float32 | float64](w, u, v []T) {
+	for i := range w {
+		w[i] = u[i] * v[i]
+	}
+}
+
+// FactorStats describe the factors at one moment.
+type FactorStats struct {
+	Weights   int     // prunable weights
+	Small     int     // weights with |u⊙v| < τ (zero after thresholding)
+	Imbalance float64 // mean |u² − v²| over all weights: 0 at balance
+}
+
+// Sparsity is the fraction of weights below the threshold.
+func (s FactorStats) Sparsity() float64 {
+	if s.Weights == 0 {
+		return 0
+	}
+	return float64(s.Small) / float64(s.Weights)
+}
+
+// Stats measures the factors against threshold tau.
+func (f *Factors) Stats(tau float64) FactorStats {
+	var st FactorStats
+	var imb float64
+	for _, p := range f.Pairs() {
+		u, v := floats(p.U), floats(p.V)
+		for i := range u {
+			w := u[i] * v[i]
+			if math.Abs(w) < tau {
+				st.Small++
+			}
+			imb += math.Abs(u[i]*u[i] - v[i]*v[i])
+		}
+		st.Weights += len(u)
+	}
+	if st.Weights > 0 {
+		st.Imbalance = imb / float64(st.Weights)
+	}
+	return st
+}
+
+func floats(t *tensor.Dense) []float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, x := range d {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return d
+	}
+	return nil
+}

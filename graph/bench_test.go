@@ -1,0 +1,46 @@
+package graph
+
+import (
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/models"
+)
+
+// benchmarkStep times one training step (forward and backward) of a zoo
+// model at batch 100.
+func benchmarkStep(b *testing.B, name string, dt tensor.Dtype) {
+	spec, err := models.Lookup(name)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(1))
+	m, err := models.New(spec, dt, rng)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const batch = 100
+	s, err := New(m, Options{Batch: batch, Train: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	x := make([]float32, batch*spec.InputSize())
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	y := make([]int, batch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := s.Run(x, y, rng); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)*600, "s/epoch")
+}
+
+func BenchmarkStepLeNet300(b *testing.B) { benchmarkStep(b, "lenet-300-100", tensor.Float32) }
+func BenchmarkStepLeNet5(b *testing.B)   { benchmarkStep(b, "lenet-5", tensor.Float32) }

@@ -1,0 +1,308 @@
+package graph
+
+import (
+	"math/rand"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/models"
+)
+
+// Options configure a Session.
+type Options struct {
+	// Batch is the number of samples per run (required: Gorgonia bakes it
+	// into the graph's shapes).
+	Batch int
+	// Source supplies the prunable weights; nil means Plain{}.
+	Source WeightSource
+	// Train builds the gradient of the loss with respect to every learnable
+	// and applies dropout; otherwise the graph only runs forward.
+	Train bool
+}
+
+// Session owns one compiled graph and its VM: a model's forward pass (and
+// backward pass when training) at a fixed batch size.
+type Session struct {
+	spec   models.Spec
+	batch  int
+	size   int
+	dt     tensor.Dtype
+	train  bool
+	b      *Builder
+	xT, yT *tensor.Dense
+	logits *gorgonia.Node
+	loss   *gorgonia.Node
+	masks  []dropMask
+	vm     gorgonia.VM
+	closed bool
+}
+
+type dropMask struct {
+	t    *tensor.Dense
+	rate float64
+}
+
+// ErrClosed is returned when a closed session is used.
+var ErrClosed = errors.New("session is closed")
+
+// New builds and compiles the graph of m at opts.Batch samples per run. The
+// graph binds to m.Params: it reads and trains those very tensors. All
+// parameters must share one dtype, float32 or float64.
+func New(m *models.Model, opts Options) (s *Session, err error) {
+	if opts.Batch <= 0 {
+		return nil, errors.Errorf("batch size must be positive, got %d", opts.Batch)
+	}
+	if err := m.Check(); err != nil {
+		return nil, err
+	}
+	dt := tensor.Float32
+	if all := m.Params.All(); len(all) > 0 {
+		dt = all[0].Value.Dtype()
+	}
+	for _, p := range m.Params.All() {
+		if p.Value.Dtype() != dt {
+			return nil, errors.Errorf("parameter %q is %v, others are %v", p.Name, p.Value.Dtype(), dt)
+		}
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errors.Errorf("unsupported dtype %v (want float32 or float64)", dt)
+	}
+	src := opts.Source
+	if src == nil {
+		src = Plain{}
+	}
+	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, b: newBuilder(dt)}
+	defer guard(&err, "building the graph of "+m.Spec.Name)
+	if err := s.build(m.Params, src); err != nil {
+		return nil, errors.Wrapf(err, "model %q", m.Spec.Name)
+	}
+	if err := s.compile(); err != nil {
+		return nil, errors.Wrapf(err, "model %q", m.Spec.Name)
+	}
+	return s, nil
+}
+
+func (s *Session) build(ps *models.Params, src WeightSource) error {
+	b := s.b
+	inShape := append([]int{s.batch}, s.spec.Input...)
+	x := b.input("x", inShape...)
+	s.xT = x.Value().(*tensor.Dense)
+	var dropout func(*gorgonia.Node, float64) (*gorgonia.Node, error)
+	if s.train {
+		dropout = func(x *gorgonia.Node, rate float64) (*gorgonia.Node, error) {
+			m := b.input("dropout", []int(x.Shape())...)
+			s.masks = append(s.masks, dropMask{t: m.Value().(*tensor.Dense), rate: rate})
+			return gorgonia.HadamardProd(x, m)
+		}
+	}
+	h := x
+	for _, l := range s.spec.Layers {
+		var err error
+		if h, err = b.layer(l, h, ps, src, dropout); err != nil {
+			return err
+		}
+	}
+	s.logits = h
+	classes := h.Shape()[1]
+	y := b.input("y", s.batch, classes)
+	s.yT = y.Value().(*tensor.Dense)
+	var err error
+	if s.loss, err = SoftmaxCrossEntropy(h, y); err != nil {
+		return errors.Wrap(err, "loss")
+	}
+	if !s.train {
+		return nil
+	}
+	nodes := make(gorgonia.Nodes, len(b.learn))
+	for i, l := range b.learn {
+		nodes[i] = l.Node
+	}
+	grads, err := gorgonia.Grad(s.loss, nodes...)
+	if err != nil {
+		return errors.Wrap(err, "gradient")
+	}
+	for i, l := range b.learn {
+		l.grad = grads[i]
+	}
+	return nil
+}
+
+func (s *Session) compile() (err error) {
+	defer guard(&err, "compiling")
+	s.vm = gorgonia.NewTapeMachine(s.b.g)
+	return nil
+}
+
+// Batch returns the number of samples per run.
+func (s *Session) Batch() int { return s.batch }
+
+// Dtype returns the element type of the graph.
+func (s *Session) Dtype() tensor.Dtype { return s.dt }
+
+// Learnables returns the tensors this graph trains, in the order they were
+// registered (layer order; for each layer its weight's learnables, then the
+// bias).
+func (s *Session) Learnables() []*Learnable { return s.b.learn }
+
+// Run binds a batch (x holds Batch()·InputSize values, labels holds Batch()
+// class indices, or is nil for a forward pass without a meaningful loss),
+// runs the graph and returns the mean cross-entropy over the batch. rng
+// draws the dropout masks of a training graph and may be nil otherwise.
+// The VM is reset after every run.
+func (s *Session) Run(x []float32, labels []int, rng *rand.Rand) (loss float64, err error) {
+	if s.closed {
+		return 0, ErrClosed
+	}
+	if len(x) != s.batch*s.size {
+		return 0, errors.Errorf("input has %d values, want %d (batch %d × %d)", len(x), s.batch*s.size, s.batch, s.size)
+	}
+	if labels != nil && len(labels) != s.batch {
+		return 0, errors.Errorf("%d labels for a batch of %d", len(labels), s.batch)
+	}
+	classes := s.yT.Shape()[1]
+	switch d := s.xT.Data().(type) {
+	case []float32:
+		copy(d, x)
+	case []float64:
+		for i, v := range x {
+			d[i] = float64(v)
+		}
+	}
+	if err := s.setLabels(labels, classes); err != nil {
+		return 0, err
+	}
+	if len(s.masks) > 0 {
+		if rng == nil {
+			return 0, errors.New("a training graph with dropout needs a random source")
+		}
+		for _, m := range s.masks {
+			fillMask(m, rng)
+		}
+	}
+	defer s.vm.Reset()
+	if err := s.runAll(); err != nil {
+		return 0, err
+	}
+	return scalar(s.loss.Value())
+}
+
+func (s *Session) runAll() (err error) {
+	defer guard(&err, "running the graph")
+	return s.vm.RunAll()
+}
+
+func (s *Session) setLabels(labels []int, classes int) error {
+	switch d := s.yT.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = 0
+		}
+		for i, c := range labels {
+			if c < 0 || c >= classes {
+				return errors.Errorf("label %d of sample %d out of range [0, %d)", c, i, classes)
+			}
+			d[i*classes+c] = 1
+		}
+	case []float64:
+		for i := range d {
+			d[i] = 0
+		}
+		for i, c := range labels {
+			if c < 0 || c >= classes {
+				return errors.Errorf("label %d of sample %d out of range [0, %d)", c, i, classes)
+			}
+			d[i*classes+c] = 1
+		}
+	}
+	return nil
+}
+
+func fillMask(m dropMask, rng *rand.Rand) {
+	keep := 1 / (1 - m.rate)
+	switch d := m.t.Data().(type) {
+	case []float32:
+		for i := range d {
+			d[i] = 0
+			if rng.Float64() >= m.rate {
+				d[i] = float32(keep)
+			}
+		}
+	case []float64:
+		for i := range d {
+			d[i] = 0
+			if rng.Float64() >= m.rate {
+				d[i] = keep
+			}
+		}
+	}
+}
+
+// Logits returns the class scores of the last run, Batch() rows of
+// Classes() values, as float64.
+func (s *Session) Logits() []float64 {
+	return toFloat64(s.logits.Value())
+}
+
+// Classes returns the number of class scores per sample.
+func (s *Session) Classes() int { return s.logits.Shape()[1] }
+
+// Grad returns the gradient of the last run's loss with respect to l, a
+// learnable of this session. It is valid until the next Run and must not be
+// modified.
+func (s *Session) Grad(l *Learnable) (*tensor.Dense, error) {
+	if !s.train || l.grad == nil {
+		return nil, errors.Errorf("no gradient for %q: the session was not built for training", l.Name)
+	}
+	v := l.grad.Value()
+	if v == nil {
+		return nil, errors.Errorf("no gradient for %q: run the session first", l.Name)
+	}
+	t, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, errors.Errorf("gradient of %q is a %T", l.Name, v)
+	}
+	return t, nil
+}
+
+// Close releases the VM. Closing twice is harmless.
+func (s *Session) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	return s.vm.Close()
+}
+
+func scalar(v gorgonia.Value) (float64, error) {
+	switch x := v.Data().(type) {
+	case float32:
+		return float64(x), nil
+	case float64:
+		return x, nil
+	case []float32:
+		if len(x) == 1 {
+			return float64(x[0]), nil
+		}
+	case []float64:
+		if len(x) == 1 {
+			return x[0], nil
+		}
+	}
+	return 0, errors.Errorf("expected a scalar, got %T", v.Data())
+}
+
+func toFloat64(v gorgonia.Value) []float64 {
+	switch x := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(x))
+		for i, f := range x {
+			out[i] = float64(f)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), x...)
+	}
+	return nil
+}

@@ -1,0 +1,259 @@
+package graph
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/models"
+)
+
+func tinySpecs() map[string]models.Spec {
+	ce := models.LossSoftmaxCrossEntropy
+	return map[string]models.Spec{
+		"dense": {Name: "dense", Input: []int{5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Dense, Name: "fc", Units: 3}}},
+		"relu": {Name: "relu", Input: []int{5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Dense, Name: "fc1", Units: 4}, {Kind: models.ReLU},
+			{Kind: models.Dense, Name: "fc2", Units: 3}}},
+		"conv": {Name: "conv", Input: []int{2, 5, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c", Filters: 3, Kernel: 3, Stride: 2, Padding: 1},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		"maxpool": {Name: "maxpool", Input: []int{1, 6, 6}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3, Padding: 1},
+			{Kind: models.MaxPool2d, Kernel: 2}, {Kind: models.Flatten},
+			{Kind: models.Dense, Name: "fc", Units: 3}}},
+		"dropout": {Name: "dropout", Input: []int{5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Dense, Name: "fc1", Units: 6}, {Kind: models.Dropout, Rate: 0.5},
+			{Kind: models.Dense, Name: "fc2", Units: 3}}},
+	}
+}
+
+func randomBatch(rng *rand.Rand, spec models.Spec, batch int) ([]float32, []int) {
+	x := make([]float32, batch*spec.InputSize())
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y := make([]int, batch)
+	for i := range y {
+		y[i] = rng.Intn(spec.Classes())
+	}
+	return x, y
+}
+
+// TestGradientsMatchFiniteDifferences checks the backward pass of every
+// layer type through Gorgonia against central differences of the loss.
+func TestGradientsMatchFiniteDifferences(t *testing.T) {
+	for name, spec := range tinySpecs() {
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewSource(7))
+			m, err := models.New(spec, tensor.Float64, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Non-zero biases so that their gradients are exercised too.
+			for _, p := range m.Params.All() {
+				if !p.Prunable {
+					v := p.Float64s()
+					for i := range v {
+						v[i] = 0.1 * rng.NormFloat64()
+					}
+					_ = p.SetFloat64s(v)
+				}
+			}
+			const batch = 3
+			s, err := New(m, Options{Batch: batch, Train: true, Source: Plain{}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			x, y := randomBatch(rng, spec, batch)
+			loss := func() float64 {
+				l, err := s.Run(x, y, rand.New(rand.NewSource(3)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return l
+			}
+			loss()
+			for _, l := range s.Learnables() {
+				g, err := s.Grad(l)
+				if err != nil {
+					t.Fatal(err)
+				}
+				analytic := append([]float64(nil), g.Data().([]float64)...)
+				vals := l.Value.Data().([]float64)
+				const h = 1e-6
+				for i := range vals {
+					orig := vals[i]
+					vals[i] = orig + h
+					up := loss()
+					vals[i] = orig - h
+					down := loss()
+					vals[i] = orig
+					numeric := (up - down) / (2 * h)
+					if d := math.Abs(numeric - analytic[i]); d > 1e-6*math.Max(1, math.Abs(numeric)) {
+						t.Errorf("%s[%d]: analytic %.9g, numeric %.9g", l.Name, i, analytic[i], numeric)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestRunIsFreshEachTime guards against stale values and accumulating
+// gradients: the same batch gives the same loss and gradient twice, and a
+// new batch gives a new loss.
+func TestRunIsFreshEachTime(t *testing.T) {
+	spec := tinySpecs()["relu"]
+	rng := rand.New(rand.NewSource(1))
+	m, err := models.New(spec, tensor.Float32, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(m, Options{Batch: 4, Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x1, y1 := randomBatch(rng, spec, 4)
+	x2, y2 := randomBatch(rng, spec, 4)
+	l1, _ := s.Run(x1, y1, nil)
+	w := s.Learnables()[0]
+	g, _ := s.Grad(w)
+	g1 := append([]float32(nil), g.Data().([]float32)...)
+	l2, _ := s.Run(x2, y2, nil)
+	l3, err := s.Run(x1, y1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ = s.Grad(w)
+	if l1 != l3 {
+		t.Errorf("same batch, losses %v then %v", l1, l3)
+	}
+	if l1 == l2 {
+		t.Errorf("different batches gave the same loss %v: stale input", l1)
+	}
+	for i, v := range g.Data().([]float32) {
+		if v != g1[i] {
+			t.Fatalf("gradient %d changed from %v to %v for the same batch", i, g1[i], v)
+		}
+	}
+}
+
+// TestGraphsShareParameters: a write into the parameter store is seen by
+// a second graph of another batch size.
+func TestGraphsShareParameters(t *testing.T) {
+	spec := tinySpecs()["dense"]
+	rng := rand.New(rand.NewSource(2))
+	m, _ := models.New(spec, tensor.Float32, rng)
+	a, err := New(m, Options{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := New(m, Options{Batch: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	x, y := randomBatch(rng, spec, 2)
+	if _, err := a.Run(x, y, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Run(x[:5], y[:1], nil); err != nil {
+		t.Fatal(err)
+	}
+	if la, lb := a.Logits()[:3], b.Logits(); la[0] != lb[0] || la[2] != lb[2] {
+		t.Fatalf("graphs disagree: %v vs %v", la, lb)
+	}
+	w := m.Params.Get("fc/W").Value.Data().([]float32)
+	for i := range w {
+		w[i] *= 2
+	}
+	b.Run(x[:5], y[:1], nil)
+	a.Run(x, y, nil)
+	if la, lb := a.Logits()[:3], b.Logits(); la[1] != lb[1] {
+		t.Fatalf("after an update the graphs disagree: %v vs %v", la, lb)
+	}
+}
+
+func TestBadInputs(t *testing.T) {
+	spec := tinySpecs()["dense"]
+	m, _ := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if _, err := New(m, Options{Batch: 0}); err == nil {
+		t.Error("batch 0 accepted")
+	}
+	s, err := New(m, Options{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Run(make([]float32, 3), nil, nil); err == nil {
+		t.Error("short input accepted")
+	}
+	if _, err := s.Run(make([]float32, 10), []int{0, 7}, nil); err == nil {
+		t.Error("label out of range accepted")
+	}
+	s.Close()
+	if _, err := s.Run(make([]float32, 10), nil, nil); err != ErrClosed {
+		t.Errorf("run after close: %v", err)
+	}
+	bad := &models.Model{Spec: spec, Params: &models.Params{}}
+	if _, err := New(bad, Options{Batch: 1}); err == nil {
+		t.Error("model without parameters accepted")
+	}
+}
+
+// TestLossIsStableForLargeLogits: logits of several hundred must give a
+// finite loss (Gorgonia's LogSoftMax gives +Inf there in float32).
+func TestLossIsStableForLargeLogits(t *testing.T) {
+	spec := tinySpecs()["dense"]
+	m, _ := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	w := m.Params.Get("fc/W").Value.Data().([]float32)
+	for i := range w {
+		w[i] = 0
+	}
+	w[0], w[1] = 500, 400 // sample x = e_0 gives logits [500, 400, 0]
+	s, err := New(m, Options{Batch: 1, Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x := []float32{1, 0, 0, 0, 0}
+	loss, err := s.Run(x, []int{1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(loss-100) > 1e-3 {
+		t.Fatalf("loss %v, want 100 (= 500 − 400)", loss)
+	}
+	g, _ := s.Grad(s.Learnables()[0])
+	for _, v := range g.Data().([]float32) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			t.Fatal("non-finite gradient")
+		}
+	}
+}
+
+// TestMaxPoolSurvivesNaN: a NaN reaching a pooling layer must give a NaN
+// loss (which training reports as divergence), not a crash.
+func TestMaxPoolSurvivesNaN(t *testing.T) {
+	spec := tinySpecs()["maxpool"]
+	m, _ := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	m.Params.Get("c/W").Value.Data().([]float32)[0] = float32(math.NaN())
+	s, err := New(m, Options{Batch: 2, Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	x, y := randomBatch(rand.New(rand.NewSource(2)), spec, 2)
+	loss, err := s.Run(x, y, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(loss) {
+		t.Fatalf("loss %v, want NaN", loss)
+	}
+}

@@ -1,0 +1,97 @@
+package models
+
+import (
+	"math"
+	"math/rand"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Provenance records where a model came from. It is stored in the model
+// file's metadata.
+type Provenance struct {
+	Tool     string            `json:"tool,omitempty"`     // tool name and version that wrote the file
+	Seed     int64             `json:"seed"`               // seed of the run that produced the values
+	Data     string            `json:"data,omitempty"`     // data set the model was trained on
+	Accuracy *float64          `json:"accuracy,omitempty"` // test accuracy in [0, 1], if measured
+	Loss     *float64          `json:"loss,omitempty"`     // test loss, if measured
+	Extra    map[string]string `json:"extra,omitempty"`    // anything else (command, λ, ...)
+}
+
+// Model is an architecture and its parameters.
+type Model struct {
+	Spec   Spec
+	Params *Params
+	Meta   Provenance
+}
+
+// ErrParams is returned (wrapped) when parameters disagree with the spec.
+var ErrParams = errors.New("parameters do not match the spec")
+
+// Check verifies that the spec is valid and that Params holds exactly the
+// parameters it needs, with the right shapes and prunable marks.
+func (m *Model) Check() error {
+	infos, err := m.Spec.Params()
+	if err != nil {
+		return err
+	}
+	if got, want := len(m.Params.All()), len(infos); got != want {
+		return errors.Wrapf(ErrParams, "%d parameters for a spec that needs %d", got, want)
+	}
+	for _, pi := range infos {
+		p := m.Params.Get(pi.Name)
+		if p == nil {
+			return errors.Wrapf(ErrParams, "parameter %q is missing", pi.Name)
+		}
+		if !sameShape(p.Shape(), pi.Shape) {
+			return errors.Wrapf(ErrParams, "parameter %q has shape %v, the spec needs %v", pi.Name, p.Shape(), pi.Shape)
+		}
+		if p.Prunable != pi.Prunable {
+			return errors.Wrapf(ErrParams, "parameter %q prunable=%v, the spec says %v", pi.Name, p.Prunable, pi.Prunable)
+		}
+	}
+	return nil
+}
+
+// New makes a model with freshly initialised parameters of dtype dt, drawn
+// from rng: weights from He (Kaiming) normal N(0, 2/fan_in), biases zero.
+func New(spec Spec, dt tensor.Dtype, rng *rand.Rand) (*Model, error) {
+	infos, err := spec.Params()
+	if err != nil {
+		return nil, err
+	}
+	if dt != tensor.Float32 && dt != tensor.Float64 {
+		return nil, errors.Errorf("unsupported dtype %v (want float32 or float64)", dt)
+	}
+	ps := &Params{}
+	for _, pi := range infos {
+		p := NewParam(pi.Name, pi.Prunable, dt, pi.Shape)
+		if pi.Role == "W" {
+			std := math.Sqrt(2 / float64(pi.Fanin))
+			vals := make([]float64, p.Len())
+			for i := range vals {
+				vals[i] = rng.NormFloat64() * std
+			}
+			if err := p.SetFloat64s(vals); err != nil {
+				return nil, err
+			}
+		}
+		if err := ps.Add(p); err != nil {
+			return nil, err
+		}
+	}
+	return &Model{Spec: spec, Params: ps}, nil
+}
+
+func sameShape(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

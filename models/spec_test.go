@@ -1,0 +1,122 @@
+package models
+
+import (
+	"errors"
+	"math/rand"
+	"reflect"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+)
+
+func TestLayerOutShapes(t *testing.T) {
+	cases := []struct {
+		layer   Layer
+		in      []int
+		want    []int
+		wantErr string
+	}{
+		{Layer{Kind: Dense, Name: "fc", Units: 7}, []int{5}, []int{7}, ""},
+		{Layer{Kind: Dense, Name: "fc", Units: 7}, []int{1, 2, 2}, nil, "flatten"},
+		{Layer{Kind: Dense, Name: "fc", Units: 0}, []int{5}, nil, "units"},
+		{Layer{Kind: Conv2d, Name: "c", Filters: 20, Kernel: 5}, []int{1, 28, 28}, []int{20, 24, 24}, ""},
+		{Layer{Kind: Conv2d, Name: "c", Filters: 4, Kernel: 3, Stride: 2, Padding: 1}, []int{2, 7, 7}, []int{4, 4, 4}, ""},
+		{Layer{Kind: Conv2d, Name: "c", Filters: 4, Kernel: 9}, []int{1, 5, 5}, nil, "larger"},
+		{Layer{Kind: Conv2d, Name: "c", Filters: 4, Kernel: 3}, []int{25}, nil, "channels"},
+		{Layer{Kind: MaxPool2d, Kernel: 2}, []int{20, 24, 24}, []int{20, 12, 12}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 2}, []int{50, 8, 8}, []int{50, 4, 4}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 3, Stride: 1}, []int{1, 5, 5}, []int{1, 3, 3}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 2, Padding: 1}, []int{1, 4, 4}, nil, "padded"},
+		{Layer{Kind: ReLU}, []int{3, 4}, []int{3, 4}, ""},
+		{Layer{Kind: Flatten}, []int{50, 4, 4}, []int{800}, ""},
+		{Layer{Kind: Dropout, Rate: 0.5}, []int{10}, []int{10}, ""},
+		{Layer{Kind: Dropout, Rate: 1}, []int{10}, nil, "rate"},
+		{Layer{Kind: "softmax"}, []int{10}, nil, "unknown layer"},
+	}
+	for _, c := range cases {
+		got, err := c.layer.OutShape(c.in)
+		if c.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), c.wantErr) || !errors.Is(err, ErrSpec) {
+				t.Errorf("%+v on %v: error %v, want one mentioning %q", c.layer, c.in, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%+v on %v: %v, %v; want %v", c.layer, c.in, got, err, c.want)
+		}
+	}
+}
+
+func TestZooParameterCounts(t *testing.T) {
+	want := map[string]int{"lenet-300-100": 266610, "lenet-5": 431080}
+	for _, e := range Zoo() {
+		n, err := e.Spec.ParamCount()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != want[e.Name] {
+			t.Errorf("%s: %d parameters, want %d", e.Name, n, want[e.Name])
+		}
+		m, err := New(e.Spec, tensor.Float32, rand.New(rand.NewSource(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Params.Count() != n {
+			t.Errorf("%s: model has %d values, spec says %d", e.Name, m.Params.Count(), n)
+		}
+		for _, p := range m.Params.All() {
+			if p.Prunable != strings.HasSuffix(p.Name, "/W") {
+				t.Errorf("%s: %s prunable=%v", e.Name, p.Name, p.Prunable)
+			}
+		}
+		if e.Recipe.Epochs <= 0 || e.Recipe.LR <= 0 {
+			t.Errorf("%s: no training recipe", e.Name)
+		}
+	}
+	if len(want) != len(Zoo()) {
+		t.Errorf("zoo has %d entries", len(Zoo()))
+	}
+	if _, err := Lookup("resnet-9000"); !errors.Is(err, ErrUnknownModel) {
+		t.Errorf("unknown model: %v", err)
+	}
+}
+
+func TestSpecValidation(t *testing.T) {
+	ok, _ := Lookup("lenet-5")
+	b, err := MarshalSpec(ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := ParseSpec(b)
+	if err != nil || !reflect.DeepEqual(back, ok) {
+		t.Fatalf("round trip: %v %+v", err, back)
+	}
+	bad := []string{
+		`{"name":"x","input":[784],"layers":[{"type":"dense","name":"fc","units":10}],"loss":"mse"}`,
+		`{"name":"x","input":[784],"layers":[],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x","input":[],"layers":[{"type":"relu"}],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x","input":[784],"layers":[{"type":"dense","units":10}],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x","input":[784],"layers":[{"type":"dense","name":"a","units":10},{"type":"dense","name":"a","units":10}],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x","input":[1,28,28],"layers":[{"type":"dense","name":"fc","units":10}],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x","input":[784],"layers":[{"type":"dense","name":"fc","units":1}],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x","input":[784],"layers":[{"type":"dense","name":"fc","units":10,"colour":"red"}],"loss":"softmax-cross-entropy"}`,
+		`{"name":"x"} trailing`,
+	}
+	for _, s := range bad {
+		if _, err := ParseSpec([]byte(s)); !errors.Is(err, ErrSpec) {
+			t.Errorf("%s: got %v, want ErrSpec", s, err)
+		}
+	}
+}
+
+func TestCheckNamesTheProblem(t *testing.T) {
+	spec, _ := Lookup("lenet-300-100")
+	m, _ := New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	other, _ := New(Spec{Name: "o", Input: []int{784}, Loss: LossSoftmaxCrossEntropy, Layers: []Layer{{Kind: Dense, Name: "fc1", Units: 30}, {Kind: Dense, Name: "fc2", Units: 100}, {Kind: Dense, Name: "fc3", Units: 10}}}, tensor.Float32, rand.New(rand.NewSource(1)))
+	m.Params = other.Params
+	err := m.Check()
+	if !errors.Is(err, ErrParams) || !strings.Contains(err.Error(), "fc1/W") {
+		t.Fatalf("got %v", err)
+	}
+}

@@ -1,0 +1,62 @@
+package train
+
+import (
+	"math"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+)
+
+// Config configures Fit. The zero value of every field means its default.
+type Config struct {
+	Epochs      int      // passes over the training data; 0 means 10
+	Batch       int      // samples per step; 0 means 100. The last partial batch of an epoch is skipped.
+	LR          float64  // base learning rate; 0 means 0.05
+	Momentum    float64  // momentum μ; 0 means none
+	Nesterov    bool     // Nesterov momentum
+	WeightDecay float64  // λ, applied to the learnables marked Decay; 0 means none
+	Schedule    Schedule // learning-rate schedule; zero value is constant
+	Seed        int64    // seeds shuffling and dropout
+	EvalBatch   int      // batch of the evaluation graph; 0 means 1000
+	Dtype       tensor.Dtype
+}
+
+// Defaults returns c with every zero field replaced by its default.
+func (c Config) Defaults() Config {
+	if c.Epochs == 0 {
+		c.Epochs = 10
+	}
+	if c.Batch == 0 {
+		c.Batch = 100
+	}
+	if c.LR == 0 {
+		c.LR = 0.05
+	}
+	if c.EvalBatch == 0 {
+		c.EvalBatch = 1000
+	}
+	if c.Schedule.Kind == "" {
+		c.Schedule.Kind = Constant
+	}
+	return c
+}
+
+// Validate reports the first out-of-range field.
+func (c Config) Validate() error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	switch {
+	case c.Epochs < 0:
+		return errors.Errorf("epochs must be ≥ 0, got %d", c.Epochs)
+	case c.Batch < 0:
+		return errors.Errorf("batch must be ≥ 0, got %d", c.Batch)
+	case c.EvalBatch < 0:
+		return errors.Errorf("eval batch must be ≥ 0, got %d", c.EvalBatch)
+	case c.LR < 0 || bad(c.LR):
+		return errors.Errorf("learning rate must be ≥ 0 and finite, got %v", c.LR)
+	case c.Momentum < 0 || c.Momentum >= 1 || bad(c.Momentum):
+		return errors.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
+	case c.WeightDecay < 0 || bad(c.WeightDecay):
+		return errors.Errorf("weight decay must be ≥ 0 and finite, got %v", c.WeightDecay)
+	}
+	return c.Schedule.Validate()
+}

@@ -1,0 +1,21 @@
+// Package train fits models with minibatch SGD.
+//
+// The optimizer is written here rather than taken from Gorgonia: Gorgonia's
+// VanillaSolver divides its L2 term by the batch size when WithBatchSize is
+// set, and its MomentumSolver applies decay to the velocity rather than to
+// the weights. SGD implements, for every learnable w with gradient g of the
+// mean batch loss,
+//
+//	d = g + λ·w            (λ = WeightDecay, only for learnables marked Decay)
+//	v = μ·v + d            (μ = Momentum; v starts at 0)
+//	w = w − η·(d + μ·v)    with Nesterov, else w = w − η·v
+//
+// which is the update PyTorch's SGD makes and whose fixed points minimise
+// L(w) + (λ/2)·‖w‖².
+//
+// Fit runs epochs of seeded shuffled minibatches with a learning-rate
+// Schedule, evaluates on held-out data after every epoch, reports to a
+// Recorder, and lets callers hook in before each epoch and after each step
+// (package compress thresholds and masks weights there). Same seed, same
+// configuration: bit-identical parameters.
+package train

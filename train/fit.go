@@ -1,0 +1,252 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"time"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/dataset"
+	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/models"
+)
+
+// ErrDiverged is returned (wrapped, with the epoch, step and what went
+// non-finite) when the loss, a gradient or a parameter becomes NaN or Inf.
+// The parameters are restored to their values at the start of that epoch.
+var ErrDiverged = errors.New("training diverged")
+
+// EpochStats is what a Recorder receives after every epoch.
+type EpochStats struct {
+	Epoch     int                `json:"epoch"` // 1-based
+	Epochs    int                `json:"epochs"`
+	LR        float64            `json:"lr"`
+	TrainLoss float64            `json:"train_loss"` // mean over the epoch's steps
+	TrainAcc  float64            `json:"train_accuracy"`
+	TestLoss  float64            `json:"test_loss,omitempty"`
+	TestAcc   float64            `json:"test_accuracy,omitempty"`
+	Seconds   float64            `json:"seconds"`
+	Extra     map[string]float64 `json:"extra,omitempty"` // added by hooks (sparsity, imbalance, ...)
+}
+
+// Recorder receives progress. Implementations must not keep the pointer.
+type Recorder interface {
+	Record(*EpochStats)
+}
+
+// RecorderFunc adapts a function to Recorder.
+type RecorderFunc func(*EpochStats)
+
+// Record implements Recorder.
+func (f RecorderFunc) Record(s *EpochStats) { f(s) }
+
+// Hooks let a caller act during Fit. Any of them may be nil; an error stops
+// the run and is returned.
+type Hooks struct {
+	BeforeEpoch func(epoch int) error                    // before the first step of epoch (1-based)
+	AfterStep   func(epoch, step, steps int) error       // after every update
+	AfterEpoch  func(epoch int, stats *EpochStats) error // before the Recorder sees stats
+}
+
+// Data is the training set and an optional held-out set evaluated after
+// every epoch.
+type Data struct {
+	Train *dataset.Dataset
+	Test  *dataset.Dataset
+}
+
+// Metrics are the mean loss and the accuracy over a whole data set.
+type Metrics struct {
+	Loss     float64 `json:"loss"`
+	Accuracy float64 `json:"accuracy"`
+	N        int     `json:"n"`
+}
+
+// Fit trains m's parameters in place: every learnable the WeightSource
+// registers (nil means graph.Plain{Decay: true}: weights decayed, biases
+// not) is updated by SGD. It returns the statistics of every epoch.
+func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.WeightSource, hooks Hooks, rec Recorder) ([]EpochStats, error) {
+	cfg = cfg.Defaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkData(m, data.Train); err != nil {
+		return nil, errors.Wrap(err, "training data")
+	}
+	if data.Test != nil {
+		if err := checkData(m, data.Test); err != nil {
+			return nil, errors.Wrap(err, "test data")
+		}
+	}
+	if data.Train.N() < cfg.Batch {
+		return nil, errors.Errorf("training data has %d samples, fewer than one batch of %d", data.Train.N(), cfg.Batch)
+	}
+	if src == nil {
+		src = graph.Plain{Decay: true}
+	}
+	sess, err := graph.New(m, graph.Options{Batch: cfg.Batch, Source: src, Train: true})
+	if err != nil {
+		return nil, err
+	}
+	defer sess.Close()
+	var eval *Evaluator
+	if data.Test != nil {
+		eval = NewEvaluator(m, src, cfg.EvalBatch)
+		defer eval.Close()
+	}
+	rng := rand.New(rand.NewSource(cfg.Seed))
+	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay}
+	ls := sess.Learnables()
+	grads := make([]*tensor.Dense, len(ls))
+	n, size := data.Train.N(), data.Train.Size()
+	steps := n / cfg.Batch
+	xb := make([]float32, cfg.Batch*size)
+	yb := make([]int, cfg.Batch)
+	var history []EpochStats
+	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+		start := time.Now()
+		if hooks.BeforeEpoch != nil {
+			if err := hooks.BeforeEpoch(epoch); err != nil {
+				return history, err
+			}
+		}
+		snapshot := snapshotOf(ls)
+		lr := cfg.Schedule.Rate(cfg.LR, epoch-1, cfg.Epochs)
+		perm := rng.Perm(n)
+		var lossSum float64
+		correct := 0
+		for step := 0; step < steps; step++ {
+			if err := ctx.Err(); err != nil {
+				return history, err
+			}
+			for i := 0; i < cfg.Batch; i++ {
+				j := perm[step*cfg.Batch+i]
+				copy(xb[i*size:(i+1)*size], data.Train.Sample(j))
+				yb[i] = data.Train.Y[j]
+			}
+			loss, err := sess.Run(xb, yb, rng)
+			if err != nil {
+				return history, errors.Wrapf(err, "epoch %d step %d", epoch, step+1)
+			}
+			if math.IsNaN(loss) || math.IsInf(loss, 0) {
+				restore(ls, snapshot)
+				return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: loss is %v (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, step+1, loss)
+			}
+			for i, l := range ls {
+				if grads[i], err = sess.Grad(l); err != nil {
+					return history, err
+				}
+				if !finite(grads[i]) {
+					restore(ls, snapshot)
+					return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: gradient of %s is not finite (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, step+1, l.Name)
+				}
+			}
+			lossSum += loss
+			correct += countCorrect(sess.Logits(), yb, sess.Classes())
+			if err := opt.Step(ls, grads, lr); err != nil {
+				return history, err
+			}
+			if hooks.AfterStep != nil {
+				if err := hooks.AfterStep(epoch, step+1, steps); err != nil {
+					return history, err
+				}
+			}
+		}
+		for _, l := range ls {
+			if !finite(l.Value) {
+				restore(ls, snapshot)
+				return history, errors.Wrapf(ErrDiverged, "epoch %d: parameter %s is not finite (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, l.Name)
+			}
+		}
+		st := EpochStats{Epoch: epoch, Epochs: cfg.Epochs, LR: lr,
+			TrainLoss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(steps*cfg.Batch)}
+		if eval != nil {
+			mt, err := eval.Evaluate(data.Test)
+			if err != nil {
+				return history, err
+			}
+			st.TestLoss, st.TestAcc = mt.Loss, mt.Accuracy
+		}
+		if hooks.AfterEpoch != nil {
+			if err := hooks.AfterEpoch(epoch, &st); err != nil {
+				return history, err
+			}
+		}
+		st.Seconds = time.Since(start).Seconds()
+		history = append(history, st)
+		if rec != nil {
+			rec.Record(&st)
+		}
+	}
+	return history, nil
+}
+
+func checkData(m *models.Model, d *dataset.Dataset) error {
+	if d == nil || d.N() == 0 {
+		return errors.New("no samples")
+	}
+	if d.Size() != m.Spec.InputSize() {
+		return errors.Errorf("samples have %d values (shape %v), model %q takes %d (shape %v)", d.Size(), d.Shape, m.Spec.Name, m.Spec.InputSize(), m.Spec.Input)
+	}
+	if c := m.Spec.Classes(); d.Classes > c {
+		return errors.Errorf("data has %d classes, model %q outputs %d", d.Classes, m.Spec.Name, c)
+	}
+	return nil
+}
+
+func countCorrect(logits []float64, labels []int, classes int) int {
+	n := 0
+	for i, y := range labels {
+		row := logits[i*classes : (i+1)*classes]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if best == y {
+			n++
+		}
+	}
+	return n
+}
+
+func finite(t *tensor.Dense) bool {
+	switch d := t.Data().(type) {
+	case []float32:
+		for _, v := range d {
+			if v-v != 0 {
+				return false
+			}
+		}
+	case []float64:
+		for _, v := range d {
+			if v-v != 0 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func snapshotOf(ls []*graph.Learnable) []*tensor.Dense {
+	out := make([]*tensor.Dense, len(ls))
+	for i, l := range ls {
+		out[i] = l.Value.Clone().(*tensor.Dense)
+	}
+	return out
+}
+
+func restore(ls []*graph.Learnable, snap []*tensor.Dense) {
+	for i, l := range ls {
+		switch d := l.Value.Data().(type) {
+		case []float32:
+			copy(d, snap[i].Data().([]float32))
+		case []float64:
+			copy(d, snap[i].Data().([]float64))
+		}
+	}
+}

@@ -1,0 +1,111 @@
+package train
+
+import (
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/graph"
+)
+
+// SGD is stochastic gradient descent with momentum and decoupled-from-Gorgonia
+// weight decay (see the package documentation for the exact update). Its
+// velocity buffers are keyed by learnable name, so they follow a parameter
+// across graphs.
+type SGD struct {
+	Momentum    float64
+	Nesterov    bool
+	WeightDecay float64
+
+	vel map[string]interface{}
+}
+
+// Step updates every learnable in place with its gradient at learning rate
+// lr.
+func (o *SGD) Step(ls []*graph.Learnable, grads []*tensor.Dense, lr float64) error {
+	if len(ls) != len(grads) {
+		return errors.Errorf("%d learnables, %d gradients", len(ls), len(grads))
+	}
+	if o.vel == nil {
+		o.vel = map[string]interface{}{}
+	}
+	for i, l := range ls {
+		wd := 0.0
+		if l.Decay {
+			wd = o.WeightDecay
+		}
+		switch w := l.Value.Data().(type) {
+		case []float32:
+			g, ok := grads[i].Data().([]float32)
+			if !ok || len(g) != len(w) {
+				return errors.Errorf("gradient of %q does not match its value", l.Name)
+			}
+			v := velocity[float32](o, l.Name, len(w))
+			update(w, g, v, float32(lr), float32(o.Momentum), float32(wd), o.Nesterov)
+		case []float64:
+			g, ok := grads[i].Data().([]float64)
+			if !ok || len(g) != len(w) {
+				return errors.Errorf("gradient of %q does not match its value", l.Name)
+			}
+			v := velocity[float64](o, l.Name, len(w))
+			update(w, g, v, lr, o.Momentum, wd, o.Nesterov)
+		default:
+			return errors.Errorf("learnable %q has unsupported storage %T", l.Name, w)
+		}
+	}
+	return nil
+}
+
+// Velocity returns the momentum buffer of the named learnable as float64
+// (nil before its first step).
+func (o *SGD) Velocity(name string) []float64 {
+	switch v := o.vel[name].(type) {
+	case []float32:
+		out := make([]float64, len(v))
+		for i, x := range v {
+			out[i] = float64(x)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), v...)
+	}
+	return nil
+}
+
+// ResetVelocity forgets the momentum of the named learnables (all if none
+// given).
+func (o *SGD) ResetVelocity(names ...string) {
+	if len(names) == 0 {
+		o.vel = nil
+		return
+	}
+	for _, n := range names {
+		delete(o.vel, n)
+	}
+}
+
+func velocity[T float32 | float64](o *SGD, name string, n int) []T {
+	if v, ok := o.vel[name].([]T); ok && len(v) == n {
+		return v
+	}
+	v := make([]T, n)
+	o.vel[name] = v
+	return v
+}
+
+func update[T float32 | float64](w, g, v []T, lr, mu, wd T, nesterov bool) {
+	for i := range w {
+		d := g[i]
+		if wd != 0 {
+			d += wd * w[i]
+		}
+		if mu != 0 {
+			v[i] = mu*v[i] + d
+			if nesterov {
+				d += mu * v[i]
+			} else {
+				d = v[i]
+			}
+		}
+		w[i] -= lr * d
+	}
+}

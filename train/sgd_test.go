@@ -1,0 +1,117 @@
+package train
+
+import (
+	"math"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/graph"
+)
+
+// TestSGDStepByHand checks two steps of the update against values computed
+// by hand, for plain, momentum and Nesterov SGD with weight decay, and that
+// decay is skipped for learnables not marked Decay.
+func TestSGDStepByHand(t *testing.T) {
+	const lr, mu, wd = 0.1, 0.9, 0.01
+	w0, g := 2.0, 0.5
+	// step 1: d = g + wd·w0 = 0.52; v1 = 0.52
+	d1 := g + wd*w0
+	cases := []struct {
+		name    string
+		opt     SGD
+		decay   bool
+		want1   float64
+		want2fn func(w1 float64) float64
+	}{
+		{"plain", SGD{WeightDecay: wd}, true, w0 - lr*d1, func(w1 float64) float64 { return w1 - lr*(g+wd*w1) }},
+		{"no-decay-mark", SGD{WeightDecay: wd}, false, w0 - lr*g, func(w1 float64) float64 { return w1 - lr*g }},
+		{"momentum", SGD{Momentum: mu, WeightDecay: wd}, true, w0 - lr*d1, func(w1 float64) float64 {
+			v2 := mu*d1 + (g + wd*w1)
+			return w1 - lr*v2
+		}},
+		{"nesterov", SGD{Momentum: mu, Nesterov: true, WeightDecay: wd}, true, w0 - lr*(d1+mu*d1), func(w1 float64) float64 {
+			d2 := g + wd*w1
+			v2 := mu*d1 + d2
+			return w1 - lr*(d2+mu*v2)
+		}},
+	}
+	for _, c := range cases {
+		for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+			t.Run(c.name+"/"+dt.String(), func(t *testing.T) {
+				val := tensor.New(tensor.Of(dt), tensor.WithShape(1))
+				grad := tensor.New(tensor.Of(dt), tensor.WithShape(1))
+				set := func(x *tensor.Dense, v float64) {
+					if dt == tensor.Float32 {
+						x.Data().([]float32)[0] = float32(v)
+					} else {
+						x.Data().([]float64)[0] = v
+					}
+				}
+				get := func(x *tensor.Dense) float64 {
+					if dt == tensor.Float32 {
+						return float64(x.Data().([]float32)[0])
+					}
+					return x.Data().([]float64)[0]
+				}
+				set(val, w0)
+				set(grad, g)
+				l := &graph.Learnable{Name: "w", Value: val, Decay: c.decay}
+				opt := c.opt
+				tol := 1e-12
+				if dt == tensor.Float32 {
+					tol = 1e-6
+				}
+				if err := opt.Step([]*graph.Learnable{l}, []*tensor.Dense{grad}, lr); err != nil {
+					t.Fatal(err)
+				}
+				w1 := get(val)
+				if math.Abs(w1-c.want1) > tol {
+					t.Fatalf("step 1: w = %.12g, want %.12g", w1, c.want1)
+				}
+				if err := opt.Step([]*graph.Learnable{l}, []*tensor.Dense{grad}, lr); err != nil {
+					t.Fatal(err)
+				}
+				if w2, want := get(val), c.want2fn(w1); math.Abs(w2-want) > tol {
+					t.Fatalf("step 2: w = %.12g, want %.12g", w2, want)
+				}
+			})
+		}
+	}
+}
+
+func TestSchedule(t *testing.T) {
+	cases := []struct {
+		s     Schedule
+		epoch int
+		want  float64
+	}{
+		{Schedule{}, 5, 1},
+		{Schedule{Kind: Step, StepEvery: 2, Gamma: 0.5}, 0, 1},
+		{Schedule{Kind: Step, StepEvery: 2, Gamma: 0.5}, 3, 0.5},
+		{Schedule{Kind: Step, StepEvery: 2, Gamma: 0.5}, 4, 0.25},
+		{Schedule{Kind: Step}, 4, 0.1}, // every 10/3 = 3 epochs, gamma 0.1
+		{Schedule{Kind: Cosine}, 0, 1},
+		{Schedule{Kind: Cosine}, 5, 0.5},
+	}
+	for _, c := range cases {
+		if got := c.s.Rate(1, c.epoch, 10); math.Abs(got-c.want) > 1e-12 {
+			t.Errorf("%+v epoch %d: %v, want %v", c.s, c.epoch, got, c.want)
+		}
+	}
+	if err := (Schedule{Kind: "warp"}).Validate(); err == nil {
+		t.Error("unknown schedule accepted")
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	bad := []Config{{Epochs: -1}, {Batch: -2}, {LR: -1}, {LR: math.NaN()}, {Momentum: 1}, {WeightDecay: -1}}
+	for _, c := range bad {
+		if err := c.Defaults().Validate(); err == nil {
+			t.Errorf("%+v accepted", c)
+		}
+	}
+	if err := (Config{}).Defaults().Validate(); err != nil {
+		t.Errorf("defaults rejected: %v", err)
+	}
+}
