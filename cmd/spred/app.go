@@ -81,6 +81,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			evalCommand(),
 			inspectCommand(),
 			compressCommand(),
+			lassoCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
