@@ -22,7 +22,6 @@ if [ ! -f "$dense" ]; then
 fi
 
 echo "== compressing it with spred" >&2
-bin/spred compress --model "$dense" --lambda 3e-4 --lr 0.2 --epochs 4 --schedule cosine \
-	--finetune-epochs 1 --seed 1 \
+bin/spred compress --model "$dense" --lambda 4e-4 --epochs 4 --finetune-epochs 2 --seed 1 \
 	--out "$work/lenet-300-100-pruned.safetensors" --report "$work/report.json" --markdown "$work/report.md"
 echo "== report: $work/report.json and $work/report.md; pruned model: $work/lenet-300-100-pruned.safetensors" >&2

@@ -13,26 +13,25 @@ import (
 	"github.com/spred-go/spred/train"
 )
 
-// Training defaults shared by train and compress. `spred train` replaces
-// the epochs and learning rate by the zoo model's recipe unless they are
-// given.
-const (
-	defaultEpochs   = 15
-	defaultBatch    = 100
-	defaultLR       = 0.05
-	defaultMomentum = 0.9
-	defaultDecay    = 5e-4
-	defaultSchedule = train.Cosine
-)
+// sgdDefaults are the defaults of the SGD flags of one command.
+type sgdDefaults struct {
+	epochs   int
+	lr       float64
+	schedule string
+}
 
-func sgdFlags() []cli.Flag {
+// trainDefaults apply to `spred train`, which replaces the epochs and the
+// learning rate by the zoo model's recipe unless they are given.
+var trainDefaults = sgdDefaults{epochs: 15, lr: 0.05, schedule: train.Cosine}
+
+func sgdFlags(d sgdDefaults, note string) []cli.Flag {
 	return []cli.Flag{
-		&cli.IntFlag{Name: "epochs", Value: defaultEpochs, Usage: "passes over the training data (train: the zoo model's recipe)"},
-		&cli.IntFlag{Name: "batch", Value: defaultBatch, Usage: "samples per SGD step"},
-		&cli.Float64Flag{Name: "lr", Value: defaultLR, Usage: "base learning rate (train: the zoo model's recipe)"},
-		&cli.Float64Flag{Name: "momentum", Value: defaultMomentum, Usage: "SGD momentum (0 for none)"},
+		&cli.IntFlag{Name: "epochs", Value: d.epochs, Usage: "passes over the training data" + note},
+		&cli.IntFlag{Name: "batch", Value: 100, Usage: "samples per SGD step"},
+		&cli.Float64Flag{Name: "lr", Value: d.lr, Usage: "base learning rate" + note},
+		&cli.Float64Flag{Name: "momentum", Value: 0.9, Usage: "SGD momentum (0 for none)"},
 		&cli.BoolFlag{Name: "nesterov", Usage: "Nesterov momentum"},
-		&cli.StringFlag{Name: "schedule", Value: defaultSchedule, Usage: "learning-rate schedule: constant, step or cosine"},
+		&cli.StringFlag{Name: "schedule", Value: d.schedule, Usage: "learning-rate schedule: constant, step or cosine"},
 		&cli.IntFlag{Name: "step-every", Usage: "step schedule: epochs between decays (0: a third of the run)"},
 		&cli.Float64Flag{Name: "gamma", Value: 0.1, Usage: "step schedule: decay factor"},
 		&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of initial values, shuffling and dropout"},
@@ -74,9 +73,9 @@ func trainCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Value: "lenet-300-100", Usage: "zoo architecture (see `spred models`)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
-		&cli.Float64Flag{Name: "weight-decay", Value: defaultDecay, Usage: "L2 weight decay on the weights (biases are not decayed)"},
+		&cli.Float64Flag{Name: "weight-decay", Value: 5e-4, Usage: "L2 weight decay on the weights (biases are not decayed)"},
 		dataDirFlag, samplesFlag, quietFlag,
-	}, sgdFlags()...)
+	}, sgdFlags(trainDefaults, " (default: the zoo model's recipe)")...)
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train a zoo model on MNIST and write it as a model file",

