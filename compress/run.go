@@ -70,6 +70,34 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
 	r := &Report{Settings: settings(cfg)}
+	key, err := fingerprint(m, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ck := cfg.Resume
+	phase := PhaseSpred
+	if ck != nil {
+		if err := checkResume(ck, key); err != nil {
+			return nil, err
+		}
+		phase = ck.Phase
+		r.Accuracy, r.Loss = ck.Accuracy, ck.Loss
+		r.History = append(r.History, ck.History...)
+	}
+	saver, _ := rec.(Checkpointer)
+	checkpoint := func(phase string, mask *Mask) func(*train.State) error {
+		if saver == nil {
+			return nil
+		}
+		return func(s *train.State) error {
+			c := &Checkpoint{Tool: spred.Tool, Key: key, Phase: phase, Train: s, Accuracy: r.Accuracy, Loss: r.Loss,
+				History: append([]Stats(nil), r.History...)}
+			if mask != nil {
+				c.Mask = mask.zeros
+			}
+			return saver.Checkpoint(c)
+		}
+	}
 
 	var eval func(src graph.WeightSource) (*float64, *float64, error)
 	if data.Test != nil {
@@ -83,67 +111,32 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	} else {
 		eval = func(graph.WeightSource) (*float64, *float64, error) { return nil, nil, nil }
 	}
-	if !cfg.FromScratch {
+	if !cfg.FromScratch && ck == nil {
 		if r.Accuracy.Dense, r.Loss.Dense, err = eval(nil); err != nil {
 			return nil, errors.Wrap(err, "evaluating the dense model")
 		}
 	}
 
-	var f *Factors
-	if cfg.FromScratch {
-		f, err = RandomFactors(work, rand.New(rand.NewSource(cfg.Seed)))
+	var mask *Mask
+	if phase == PhaseSpred {
+		if mask, err = spredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, nil)); err != nil {
+			return nil, err
+		}
 	} else {
-		f, err = Split(work)
-	}
-	if err != nil {
-		return nil, err
-	}
-
-	// Spred training: decay λ on u and v, nothing else.
-	hooks := train.Hooks{
-		BeforeEpoch: func(epoch int) error {
-			if cfg.EpochThreshold && epoch > 1 {
-				f.Threshold(cfg.Threshold)
-			}
-			return nil
-		},
-		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
-		AfterEpoch: nil,
-	}
-	recordSpred := train.RecorderFunc(func(s *train.EpochStats) {
-		st := f.Stats(cfg.Threshold)
-		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
-		r.History = append(r.History, full)
-		if rec != nil {
-			rec.Record(&full)
-		}
-	})
-	if cfg.Epochs > 0 {
-		if _, err := train.Fit(ctx, work, data, cfg.spredTrain(), f, hooks, recordSpred); err != nil {
-			return nil, errors.Wrap(err, "spred training")
-		}
-	}
-	if r.Accuracy.Trained, r.Loss.Trained, err = eval(f); err != nil {
-		return nil, errors.Wrap(err, "evaluating the trained model")
-	}
-
-	f.Threshold(cfg.Threshold)
-	if err := f.Collapse(work); err != nil {
-		return nil, err
-	}
-	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
-		return nil, errors.Wrap(err, "evaluating the thresholded model")
+		mask = &Mask{zeros: ck.Mask}
 	}
 
 	if cfg.FinetuneEpochs > 0 {
-		mask := MaskOf(work)
-		ft := train.Hooks{AfterStep: func(epoch, step, steps int) error {
-			mask.Apply(work)
-			if s, ok := rec.(StepRecorder); ok && rec != nil {
-				s.Step(PhaseFinetune, epoch, cfg.FinetuneEpochs, step, steps)
-			}
-			return nil
-		}}
+		ft := train.Hooks{
+			AfterStep: func(epoch, step, steps int) error {
+				mask.Apply(work)
+				if s, ok := rec.(StepRecorder); ok && rec != nil {
+					s.Step(PhaseFinetune, epoch, cfg.FinetuneEpochs, step, steps)
+				}
+				return nil
+			},
+			Checkpoint: checkpoint(PhaseFinetune, mask),
+		}
 		recordFT := train.RecorderFunc(func(s *train.EpochStats) {
 			rr := Report{}
 			rr.Count(work)
@@ -154,7 +147,11 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 				rec.Record(&full)
 			}
 		})
-		if _, err := train.Fit(ctx, work, data, cfg.finetuneTrain(), graph.Plain{}, ft, recordFT); err != nil {
+		tc := cfg.finetuneTrain()
+		if ck != nil && ck.Phase == PhaseFinetune {
+			tc.Resume = ck.Train
+		}
+		if _, err := train.Fit(ctx, work, data, tc, graph.Plain{}, ft, recordFT); err != nil {
 			return nil, errors.Wrap(err, "fine-tuning")
 		}
 		if r.Accuracy.Finetuned, r.Loss.Finetuned, err = eval(nil); err != nil {
@@ -175,6 +172,61 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	r.Count(m)
 	r.WallSeconds = time.Since(start).Seconds()
 	return r, nil
+}
+
+// spredPhase trains the factors of work with decay λ on u and v (nothing
+// else), thresholds and collapses them into work, measures the stages, and
+// returns the zero mask for fine-tuning.
+func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
+	eval func(graph.WeightSource) (*float64, *float64, error), save func(*train.State) error) (*Mask, error) {
+	var f *Factors
+	var err error
+	if cfg.FromScratch {
+		f, err = RandomFactors(work, rand.New(rand.NewSource(cfg.Seed)))
+	} else {
+		f, err = Split(work)
+	}
+	if err != nil {
+		return nil, err
+	}
+	hooks := train.Hooks{
+		BeforeEpoch: func(epoch int) error {
+			if cfg.EpochThreshold && epoch > 1 {
+				f.Threshold(cfg.Threshold)
+			}
+			return nil
+		},
+		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
+		Checkpoint: save,
+	}
+	record := train.RecorderFunc(func(s *train.EpochStats) {
+		st := f.Stats(cfg.Threshold)
+		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
+		r.History = append(r.History, full)
+		if rec != nil {
+			rec.Record(&full)
+		}
+	})
+	tc := cfg.spredTrain()
+	if ck != nil {
+		tc.Resume = ck.Train
+	}
+	if cfg.Epochs > 0 {
+		if _, err := train.Fit(ctx, work, data, tc, f, hooks, record); err != nil {
+			return nil, errors.Wrap(err, "spred training")
+		}
+	}
+	if r.Accuracy.Trained, r.Loss.Trained, err = eval(f); err != nil {
+		return nil, errors.Wrap(err, "evaluating the trained model")
+	}
+	f.Threshold(cfg.Threshold)
+	if err := f.Collapse(work); err != nil {
+		return nil, err
+	}
+	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
+		return nil, errors.Wrap(err, "evaluating the thresholded model")
+	}
+	return MaskOf(work), nil
 }
 
 func stepper(rec Recorder, phase string, epochs int) func(epoch, step, steps int) error {

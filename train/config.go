@@ -19,6 +19,9 @@ type Config struct {
 	Seed        int64    // seeds shuffling and dropout
 	EvalBatch   int      // batch of the evaluation graph; 0 means 1000
 	Dtype       tensor.Dtype
+	// Resume continues the run a Hooks.Checkpoint State was taken from
+	// (same model, data and configuration); nil starts afresh.
+	Resume *State
 }
 
 // Defaults returns c with every zero field replaced by its default.

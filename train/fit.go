@@ -49,6 +49,9 @@ type Hooks struct {
 	BeforeEpoch func(epoch int) error                    // before the first step of epoch (1-based)
 	AfterStep   func(epoch, step, steps int) error       // after every update
 	AfterEpoch  func(epoch int, stats *EpochStats) error // before the Recorder sees stats
+	// Checkpoint receives a resumable State after every epoch and when the
+	// context is cancelled (Fit then returns the context's error).
+	Checkpoint func(*State) error
 }
 
 // Data is the training set and an optional held-out set evaluated after
@@ -97,7 +100,8 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 		eval = NewEvaluator(m, src, cfg.EvalBatch)
 		defer eval.Close()
 	}
-	rng := rand.New(rand.NewSource(cfg.Seed))
+	src64 := newCountingSource(cfg.Seed)
+	rng := rand.New(src64)
 	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay}
 	ls := sess.Learnables()
 	grads := make([]*tensor.Dense, len(ls))
@@ -106,20 +110,69 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	xb := make([]float32, cfg.Batch*size)
 	yb := make([]int, cfg.Batch)
 	var history []EpochStats
-	for epoch := 1; epoch <= cfg.Epochs; epoch++ {
+	first, firstStep := 1, 0
+	var lossSum float64
+	correct := 0
+	if r := cfg.Resume; r != nil {
+		if err := apply(r, ls, opt); err != nil {
+			return nil, err
+		}
+		if r.Epoch < 1 || r.Step < 0 || r.Step >= steps || (r.Step > 0 && r.EpochDraws > r.Draws) {
+			return nil, errors.Errorf("resume: state at epoch %d step %d does not fit a run of %d steps per epoch", r.Epoch, r.Step, steps)
+		}
+		history = append(history, r.History...)
+		first, firstStep, lossSum, correct = r.Epoch, r.Step, r.LossSum, r.Correct
+	}
+	save := func(epoch, step int, epochDraws uint64) error {
+		if hooks.Checkpoint == nil {
+			return nil
+		}
+		draws := src64.n
+		if step == 0 {
+			// The epoch has not run a step: resume before its shuffle.
+			draws = epochDraws
+		}
+		st := &State{Epoch: epoch, Step: step, Draws: draws, EpochDraws: epochDraws, LossSum: lossSum, Correct: correct,
+			History: append([]EpochStats(nil), history...)}
+		capture(st, ls, opt)
+		return hooks.Checkpoint(st)
+	}
+	for epoch := first; epoch <= cfg.Epochs; epoch++ {
 		start := time.Now()
-		if hooks.BeforeEpoch != nil {
-			if err := hooks.BeforeEpoch(epoch); err != nil {
-				return history, err
+		resumed := epoch == first && firstStep > 0
+		if !resumed {
+			lossSum, correct = 0, 0
+			if hooks.BeforeEpoch != nil {
+				if err := hooks.BeforeEpoch(epoch); err != nil {
+					return history, err
+				}
 			}
 		}
 		snapshot := snapshotOf(ls)
 		lr := cfg.Schedule.Rate(cfg.LR, epoch-1, cfg.Epochs)
+		startStep := 0
+		if epoch == first && cfg.Resume != nil {
+			target := cfg.Resume.Draws
+			if resumed {
+				target = cfg.Resume.EpochDraws
+			}
+			if err := src64.skipTo(target); err != nil {
+				return history, errors.Wrap(err, "resume")
+			}
+		}
+		epochDraws := src64.n
 		perm := rng.Perm(n)
-		var lossSum float64
-		correct := 0
-		for step := 0; step < steps; step++ {
+		if resumed {
+			if err := src64.skipTo(cfg.Resume.Draws); err != nil {
+				return history, errors.Wrap(err, "resume")
+			}
+			startStep = firstStep
+		}
+		for step := startStep; step < steps; step++ {
 			if err := ctx.Err(); err != nil {
+				if serr := save(epoch, step, epochDraws); serr != nil {
+					return history, errors.Wrap(serr, "saving the checkpoint after an interruption")
+				}
 				return history, err
 			}
 			for i := 0; i < cfg.Batch; i++ {
@@ -179,6 +232,10 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 		history = append(history, st)
 		if rec != nil {
 			rec.Record(&st)
+		}
+		lossSum, correct = 0, 0
+		if err := save(epoch+1, 0, src64.n); err != nil {
+			return history, errors.Wrapf(err, "saving the checkpoint of epoch %d", epoch)
 		}
 	}
 	return history, nil

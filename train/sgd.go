@@ -109,3 +109,20 @@ func update[T float32 | float64](w, g, v []T, lr, mu, wd T, nesterov bool) {
 		w[i] -= lr * d
 	}
 }
+
+// SetVelocity replaces the momentum buffer of the named learnable (stored as
+// float32 when f32 is set), for resuming a run.
+func (o *SGD) SetVelocity(name string, f32 bool, v []float64) {
+	if o.vel == nil {
+		o.vel = map[string]interface{}{}
+	}
+	if f32 {
+		b := make([]float32, len(v))
+		for i, x := range v {
+			b[i] = float32(x)
+		}
+		o.vel[name] = b
+		return
+	}
+	o.vel[name] = append([]float64(nil), v...)
+}

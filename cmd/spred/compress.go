@@ -36,7 +36,7 @@ func compressCommand() *cli.Command {
 		&cli.Float64Flag{Name: "finetune-lr", Value: 0.003, Usage: "fine-tuning learning rate"},
 		&cli.StringFlag{Name: "finetune-schedule", Value: train.Cosine, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
 		dataDirFlag, samplesFlag, quietFlag,
-	}, sgdFlags(compressDefaults, "")...)
+	}, append(checkpointFlags(), sgdFlags(compressDefaults, "")...)...)
 	return &cli.Command{
 		Name:  "compress",
 		Usage: "make a trained model sparse with spred and write the pruned model and its report",
@@ -92,9 +92,22 @@ func compressCommand() *cli.Command {
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), m.Spec.Name)
 			p.logf("compressing %s (%d prunable weights) with spred: λ=%g τ=%g, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
 				in, countPrunable(m), cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
-			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, compressProgress{p})
+			ckPath := checkpointPath(c, out)
+			if c.Bool("resume") {
+				var ck compress.Checkpoint
+				if err := loadCheckpoint(ckPath, &ck); err != nil {
+					return err
+				}
+				cfg.Resume = &ck
+				p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
+			}
+			rec := compressProgress{p: p, path: ckPath}
+			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, rec)
 			if err != nil {
-				return err
+				if errors.Is(err, compress.ErrCheckpoint) {
+					return errors.Wrapf(err, "--resume: %s (remove it or change --checkpoint)", ckPath)
+				}
+				return interrupted(err, c, ckPath)
 			}
 			m.Meta.Tool = spred.Tool
 			m.Meta.Seed = cfg.Seed
@@ -117,6 +130,7 @@ func compressCommand() *cli.Command {
 					return err
 				}
 			}
+			os.Remove(ckPath) // done: the checkpoint is of no further use
 			if path := c.String("report"); path != "" {
 				b, err := json.MarshalIndent(rep, "", "  ")
 				if err != nil {
@@ -142,8 +156,16 @@ func compressCommand() *cli.Command {
 	}
 }
 
-// compressProgress adapts progress to compress.Recorder and StepRecorder.
-type compressProgress struct{ p *progress }
+// compressProgress adapts progress to compress.Recorder, StepRecorder and
+// Checkpointer.
+type compressProgress struct {
+	p    *progress
+	path string
+}
+
+func (cp compressProgress) Checkpoint(ck *compress.Checkpoint) error {
+	return saveCheckpoint(cp.path, ck)
+}
 
 func (cp compressProgress) Record(s *compress.Stats) {
 	st := s.EpochStats

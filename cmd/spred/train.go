@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"strings"
 
+	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
 	"gorgonia.org/tensor"
 
@@ -75,7 +77,7 @@ func trainCommand() *cli.Command {
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
 		&cli.Float64Flag{Name: "weight-decay", Value: 5e-4, Usage: "L2 weight decay on the weights (biases are not decayed)"},
 		dataDirFlag, samplesFlag, quietFlag,
-	}, sgdFlags(trainDefaults, " (default: the zoo model's recipe)")...)
+	}, append(checkpointFlags(), sgdFlags(trainDefaults, " (default: the zoo model's recipe)")...)...)
 	return &cli.Command{
 		Name:  "train",
 		Usage: "train a zoo model on MNIST and write it as a model file",
@@ -114,13 +116,31 @@ func trainCommand() *cli.Command {
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), spec.Name)
 			p.logf("training %s (%d parameters) on MNIST: %d epochs, batch %d, lr %g (%s), momentum %g, weight decay %g, seed %d",
 				spec.Name, m.Params.Count(), cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.WeightDecay, cfg.Seed)
-			hooks := train.Hooks{AfterStep: func(epoch, step, steps int) error {
-				p.step(epoch, cfg.Epochs, step, steps)
-				return nil
-			}}
+			ckPath := checkpointPath(c, out)
+			key := trainKey(spec.Name, cfg, trainSet.N())
+			if c.Bool("resume") {
+				var ck trainCheckpoint
+				if err := loadCheckpoint(ckPath, &ck); err != nil {
+					return err
+				}
+				if ck.Tool != spred.Tool || ck.Key != key || ck.State == nil {
+					return errors.Errorf("--resume: %s was written by another run (other tool version, model, flags or data); remove it or change --checkpoint", ckPath)
+				}
+				cfg.Resume = ck.State
+				p.logf("resuming from %s at epoch %d step %d", ckPath, ck.State.Epoch, ck.State.Step)
+			}
+			hooks := train.Hooks{
+				AfterStep: func(epoch, step, steps int) error {
+					p.step(epoch, cfg.Epochs, step, steps)
+					return nil
+				},
+				Checkpoint: func(s *train.State) error {
+					return saveCheckpoint(ckPath, trainCheckpoint{Tool: spred.Tool, Key: key, State: s})
+				},
+			}
 			hist, err := train.Fit(c.Context, m, train.Data{Train: trainSet, Test: testSet}, cfg, nil, hooks, p)
 			if err != nil {
-				return err
+				return interrupted(err, c, ckPath)
 			}
 			last := hist[len(hist)-1]
 			m.Meta = models.Provenance{
@@ -134,6 +154,7 @@ func trainCommand() *cli.Command {
 			if err := models.WriteFile(out, m); err != nil {
 				return err
 			}
+			os.Remove(ckPath) // done: the checkpoint is of no further use
 			fmt.Fprintf(c.App.Writer, "wrote %s: %s, test accuracy %.2f%% (loss %.4f) on %d images\n",
 				out, spec.Name, 100*last.TestAcc, last.TestLoss, testSet.N())
 			return nil
@@ -154,7 +175,8 @@ func commandLine(c *cli.Context) string {
 
 // notProvenance lists flags that do not change the result and so stay out
 // of the recorded command (a file must not depend on where it was written).
-var notProvenance = map[string]bool{"quiet": true, "out": true, "data-dir": true, "report": true, "markdown": true}
+var notProvenance = map[string]bool{"quiet": true, "out": true, "data-dir": true, "report": true, "markdown": true,
+	"checkpoint": true, "resume": true}
 
 func flagArgs(c *cli.Context) []string {
 	var out []string

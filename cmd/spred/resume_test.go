@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"math/rand"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary stand in for the spred command in
+// subprocesses (SPRED_RUN_MAIN=1), so a test can kill a real run.
+func TestMain(m *testing.M) {
+	if os.Getenv("SPRED_RUN_MAIN") == "1" {
+		os.Exit(run(append([]string{"spred"}, os.Args[1:]...), os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+func spredProcess(args ...string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SPRED_RUN_MAIN=1")
+	return cmd
+}
+
+// TestKilledCompressionResumes kills a compression run with SIGKILL at a
+// random moment after its first checkpoint, resumes it with --resume, and
+// compares the pruned model file byte for byte with an uninterrupted run.
+func TestKilledCompressionResumes(t *testing.T) {
+	in := trainedModel(t)
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"compress", "--model", in, "--lambda", "1e-3", "--epochs", "2", "--finetune-epochs", "1",
+			"--train-samples", "3000", "--batch", "50", "--data-dir", mnistDir(t), "--out", out, "--quiet"}
+	}
+	ref := filepath.Join(dir, "ref.safetensors")
+	if out, err := spredProcess(args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("uninterrupted run: %v\n%s", err, out)
+	}
+
+	rng := rand.New(rand.NewSource(time.Now().UnixNano()))
+	out := filepath.Join(dir, "killed.safetensors")
+	ckpt := out + ".ckpt"
+	cmd := spredProcess(args(out)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		if _, err := os.Stat(ckpt); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the run ended before its first checkpoint: %v\n%s", err, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after 2 minutes")
+		}
+	}
+	delay := time.Duration(rng.Intn(1500)) * time.Millisecond
+	time.Sleep(delay)
+	cmd.Process.Signal(syscall.SIGKILL)
+	err := <-done
+	if _, statErr := os.Stat(out); statErr == nil {
+		t.Skipf("the run finished within %v of its first checkpoint, before the kill (%v)", delay, err)
+	}
+	t.Logf("killed %v after the first checkpoint", delay)
+
+	if b, err := spredProcess(append(args(out), "--resume")...).CombinedOutput(); err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, b)
+	}
+	a, _ := os.ReadFile(ref)
+	b, _ := os.ReadFile(out)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("the resumed run wrote a different model file than the uninterrupted one")
+	}
+	if _, err := os.Stat(ckpt); !os.IsNotExist(err) {
+		t.Error("the checkpoint was not removed after success")
+	}
+}
+
+// TestInterruptedTrainingResumes: SIGTERM stops training with a message
+// that says how to continue; --resume then gives the same file as a run
+// that was never stopped.
+func TestInterruptedTrainingResumes(t *testing.T) {
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"train", "--model", "lenet-300-100", "--epochs", "3", "--train-samples", "6000", "--batch", "50",
+			"--seed", "4", "--data-dir", mnistDir(t), "--out", out, "--quiet"}
+	}
+	ref := filepath.Join(dir, "ref.safetensors")
+	if b, err := spredProcess(args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	out := filepath.Join(dir, "stopped.safetensors")
+	cmd := spredProcess(args(out)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if _, statErr := os.Stat(out); statErr == nil {
+		t.Skip("training finished before SIGTERM")
+	}
+	if err == nil || !bytes.Contains(stderr.Bytes(), []byte("--resume")) {
+		t.Fatalf("stopped run: %v, stderr %q", err, stderr.String())
+	}
+	if b, err := spredProcess(append(args(out), "--resume")...).CombinedOutput(); err != nil {
+		t.Fatalf("resumed run: %v\n%s", err, b)
+	}
+	a, _ := os.ReadFile(ref)
+	b, _ := os.ReadFile(out)
+	if !bytes.Equal(a, b) {
+		t.Fatal("resumed training wrote a different file")
+	}
+	// A checkpoint from other flags is refused.
+	stop := spredProcess(append(args(filepath.Join(dir, "x.safetensors")), "--lr", "0.01")...)
+	stop.Start()
+	time.Sleep(1500 * time.Millisecond)
+	stop.Process.Signal(syscall.SIGTERM)
+	stop.Wait()
+	b2, err := spredProcess(append(args(filepath.Join(dir, "x.safetensors")), "--resume")...).CombinedOutput()
+	if err == nil || !bytes.Contains(b2, []byte("another run")) {
+		if _, statErr := os.Stat(filepath.Join(dir, "x.safetensors.ckpt")); statErr == nil {
+			t.Errorf("a checkpoint from other flags was accepted: %v %s", err, b2)
+		}
+	}
+}

@@ -1,0 +1,132 @@
+package train
+
+import (
+	"context"
+	"math"
+	"math/rand"
+	"testing"
+
+	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/models"
+)
+
+func dropoutMLP() models.Spec {
+	return models.Spec{Name: "mlp-dropout", Input: []int{6}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.Dense, Name: "fc1", Units: 16}, {Kind: models.ReLU}, {Kind: models.Dropout, Rate: 0.3},
+		{Kind: models.Dense, Name: "fc2", Units: 3}}}
+}
+
+// TestResumeIsExact: a run resumed from any checkpoint — taken at the end
+// of an epoch or when the run was interrupted in the middle of one — ends
+// with the same bits as a run that was never interrupted. The model uses
+// dropout, so the random stream must be resumed exactly too.
+func TestResumeIsExact(t *testing.T) {
+	data := Data{Train: blobs(600, 6, 1), Test: blobs(90, 6, 2)}
+	cfg := Config{Epochs: 3, Batch: 20, LR: 0.1, Momentum: 0.9, WeightDecay: 1e-4, Seed: 7, EvalBatch: 64}
+	fresh := func() *models.Model {
+		m, err := models.New(dropoutMLP(), tensor.Float32, rand.New(rand.NewSource(1)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	var states []*State
+	ref := fresh()
+	refHist, err := Fit(context.Background(), ref, data, cfg, nil, Hooks{Checkpoint: func(s *State) error {
+		states = append(states, s)
+		return nil
+	}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(states) != 3 {
+		t.Fatalf("%d checkpoints for 3 epochs", len(states))
+	}
+
+	// An interrupted run: cancel during epoch 2, step 13.
+	ctx, cancel := context.WithCancel(context.Background())
+	var interrupted *State
+	_, err = Fit(ctx, fresh(), data, cfg, nil, Hooks{
+		AfterStep: func(epoch, step, steps int) error {
+			if epoch == 2 && step == 13 {
+				cancel()
+			}
+			return nil
+		},
+		Checkpoint: func(s *State) error { interrupted = s; return nil },
+	}, nil)
+	if !errors.Is(err, context.Canceled) || interrupted == nil || interrupted.Epoch != 2 || interrupted.Step != 13 {
+		t.Fatalf("interruption: err %v, state %+v", err, interrupted)
+	}
+
+	for _, st := range []*State{states[0], states[1], interrupted} {
+		m := fresh()
+		c := cfg
+		c.Resume = st
+		hist, err := Fit(context.Background(), m, data, c, nil, Hooks{}, nil)
+		if err != nil {
+			t.Fatalf("resume from epoch %d step %d: %v", st.Epoch, st.Step, err)
+		}
+		if len(hist) != 3 || hist[2].TrainLoss != refHist[2].TrainLoss || hist[1].TrainAcc != refHist[1].TrainAcc {
+			t.Errorf("resume from epoch %d step %d: history differs", st.Epoch, st.Step)
+		}
+		for _, p := range ref.Params.All() {
+			a, b := p.Value.Data().([]float32), m.Params.Get(p.Name).Value.Data().([]float32)
+			for i := range a {
+				if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+					t.Fatalf("resume from epoch %d step %d: %s[%d] = %v, uninterrupted %v", st.Epoch, st.Step, p.Name, i, b[i], a[i])
+				}
+			}
+		}
+	}
+}
+
+func TestResumeRejectsForeignState(t *testing.T) {
+	m, _ := models.New(dropoutMLP(), tensor.Float32, rand.New(rand.NewSource(1)))
+	data := Data{Train: blobs(60, 6, 1)}
+	bad := []*State{
+		{Epoch: 1, Values: map[string][]float64{"fc1/W": {1}}},
+		{Epoch: 0},
+	}
+	for _, st := range bad {
+		_, err := Fit(context.Background(), m, data, Config{Epochs: 1, Batch: 20, Resume: st}, nil, Hooks{}, nil)
+		if err == nil {
+			t.Errorf("state %+v accepted", st)
+		}
+	}
+}
+
+// TestResumeBeforeFirstStep: a run interrupted before its first step of an
+// epoch resumes before that epoch's shuffle.
+func TestResumeBeforeFirstStep(t *testing.T) {
+	data := Data{Train: blobs(600, 6, 1)}
+	cfg := Config{Epochs: 2, Batch: 20, LR: 0.1, Momentum: 0.9, Seed: 7}
+	fresh := func() *models.Model {
+		m, _ := models.New(dropoutMLP(), tensor.Float32, rand.New(rand.NewSource(1)))
+		return m
+	}
+	ref := fresh()
+	if _, err := Fit(context.Background(), ref, data, cfg, nil, Hooks{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var st *State
+	if _, err := Fit(ctx, fresh(), data, cfg, nil, Hooks{Checkpoint: func(s *State) error { st = s; return nil }}, nil); !errors.Is(err, context.Canceled) || st == nil {
+		t.Fatalf("%v %v", err, st)
+	}
+	m := fresh()
+	c := cfg
+	c.Resume = st
+	if _, err := Fit(context.Background(), m, data, c, nil, Hooks{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	a, b := ref.Params.Get("fc1/W").Float64s(), m.Params.Get("fc1/W").Float64s()
+	for i := range a {
+		if a[i] != b[i] {
+			t.Fatal("resumed run differs")
+		}
+	}
+}
