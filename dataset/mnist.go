@@ -107,6 +107,9 @@ func FindMNIST(dir string) (string, error) {
 
 // checkMNISTDir reports the first of the four MNIST files missing from dir.
 func checkMNISTDir(dir string) error {
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return errors.Errorf("MNIST folder %s does not exist or is not a folder", dir)
+	}
 	for _, f := range mnistFiles {
 		st, err := os.Stat(filepath.Join(dir, f))
 		if err != nil {

@@ -3,6 +3,7 @@ package models
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 
 	"github.com/pkg/errors"
 )
@@ -23,6 +24,15 @@ const LossSoftmaxCrossEntropy = "softmax-cross-entropy"
 
 // ErrSpec is returned (wrapped) for every inconsistent specification.
 var ErrSpec = errors.New("invalid model spec")
+
+// MaxSize bounds every size in a valid spec: each dimension and layer
+// setting, the number of values in each layer's input and output, in each
+// parameter and in all parameters together. Specs come from model files,
+// which are untrusted; the bound keeps every count an int can hold on any
+// platform (and every product of two counts inside an int64), and rejects
+// networks that could never be allocated instead of letting their sizes
+// overflow.
+const MaxSize = math.MaxInt32
 
 // Layer is one step of a sequential network. Only the fields that matter for
 // Kind are used; the others must be zero.
@@ -85,39 +95,56 @@ func (l Layer) OutShape(in []int) ([]int, error) {
 			return fail("non-positive dimension")
 		}
 	}
+	if !withinMaxSize(in...) {
+		return fail("more than %d values per sample", MaxSize)
+	}
 	switch l.Kind {
 	case Dense:
 		if len(in) != 1 {
 			return fail("dense needs a flat input; add a flatten layer")
 		}
-		if l.Units <= 0 {
-			return fail("units must be positive, got %d", l.Units)
+		if l.Units <= 0 || l.Units > MaxSize {
+			return fail("units must be in [1, %d], got %d", MaxSize, l.Units)
+		}
+		if !withinMaxSize(in[0], l.Units) {
+			return fail("weight [%d %d] has more than %d values", in[0], l.Units, MaxSize)
 		}
 		return []int{l.Units}, nil
 	case Conv2d, MaxPool2d:
 		if len(in) != 3 {
 			return fail("needs a [channels, height, width] input")
 		}
-		if l.Kernel <= 0 || l.Stride < 0 || l.Padding < 0 {
+		if l.Kernel <= 0 || l.Stride < 0 || l.Padding < 0 || l.Kernel > MaxSize || l.Stride > MaxSize || l.Padding > MaxSize {
 			return fail("kernel %d, stride %d, padding %d out of range", l.Kernel, l.Stride, l.Padding)
 		}
-		if l.Kind == Conv2d && l.Filters <= 0 {
-			return fail("filters must be positive, got %d", l.Filters)
+		if l.Kind == Conv2d && (l.Filters <= 0 || l.Filters > MaxSize) {
+			return fail("filters must be in [1, %d], got %d", MaxSize, l.Filters)
 		}
-		s := l.StrideOrDefault()
-		h := (in[1]+2*l.Padding-l.Kernel)/s + 1
-		w := (in[2]+2*l.Padding-l.Kernel)/s + 1
-		if in[1]+2*l.Padding < l.Kernel || in[2]+2*l.Padding < l.Kernel || h <= 0 || w <= 0 {
+		// Every term is at most MaxSize, so none of this overflows an int64.
+		s, k, pad := int64(l.StrideOrDefault()), int64(l.Kernel), int64(l.Padding)
+		ph, pw := int64(in[1])+2*pad, int64(in[2])+2*pad
+		if ph < k || pw < k {
 			return fail("kernel %d larger than the padded input", l.Kernel)
 		}
 		if l.Kind == MaxPool2d && l.Padding > 0 {
 			return fail("padded max-pooling is not supported")
 		}
+		h, w := (ph-k)/s+1, (pw-k)/s+1
+		if h > MaxSize || w > MaxSize {
+			return fail("output of %d×%d values per channel is too large", h, w)
+		}
 		c := in[0]
 		if l.Kind == Conv2d {
 			c = l.Filters
+			if !withinMaxSize(l.Filters, in[0], l.Kernel, l.Kernel) {
+				return fail("weight [%d %d %d %d] has more than %d values", l.Filters, in[0], l.Kernel, l.Kernel, MaxSize)
+			}
 		}
-		return []int{c, h, w}, nil
+		out := []int{c, int(h), int(w)}
+		if !withinMaxSize(out...) {
+			return fail("output %v has more than %d values per sample", out, MaxSize)
+		}
+		return out, nil
 	case ReLU:
 		return append([]int(nil), in...), nil
 	case Dropout:
@@ -151,6 +178,7 @@ func (s Spec) Shapes() ([][]int, error) {
 	seen := map[string]bool{}
 	in := s.Input
 	out := make([][]int, len(s.Layers))
+	var params int64 // at most 3·MaxSize: checked after every layer
 	for i, l := range s.Layers {
 		if l.Kind == Dense || l.Kind == Conv2d {
 			if l.Name == "" {
@@ -164,6 +192,17 @@ func (s Spec) Shapes() ([][]int, error) {
 		o, err := l.OutShape(in)
 		if err != nil {
 			return nil, err
+		}
+		// OutShape has checked that the layer's weight holds at most
+		// MaxSize values.
+		switch l.Kind {
+		case Dense:
+			params += int64(in[0])*int64(l.Units) + int64(l.Units)
+		case Conv2d:
+			params += int64(l.Filters)*int64(in[0])*int64(l.Kernel)*int64(l.Kernel) + int64(l.Filters)
+		}
+		if params > MaxSize {
+			return nil, errors.Wrapf(ErrSpec, "more than %d parameters (at layer %d, %q)", MaxSize, i, l.Name)
 		}
 		out[i] = o
 		in = o
@@ -258,4 +297,17 @@ func numel(shape []int) int {
 		n *= d
 	}
 	return n
+}
+
+// withinMaxSize reports whether dims are positive and their product is at
+// most MaxSize.
+func withinMaxSize(dims ...int) bool {
+	n := int64(1)
+	for _, d := range dims {
+		if d <= 0 || int64(d) > MaxSize/n {
+			return false
+		}
+		n *= int64(d)
+	}
+	return true
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 
 	"github.com/pkg/errors"
@@ -61,11 +62,14 @@ func compressCommand() *cli.Command {
 				FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 				Seed: tcfg.Seed, Dtype: tcfg.Dtype,
 			}
-			if cfg.Lambda < 0 {
-				return usagef("--lambda must be ≥ 0, got %v", cfg.Lambda)
+			if !(cfg.Lambda >= 0) || math.IsInf(cfg.Lambda, 0) {
+				return usagef("--lambda must be ≥ 0 and finite, got %v", cfg.Lambda)
 			}
-			if cfg.Threshold <= 0 {
-				return usagef("--threshold must be positive, got %v", cfg.Threshold)
+			if !(cfg.Threshold > 0) || math.IsInf(cfg.Threshold, 0) {
+				return usagef("--threshold must be positive and finite, got %v", cfg.Threshold)
+			}
+			if err := checkSchedule("finetune-schedule", c.String("finetune-schedule")); err != nil {
+				return err
 			}
 			if cfg.FinetuneEpochs < 0 {
 				return usagef("--finetune-epochs must be ≥ 0, got %d", cfg.FinetuneEpochs)
@@ -84,6 +88,9 @@ func compressCommand() *cli.Command {
 			out := c.String("out")
 			if out == "" {
 				out = trimExt(in) + "-pruned.safetensors"
+			}
+			if err := checkOutputs(out, c.String("report"), c.String("markdown"), c.String("checkpoint")); err != nil {
+				return err
 			}
 			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), m.Spec)
 			if err != nil {

@@ -48,6 +48,9 @@ func sgdConfig(c *cli.Context, decayFlag string) (train.Config, error) {
 	if err != nil {
 		return train.Config{}, err
 	}
+	if err := checkSchedule("schedule", c.String("schedule")); err != nil {
+		return train.Config{}, err
+	}
 	cfg := train.Config{
 		Epochs: c.Int("epochs"), Batch: c.Int("batch"), LR: c.Float64("lr"),
 		Momentum: c.Float64("momentum"), Nesterov: c.Bool("nesterov"),
@@ -104,6 +107,9 @@ func trainCommand() *cli.Command {
 			out := c.String("out")
 			if out == "" {
 				out = spec.Name + ".safetensors"
+			}
+			if err := checkOutputs(out, c.String("checkpoint")); err != nil {
+				return err
 			}
 			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), spec)
 			if err != nil {

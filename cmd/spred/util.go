@@ -1,15 +1,18 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/train"
 )
 
 var (
@@ -92,4 +95,27 @@ func ptr[T any](v T) *T { return &v }
 // trimExt drops the extension of a file name.
 func trimExt(path string) string {
 	return strings.TrimSuffix(path, filepath.Ext(path))
+}
+
+// checkOutputs fails early, before any training, when an output file could
+// not be written because its folder does not exist.
+func checkOutputs(paths ...string) error {
+	for _, p := range paths {
+		if p == "" {
+			continue
+		}
+		dir := filepath.Dir(p)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return errors.Errorf("cannot write %s: folder %s does not exist", p, dir)
+		}
+	}
+	return nil
+}
+
+// checkSchedule names the flag of an unknown schedule.
+func checkSchedule(flag, kind string) error {
+	if err := (train.Schedule{Kind: kind}).Validate(); err != nil {
+		return usagef("--%s: %v", flag, err)
+	}
+	return nil
 }

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/models"
+)
+
+// mnistArg in a case's arguments stands for the MNIST folder; a case that
+// uses it is skipped when MNIST is not available.
+const mnistArg = "\x00mnist"
+
+// TestBadInput runs every command on bad input and checks that each fails
+// the documented way: the wanted exit code (2 for a bad command line, 1 for
+// a failure), exactly one line on stderr starting with "spred: " that names
+// the problem, nothing on stdout, and no panic.
+//
+// Categories covered:
+//   - model files (eval, inspect, compress): missing, a folder, empty,
+//     truncated, random bytes;
+//   - safetensors headers that lie: data offsets beyond the file, a negative
+//     offset, dtypes "I64" and "XX", a shape whose size disagrees with its byte
+//     range, a tensor claiming 10 GB, a header length beyond the file or over
+//     the 100 MiB limit, a header that is not JSON, no spred.spec metadata;
+//   - model contents: a NaN weight, a weight shape that disagrees with the
+//     spec, a spec whose shapes do not chain, a spec with an absurd layer size,
+//     a parameter missing from the file, a tensor the spec does not have, a
+//     model whose input does not fit MNIST;
+//   - CSV tables for lasso: missing file, empty file, ragged rows, a text
+//     cell, a NaN cell, an empty label cell, no label column, no data rows,
+//     binomial labels outside {0, 1}, a duplicate column name, no feature
+//     column, an unterminated quote, a corrupt gzip stream;
+//   - flags out of range or unknown: --batch 0, --epochs 0, negative --lr,
+//     --lr NaN, --momentum 1.5, negative and NaN --lambda, negative and NaN
+//     --threshold, --finetune-epochs -1, --finetune-lr 0, --train-samples -5,
+//     negative --max-iter and --tol, unknown --family, --schedule,
+//     --finetune-schedule, --dtype and model name, a flag value that does not
+//     parse, a flag without its value, required flags missing;
+//   - the command line itself: unknown command, unknown flag, unexpected
+//     arguments;
+//   - MNIST and output folders: --data-dir empty, not there, or holding
+//     corrupt files; --out into a folder that does not exist (train and
+//     compress).
+func TestBadInput(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	// A valid LeNet-300-100 file with seeded initial values: the model files
+	// below are edits of it, so no training (and no MNIST) is needed.
+	spec, err := models.Lookup("lenet-300-100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gm, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	goodPath := filepath.Join(dir, "good.safetensors")
+	if err := models.WriteFile(goodPath, gm); err != nil {
+		t.Fatal(err)
+	}
+	good, err := os.ReadFile(goodPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headerLen := int(binary.LittleEndian.Uint64(good[:8]))
+	dataStart := 8 + headerLen
+	dataLen := len(good) - dataStart
+
+	setSpec := func(old, new string) func(map[string]interface{}) {
+		return func(h map[string]interface{}) {
+			meta := h["__metadata__"].(map[string]interface{})
+			s := meta["spred.spec"].(string)
+			if !strings.Contains(s, old) {
+				t.Fatalf("spec %s does not contain %s", s, old)
+			}
+			meta["spred.spec"] = strings.Replace(s, old, new, 1)
+		}
+	}
+	setTensor := func(name, key string, v interface{}) func(map[string]interface{}) {
+		return func(h map[string]interface{}) {
+			h[name].(map[string]interface{})[key] = v
+		}
+	}
+	withLength := func(n uint64) []byte {
+		b := append([]byte(nil), good...)
+		binary.LittleEndian.PutUint64(b, n)
+		return b
+	}
+
+	truncated := write("truncated.safetensors", good[:len(good)/2])
+	notST := write("text.safetensors", []byte("this is not a model file at all\n"))
+	empty := write("empty.safetensors", nil)
+	random := make([]byte, 4096)
+	rand.New(rand.NewSource(7)).Read(random)
+	randomFile := write("random.safetensors", random)
+	unchained := write("unchained.safetensors", rewriteHeader(t, good, setSpec(`"input":[784]`, `"input":[1,28,28]`)))
+	wrongShape := write("shape.safetensors", rewriteHeader(t, good, setSpec(`"units":300`, `"units":301`)))
+	hugeSpec := write("hugespec.safetensors", rewriteHeader(t, good, setSpec(`"units":300`, `"units":1099511627776`)))
+	beyond := write("beyond.safetensors", rewriteHeader(t, good,
+		setTensor("fc3/b", "data_offsets", []int{dataLen, dataLen + 40})))
+	negOffset := write("negoffset.safetensors", rewriteHeader(t, good, setTensor("fc3/b", "data_offsets", []int{-40, 0})))
+	i64 := write("i64.safetensors", rewriteHeader(t, good, setTensor("fc2/b", "dtype", "I64")))
+	xx := write("xx.safetensors", rewriteHeader(t, good, setTensor("fc2/W", "dtype", "XX")))
+	badSize := write("badsize.safetensors", rewriteHeader(t, good, setTensor("fc1/W", "shape", []int{784, 301})))
+	tenGB := write("10gb.safetensors", rewriteHeader(t, good, func(h map[string]interface{}) {
+		setTensor("fc1/W", "shape", []int{50000, 50000})(h)
+		setTensor("fc1/W", "data_offsets", []int64{0, 10_000_000_000})(h)
+	}))
+	longHeader := write("longheader.safetensors", withLength(uint64(len(good))))
+	hugeHeader := write("hugeheader.safetensors", withLength(1<<40))
+	notJSON := func() []byte {
+		b := append([]byte(nil), good...)
+		copy(b[8:dataStart], strings.Repeat("this is not JSON ", headerLen/17+1)[:headerLen])
+		return b
+	}()
+	notJSONFile := write("notjson.safetensors", notJSON)
+	noSpec := write("nospec.safetensors", rewriteHeader(t, good, func(h map[string]interface{}) {
+		delete(h["__metadata__"].(map[string]interface{}), "spred.spec")
+	}))
+	// fc3/b is the last tensor of the data section: drop its entry and bytes.
+	missingParam := write("missingparam.safetensors", rewriteHeader(t, good[:len(good)-40], func(h map[string]interface{}) {
+		delete(h, "fc3/b")
+	}))
+	extraTensor := write("extra.safetensors", rewriteHeader(t, append(append([]byte(nil), good...), 0, 0, 0, 0),
+		func(h map[string]interface{}) {
+			h["fc4/W"] = map[string]interface{}{"dtype": "F32", "shape": []int{1}, "data_offsets": []int{dataLen, dataLen + 4}}
+		}))
+	nanWeight := func() []byte {
+		b := append([]byte(nil), good...)
+		// fc1/W comes first in the data section; make its value 5 a NaN.
+		binary.LittleEndian.PutUint32(b[dataStart+4*5:], math.Float32bits(float32(math.NaN())))
+		return b
+	}()
+	nanFile := write("nan.safetensors", nanWeight)
+
+	// A model whose input is not an MNIST image.
+	tabular := filepath.Join(dir, "tabular.safetensors")
+	tm, err := models.New(models.Spec{Name: "tabular", Input: []int{100}, Loss: models.LossSoftmaxCrossEntropy,
+		Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 2}}}, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.WriteFile(tabular, tm); err != nil {
+		t.Fatal(err)
+	}
+
+	csv := func(name, data string) string { return write(name, []byte(data)) }
+	goodCSV := csv("good.csv", "a,y\n1,0\n2,1\n3,1\n")
+	emptyCSV := csv("empty.csv", "")
+	ragged := csv("ragged.csv", "a,b,y\n1,2,0\n3,1\n")
+	textCell := csv("text.csv", "a,y\n1,0\nfoo,1\n")
+	nanCell := csv("nan.csv", "a,b,y\n1,2,0\n3,NaN,1\n")
+	emptyLabel := csv("emptylabel.csv", "a,y\n1,0\n2,\n")
+	noRows := csv("norows.csv", "a,y\n")
+	labels := csv("labels.csv", "a,y\n1,0\n2,2\n")
+	dupColumn := csv("dup.csv", "a,a,y\n1,2,0\n")
+	noFeatures := csv("nofeatures.csv", "y\n1\n")
+	badQuote := csv("quote.csv", "a,y\n\"1,0\n")
+	badGzip := csv("bad.csv.gz", "\x1f\x8b\x08 not really gzip")
+
+	emptyDir := t.TempDir()
+	corruptDir := t.TempDir() // the four MNIST files, all garbage
+	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"} {
+		if err := os.WriteFile(filepath.Join(corruptDir, f), []byte("garbage\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noDir := filepath.Join(dir, "no-such-folder")
+	quick := []string{"--train-samples", "100", "--epochs", "1", "--batch", "50", "--quiet", "--data-dir", mnistArg}
+
+	cases := []struct {
+		name string
+		code int
+		want string
+		args []string
+	}{
+		// Model files.
+		{"missing model file", 1, "no such file", []string{"eval", "--model", filepath.Join(dir, "nope.safetensors")}},
+		{"model file is a folder", 1, "not a regular file", []string{"inspect", dir}},
+		{"empty model file", 1, "read model", []string{"inspect", empty}},
+		{"eval empty model file", 1, "file too short (0 bytes)", []string{"eval", "--model", empty}},
+		{"compress empty model file", 1, "file too short (0 bytes)", []string{"compress", "--model", empty}},
+		{"truncated model file", 1, "truncated", []string{"eval", "--model", truncated}},
+		{"inspect truncated model file", 1, "truncated", []string{"inspect", truncated}},
+		{"compress truncated file", 1, "truncated", []string{"compress", "--model", truncated}},
+		{"not safetensors", 1, "read model", []string{"inspect", notST}},
+		{"eval random bytes", 1, "header length", []string{"eval", "--model", randomFile}},
+		{"inspect random bytes", 1, "header length", []string{"inspect", randomFile}},
+		{"compress random bytes", 1, "header length", []string{"compress", "--model", randomFile}},
+
+		// Safetensors headers that lie.
+		{"offsets beyond the file", 1, fmt.Sprintf(`"fc3/b": data_offsets [%d %d] exceed the %d-byte data section`, dataLen, dataLen+40, dataLen), []string{"inspect", beyond}},
+		{"negative offset", 1, "-40 is not a non-negative", []string{"inspect", negOffset}},
+		{"dtype I64", 1, `unsupported dtype "I64"`, []string{"eval", "--model", i64}},
+		{"dtype XX", 1, `unsupported dtype "XX"`, []string{"inspect", xx}},
+		{"shape disagrees with byte range", 1, `"fc1/W": shape [784 301] of F32 needs 943936 bytes`, []string{"inspect", badSize}},
+		{"tensor claiming 10 GB", 1, `"fc1/W": data_offsets [0 10000000000] exceed`, []string{"compress", "--model", tenGB}},
+		{"header length beyond the file", 1, fmt.Sprintf("header length %d exceeds the %d bytes after the length prefix", len(good), len(good)-8), []string{"inspect", longHeader}},
+		{"header length over the limit", 1, "header length 1099511627776 exceeds", []string{"eval", "--model", hugeHeader}},
+		{"header not JSON", 1, "header: invalid character", []string{"inspect", notJSONFile}},
+		{"no spred.spec metadata", 1, "no spred.spec metadata", []string{"eval", "--model", noSpec}},
+
+		// Model contents.
+		{"NaN weight", 1, `tensor "fc1/W": value 5 is NaN`, []string{"eval", "--model", nanFile}},
+		{"inspect NaN weight", 1, `"fc1/W": value 5 is NaN`, []string{"inspect", nanFile}},
+		{"spec shapes do not chain", 1, "flatten", []string{"inspect", unchained}},
+		{"weight shape disagrees", 1, "fc1/W", []string{"inspect", wrongShape}},
+		{"compress weight shape disagrees", 1, `"fc1/W" has shape [784 300] in the file, the spec needs [784 301]`, []string{"compress", "--model", wrongShape}},
+		{"absurd layer size", 1, `spred.spec metadata: layer "fc1" (dense) with input [784]: units must be in [1, 2147483647], got 1099511627776`, []string{"inspect", hugeSpec}},
+		{"parameter missing from the file", 1, `parameter "fc3/b" (shape [10]) is missing`, []string{"inspect", missingParam}},
+		{"tensor not in the spec", 1, `tensor "fc4/W" (shape [1]) is not a parameter`, []string{"eval", "--model", extraTensor}},
+		{"model does not fit MNIST", 2, "takes inputs of shape [100]", []string{"compress", "--model", tabular, "--data-dir", mnistArg}},
+		{"eval model that does not fit MNIST", 2, "takes inputs of shape [100]", []string{"eval", "--model", tabular, "--data-dir", mnistArg}},
+
+		// CSV tables for lasso.
+		{"lasso missing file", 1, "nope.csv", []string{"lasso", "--csv", filepath.Join(dir, "nope.csv"), "--lambda", "0.1"}},
+		{"lasso empty file", 1, "no header row", []string{"lasso", "--csv", emptyCSV, "--lambda", "0.1"}},
+		{"lasso ragged rows", 1, "row 2 (line 3): got 2 fields, want 3", []string{"lasso", "--csv", ragged, "--lambda", "0.1"}},
+		{"lasso text cell", 1, `row 2 (line 3), column "a": cannot parse "foo"`, []string{"lasso", "--csv", textCell, "--lambda", "0.1"}},
+		{"lasso NaN cell", 1, `row 2 (line 3), column "b": "NaN" is not a finite number`, []string{"lasso", "--csv", nanCell, "--lambda", "0.1"}},
+		{"lasso empty label cell", 1, `row 2 (line 3), column "y": empty cell`, []string{"lasso", "--csv", emptyLabel, "--lambda", "0.1"}},
+		{"lasso missing label column", 1, `no label column "target"`, []string{"lasso", "--csv", goodCSV, "--label", "target", "--lambda", "0.1"}},
+		{"lasso no data rows", 1, "no data rows", []string{"lasso", "--csv", noRows, "--lambda", "0.1"}},
+		{"lasso binomial labels", 1, "want 0 or 1", []string{"lasso", "--csv", labels, "--lambda", "0.1", "--family", "binomial"}},
+		{"lasso duplicate column", 1, `duplicate column name "a" (columns 1 and 2)`, []string{"lasso", "--csv", dupColumn, "--lambda", "0.1"}},
+		{"lasso no feature columns", 1, `no feature columns besides label "y"`, []string{"lasso", "--csv", noFeatures, "--lambda", "0.1"}},
+		{"lasso unterminated quote", 1, "parse error on line 2", []string{"lasso", "--csv", badQuote, "--lambda", "0.1"}},
+		{"lasso corrupt gzip", 1, "bad.csv.gz: flate: corrupt input", []string{"lasso", "--csv", badGzip, "--lambda", "0.1"}},
+
+		// Flags out of range or unknown.
+		{"zero batch", 2, "--batch", []string{"train", "--batch", "0"}},
+		{"eval zero batch", 2, "--batch must be positive", []string{"eval", "--model", goodPath, "--batch", "0"}},
+		{"compress zero batch", 2, "--batch must be positive", []string{"compress", "--model", goodPath, "--batch", "0"}},
+		{"zero epochs", 2, "--epochs", []string{"train", "--epochs", "0"}},
+		{"compress zero epochs", 2, "--epochs must be positive", []string{"compress", "--model", goodPath, "--epochs", "0"}},
+		{"negative lr", 2, "--lr", []string{"train", "--lr", "-1"}},
+		{"NaN lr", 2, "learning rate must be ≥ 0 and finite, got NaN", []string{"train", "--lr", "NaN"}},
+		{"momentum 1.5", 2, "momentum must be in [0, 1), got 1.5", []string{"train", "--momentum", "1.5"}},
+		{"compress momentum 1.5", 2, "momentum must be in [0, 1), got 1.5", []string{"compress", "--model", goodPath, "--momentum", "1.5"}},
+		{"negative lambda", 2, "lambda", []string{"compress", "--model", truncated, "--lambda", "-1"}},
+		{"NaN lambda", 2, "lambda must be ≥ 0 and finite, got NaN", []string{"compress", "--model", goodPath, "--lambda", "NaN"}},
+		{"negative threshold", 2, "threshold", []string{"compress", "--model", truncated, "--threshold", "-1"}},
+		{"NaN threshold", 2, "--threshold must be positive and finite, got NaN", []string{"compress", "--model", goodPath, "--threshold", "NaN"}},
+		{"negative finetune epochs", 2, "--finetune-epochs must be ≥ 0, got -1", []string{"compress", "--model", goodPath, "--finetune-epochs", "-1"}},
+		{"zero finetune lr", 2, "--finetune-lr must be positive", []string{"compress", "--model", goodPath, "--finetune-lr", "0"}},
+		{"negative train samples", 2, "train-samples", []string{"train", "--train-samples", "-5"}},
+		{"unknown schedule", 2, "schedule", []string{"train", "--schedule", "warp"}},
+		{"unknown finetune schedule", 2, `unknown schedule "warp"`, []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},
+		{"unknown dtype", 2, "dtype", []string{"train", "--dtype", "int8"}},
+		{"eval unknown dtype", 2, `unknown --dtype "int8"`, []string{"eval", "--model", goodPath, "--dtype", "int8"}},
+		{"unknown model name", 2, "unknown model", []string{"train", "--model", "resnet-9000"}},
+		{"flag value does not parse", 2, `invalid value "ten" for flag -epochs`, []string{"train", "--epochs", "ten"}},
+		{"flag without value", 2, "flag needs an argument: -epochs", []string{"train", "--epochs"}},
+		{"eval without model", 2, "model", []string{"eval"}},
+		{"compress without model", 2, "compress: --model is required", []string{"compress"}},
+		{"lasso without csv", 2, "--csv is required", []string{"lasso", "--lambda", "0.1"}},
+		{"lasso without lambda", 2, "--lambda is required", []string{"lasso", "--csv", goodCSV}},
+		{"lasso negative lambda", 2, "--lambda must be", []string{"lasso", "--csv", goodCSV, "--lambda", "-1"}},
+		{"lasso NaN lambda", 2, "--lambda must be a finite number ≥ 0, got NaN", []string{"lasso", "--csv", goodCSV, "--lambda", "NaN"}},
+		{"lasso lambda does not parse", 2, `invalid value "abc" for flag -lambda`, []string{"lasso", "--csv", goodCSV, "--lambda", "abc"}},
+		{"lasso unknown family", 2, `unknown --family "poisson"`, []string{"lasso", "--csv", goodCSV, "--lambda", "0.1", "--family", "poisson"}},
+		{"lasso negative max-iter", 2, "--max-iter", []string{"lasso", "--csv", goodCSV, "--lambda", "0.1", "--max-iter", "-1"}},
+		{"lasso negative tol", 2, "--tol", []string{"lasso", "--csv", goodCSV, "--lambda", "0.1", "--tol", "-1"}},
+
+		// The command line itself.
+		{"unknown flag", 2, "not defined", []string{"train", "--colour", "red"}},
+		{"unknown command", 2, "unknown command", []string{"frobnicate"}},
+		{"inspect without file", 2, "exactly one", []string{"inspect"}},
+		{"inspect two files", 2, "exactly one model file, got 2", []string{"inspect", goodPath, goodPath}},
+		{"train extra argument", 2, `train: unexpected argument "extra"`, []string{"train", "extra"}},
+		{"lasso extra argument", 2, "unexpected argument", []string{"lasso", "--csv", goodCSV, "--lambda", "0.1", "extra"}},
+
+		// Missing files and folders.
+		{"missing MNIST files", 1, "train-images", []string{"train", "--data-dir", emptyDir, "--epochs", "1"}},
+		{"eval MNIST folder empty", 1, "MNIST folder " + emptyDir + ": missing", []string{"eval", "--model", goodPath, "--data-dir", emptyDir}},
+		{"MNIST files corrupt", 1, "train-images-idx3-ubyte.gz: idx images: bad magic number", []string{"eval", "--model", goodPath, "--data-dir", corruptDir}},
+		{"MNIST folder not there", 1, "MNIST folder " + noDir + " does not exist", []string{"compress", "--model", goodPath, "--data-dir", noDir}},
+		{"train --out into a missing folder", 1, filepath.Join(noDir, "m.safetensors"),
+			append([]string{"train", "--out", filepath.Join(noDir, "m.safetensors")}, quick...)},
+		// Output folders are checked before any training, so a typo costs
+		// nothing.
+		{"compress --out into a missing folder", 1, "folder " + noDir + " does not exist",
+			append([]string{"compress", "--model", goodPath, "--out", filepath.Join(noDir, "p.safetensors"), "--finetune-epochs", "0"}, quick...)},
+		{"compress --report into a missing folder", 1, "cannot write " + filepath.Join(noDir, "r.json"),
+			append([]string{"compress", "--model", goodPath, "--report", filepath.Join(noDir, "r.json")}, quick...)},
+		{"compress --markdown into a missing folder", 1, "cannot write " + filepath.Join(noDir, "r.md"),
+			append([]string{"compress", "--model", goodPath, "--markdown", filepath.Join(noDir, "r.md")}, quick...)},
+		{"train --checkpoint into a missing folder", 1, "cannot write " + filepath.Join(noDir, "c.ckpt"),
+			append([]string{"train", "--checkpoint", filepath.Join(noDir, "c.ckpt")}, quick...)},
+		{"resume without a checkpoint", 1, "no checkpoint at",
+			append([]string{"train", "--out", filepath.Join(dir, "fresh.safetensors"), "--resume"}, quick...)},
+		{"unknown finetune schedule names the flag", 2, "--finetune-schedule", []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			args := append([]string(nil), c.args...)
+			for i, a := range args {
+				if a == mnistArg {
+					args[i] = mnistDir(t)
+				}
+			}
+			code, out, errs := runApp(t, args...)
+			if code != c.code {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, c.code, errs)
+			}
+			if out != "" {
+				t.Errorf("stdout not empty: %q", out)
+			}
+			lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "spred: ") {
+				t.Errorf("want one line on stderr starting with \"spred: \", got %q", errs)
+			}
+			if !strings.Contains(errs, c.want) {
+				t.Errorf("stderr %q does not mention %q", errs, c.want)
+			}
+		})
+	}
+}
