@@ -48,8 +48,9 @@ const mnistArg = "\x00mnist"
 //   - the command line itself: unknown command, unknown flag, unexpected
 //     arguments;
 //   - MNIST and output folders: --data-dir empty, not there, or holding
-//     corrupt files; --out into a folder that does not exist (train and
-//     compress).
+//     corrupt files; --out, --report, --markdown or --checkpoint into a folder
+//     that does not exist (checked before any training); --resume without a
+//     checkpoint.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
