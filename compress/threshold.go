@@ -4,7 +4,6 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
-	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/models"
 )
@@ -85,7 +84,7 @@ func (f *Factors) Stats(tau float64) FactorStats {
 	var st FactorStats
 	var imb float64
 	for _, p := range f.Pairs() {
-		u, v := floats(p.U), floats(p.V)
+		u, v := models.Float64s(p.U.Data()), models.Float64s(p.V.Data())
 		for i := range u {
 			w := u[i] * v[i]
 			if math.Abs(w) < tau {
@@ -99,18 +98,4 @@ func (f *Factors) Stats(tau float64) FactorStats {
 		st.Imbalance = imb / float64(st.Weights)
 	}
 	return st
-}
-
-func floats(t *tensor.Dense) []float64 {
-	switch d := t.Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return d
-	}
-	return nil
 }

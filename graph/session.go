@@ -194,29 +194,28 @@ func (s *Session) runAll() (err error) {
 }
 
 func (s *Session) setLabels(labels []int, classes int) error {
-	switch d := s.yT.Data().(type) {
-	case []float32:
-		for i := range d {
-			d[i] = 0
-		}
-		for i, c := range labels {
-			if c < 0 || c >= classes {
-				return errors.Errorf("label %d of sample %d out of range [0, %d)", c, i, classes)
-			}
-			d[i*classes+c] = 1
-		}
-	case []float64:
-		for i := range d {
-			d[i] = 0
-		}
-		for i, c := range labels {
-			if c < 0 || c >= classes {
-				return errors.Errorf("label %d of sample %d out of range [0, %d)", c, i, classes)
-			}
-			d[i*classes+c] = 1
+	for i, c := range labels {
+		if c < 0 || c >= classes {
+			return errors.Errorf("label %d of sample %d out of range [0, %d)", c, i, classes)
 		}
 	}
+	switch d := s.yT.Data().(type) {
+	case []float32:
+		oneHot(d, labels, classes)
+	case []float64:
+		oneHot(d, labels, classes)
+	}
 	return nil
+}
+
+// oneHot writes the one-hot rows of labels into d (rows of classes values).
+func oneHot[T float32 | float64](d []T, labels []int, classes int) {
+	for i := range d {
+		d[i] = 0
+	}
+	for i, c := range labels {
+		d[i*classes+c] = 1
+	}
 }
 
 func fillMask(m dropMask, rng *rand.Rand) {
@@ -242,7 +241,7 @@ func fillMask(m dropMask, rng *rand.Rand) {
 // Logits returns the class scores of the last run, Batch() rows of
 // Classes() values, as float64.
 func (s *Session) Logits() []float64 {
-	return toFloat64(s.logits.Value())
+	return models.Float64s(s.logits.Value().Data())
 }
 
 // Classes returns the number of class scores per sample.
@@ -291,18 +290,4 @@ func scalar(v gorgonia.Value) (float64, error) {
 		}
 	}
 	return 0, errors.Errorf("expected a scalar, got %T", v.Data())
-}
-
-func toFloat64(v gorgonia.Value) []float64 {
-	switch x := v.Data().(type) {
-	case []float32:
-		out := make([]float64, len(x))
-		for i, f := range x {
-			out[i] = float64(f)
-		}
-		return out
-	case []float64:
-		return append([]float64(nil), x...)
-	}
-	return nil
 }

@@ -25,8 +25,12 @@ func (p *Param) Shape() []int { return []int(p.Value.Shape().Clone()) }
 func (p *Param) Len() int { return p.Value.Shape().TotalSize() }
 
 // Float64s returns a copy of the values as float64.
-func (p *Param) Float64s() []float64 {
-	switch d := p.Value.Data().(type) {
+func (p *Param) Float64s() []float64 { return Float64s(p.Value.Data()) }
+
+// Float64s copies float32 or float64 data (a slice or a scalar, as
+// tensor.Dense.Data returns it) into a new []float64; other types give nil.
+func Float64s(data interface{}) []float64 {
+	switch d := data.(type) {
 	case []float32:
 		out := make([]float64, len(d))
 		for i, v := range d {

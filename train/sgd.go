@@ -5,6 +5,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/models"
 )
 
 // SGD is stochastic gradient descent with momentum and decoupled-from-Gorgonia
@@ -58,17 +59,7 @@ func (o *SGD) Step(ls []*graph.Learnable, grads []*tensor.Dense, lr float64) err
 // Velocity returns the momentum buffer of the named learnable as float64
 // (nil before its first step).
 func (o *SGD) Velocity(name string) []float64 {
-	switch v := o.vel[name].(type) {
-	case []float32:
-		out := make([]float64, len(v))
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return append([]float64(nil), v...)
-	}
-	return nil
+	return models.Float64s(o.vel[name])
 }
 
 // ResetVelocity forgets the momentum of the named learnables (all if none

@@ -7,6 +7,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/models"
 )
 
 // State is a resumable snapshot of a Fit run, taken at the end of every
@@ -66,7 +67,7 @@ func capture(s *State, ls []*graph.Learnable, opt *SGD) {
 	s.Values = map[string][]float64{}
 	s.Velocity = map[string][]float64{}
 	for _, l := range ls {
-		s.Values[l.Name] = floats64(l.Value.Data())
+		s.Values[l.Name] = models.Float64s(l.Value.Data())
 		if v := opt.Velocity(l.Name); v != nil {
 			s.Velocity[l.Name] = v
 		}
@@ -92,20 +93,6 @@ func apply(s *State, ls []*graph.Learnable, opt *SGD) error {
 			}
 			opt.SetVelocity(l.Name, l.Value.Dtype() == tensor.Float32, vel)
 		}
-	}
-	return nil
-}
-
-func floats64(data interface{}) []float64 {
-	switch d := data.(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, x := range d {
-			out[i] = float64(x)
-		}
-		return out
-	case []float64:
-		return append([]float64(nil), d...)
 	}
 	return nil
 }
