@@ -82,6 +82,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			inspectCommand(),
 			compressCommand(),
 			lassoCommand(),
+			sweepCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {

@@ -51,34 +51,9 @@ func compressCommand() *cli.Command {
 			if c.String("model") == "" {
 				return usagef("%s: --model is required", c.Command.Name)
 			}
-			tcfg, err := sgdConfig(c, "")
+			cfg, err := compressConfig(c)
 			if err != nil {
 				return err
-			}
-			cfg := compress.Config{
-				Lambda: c.Float64("lambda"), Threshold: c.Float64("threshold"), EpochThreshold: c.Bool("epoch-threshold"),
-				FromScratch: c.Bool("from-scratch"), Epochs: tcfg.Epochs, Batch: tcfg.Batch, LR: tcfg.LR,
-				Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
-				FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
-				Seed: tcfg.Seed, Dtype: tcfg.Dtype,
-			}
-			if !(cfg.Lambda >= 0) || math.IsInf(cfg.Lambda, 0) {
-				return usagef("--lambda must be ≥ 0 and finite, got %v", cfg.Lambda)
-			}
-			if !(cfg.Threshold > 0) || math.IsInf(cfg.Threshold, 0) {
-				return usagef("--threshold must be positive and finite, got %v", cfg.Threshold)
-			}
-			if err := checkSchedule("finetune-schedule", c.String("finetune-schedule")); err != nil {
-				return err
-			}
-			if cfg.FinetuneEpochs < 0 {
-				return usagef("--finetune-epochs must be ≥ 0, got %d", cfg.FinetuneEpochs)
-			}
-			if cfg.FinetuneLR <= 0 {
-				return usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)
-			}
-			if err := cfg.Validate(); err != nil {
-				return usageError{err}
 			}
 			in := c.String("model")
 			m, err := models.ReadFile(in)
@@ -161,6 +136,42 @@ func compressCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// compressConfig maps the flags of `spred compress` (also those of
+// `spred sweep`) onto compress.Config, rejecting values out of range as
+// usage errors.
+func compressConfig(c *cli.Context) (compress.Config, error) {
+	tcfg, err := sgdConfig(c, "")
+	if err != nil {
+		return compress.Config{}, err
+	}
+	cfg := compress.Config{
+		Lambda: c.Float64("lambda"), Threshold: c.Float64("threshold"), EpochThreshold: c.Bool("epoch-threshold"),
+		FromScratch: c.Bool("from-scratch"), Epochs: tcfg.Epochs, Batch: tcfg.Batch, LR: tcfg.LR,
+		Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
+		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
+		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
+	}
+	if !(cfg.Lambda >= 0) || math.IsInf(cfg.Lambda, 0) {
+		return cfg, usagef("--lambda must be ≥ 0 and finite, got %v", cfg.Lambda)
+	}
+	if !(cfg.Threshold > 0) || math.IsInf(cfg.Threshold, 0) {
+		return cfg, usagef("--threshold must be positive and finite, got %v", cfg.Threshold)
+	}
+	if err := checkSchedule("finetune-schedule", c.String("finetune-schedule")); err != nil {
+		return cfg, err
+	}
+	if cfg.FinetuneEpochs < 0 {
+		return cfg, usagef("--finetune-epochs must be ≥ 0, got %d", cfg.FinetuneEpochs)
+	}
+	if cfg.FinetuneLR <= 0 {
+		return cfg, usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usageError{err}
+	}
+	return cfg, nil
 }
 
 // compressProgress adapts progress to compress.Recorder, StepRecorder and

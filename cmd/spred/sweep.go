@@ -1,0 +1,361 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+	"github.com/urfave/cli/v2"
+
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/dataset"
+	"github.com/spred-go/spred/internal/atomicfile"
+	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/sweep"
+)
+
+// sweepOnly are the flags of `spred sweep` that `spred compress` lacks; the
+// compress flags it leaves out are per point (sweepDropped).
+var (
+	sweepOnly    = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "dir": true, "list-jobs": true}
+	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "checkpoint": true, "resume": true}
+)
+
+func sweepCommand() *cli.Command {
+	flags := []cli.Flag{
+		&cli.StringFlag{Name: "lambdas", Usage: "comma-separated λ values, e.g. 1e-4,2e-4"},
+		&cli.StringFlag{Name: "lambda-range", Usage: "LO:HI:N: N log-spaced λ values from LO to HI, both included (3 significant digits), e.g. 1e-5:1e-3:8"},
+		&cli.StringFlag{Name: "thresholds", Usage: "comma-separated τ values, each run with every λ (default: --threshold)"},
+		&cli.StringFlag{Name: "dir", Usage: "sweep folder: per point ID.json (report), ID.safetensors (pruned model), ID.ckpt while running; then sweep.csv, sweep.md, sweep.png; required (created if its parent exists)"},
+		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running (for GNU parallel, Slurm, ...)"},
+	}
+	for _, f := range compressCommand().Flags {
+		if !sweepDropped[f.Names()[0]] {
+			flags = append(flags, f)
+		}
+	}
+	merge := &cli.Command{
+		Name:      "merge",
+		Usage:     "rebuild sweep.csv, sweep.md and sweep.png of DIR from the reports in it, however they were produced",
+		ArgsUsage: "DIR",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "title", Usage: "title of the plot (default: from the model name)"},
+			&cli.StringFlag{Name: "model-name", Usage: "zoo model name whose published results to add to sweep.md (" + strings.Join(sortedKeys(sweep.Published), ", ") + ")"},
+		},
+		OnUsageError: func(c *cli.Context, err error, isSubcommand bool) error { return usageError{err} },
+		Action:       sweepMerge,
+	}
+	return &cli.Command{
+		Name:  "sweep",
+		Usage: "compress one dense model at every λ (and τ) of a list or log range, resumably, and tabulate and plot the results",
+		Description: "Runs the pass of `spred compress` (same flags, except that --lambdas or --lambda-range and\n" +
+			"--thresholds replace --lambda and --threshold, and --dir the output files) once per point on a\n" +
+			"fresh copy of the model. Each point writes DIR/ID.json (its report, last and atomically),\n" +
+			"DIR/ID.safetensors and, while it runs, the checkpoint DIR/ID.ckpt. A point whose report exists\n" +
+			"is skipped, and a point with a checkpoint resumes from it: rerun the same command after an\n" +
+			"interruption. Then DIR/sweep.csv, sweep.md (with published results for the zoo model) and\n" +
+			"sweep.png (accuracy against compression ratio, Pareto front marked) are written from all the\n" +
+			"reports in DIR. A failing point does not stop the others; the exit code is 1 then.\n" +
+			"`spred sweep merge [--title T] [--model-name NAME] DIR` rebuilds the three from the reports.",
+		Flags:           flags,
+		HideHelpCommand: true,
+		Subcommands:     []*cli.Command{merge},
+		Before: func(c *cli.Context) error {
+			if c.Args().Len() > 0 && c.Args().First() != "merge" {
+				return usagef("sweep: unexpected argument %q (the only subcommand is merge)", c.Args().First())
+			}
+			return nil
+		},
+		Action: runSweep,
+	}
+}
+
+func runSweep(c *cli.Context) error {
+	in, dir := c.String("model"), c.String("dir")
+	if in == "" {
+		return usagef("sweep: --model is required")
+	}
+	if dir == "" {
+		return usagef("sweep: --dir is required")
+	}
+	var lambdas []float64
+	var err error
+	switch {
+	case c.IsSet("lambdas") && c.IsSet("lambda-range"):
+		return usagef("sweep: give --lambdas or --lambda-range, not both")
+	case c.IsSet("lambdas"):
+		if lambdas, err = sweep.ParseList(c.String("lambdas")); err != nil {
+			return usagef("--lambdas: %v", err)
+		}
+	case c.IsSet("lambda-range"):
+		if lambdas, err = sweep.ParseRange(c.String("lambda-range")); err != nil {
+			return usagef("--lambda-range: %v", err)
+		}
+	default:
+		return usagef("sweep: give the λ values with --lambdas or --lambda-range")
+	}
+	cfg, err := compressConfig(c)
+	if err != nil {
+		return err
+	}
+	taus := []float64{cfg.Threshold}
+	if c.IsSet("thresholds") {
+		if taus, err = sweep.ParseList(c.String("thresholds")); err != nil {
+			return usagef("--thresholds: %v", err)
+		}
+		for _, t := range taus {
+			if !(t > 0) {
+				return usagef("--thresholds: every τ must be positive, got %v", t)
+			}
+		}
+	}
+	points := sweep.Points(sweep.MethodSpred, lambdas, taus)
+	for _, p := range points {
+		pc := cfg
+		pc.Lambda, pc.Threshold = p.Lambda, p.Threshold
+		if err := pc.Validate(); err != nil {
+			return usageError{err}
+		}
+	}
+
+	dense, err := models.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	if err := makeSweepDir(dir); err != nil {
+		return err
+	}
+	var pending []sweep.Point
+	for _, p := range points {
+		if _, err := os.Stat(filepath.Join(dir, p.ID()+".json")); err == nil {
+			fmt.Fprintf(c.App.ErrWriter, "skipping %s: done\n", p.ID())
+			continue
+		}
+		pending = append(pending, p)
+	}
+	if c.Bool("list-jobs") {
+		for _, p := range pending {
+			fmt.Fprintln(c.App.Writer, strings.Join(jobArgs(c, p, dir, true), " "))
+		}
+		return nil
+	}
+
+	var trainSet, testSet *dataset.Dataset
+	if len(pending) > 0 {
+		if trainSet, testSet, err = loadMNIST(c.String("data-dir"), c.Int("train-samples"), dense.Spec); err != nil {
+			return err
+		}
+	}
+	var failed []string
+	for i, p := range pending {
+		pc := cfg
+		pc.Lambda, pc.Threshold = p.Lambda, p.Threshold
+		err := sweepPoint(c, in, dir, p, pc, compress.Data{Train: trainSet, Test: testSet}, fmt.Sprintf("[%d/%d]", i+1, len(pending)))
+		if err != nil {
+			if c.Context.Err() != nil || errors.Is(err, compress.ErrCheckpoint) {
+				return err
+			}
+			fmt.Fprintf(c.App.ErrWriter, "spred: sweep point %s failed: %s\n", p.ID(), oneLine(err.Error()))
+			failed = append(failed, p.ID())
+		}
+	}
+	if err := mergeSweep(c.App.Writer, dir, "spred λ sweep of "+dense.Spec.Name, sweep.Published[dense.Spec.Name]); err != nil {
+		return err
+	}
+	if len(failed) > 0 {
+		return errors.Errorf("%d of %d points failed (%s); rerun the same command to retry them", len(failed), len(points), strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+// makeSweepDir creates the sweep folder if needed; its parent must exist
+// (as for any output file).
+func makeSweepDir(dir string) error {
+	if st, err := os.Stat(dir); err == nil {
+		if !st.IsDir() {
+			return errors.Errorf("--dir %s is not a folder", dir)
+		}
+		return nil
+	}
+	if err := checkOutputs(dir); err != nil {
+		return err
+	}
+	return errors.Wrap(os.Mkdir(dir, 0o755), "create the sweep folder")
+}
+
+// sweepPoint runs one point on a fresh copy of the model, resuming from its
+// checkpoint if there is one, and writes its model and then its report.
+func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Config, data compress.Data, counter string) error {
+	id := pt.ID()
+	base := filepath.Join(dir, id)
+	out, repPath, ckPath := base+".safetensors", base+".json", base+".ckpt"
+	m, err := models.ReadFile(in)
+	if err != nil {
+		return err
+	}
+	p := newProgress(c.App.ErrWriter, c.Bool("quiet"), counter+" "+m.Spec.Name)
+	p.logf("%s %s: λ=%g τ=%g, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
+		counter, id, cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
+	if _, err := os.Stat(ckPath); err == nil {
+		var ck compress.Checkpoint
+		if err := loadCheckpoint(ckPath, &ck); err != nil {
+			return err
+		}
+		cfg.Resume = &ck
+		p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
+	}
+	rep, err := compress.Run(c.Context, m, data, cfg, compressProgress{p: p, path: ckPath})
+	if err != nil {
+		if errors.Is(err, compress.ErrCheckpoint) {
+			return errors.Wrapf(err, "resuming %s from %s (remove it to start the point afresh)", id, ckPath)
+		}
+		if c.Context.Err() != nil {
+			return errors.Errorf("interrupted; the state of %s is saved in %s: run the same command to continue", id, ckPath)
+		}
+		return err
+	}
+	m.Meta.Tool = spred.Tool
+	m.Meta.Seed = cfg.Seed
+	m.Meta.Data = "mnist"
+	m.Meta.Accuracy = rep.Accuracy.Final()
+	m.Meta.Loss = rep.Loss.Final()
+	if m.Meta.Extra == nil {
+		m.Meta.Extra = map[string]string{}
+	}
+	m.Meta.Extra["command"] = strings.Join(jobArgs(c, pt, "", false), " ")
+	m.Meta.Extra["compressed_from"] = in
+	if err := models.WriteFile(out, m); err != nil {
+		return err
+	}
+	if st, err := os.Stat(out); err == nil {
+		rep.OutputFile, rep.OutputBytes = out, st.Size()
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	// The report is the mark of a finished point: written last, atomically.
+	if err := atomicfile.WriteBytes(repPath, append(b, '\n')); err != nil {
+		return errors.Wrapf(err, "write report %s", repPath)
+	}
+	os.Remove(ckPath)
+	ratio := "∞"
+	if r := rep.Totals.CompressionRatio; r != nil {
+		ratio = fmt.Sprintf("%.1f×", *r)
+	}
+	fmt.Fprintf(c.App.Writer, "%s %s: %d of %d prunable weights non-zero (%s), test accuracy %s, %.1f s\n",
+		counter, id, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, ratio, pct(rep.Accuracy.Final()), rep.WallSeconds)
+	return nil
+}
+
+// jobArgs is the `spred compress` command line of a point: with the files
+// in dir when files is true (for --list-jobs), else only the flags that
+// change the result (the provenance recorded in the model file).
+func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
+	args := []string{"spred", "compress"}
+	add := func(name, value string) { args = append(args, "--"+name+"="+shellQuote(value)) }
+	if files {
+		add("model", c.String("model"))
+	}
+	add("lambda", strconv.FormatFloat(p.Lambda, 'g', -1, 64))
+	add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if sweepOnly[name] || name == "threshold" || name == "model" || !c.IsSet(name) {
+			continue
+		}
+		if !files && notProvenance[name] {
+			continue
+		}
+		add(name, fmt.Sprint(c.Value(name)))
+	}
+	if files {
+		base := filepath.Join(dir, p.ID())
+		add("out", base+".safetensors")
+		add("report", base+".json")
+		add("checkpoint", base+".ckpt")
+	}
+	return args
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,:/@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+func sweepMerge(c *cli.Context) error {
+	if c.Args().Len() != 1 {
+		return usagef("sweep merge: want exactly one argument, the sweep folder (flags go before it), got %d", c.Args().Len())
+	}
+	dir := c.Args().First()
+	var refs []sweep.Reference
+	if name := c.String("model-name"); name != "" {
+		var ok bool
+		if refs, ok = sweep.Published[name]; !ok {
+			return usagef("sweep merge: no published results for --model-name %q (known: %s)", name, strings.Join(sortedKeys(sweep.Published), ", "))
+		}
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return errors.Errorf("sweep merge: %s is not a folder", dir)
+	}
+	title := c.String("title")
+	if title == "" {
+		rs, err := sweep.Load(dir)
+		if err != nil {
+			return err
+		}
+		names := map[string]bool{}
+		for _, r := range rs {
+			names[r.Model] = true
+		}
+		title = "spred λ sweep: " + filepath.Base(filepath.Clean(dir))
+		if len(names) == 1 {
+			title = "spred λ sweep of " + sortedKeys(names)[0]
+		}
+	}
+	return mergeSweep(c.App.Writer, dir, title, refs)
+}
+
+// mergeSweep writes DIR/sweep.csv, sweep.md and sweep.png from the reports
+// in dir.
+func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
+	rs, err := sweep.Load(dir)
+	if err != nil {
+		return err
+	}
+	if len(rs) == 0 {
+		return errors.Errorf("no compression reports (*.json) in %s", dir)
+	}
+	csvOut, md := sweep.Table(rs, refs...)
+	front := sweep.ParetoFront(rs)
+	var ids []string
+	for _, r := range front {
+		ids = append(ids, r.ID())
+	}
+	md = append(md, fmt.Sprintf("\nPareto front (highest accuracy for a given compression ratio), by ratio: %s.\n", strings.Join(ids, ", "))...)
+	paths := map[string]string{}
+	for _, name := range []string{"sweep.csv", "sweep.md", "sweep.png"} {
+		paths[name] = filepath.Join(dir, name)
+	}
+	if err := atomicfile.WriteBytes(paths["sweep.csv"], csvOut); err != nil {
+		return errors.Wrap(err, "write the sweep table")
+	}
+	if err := atomicfile.WriteBytes(paths["sweep.md"], md); err != nil {
+		return errors.Wrap(err, "write the sweep table")
+	}
+	if err := atomicfile.Write(paths["sweep.png"], func(w io.Writer) error { return sweep.Plot(rs, title, w) }); err != nil {
+		return errors.Wrap(err, "write the sweep plot")
+	}
+	fmt.Fprintf(w, "wrote %s, %s and %s (%d points, %d on the Pareto front)\n",
+		paths["sweep.csv"], paths["sweep.md"], paths["sweep.png"], len(rs), len(front))
+	return nil
+}

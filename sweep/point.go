@@ -1,0 +1,176 @@
+package sweep
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// MethodSpred is the method of the points `spred sweep` runs.
+const MethodSpred = "spred"
+
+// Point is one setting of a sweep.
+type Point struct {
+	Method    string  // e.g. MethodSpred
+	Lambda    float64 // the L1 coefficient λ
+	Threshold float64 // τ
+}
+
+// ID names the point's files: method, λ and τ, each number in the shortest
+// exponent form (at least one decimal) that reads back as the same float64,
+// so distinct points have distinct IDs. It contains only letters, digits
+// and "_=.+-".
+func (p Point) ID() string {
+	return fmt.Sprintf("%s_lambda=%s_tau=%s", safeName(p.Method), fmtExact(p.Lambda), fmtExact(p.Threshold))
+}
+
+func (p Point) String() string {
+	return fmt.Sprintf("%s λ=%g τ=%g", p.Method, p.Lambda, p.Threshold)
+}
+
+// fmtExact formats v as %.Ne with the smallest N ≥ 1 that round-trips.
+func fmtExact(v float64) string {
+	for prec := 1; prec < 17; prec++ {
+		s := strconv.FormatFloat(v, 'e', prec, 64)
+		if f, err := strconv.ParseFloat(s, 64); err == nil && f == v {
+			return s
+		}
+	}
+	return strconv.FormatFloat(v, 'e', -1, 64)
+}
+
+func safeName(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '.':
+			return r
+		}
+		return '-'
+	}, s)
+}
+
+// Points returns every combination of lambdas and thresholds for method,
+// sorted by λ then τ, without duplicates.
+func Points(method string, lambdas, thresholds []float64) []Point {
+	var ps []Point
+	seen := map[Point]bool{}
+	for _, l := range lambdas {
+		for _, t := range thresholds {
+			p := Point{Method: method, Lambda: l, Threshold: t}
+			if !seen[p] {
+				seen[p] = true
+				ps = append(ps, p)
+			}
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].Lambda != ps[j].Lambda {
+			return ps[i].Lambda < ps[j].Lambda
+		}
+		return ps[i].Threshold < ps[j].Threshold
+	})
+	return ps
+}
+
+// ErrSyntax is returned (wrapped) for a list or range that cannot be used.
+var ErrSyntax = errors.New("bad sweep values")
+
+// ParseList parses a comma-separated list of finite, non-negative numbers
+// ("1e-4, 2e-4"). Empty items are errors, and so is an empty list.
+func ParseList(s string) ([]float64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.Wrap(ErrSyntax, "empty list")
+	}
+	var out []float64
+	for _, item := range strings.Split(s, ",") {
+		v, err := parseValue(item)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func parseValue(item string) (float64, error) {
+	item = strings.TrimSpace(item)
+	v, err := strconv.ParseFloat(item, 64)
+	switch {
+	case err != nil:
+		return 0, errors.Wrapf(ErrSyntax, "%q is not a number", item)
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, errors.Wrapf(ErrSyntax, "%q is not finite", item)
+	case v < 0:
+		return 0, errors.Wrapf(ErrSyntax, "%q is negative", item)
+	}
+	return v, nil
+}
+
+// ParseRange parses "LO:HI:N" into LogRange(LO, HI, N).
+func ParseRange(s string) ([]float64, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return nil, errors.Wrapf(ErrSyntax, "range %q: want LO:HI:N, e.g. 1e-5:1e-3:8", s)
+	}
+	lo, err := parseValue(parts[0])
+	if err != nil {
+		return nil, errors.Wrapf(err, "range %q", s)
+	}
+	hi, err := parseValue(parts[1])
+	if err != nil {
+		return nil, errors.Wrapf(err, "range %q", s)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(parts[2]))
+	if err != nil {
+		return nil, errors.Wrapf(ErrSyntax, "range %q: N must be an integer", s)
+	}
+	return LogRange(lo, hi, n)
+}
+
+// LogRange returns n log-spaced values from lo to hi, both included
+// exactly; the values between are rounded to three significant digits (so
+// that they are easy to type and to read in file names). It needs
+// 0 < lo ≤ hi, both finite, and n ≥ 1 (n = 1 needs lo = hi, n ≥ 2 lo < hi).
+func LogRange(lo, hi float64, n int) ([]float64, error) {
+	switch {
+	case !(lo > 0) || !(hi > 0) || math.IsInf(lo, 0) || math.IsInf(hi, 0):
+		return nil, errors.Wrapf(ErrSyntax, "log range needs positive finite ends, got %v and %v", lo, hi)
+	case n < 1:
+		return nil, errors.Wrapf(ErrSyntax, "log range needs at least 1 point, got %d", n)
+	case n == 1 && lo != hi:
+		return nil, errors.Wrapf(ErrSyntax, "a log range of 1 point needs equal ends, got %v and %v", lo, hi)
+	case n > 1 && !(lo < hi):
+		return nil, errors.Wrapf(ErrSyntax, "log range needs low < high, got %v and %v", lo, hi)
+	case n > 10000:
+		return nil, errors.Wrapf(ErrSyntax, "log range of %d points is too many", n)
+	}
+	if n == 1 {
+		return []float64{lo}, nil
+	}
+	out := make([]float64, n)
+	a, b := math.Log10(lo), math.Log10(hi)
+	for i := range out {
+		switch i {
+		case 0:
+			out[i] = lo
+		case n - 1:
+			out[i] = hi
+		default:
+			v := math.Pow(10, a+(b-a)*float64(i)/float64(n-1))
+			out[i], _ = strconv.ParseFloat(strconv.FormatFloat(v, 'e', 2, 64), 64)
+		}
+	}
+	for i := 1; i < n; i++ {
+		if !(out[i] > out[i-1]) {
+			return nil, errors.Wrapf(ErrSyntax, "log range %v..%v is too narrow for %d distinct 3-digit points", lo, hi, n)
+		}
+	}
+	return out, nil
+}

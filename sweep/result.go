@@ -1,0 +1,328 @@
+package sweep
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/errors"
+
+	"github.com/spred-go/spred/compress"
+)
+
+// Result is one point of a sweep, as read from its compress.Report.
+type Result struct {
+	Point
+	Model    string   // the model's zoo name
+	Ratio    *float64 // prunable params / prunable non-zeros; nil when all are zero (∞)
+	AllRatio *float64 // all params / all non-zeros, biases included; nil for ∞
+	// Accuracy is the test accuracy (a fraction) of the last stage that
+	// ran: fine-tuned, else thresholded; nil when not measured.
+	Accuracy *float64
+	// Error is the test error in percent, 100·(1 − Accuracy); NaN when
+	// Accuracy is nil.
+	Error       float64
+	NonZero     map[string]int // per prunable layer
+	Layers      []string       // the prunable layers in model order (the keys of NonZero)
+	WallSeconds float64
+	Report      string // base name of the report file
+}
+
+// FromReport extracts a Result from a report. The method is MethodSpred,
+// or "spred-from-scratch" for a run with FromScratch.
+func FromReport(r *compress.Report, file string) Result {
+	method := MethodSpred
+	if r.Settings.FromScratch {
+		method = MethodSpred + "-from-scratch"
+	}
+	res := Result{
+		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold},
+		Model: r.Model, Ratio: r.Totals.CompressionRatio, AllRatio: r.Totals.AllRatio,
+		Accuracy: r.Accuracy.Final(), Error: math.NaN(), NonZero: map[string]int{},
+		WallSeconds: r.WallSeconds, Report: filepath.Base(file),
+	}
+	if res.Accuracy != nil {
+		res.Error = 100 * (1 - *res.Accuracy)
+	}
+	for _, l := range r.Layers {
+		res.NonZero[l.Name] = l.NonZero
+		res.Layers = append(res.Layers, l.Name)
+	}
+	return res
+}
+
+// reportKeys are the top-level keys every compress.Report has; a JSON file
+// without all of them is not a report.
+var reportKeys = []string{"model", "layers", "totals", "accuracy", "settings"}
+
+// Load reads every *.json file in dir (not its subfolders) that is a
+// compress.Report and returns the Results sorted by method, λ, τ and file
+// name. Skip rule: a file whose content is a JSON value other than an
+// object with all of the keys model, layers, totals, accuracy and settings
+// (a sweep's other JSON files, anybody's notes) is ignored. A *.json file
+// that is not valid JSON, or a report whose fields have the wrong types, is
+// an error naming the file. A top-level "method" string in a report
+// overrides the method, so other pruning methods' results written in the
+// same format can join a table and a plot.
+func Load(dir string) ([]Result, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, errors.Wrap(err, "load sweep")
+	}
+	var out []Result
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		name := filepath.Join(dir, e.Name())
+		st, err := os.Stat(name)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, errors.Wrap(err, "load sweep")
+		}
+		res, ok, err := parseReport(b, name)
+		if err != nil {
+			return nil, errors.Wrapf(err, "load sweep: %s", name)
+		}
+		if ok {
+			out = append(out, res)
+		}
+	}
+	Sort(out)
+	return out, nil
+}
+
+func parseReport(b []byte, name string) (Result, bool, error) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		var any interface{}
+		if json.Unmarshal(b, &any) == nil {
+			return Result{}, false, nil // valid JSON, not an object
+		}
+		return Result{}, false, errors.Wrap(err, "not valid JSON")
+	}
+	for _, k := range reportKeys {
+		if _, ok := top[k]; !ok {
+			return Result{}, false, nil
+		}
+	}
+	var r compress.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		return Result{}, false, errors.Wrap(err, "not a compression report")
+	}
+	res := FromReport(&r, name)
+	if m, ok := top["method"]; ok {
+		var s string
+		if err := json.Unmarshal(m, &s); err != nil || s == "" {
+			return Result{}, false, errors.New(`"method" must be a non-empty string`)
+		}
+		res.Method = s
+	}
+	return res, true, nil
+}
+
+// Sort orders results by method, λ, τ and report file name.
+func Sort(rs []Result) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		a, b := rs[i], rs[j]
+		switch {
+		case a.Method != b.Method:
+			return a.Method < b.Method
+		case a.Lambda != b.Lambda:
+			return a.Lambda < b.Lambda
+		case a.Threshold != b.Threshold:
+			return a.Threshold < b.Threshold
+		}
+		return a.Report < b.Report
+	})
+}
+
+// Reference is a published result to compare with.
+type Reference struct {
+	Method string
+	Ratio  float64 // compression ratio of the prunable weights
+	Error  float64 // test error in percent
+	Source string
+}
+
+// Published holds reference results on the zoo models, keyed by zoo model
+// name: the numbers as the papers report them (trained with their own
+// recipes, not re-measured here).
+var Published = map[string][]Reference{
+	"lenet-300-100": {
+		{Method: "magnitude pruning", Ratio: 12, Error: 1.59, Source: "Han et al. 2015"},
+		{Method: "sparse variational dropout", Ratio: 68, Error: 1.92, Source: "Molchanov et al. 2017"},
+	},
+	"lenet-5": {
+		{Method: "magnitude pruning", Ratio: 12, Error: 0.77, Source: "Han et al. 2015"},
+		{Method: "sparse variational dropout", Ratio: 280, Error: 0.75, Source: "Molchanov et al. 2017"},
+	},
+}
+
+// layerOrder lists the layers of all results, in the order they first
+// appear.
+func layerOrder(rs []Result) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range rs {
+		names := r.Layers
+		if len(names) == 0 { // hand-made results: the map's keys, sorted
+			for k := range r.NonZero {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+		}
+		for _, l := range names {
+			if !seen[l] {
+				seen[l] = true
+				out = append(out, l)
+			}
+		}
+	}
+	return out
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+
+// Table renders results (in the given order) as a CSV file and a Markdown
+// table with the columns method, λ, τ, compression ratio, test error %, the
+// non-zeros of every prunable layer (in layer order) and wall time, plus the
+// report file. An infinite ratio (no weight left) is "inf" in the CSV and
+// "∞" in Markdown; an unmeasured error is empty and "-". refs are appended
+// to the Markdown table only, marked "published", with their source in the
+// report column.
+func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
+	layers := layerOrder(results)
+	var cb bytes.Buffer
+	w := csv.NewWriter(&cb)
+	head := []string{"method", "lambda", "tau", "compression_ratio", "test_error_pct"}
+	for _, l := range layers {
+		head = append(head, "nonzero_"+l)
+	}
+	head = append(head, "wall_seconds", "report")
+	w.Write(head)
+	for _, r := range results {
+		ratio := "inf"
+		if r.Ratio != nil {
+			ratio = strconv.FormatFloat(*r.Ratio, 'f', 4, 64)
+		}
+		errPct := ""
+		if !math.IsNaN(r.Error) {
+			errPct = strconv.FormatFloat(r.Error, 'f', 4, 64)
+		}
+		row := []string{r.Method, fmtNum(r.Lambda), fmtNum(r.Threshold), ratio, errPct}
+		for _, l := range layers {
+			if nz, ok := r.NonZero[l]; ok {
+				row = append(row, strconv.Itoa(nz))
+			} else {
+				row = append(row, "")
+			}
+		}
+		row = append(row, strconv.FormatFloat(r.WallSeconds, 'f', 1, 64), r.Report)
+		w.Write(row)
+	}
+	w.Flush()
+
+	var mb bytes.Buffer
+	mb.WriteString("| method | λ | τ | compression | test error |")
+	for _, l := range layers {
+		fmt.Fprintf(&mb, " %s non-zero |", mdEscape(l))
+	}
+	mb.WriteString(" wall time | report |\n|---|---:|---:|---:|---:|")
+	for range layers {
+		mb.WriteString("---:|")
+	}
+	mb.WriteString("---:|---|\n")
+	for _, r := range results {
+		ratio := "∞"
+		if r.Ratio != nil {
+			ratio = fmt.Sprintf("%.1f×", *r.Ratio)
+		}
+		errPct := "-"
+		if !math.IsNaN(r.Error) {
+			errPct = fmt.Sprintf("%.2f%%", r.Error)
+		}
+		fmt.Fprintf(&mb, "| %s | %g | %g | %s | %s |", mdEscape(r.Method), r.Lambda, r.Threshold, ratio, errPct)
+		for _, l := range layers {
+			if nz, ok := r.NonZero[l]; ok {
+				fmt.Fprintf(&mb, " %d |", nz)
+			} else {
+				mb.WriteString(" - |")
+			}
+		}
+		fmt.Fprintf(&mb, " %s | %s |\n", fmtWall(r.WallSeconds), mdEscape(r.Report))
+	}
+	for _, ref := range refs {
+		fmt.Fprintf(&mb, "| %s (published) | - | - | %g× | %.2f%% |", mdEscape(ref.Method), ref.Ratio, ref.Error)
+		for range layers {
+			mb.WriteString(" - |")
+		}
+		fmt.Fprintf(&mb, " - | %s |\n", mdEscape(ref.Source))
+	}
+	return cb.Bytes(), mb.Bytes()
+}
+
+func fmtWall(s float64) string {
+	if s >= 60 {
+		m := int(s) / 60
+		return fmt.Sprintf("%d min %02d s", m, int(s)-60*m)
+	}
+	return fmt.Sprintf("%.1f s", s)
+}
+
+func mdEscape(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
+
+// ratioOf is the compression ratio with ∞ for nil.
+func ratioOf(r Result) float64 {
+	if r.Ratio == nil {
+		return math.Inf(1)
+	}
+	return *r.Ratio
+}
+
+// ParetoFront returns the results that no other result dominates (one
+// with at least the compression ratio and at least the accuracy, and more
+// of one of them), over all methods, sorted by ratio. Results without an
+// accuracy are left out. Equal points are all kept.
+func ParetoFront(results []Result) []Result {
+	var cand []Result
+	for _, r := range results {
+		if r.Accuracy != nil && !math.IsNaN(*r.Accuracy) {
+			cand = append(cand, r)
+		}
+	}
+	var front []Result
+	for i, a := range cand {
+		dominated := false
+		for j, b := range cand {
+			if i == j {
+				continue
+			}
+			ra, rb, aa, ab := ratioOf(a), ratioOf(b), *a.Accuracy, *b.Accuracy
+			if rb >= ra && ab >= aa && (rb > ra || ab > aa) {
+				dominated = true
+				break
+			}
+		}
+		if !dominated {
+			front = append(front, a)
+		}
+	}
+	sort.SliceStable(front, func(i, j int) bool {
+		if ratioOf(front[i]) != ratioOf(front[j]) {
+			return ratioOf(front[i]) < ratioOf(front[j])
+		}
+		return *front[i].Accuracy > *front[j].Accuracy
+	})
+	return front
+}
