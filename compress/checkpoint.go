@@ -43,6 +43,9 @@ type Checkpointer interface {
 // every value of the input model.
 func fingerprint(m *models.Model, cfg Config) (string, error) {
 	cfg.Resume = nil
+	if cfg.Method == MethodSpred {
+		cfg.Method = "" // the same run either way, and the same key as before methods existed
+	}
 	c, err := json.Marshal(struct {
 		Config
 		Dtype string

@@ -12,6 +12,20 @@ import (
 // Config configures Run. The zero value of every field means its default,
 // given in its comment; Validate rejects values out of range.
 type Config struct {
+	// Method is the compression method: MethodSpred (the zero value means
+	// this), or one of the baselines MethodMagnitude and MethodL1, which run
+	// under the same epoch budget, data and training settings.
+	Method string `json:",omitempty"`
+	// TargetSparsity is the final fraction of prunable weights that
+	// MethodMagnitude sets to zero, in (0, 1); required for that method
+	// and only used by it.
+	TargetSparsity float64 `json:",omitempty"`
+	// Rounds of prune-then-retrain of MethodMagnitude; 0 means 3.
+	Rounds int `json:",omitempty"`
+	// RetrainDecay is the weight decay on the prunable weights while
+	// MethodMagnitude retrains them; 0 means none.
+	RetrainDecay float64 `json:",omitempty"`
+
 	// Lambda is the L1 coefficient λ: the weight decay on u and v. With the
 	// mean batch loss L the pass minimises L(w) + λ‖w‖₁. 0 means no
 	// penalty (the factors then only rescale the weights).
@@ -59,8 +73,29 @@ type Config struct {
 	Resume *Checkpoint `json:"-"`
 }
 
+// The methods Config.Method accepts.
+const (
+	MethodSpred     = "spred"     // w = u⊙v with weight decay λ on u and v
+	MethodMagnitude = "magnitude" // iterative magnitude pruning with retraining (Han et al. 2015)
+	MethodL1        = "l1"        // plain L1 by subgradient SGD on w, then thresholding
+)
+
+// Methods lists the accepted values of Config.Method.
+var Methods = []string{MethodSpred, MethodMagnitude, MethodL1}
+
+// method is c.Method with the zero value read as MethodSpred.
+func (c Config) method() string {
+	if c.Method == "" {
+		return MethodSpred
+	}
+	return c.Method
+}
+
 // Defaults returns c with every zero field replaced by its default.
 func (c Config) Defaults() Config {
+	if c.Method == MethodMagnitude && c.Rounds == 0 {
+		c.Rounds = 3
+	}
 	if c.Threshold == 0 {
 		c.Threshold = 1e-3
 	}
@@ -97,7 +132,19 @@ var ErrConfig = errors.New("invalid compression config")
 // Validate reports the first field out of range.
 func (c Config) Validate() error {
 	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
-	switch {
+	switch m := c.method(); {
+	case m != MethodSpred && m != MethodMagnitude && m != MethodL1:
+		return errors.Wrapf(ErrConfig, "unknown method %q (want spred, magnitude or l1)", c.Method)
+	case m == MethodMagnitude && !(c.TargetSparsity > 0 && c.TargetSparsity < 1):
+		return errors.Wrapf(ErrConfig, "method magnitude needs a target sparsity in (0, 1), got %v", c.TargetSparsity)
+	case m != MethodMagnitude && c.TargetSparsity != 0:
+		return errors.Wrapf(ErrConfig, "a target sparsity applies to method magnitude only, not %s", m)
+	case c.Rounds < 0:
+		return errors.Wrapf(ErrConfig, "rounds must be ≥ 0, got %d", c.Rounds)
+	case bad(c.RetrainDecay):
+		return errors.Wrapf(ErrConfig, "retraining decay must be ≥ 0 and finite, got %v", c.RetrainDecay)
+	case m != MethodSpred && c.FromScratch:
+		return errors.Wrapf(ErrConfig, "from-scratch applies to method spred only, not %s", m)
 	case bad(c.Lambda):
 		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
 	case bad(c.Threshold):

@@ -41,6 +41,23 @@
 // returns a Report: per-layer non-zeros, compression ratios and the accuracy
 // at every stage.
 //
+// # Baselines
+//
+// Config.Method selects a baseline instead, run under the same epoch budget,
+// data, learning-rate settings and fine-tuning, and reported in the same
+// Report (Settings.Method says which):
+//
+//   - MethodMagnitude, iterative magnitude pruning with retraining (Han et
+//     al. 2015): the Epochs are split over Config.Rounds rounds; each prunes
+//     the smallest-magnitude prunable weights (all layers ranked together)
+//     up to 1 − (1 − TargetSparsity)^(r/Rounds) and retrains the dense
+//     weights with the zeros held (RetrainDecay on the prunable weights).
+//     The trained and thresholded stages are the same model.
+//   - MethodL1: dense SGD with the subgradient λ·sign(w) (sign(0) = 0) on
+//     the prunable weights (train.Config.L1), then |w| < τ to exact zeros.
+//
+// The baselines keep no checkpoints: Run rejects Resume for them.
+//
 // The pieces are usable on their own from a user's training code: Split
 // makes the factors, which are a graph.WeightSource that any graph built by
 // package graph accepts; train.Fit trains them; Factors.Threshold and

@@ -68,6 +68,12 @@ func (s Stages) Final() *float64 {
 
 // Settings records how the pass ran.
 type Settings struct {
+	// Method is the compression method (MethodSpred, MethodMagnitude or
+	// MethodL1); not printed by the text and Markdown renderers.
+	Method         string  `json:"method"`
+	TargetSparsity float64 `json:"target_sparsity,omitempty"` // MethodMagnitude
+	Rounds         int     `json:"rounds,omitempty"`          // MethodMagnitude
+	RetrainDecay   float64 `json:"retrain_decay,omitempty"`   // MethodMagnitude
 	Lambda         float64 `json:"lambda"`
 	Threshold      float64 `json:"threshold"`
 	EpochThreshold bool    `json:"epoch_threshold"`
@@ -140,8 +146,8 @@ func fmtLoss(v *float64) string {
 // a totals footer, then the accuracy at every stage and the settings.
 func (r *Report) WriteText(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "spred compression of %s (λ=%g, τ=%g, %d epochs, lr %g, seed %d)\n",
-		r.Model, r.Settings.Lambda, r.Settings.Threshold, r.Settings.Epochs, r.Settings.LR, r.Settings.Seed)
+	fmt.Fprintf(&b, "%s compression of %s (%s, %d epochs, lr %g, seed %d)\n",
+		r.Settings.methodName(), r.Model, r.Settings.strength(), r.Settings.Epochs, r.Settings.LR, r.Settings.Seed)
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "layer\tshape\tparams\tnon-zero\tsparsity\tratio\t")
 	for _, l := range r.Layers {
@@ -169,7 +175,7 @@ func (r *Report) WriteText(w io.Writer) error {
 // table and a stage table.
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### spred compression of %s\n\n", r.Model)
+	fmt.Fprintf(&b, "### %s compression of %s\n\n", r.Settings.methodName(), r.Model)
 	fmt.Fprintf(&b, "λ = %g, τ = %g, %d epochs (lr %g, %s), fine-tuning %d epochs, seed %d; %s.\n\n",
 		r.Settings.Lambda, r.Settings.Threshold, r.Settings.Epochs, r.Settings.LR, r.Settings.Schedule, r.Settings.FinetuneEpochs, r.Settings.Seed, r.Settings.Decay)
 	b.WriteString("| layer | shape | params | non-zero | sparsity | ratio |\n|---|---|---:|---:|---:|---:|\n")
@@ -208,4 +214,21 @@ func shapeStr(s []int) string {
 		parts[i] = fmt.Sprint(d)
 	}
 	return strings.Join(parts, "×")
+}
+
+// methodName is the method of the run ("spred" when not recorded).
+func (s Settings) methodName() string {
+	if s.Method == "" {
+		return MethodSpred
+	}
+	return s.Method
+}
+
+// strength describes what sets the sparsity of the run: λ and τ, or the
+// target sparsity of magnitude pruning.
+func (s Settings) strength() string {
+	if s.Method == MethodMagnitude {
+		return fmt.Sprintf("target sparsity %g in %d rounds", s.TargetSparsity, s.Rounds)
+	}
+	return fmt.Sprintf("λ=%g, τ=%g", s.Lambda, s.Threshold)
 }

@@ -74,6 +74,10 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	if err != nil {
 		return nil, err
 	}
+	baseline := cfg.method() != MethodSpred
+	if baseline && cfg.Resume != nil {
+		return nil, errors.Wrapf(ErrConfig, "method %s cannot resume from a checkpoint (only spred can)", cfg.method())
+	}
 	ck := cfg.Resume
 	phase := PhaseSpred
 	if ck != nil {
@@ -85,6 +89,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		r.History = append(r.History, ck.History...)
 	}
 	saver, _ := rec.(Checkpointer)
+	if baseline {
+		saver = nil // the baselines do not checkpoint
+	}
 	checkpoint := func(phase string, mask *Mask) func(*train.State) error {
 		if saver == nil {
 			return nil
@@ -118,11 +125,20 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 
 	var mask *Mask
-	if phase == PhaseSpred {
+	switch {
+	case cfg.method() == MethodMagnitude:
+		if mask, err = magnitudePhase(ctx, work, data, cfg, r, rec, eval); err != nil {
+			return nil, err
+		}
+	case cfg.method() == MethodL1:
+		if mask, err = l1Phase(ctx, work, data, cfg, r, rec, eval); err != nil {
+			return nil, err
+		}
+	case phase == PhaseSpred:
 		if mask, err = spredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, nil)); err != nil {
 			return nil, err
 		}
-	} else {
+	default:
 		mask = &Mask{zeros: ck.Mask}
 	}
 
@@ -245,7 +261,10 @@ func paramsDtype(m *models.Model) tensor.Dtype {
 }
 
 func settings(c Config) Settings {
-	return Settings{Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
+	if c.method() != MethodSpred {
+		return baselineSettings(c)
+	}
+	return Settings{Method: MethodSpred, Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov, Schedule: c.Schedule.Kind,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed, Dtype: c.Dtype.String(),
 		Decay: "λ on u and v of every prunable weight; biases not decayed", Tool: spred.Tool}

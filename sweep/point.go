@@ -18,18 +18,29 @@ type Point struct {
 	Method    string  // e.g. MethodSpred
 	Lambda    float64 // the L1 coefficient λ
 	Threshold float64 // τ
+	// Target is the target sparsity of a magnitude-pruning point (0 for
+	// the other methods, whose IDs then do not mention it).
+	Target float64
 }
 
-// ID names the point's files: method, λ and τ, each number in the shortest
-// exponent form (at least one decimal) that reads back as the same float64,
-// so distinct points have distinct IDs. It contains only letters, digits
-// and "_=.+-".
+// ID names the point's files: method, λ and τ (and the target sparsity
+// when it is not 0), each number in the shortest exponent form (at least
+// one decimal) that reads back as the same float64, so distinct points have
+// distinct IDs. It contains only letters, digits and "_=.+-".
 func (p Point) ID() string {
-	return fmt.Sprintf("%s_lambda=%s_tau=%s", safeName(p.Method), fmtExact(p.Lambda), fmtExact(p.Threshold))
+	id := fmt.Sprintf("%s_lambda=%s_tau=%s", safeName(p.Method), fmtExact(p.Lambda), fmtExact(p.Threshold))
+	if p.Target != 0 {
+		id += "_target=" + fmtExact(p.Target)
+	}
+	return id
 }
 
 func (p Point) String() string {
-	return fmt.Sprintf("%s λ=%g τ=%g", p.Method, p.Lambda, p.Threshold)
+	s := fmt.Sprintf("%s λ=%g τ=%g", p.Method, p.Lambda, p.Threshold)
+	if p.Target != 0 {
+		s += fmt.Sprintf(" target=%g", p.Target)
+	}
+	return s
 }
 
 // fmtExact formats v as %.Ne with the smallest N ≥ 1 that round-trips.
@@ -76,6 +87,21 @@ func Points(method string, lambdas, thresholds []float64) []Point {
 		}
 		return ps[i].Threshold < ps[j].Threshold
 	})
+	return ps
+}
+
+// TargetPoints returns one point of method per target sparsity, sorted,
+// without duplicates (λ and τ are 0: magnitude pruning uses neither).
+func TargetPoints(method string, targets []float64) []Point {
+	var ps []Point
+	seen := map[float64]bool{}
+	for _, t := range targets {
+		if !seen[t] {
+			seen[t] = true
+			ps = append(ps, Point{Method: method, Target: t})
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Target < ps[j].Target })
 	return ps
 }
 

@@ -39,11 +39,13 @@ type Result struct {
 // or "spred-from-scratch" for a run with FromScratch.
 func FromReport(r *compress.Report, file string) Result {
 	method := MethodSpred
-	if r.Settings.FromScratch {
+	if m := r.Settings.Method; m != "" && m != MethodSpred {
+		method = m
+	} else if r.Settings.FromScratch {
 		method = MethodSpred + "-from-scratch"
 	}
 	res := Result{
-		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold},
+		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold, Target: r.Settings.TargetSparsity},
 		Model: r.Model, Ratio: r.Totals.CompressionRatio, AllRatio: r.Totals.AllRatio,
 		Accuracy: r.Accuracy.Final(), Error: math.NaN(), NonZero: map[string]int{},
 		WallSeconds: r.WallSeconds, Report: filepath.Base(file),
@@ -142,6 +144,8 @@ func Sort(rs []Result) {
 			return a.Lambda < b.Lambda
 		case a.Threshold != b.Threshold:
 			return a.Threshold < b.Threshold
+		case a.Target != b.Target:
+			return a.Target < b.Target
 		}
 		return a.Report < b.Report
 	})
@@ -205,7 +209,14 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 	layers := layerOrder(results)
 	var cb bytes.Buffer
 	w := csv.NewWriter(&cb)
+	targets := false // a target-sparsity column only when a result has one
+	for _, r := range results {
+		targets = targets || r.Target != 0
+	}
 	head := []string{"method", "lambda", "tau", "compression_ratio", "test_error_pct"}
+	if targets {
+		head = append(head[:3:3], "target_sparsity", "compression_ratio", "test_error_pct")
+	}
 	for _, l := range layers {
 		head = append(head, "nonzero_"+l)
 	}
@@ -221,6 +232,9 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 			errPct = strconv.FormatFloat(r.Error, 'f', 4, 64)
 		}
 		row := []string{r.Method, fmtNum(r.Lambda), fmtNum(r.Threshold), ratio, errPct}
+		if targets {
+			row = []string{r.Method, fmtNum(r.Lambda), fmtNum(r.Threshold), fmtNum(r.Target), ratio, errPct}
+		}
 		for _, l := range layers {
 			if nz, ok := r.NonZero[l]; ok {
 				row = append(row, strconv.Itoa(nz))
@@ -234,11 +248,18 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 	w.Flush()
 
 	var mb bytes.Buffer
-	mb.WriteString("| method | λ | τ | compression | test error |")
+	if targets {
+		mb.WriteString("| method | λ | τ | target sparsity | compression | test error |")
+	} else {
+		mb.WriteString("| method | λ | τ | compression | test error |")
+	}
 	for _, l := range layers {
 		fmt.Fprintf(&mb, " %s non-zero |", mdEscape(l))
 	}
 	mb.WriteString(" wall time | report |\n|---|---:|---:|---:|---:|")
+	if targets {
+		mb.WriteString("---:|")
+	}
 	for range layers {
 		mb.WriteString("---:|")
 	}
@@ -252,7 +273,11 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		if !math.IsNaN(r.Error) {
 			errPct = fmt.Sprintf("%.2f%%", r.Error)
 		}
-		fmt.Fprintf(&mb, "| %s | %g | %g | %s | %s |", mdEscape(r.Method), r.Lambda, r.Threshold, ratio, errPct)
+		if targets {
+			fmt.Fprintf(&mb, "| %s | %g | %g | %g | %s | %s |", mdEscape(r.Method), r.Lambda, r.Threshold, r.Target, ratio, errPct)
+		} else {
+			fmt.Fprintf(&mb, "| %s | %g | %g | %s | %s |", mdEscape(r.Method), r.Lambda, r.Threshold, ratio, errPct)
+		}
 		for _, l := range layers {
 			if nz, ok := r.NonZero[l]; ok {
 				fmt.Fprintf(&mb, " %d |", nz)
@@ -263,7 +288,11 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		fmt.Fprintf(&mb, " %s | %s |\n", fmtWall(r.WallSeconds), mdEscape(r.Report))
 	}
 	for _, ref := range refs {
-		fmt.Fprintf(&mb, "| %s (published) | - | - | %g× | %.2f%% |", mdEscape(ref.Method), ref.Ratio, ref.Error)
+		if targets {
+			fmt.Fprintf(&mb, "| %s (published) | - | - | - | %g× | %.2f%% |", mdEscape(ref.Method), ref.Ratio, ref.Error)
+		} else {
+			fmt.Fprintf(&mb, "| %s (published) | - | - | %g× | %.2f%% |", mdEscape(ref.Method), ref.Ratio, ref.Error)
+		}
 		for range layers {
 			mb.WriteString(" - |")
 		}

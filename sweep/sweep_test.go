@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/spred-go/spred/compress"
@@ -72,21 +73,21 @@ func TestPointID(t *testing.T) {
 		p    Point
 		want string
 	}{
-		{Point{"spred", 1.5e-4, 3e-3}, "spred_lambda=1.5e-04_tau=3.0e-03"},
-		{Point{"spred", 3.16e-5, 1e-2}, "spred_lambda=3.16e-05_tau=1.0e-02"},
-		{Point{"spred", 0, 1e-3}, "spred_lambda=0.0e+00_tau=1.0e-03"},
-		{Point{"a b/c", 1, 1}, "a-b-c_lambda=1.0e+00_tau=1.0e+00"},
+		{Point{"spred", 1.5e-4, 3e-3, 0}, "spred_lambda=1.5e-04_tau=3.0e-03"},
+		{Point{"spred", 3.16e-5, 1e-2, 0}, "spred_lambda=3.16e-05_tau=1.0e-02"},
+		{Point{"spred", 0, 1e-3, 0}, "spred_lambda=0.0e+00_tau=1.0e-03"},
+		{Point{"a b/c", 1, 1, 0}, "a-b-c_lambda=1.0e+00_tau=1.0e+00"},
 	} {
 		if got := c.p.ID(); got != c.want {
 			t.Errorf("%v: ID %q, want %q", c.p, got, c.want)
 		}
 	}
 	// Distinct values give distinct IDs.
-	if (Point{"spred", 1.5e-4, 3e-3}).ID() == (Point{"spred", 1.50001e-4, 3e-3}).ID() {
+	if (Point{"spred", 1.5e-4, 3e-3, 0}).ID() == (Point{"spred", 1.50001e-4, 3e-3, 0}).ID() {
 		t.Error("IDs collide")
 	}
 	ps := Points("spred", []float64{2e-4, 1e-4, 2e-4}, []float64{1e-2, 3e-3})
-	if len(ps) != 4 || ps[0] != (Point{"spred", 1e-4, 3e-3}) || ps[3] != (Point{"spred", 2e-4, 1e-2}) {
+	if len(ps) != 4 || ps[0] != (Point{"spred", 1e-4, 3e-3, 0}) || ps[3] != (Point{"spred", 2e-4, 1e-2, 0}) {
 		t.Fatalf("Points: %v", ps)
 	}
 }
@@ -96,9 +97,9 @@ func TestPointID(t *testing.T) {
 func handMade() []Result {
 	layers := []string{"fc1/W", "fc2/W", "fc3/W"}
 	mk := func(method string, l, tau, ratio, acc float64, nz [3]int, wall float64) Result {
-		r := Result{Point: Point{method, l, tau}, Model: "lenet-300-100", Ratio: f(ratio), AllRatio: f(ratio * 0.98),
+		r := Result{Point: Point{method, l, tau, 0}, Model: "lenet-300-100", Ratio: f(ratio), AllRatio: f(ratio * 0.98),
 			Accuracy: f(acc), Error: 100 * (1 - acc), NonZero: map[string]int{}, Layers: layers, WallSeconds: wall,
-			Report: Point{method, l, tau}.ID() + ".json"}
+			Report: Point{method, l, tau, 0}.ID() + ".json"}
 		for i, n := range nz {
 			r.NonZero[layers[i]] = n
 		}
@@ -110,7 +111,7 @@ func handMade() []Result {
 		mk("spred", 3e-4, 3e-3, 30, 0.979, [3]int{7000, 1500, 400}, 58.5),
 		mk("spred", 3e-4, 1e-2, 25, 0.975, [3]int{8000, 2000, 420}, 58.5), // dominated by 3e-4/3e-3
 		mk("magnitude", 0, 0, 20, 0.98, [3]int{10000, 2500, 800}, 1.5),
-		{Point: Point{"spred", 1e-2, 3e-3}, Model: "lenet-300-100", Error: math.NaN(), NonZero: map[string]int{"fc1/W": 0, "fc2/W": 0, "fc3/W": 0},
+		{Point: Point{"spred", 1e-2, 3e-3, 0}, Model: "lenet-300-100", Error: math.NaN(), NonZero: map[string]int{"fc1/W": 0, "fc2/W": 0, "fc3/W": 0},
 			Layers: layers, Report: "dead.json"}, // every weight pruned, accuracy not measured
 	}
 }
@@ -229,8 +230,8 @@ func TestLoad(t *testing.T) {
 		return r
 	}
 	// Written in the opposite order to the sort.
-	write(Point{MethodSpred, 2e-4, 3e-3}.ID()+".json", rep(2e-4, 0.95, 100, 50, 10))
-	write(Point{MethodSpred, 1e-4, 3e-3}.ID()+".json", rep(1e-4, 0.97, 300, 100, 20))
+	write(Point{MethodSpred, 2e-4, 3e-3, 0}.ID()+".json", rep(2e-4, 0.95, 100, 50, 10))
+	write(Point{MethodSpred, 1e-4, 3e-3, 0}.ID()+".json", rep(1e-4, 0.97, 300, 100, 20))
 	write("notes.json", map[string]interface{}{"model": "x", "comment": "not a report"})
 	write("list.json", []int{1, 2, 3})
 	os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("{"), 0o644)
@@ -269,5 +270,44 @@ func TestLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing")); err == nil {
 		t.Fatal("a missing folder was accepted")
+	}
+}
+
+func TestTargetPoints(t *testing.T) {
+	ps := TargetPoints("magnitude", []float64{0.95, 0.8, 0.9, 0.8})
+	if len(ps) != 3 || ps[0].Target != 0.8 || ps[2].Target != 0.95 {
+		t.Fatalf("%+v", ps)
+	}
+	if id := ps[1].ID(); id != "magnitude_lambda=0.0e+00_tau=0.0e+00_target=9.0e-01" {
+		t.Errorf("ID %q", id)
+	}
+	if ps[0].ID() == ps[1].ID() {
+		t.Error("distinct targets share an ID")
+	}
+	r := compress.Report{Settings: compress.Settings{Method: "magnitude", TargetSparsity: 0.9}}
+	if got := FromReport(&r, "x.json"); got.Point != ps[1] {
+		t.Errorf("FromReport point %+v, want %+v", got.Point, ps[1])
+	}
+	r = compress.Report{Settings: compress.Settings{Method: "spred", Lambda: 1e-4, Threshold: 3e-3}}
+	if got := FromReport(&r, "x.json"); got.ID() != "spred_lambda=1.0e-04_tau=3.0e-03" {
+		t.Errorf("spred ID %q", got.ID())
+	}
+}
+
+// TestTableTargetColumn: a target-sparsity column appears only when a
+// result has a target.
+func TestTableTargetColumn(t *testing.T) {
+	rs := []Result{{Point: Point{Method: "magnitude", Target: 0.9}, Error: 1.5, NonZero: map[string]int{}, Report: "m.json"}}
+	csvOut, md := Table(rs)
+	if !strings.HasPrefix(string(csvOut), "method,lambda,tau,target_sparsity,compression_ratio,test_error_pct,") ||
+		!strings.Contains(string(csvOut), "magnitude,0,0,0.9,inf,1.5000,") {
+		t.Errorf("csv:\n%s", csvOut)
+	}
+	if !strings.Contains(string(md), "| magnitude | 0 | 0 | 0.9 | ∞ | 1.50% |") {
+		t.Errorf("markdown:\n%s", md)
+	}
+	csvOut, _ = Table(handMade())
+	if strings.Contains(string(csvOut), "target") {
+		t.Error("target column without targets")
 	}
 }

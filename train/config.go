@@ -15,6 +15,7 @@ type Config struct {
 	Momentum    float64  // momentum μ; 0 means none
 	Nesterov    bool     // Nesterov momentum
 	WeightDecay float64  // λ, applied to the learnables marked Decay; 0 means none
+	L1          float64  `json:",omitempty"` // subgradient L1 coefficient on the learnables marked Decay (see SGD.L1); 0 means none
 	Schedule    Schedule // learning-rate schedule; zero value is constant
 	Seed        int64    // seeds shuffling and dropout
 	EvalBatch   int      // batch of the evaluation graph; 0 means 1000
@@ -60,6 +61,8 @@ func (c Config) Validate() error {
 		return errors.Errorf("momentum must be in [0, 1), got %v", c.Momentum)
 	case c.WeightDecay < 0 || bad(c.WeightDecay):
 		return errors.Errorf("weight decay must be ≥ 0 and finite, got %v", c.WeightDecay)
+	case c.L1 < 0 || bad(c.L1):
+		return errors.Errorf("L1 coefficient must be ≥ 0 and finite, got %v", c.L1)
 	}
 	return c.Schedule.Validate()
 }

@@ -102,7 +102,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	}
 	src64 := newCountingSource(cfg.Seed)
 	rng := rand.New(src64)
-	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay}
+	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay, L1: cfg.L1}
 	ls := sess.Learnables()
 	grads := make([]*tensor.Dense, len(ls))
 	n, size := data.Train.N(), data.Train.Size()

@@ -16,6 +16,9 @@ type SGD struct {
 	Momentum    float64
 	Nesterov    bool
 	WeightDecay float64
+	// L1 adds L1·sign(w) (sign(0) = 0) to the gradient of every decayed
+	// learnable: subgradient descent on the penalty L1·‖w‖₁.
+	L1 float64
 
 	vel map[string]interface{}
 }
@@ -30,9 +33,9 @@ func (o *SGD) Step(ls []*graph.Learnable, grads []*tensor.Dense, lr float64) err
 		o.vel = map[string]interface{}{}
 	}
 	for i, l := range ls {
-		wd := 0.0
+		wd, l1 := 0.0, 0.0
 		if l.Decay {
-			wd = o.WeightDecay
+			wd, l1 = o.WeightDecay, o.L1
 		}
 		switch w := l.Value.Data().(type) {
 		case []float32:
@@ -41,14 +44,14 @@ func (o *SGD) Step(ls []*graph.Learnable, grads []*tensor.Dense, lr float64) err
 				return errors.Errorf("gradient of %q does not match its value", l.Name)
 			}
 			v := velocity[float32](o, l.Name, len(w))
-			update(w, g, v, float32(lr), float32(o.Momentum), float32(wd), o.Nesterov)
+			update(w, g, v, float32(lr), float32(o.Momentum), float32(wd), float32(l1), o.Nesterov)
 		case []float64:
 			g, ok := grads[i].Data().([]float64)
 			if !ok || len(g) != len(w) {
 				return errors.Errorf("gradient of %q does not match its value", l.Name)
 			}
 			v := velocity[float64](o, l.Name, len(w))
-			update(w, g, v, lr, o.Momentum, wd, o.Nesterov)
+			update(w, g, v, lr, o.Momentum, wd, l1, o.Nesterov)
 		default:
 			return errors.Errorf("learnable %q has unsupported storage %T", l.Name, w)
 		}
@@ -83,11 +86,19 @@ func velocity[T float32 | float64](o *SGD, name string, n int) []T {
 	return v
 }
 
-func update[T float32 | float64](w, g, v []T, lr, mu, wd T, nesterov bool) {
+func update[T float32 | float64](w, g, v []T, lr, mu, wd, l1 T, nesterov bool) {
 	for i := range w {
 		d := g[i]
 		if wd != 0 {
 			d += wd * w[i]
+		}
+		if l1 != 0 {
+			switch {
+			case w[i] > 0:
+				d += l1
+			case w[i] < 0:
+				d -= l1
+			}
 		}
 		if mu != 0 {
 			v[i] = mu*v[i] + d

@@ -80,6 +80,52 @@ func TestSGDStepByHand(t *testing.T) {
 	}
 }
 
+// TestSGDL1ByHand checks the subgradient L1 term: d = g + λ₁·sign(w) with
+// sign(0) = 0, only for learnables marked Decay, with momentum.
+func TestSGDL1ByHand(t *testing.T) {
+	const lr, mu, l1 = 0.5, 0.5, 0.25 // binary-exact, so the steps are exact
+	w := []float64{2, -1, 0, 0.125}
+	g := []float64{0.5, 0.5, 0, 0}
+	// step 1: d = g + l1·sign(w) = [0.75, 0.25, 0, 0.25] = v1;
+	//         w1 = w − 0.5·v1 = [1.625, −1.125, 0, 0]
+	// step 2: d2 = g + l1·sign(w1) = [0.75, 0.25, 0, 0] (sign(0) = 0);
+	//         v2 = 0.5·v1 + d2 = [1.125, 0.375, 0, 0.125];
+	//         w2 = w1 − 0.5·v2 = [1.0625, −1.3125, 0, −0.0625]
+	want1 := []float64{1.625, -1.125, 0, 0}
+	want2 := []float64{1.0625, -1.3125, 0, -0.0625}
+	for _, decay := range []bool{true, false} {
+		val := tensor.New(tensor.WithShape(4), tensor.WithBacking(append([]float64(nil), w...)))
+		grad := tensor.New(tensor.WithShape(4), tensor.WithBacking(append([]float64(nil), g...)))
+		l := &graph.Learnable{Name: "w", Value: val, Decay: decay}
+		opt := &SGD{Momentum: mu, L1: l1}
+		for step, want := range [][]float64{want1, want2} {
+			if err := opt.Step([]*graph.Learnable{l}, []*tensor.Dense{grad}, lr); err != nil {
+				t.Fatal(err)
+			}
+			got := val.Data().([]float64)
+			for i := range got {
+				exp := want[i]
+				if !decay {
+					exp = noL1(w[i], g[i], lr, mu, step+1)
+				}
+				if math.Abs(got[i]-exp) > 1e-12 {
+					t.Fatalf("decay=%v step %d: w[%d] = %.12g, want %.12g", decay, step+1, i, got[i], exp)
+				}
+			}
+		}
+	}
+}
+
+// noL1 is w after n steps of momentum SGD with the constant gradient g.
+func noL1(w, g, lr, mu float64, n int) float64 {
+	v := 0.0
+	for i := 0; i < n; i++ {
+		v = mu*v + g
+		w -= lr * v
+	}
+	return w
+}
+
 func TestSchedule(t *testing.T) {
 	cases := []struct {
 		s     Schedule

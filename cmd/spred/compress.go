@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strings"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
@@ -23,13 +24,20 @@ import (
 // LeNet-300-100 result.
 var compressDefaults = sgdDefaults{epochs: 10, lr: 0.3, schedule: train.Constant}
 
+// baselineLR is the default learning rate of the magnitude and l1 methods.
+const baselineLR = 0.02
+
 func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
+		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method: spred, or the baselines magnitude (iterative magnitude pruning with retraining) and l1 (subgradient L1 on w, then thresholding); same epochs and data; the baselines default to --lr 0.02"},
+		&cli.Float64Flag{Name: "target-sparsity", Usage: "--method magnitude: final fraction of prunable weights set to zero, in (0, 1); required"},
+		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
+		&cli.Float64Flag{Name: "retrain-decay", Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
 		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
 		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file"},
-		&cli.Float64Flag{Name: "lambda", Value: 1.5e-4, Usage: "L1 coefficient λ = weight decay on u and v"},
+		&cli.Float64Flag{Name: "lambda", Value: 1.5e-4, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
 		&cli.Float64Flag{Name: "threshold", Value: 3e-3, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
 		&cli.BoolFlag{Name: "epoch-threshold", Value: true, Usage: "also threshold at the start of every epoch"},
 		&cli.BoolFlag{Name: "from-scratch", Usage: "draw u and v from the seed instead of splitting the model's weights"},
@@ -45,15 +53,21 @@ func compressCommand() *cli.Command {
 			"with weight decay λ on u and v only (= λ‖w‖₁ on the mean loss; biases not decayed),\n" +
 			"thresholds |u⊙v| < τ to exact zeros, collapses the pairs back to dense weights,\n" +
 			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
-			"compression ratios and accuracy at every stage. The text report goes to stderr.",
+			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
+			"--method magnitude (with --target-sparsity, --rounds) or --method l1 (with --lambda, --threshold)\n" +
+			"runs a baseline instead under the same epochs and data; baselines write no checkpoint.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.String("model") == "" {
 				return usagef("%s: --model is required", c.Command.Name)
 			}
-			cfg, err := compressConfig(c)
+			cfg, err := compressConfig(c, nil)
 			if err != nil {
 				return err
+			}
+			baseline := cfg.Method != compress.MethodSpred
+			if baseline && c.Bool("resume") {
+				return usagef("%s: --resume works with --method spred only", c.Command.Name)
 			}
 			in := c.String("model")
 			m, err := models.ReadFile(in)
@@ -72,8 +86,8 @@ func compressCommand() *cli.Command {
 				return err
 			}
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), m.Spec.Name)
-			p.logf("compressing %s (%d prunable weights) with spred: λ=%g τ=%g, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
-				in, countPrunable(m), cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
+			p.logf("compressing %s (%d prunable weights) with %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
+				in, countPrunable(m), cfg.Method, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
 			ckPath := checkpointPath(c, out)
 			if c.Bool("resume") {
 				var ck compress.Checkpoint
@@ -83,11 +97,20 @@ func compressCommand() *cli.Command {
 				cfg.Resume = &ck
 				p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
 			}
-			rec := compressProgress{p: p, path: ckPath}
+			var rec compress.Recorder = compressProgress{p: p, path: ckPath}
+			if baseline {
+				rec = baselineProgress{compressProgress{p: p}} // no checkpoints
+			}
 			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, rec)
 			if err != nil {
 				if errors.Is(err, compress.ErrCheckpoint) {
 					return errors.Wrapf(err, "--resume: %s (remove it or change --checkpoint)", ckPath)
+				}
+				if baseline {
+					if c.Context.Err() != nil {
+						return errors.Errorf("interrupted (method %s keeps no checkpoint: rerun it from the start)", cfg.Method)
+					}
+					return err
 				}
 				return interrupted(err, c, ckPath)
 			}
@@ -112,7 +135,9 @@ func compressCommand() *cli.Command {
 					return err
 				}
 			}
-			os.Remove(ckPath) // done: the checkpoint is of no further use
+			if !baseline {
+				os.Remove(ckPath) // done: the checkpoint is of no further use
+			}
 			if path := c.String("report"); path != "" {
 				b, err := json.MarshalIndent(rep, "", "  ")
 				if err != nil {
@@ -140,8 +165,9 @@ func compressCommand() *cli.Command {
 
 // compressConfig maps the flags of `spred compress` (also those of
 // `spred sweep`) onto compress.Config, rejecting values out of range as
-// usage errors.
-func compressConfig(c *cli.Context) (compress.Config, error) {
+// usage errors. set, if not nil, adjusts the config before it is checked
+// (`spred sweep` puts a swept value in).
+func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config, error) {
 	tcfg, err := sgdConfig(c, "")
 	if err != nil {
 		return compress.Config{}, err
@@ -152,6 +178,24 @@ func compressConfig(c *cli.Context) (compress.Config, error) {
 		Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
 		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
+		Method: c.String("method"), TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
+	}
+	if !validMethod(cfg.Method) {
+		return cfg, usagef("--method must be one of %s, got %q", strings.Join(compress.Methods, ", "), cfg.Method)
+	}
+	if cfg.Method != compress.MethodSpred && !c.IsSet("lr") {
+		// The baselines train w itself, which takes a dense-training rate;
+		// spred's 0.3 moves w only at about 2·0.3·|w|.
+		cfg.LR = baselineLR
+	}
+	if cfg.Method != compress.MethodMagnitude {
+		// --rounds and --retrain-decay have defaults; they only matter to magnitude.
+		cfg.Rounds, cfg.RetrainDecay = 0, 0
+	} else if cfg.Rounds < 1 {
+		return cfg, usagef("--rounds must be ≥ 1, got %d", cfg.Rounds)
+	}
+	if set != nil {
+		set(&cfg)
 	}
 	if !(cfg.Lambda >= 0) || math.IsInf(cfg.Lambda, 0) {
 		return cfg, usagef("--lambda must be ≥ 0 and finite, got %v", cfg.Lambda)
@@ -172,6 +216,36 @@ func compressConfig(c *cli.Context) (compress.Config, error) {
 		return cfg, usageError{err}
 	}
 	return cfg, nil
+}
+
+func validMethod(m string) bool {
+	for _, x := range compress.Methods {
+		if m == x {
+			return true
+		}
+	}
+	return false
+}
+
+// methodSettings describes the settings specific to cfg's method, for logs.
+func methodSettings(cfg compress.Config) string {
+	switch cfg.Method {
+	case compress.MethodMagnitude:
+		return fmt.Sprintf("target sparsity %g in %d rounds, retraining decay %g", cfg.TargetSparsity, cfg.Rounds, cfg.RetrainDecay)
+	case compress.MethodL1:
+		return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
+	}
+	return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
+}
+
+// baselineProgress is compressProgress without Checkpoint: the baseline
+// methods are not resumable.
+type baselineProgress struct{ cp compressProgress }
+
+func (b baselineProgress) Record(s *compress.Stats) { b.cp.Record(s) }
+
+func (b baselineProgress) Step(phase string, epoch, epochs, step, steps int) {
+	b.cp.Step(phase, epoch, epochs, step, steps)
 }
 
 // compressProgress adapts progress to compress.Recorder, StepRecorder and

@@ -23,8 +23,8 @@ import (
 // sweepOnly are the flags of `spred sweep` that `spred compress` lacks; the
 // compress flags it leaves out are per point (sweepDropped).
 var (
-	sweepOnly    = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "dir": true, "list-jobs": true}
-	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "checkpoint": true, "resume": true}
+	sweepOnly    = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "dir": true, "list-jobs": true}
+	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "checkpoint": true, "resume": true}
 )
 
 func sweepCommand() *cli.Command {
@@ -32,6 +32,7 @@ func sweepCommand() *cli.Command {
 		&cli.StringFlag{Name: "lambdas", Usage: "comma-separated λ values, e.g. 1e-4,2e-4"},
 		&cli.StringFlag{Name: "lambda-range", Usage: "LO:HI:N: N log-spaced λ values from LO to HI, both included (3 significant digits), e.g. 1e-5:1e-3:8"},
 		&cli.StringFlag{Name: "thresholds", Usage: "comma-separated τ values, each run with every λ (default: --threshold)"},
+		&cli.StringFlag{Name: "target-sparsities", Usage: "--method magnitude: comma-separated target sparsities in (0, 1), e.g. 0.8,0.9,0.95 (replace the λ values)"},
 		&cli.StringFlag{Name: "dir", Usage: "sweep folder: per point ID.json (report), ID.safetensors (pruned model), ID.ckpt while running; then sweep.csv, sweep.md, sweep.png; required (created if its parent exists)"},
 		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running (for GNU parallel, Slurm, ...)"},
 	}
@@ -84,6 +85,13 @@ func runSweep(c *cli.Context) error {
 	if dir == "" {
 		return usagef("sweep: --dir is required")
 	}
+	method := c.String("method")
+	if method == compress.MethodMagnitude {
+		return runSweepPoints(c, in, dir, method)
+	}
+	if c.IsSet("target-sparsities") {
+		return usagef("sweep: --target-sparsities needs --method magnitude")
+	}
 	var lambdas []float64
 	var err error
 	switch {
@@ -100,7 +108,7 @@ func runSweep(c *cli.Context) error {
 	default:
 		return usagef("sweep: give the λ values with --lambdas or --lambda-range")
 	}
-	cfg, err := compressConfig(c)
+	cfg, err := compressConfig(c, nil)
 	if err != nil {
 		return err
 	}
@@ -115,15 +123,59 @@ func runSweep(c *cli.Context) error {
 			}
 		}
 	}
-	points := sweep.Points(sweep.MethodSpred, lambdas, taus)
+	points := sweep.Points(cfg.Method, lambdas, taus)
 	for _, p := range points {
-		pc := cfg
-		pc.Lambda, pc.Threshold = p.Lambda, p.Threshold
-		if err := pc.Validate(); err != nil {
+		if err := pointConfig(cfg, p).Validate(); err != nil {
 			return usageError{err}
 		}
 	}
+	return runPoints(c, in, dir, cfg, points)
+}
 
+// runSweepPoints sweeps the target sparsity of magnitude pruning.
+func runSweepPoints(c *cli.Context, in, dir, method string) error {
+	for _, name := range []string{"lambdas", "lambda-range", "thresholds"} {
+		if c.IsSet(name) {
+			return usagef("sweep: --%s does not apply to --method %s (sweep --target-sparsities)", name, method)
+		}
+	}
+	if !c.IsSet("target-sparsities") {
+		return usagef("sweep: --method %s needs --target-sparsities, e.g. 0.8,0.9,0.95", method)
+	}
+	targets, err := sweep.ParseList(c.String("target-sparsities"))
+	if err != nil {
+		return usagef("--target-sparsities: %v", err)
+	}
+	for _, t := range targets {
+		if !(t > 0 && t < 1) {
+			return usagef("--target-sparsities: every target must be in (0, 1), got %v", t)
+		}
+	}
+	cfg, err := compressConfig(c, func(cfg *compress.Config) { cfg.TargetSparsity = targets[0] })
+	if err != nil {
+		return err
+	}
+	points := sweep.TargetPoints(method, targets)
+	for _, p := range points {
+		if err := pointConfig(cfg, p).Validate(); err != nil {
+			return usageError{err}
+		}
+	}
+	return runPoints(c, in, dir, cfg, points)
+}
+
+// pointConfig is cfg with the swept values of p put in.
+func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
+	if p.Target != 0 {
+		cfg.TargetSparsity = p.Target
+		return cfg
+	}
+	cfg.Lambda, cfg.Threshold = p.Lambda, p.Threshold
+	return cfg
+}
+
+// runPoints runs the pending points of a sweep and merges the results.
+func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []sweep.Point) error {
 	dense, err := models.ReadFile(in)
 	if err != nil {
 		return err
@@ -154,8 +206,7 @@ func runSweep(c *cli.Context) error {
 	}
 	var failed []string
 	for i, p := range pending {
-		pc := cfg
-		pc.Lambda, pc.Threshold = p.Lambda, p.Threshold
+		pc := pointConfig(cfg, p)
 		err := sweepPoint(c, in, dir, p, pc, compress.Data{Train: trainSet, Test: testSet}, fmt.Sprintf("[%d/%d]", i+1, len(pending)))
 		if err != nil {
 			if c.Context.Err() != nil || errors.Is(err, compress.ErrCheckpoint) {
@@ -165,7 +216,14 @@ func runSweep(c *cli.Context) error {
 			failed = append(failed, p.ID())
 		}
 	}
-	if err := mergeSweep(c.App.Writer, dir, "spred λ sweep of "+dense.Spec.Name, sweep.Published[dense.Spec.Name]); err != nil {
+	title := "spred λ sweep of " + dense.Spec.Name
+	switch cfg.Method {
+	case compress.MethodMagnitude:
+		title = "magnitude-pruning sweep of " + dense.Spec.Name
+	case compress.MethodL1:
+		title = "L1 λ sweep of " + dense.Spec.Name
+	}
+	if err := mergeSweep(c.App.Writer, dir, title, sweep.Published[dense.Spec.Name]); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
@@ -200,9 +258,14 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 		return err
 	}
 	p := newProgress(c.App.ErrWriter, c.Bool("quiet"), counter+" "+m.Spec.Name)
-	p.logf("%s %s: λ=%g τ=%g, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
-		counter, id, cfg.Lambda, cfg.Threshold, cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
-	if _, err := os.Stat(ckPath); err == nil {
+	p.logf("%s %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
+		counter, id, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
+	baseline := cfg.Method != compress.MethodSpred
+	var rec compress.Recorder = compressProgress{p: p, path: ckPath}
+	if baseline {
+		rec = baselineProgress{compressProgress{p: p}} // the baselines keep no checkpoint
+	}
+	if _, err := os.Stat(ckPath); err == nil && !baseline {
 		var ck compress.Checkpoint
 		if err := loadCheckpoint(ckPath, &ck); err != nil {
 			return err
@@ -210,10 +273,13 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 		cfg.Resume = &ck
 		p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
 	}
-	rep, err := compress.Run(c.Context, m, data, cfg, compressProgress{p: p, path: ckPath})
+	rep, err := compress.Run(c.Context, m, data, cfg, rec)
 	if err != nil {
 		if errors.Is(err, compress.ErrCheckpoint) {
 			return errors.Wrapf(err, "resuming %s from %s (remove it to start the point afresh)", id, ckPath)
+		}
+		if c.Context.Err() != nil && baseline {
+			return errors.Errorf("interrupted; %s keeps no checkpoint: run the same command to start it again", id)
 		}
 		if c.Context.Err() != nil {
 			return errors.Errorf("interrupted; the state of %s is saved in %s: run the same command to continue", id, ckPath)
@@ -263,8 +329,12 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 	if files {
 		add("model", c.String("model"))
 	}
-	add("lambda", strconv.FormatFloat(p.Lambda, 'g', -1, 64))
-	add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
+	if p.Target != 0 {
+		add("target-sparsity", strconv.FormatFloat(p.Target, 'g', -1, 64))
+	} else {
+		add("lambda", strconv.FormatFloat(p.Lambda, 'g', -1, 64))
+		add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
+	}
 	for _, f := range c.Command.Flags {
 		name := f.Names()[0]
 		if sweepOnly[name] || name == "threshold" || name == "model" || !c.IsSet(name) {
