@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Reproduces the README's training and compression figures: trains both zoo
 # models with their default recipes, sweeps λ for LeNet-300-100 with the
-# default `spred compress` settings, and compresses LeNet-5 at the two λ the
-# README reports. About an hour and a half on 2 cores, most of it LeNet-5.
+# default `spred compress` settings and the two baselines under the same
+# budget, and compresses LeNet-5 at the two λ the README reports. About an hour and a half on 2 cores, most of it LeNet-5.
 # Every step resumes where it stopped when the script is run again.
 #
 #   scripts/reproduce-compression.sh [OUTDIR]     (default: runs/reproduce)
@@ -20,8 +20,15 @@ for m in lenet-300-100 lenet-5; do
 	fi
 done
 
+sweep="$out/lenet-300-100-sweep"
 bin/spred sweep --model "$out/lenet-300-100.safetensors" --lambdas 5e-5,1e-4,1.5e-4,2e-4,3e-4,5e-4 \
-	--seed 1 --dir "$out/lenet-300-100-sweep"
+	--seed 1 --dir "$sweep"
+bin/spred sweep --model "$out/lenet-300-100.safetensors" --method magnitude --target-sparsities 0.9,0.95,0.97 \
+	--seed 1 --dir "$sweep"
+bin/spred sweep --model "$out/lenet-300-100.safetensors" --method l1 --lambdas 2e-4,5e-4,1e-3 \
+	--seed 1 --dir "$sweep"
+bin/spred sweep merge --title "LeNet-300-100: spred and the baselines, same epoch budget" \
+	--model-name lenet-300-100 "$sweep"
 
 for lambda in 3e-4 5e-4; do
 	report="$out/lenet-5-lambda$lambda.json"
