@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -261,20 +260,13 @@ func parseCSV(r io.Reader, o CSVOptions) (*Dataset, error) {
 
 // parseCell parses a feature cell as a finite number that fits a float32.
 func parseCell(cell string) (float32, error) {
-	s := strings.TrimSpace(cell)
-	if s == "" {
-		return 0, errors.New("empty cell (missing values are not supported)")
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return 0, errors.Errorf("cannot parse %q as a number", trunc(s))
-	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, errors.Errorf("%q is not a finite number", trunc(s))
+	v, err := parseNumber(cell)
+	if err != nil {
+		return 0, err
 	}
 	f := float32(v)
 	if math.IsInf(float64(f), 0) {
-		return 0, errors.Errorf("%q is out of float32 range", trunc(s))
+		return 0, errors.Errorf("%q is out of float32 range", trunc(strings.TrimSpace(cell)))
 	}
 	return f, nil
 }
