@@ -80,22 +80,12 @@ func PruneMagnitude(m *models.Model, sparsity float64) int {
 		k = len(all)
 	}
 	sort.SliceStable(all, func(a, b int) bool { return all[a].abs < all[b].abs })
-	zero := map[int][]int{}
+	mask := &Mask{zeros: map[string][]int{}}
 	for _, e := range all[:k] {
-		zero[e.p] = append(zero[e.p], e.i)
+		name := ps[e.p].Name
+		mask.zeros[name] = append(mask.zeros[name], e.i)
 	}
-	for pi, idx := range zero {
-		switch d := ps[pi].Value.Data().(type) {
-		case []float32:
-			for _, i := range idx {
-				d[i] = 0
-			}
-		case []float64:
-			for _, i := range idx {
-				d[i] = 0
-			}
-		}
-	}
+	mask.Apply(m)
 	return k
 }
 

@@ -114,16 +114,7 @@ func compressCommand() *cli.Command {
 				}
 				return interrupted(err, c, ckPath)
 			}
-			m.Meta.Tool = spred.Tool
-			m.Meta.Seed = cfg.Seed
-			m.Meta.Data = "mnist"
-			m.Meta.Accuracy = rep.Accuracy.Final()
-			m.Meta.Loss = rep.Loss.Final()
-			if m.Meta.Extra == nil {
-				m.Meta.Extra = map[string]string{}
-			}
-			m.Meta.Extra["command"] = commandLine(c)
-			m.Meta.Extra["compressed_from"] = in
+			stampCompressed(m, cfg, rep, commandLine(c), in)
 			if err := models.WriteFile(out, m); err != nil {
 				return err
 			}
@@ -290,4 +281,19 @@ func countPrunable(m *models.Model) int {
 		n += p.Len()
 	}
 	return n
+}
+
+// stampCompressed records in m's provenance how the compressed model was
+// made: tool, seed, data, final accuracy and loss, command and input file.
+func stampCompressed(m *models.Model, cfg compress.Config, rep *compress.Report, command, in string) {
+	m.Meta.Tool = spred.Tool
+	m.Meta.Seed = cfg.Seed
+	m.Meta.Data = "mnist"
+	m.Meta.Accuracy = rep.Accuracy.Final()
+	m.Meta.Loss = rep.Loss.Final()
+	if m.Meta.Extra == nil {
+		m.Meta.Extra = map[string]string{}
+	}
+	m.Meta.Extra["command"] = command
+	m.Meta.Extra["compressed_from"] = in
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
 
-	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/compress"
 	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/internal/atomicfile"
@@ -286,16 +285,7 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 		}
 		return err
 	}
-	m.Meta.Tool = spred.Tool
-	m.Meta.Seed = cfg.Seed
-	m.Meta.Data = "mnist"
-	m.Meta.Accuracy = rep.Accuracy.Final()
-	m.Meta.Loss = rep.Loss.Final()
-	if m.Meta.Extra == nil {
-		m.Meta.Extra = map[string]string{}
-	}
-	m.Meta.Extra["command"] = strings.Join(jobArgs(c, pt, "", false), " ")
-	m.Meta.Extra["compressed_from"] = in
+	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in)
 	if err := models.WriteFile(out, m); err != nil {
 		return err
 	}
