@@ -53,12 +53,7 @@ func (b *Builder) layer(l models.Layer, x *gorgonia.Node, ps *models.Params, src
 		if err != nil {
 			return nil, wrap(err)
 		}
-		s, p := l.StrideOrDefault(), l.Padding
-		y, err := gorgonia.Conv2d(x, w, tensor.Shape{l.Kernel, l.Kernel}, []int{p, p}, []int{s, s}, []int{1, 1})
-		if err != nil {
-			return nil, wrap(err)
-		}
-		out, err = gorgonia.BroadcastAdd(y, bias, nil, []byte{0, 2, 3})
+		out, err = Conv2D(x, w, bias, l.Kernel, l.StrideOrDefault(), l.Padding)
 		return out, wrapIf(err, wrap)
 	case models.MaxPool2d:
 		s := l.StrideOrDefault()

@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"hash"
+	"sync"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
@@ -26,90 +27,110 @@ func MaxPool2D(x *gorgonia.Node, kernel, stride int) (*gorgonia.Node, error) {
 	if kernel <= 0 || stride <= 0 || s[2] < kernel || s[3] < kernel {
 		return nil, errors.Errorf("max-pooling window %d stride %d does not fit input %v", kernel, stride, s)
 	}
-	return gorgonia.ApplyOp(poolOp{k: kernel, s: stride}, x)
+	return gorgonia.ApplyOp(&poolOp{k: kernel, s: stride}, x)
 }
 
-type poolOp struct{ k, s int }
+// poolOp is the forward op. It keeps the position of every window's
+// maximum from its last run, which the backward op of the same step reads.
+type poolOp struct {
+	k, s int
 
-func (p poolOp) out(in tensor.Shape) tensor.Shape {
+	mu  sync.Mutex
+	in  tensor.Shape
+	arg []int32 // index into the input of each output's maximum
+}
+
+func (p *poolOp) out(in tensor.Shape) tensor.Shape {
 	return tensor.Shape{in[0], in[1], (in[2]-p.k)/p.s + 1, (in[3]-p.k)/p.s + 1}
 }
 
-func (poolOp) Arity() int { return 1 }
-func (poolOp) Type() hm.Type {
+func (*poolOp) Arity() int { return 1 }
+func (*poolOp) Type() hm.Type {
 	t := gorgonia.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
 	return hm.NewFnType(t, t)
 }
-func (p poolOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
+func (p *poolOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	s, ok := in[0].(tensor.Shape)
 	if !ok || s.Dims() != 4 {
 		return nil, errors.Errorf("MaxPool: input shape %v", in[0])
 	}
 	return p.out(s), nil
 }
-func (poolOp) ReturnsPtr() bool        { return false }
-func (poolOp) CallsExtern() bool       { return false }
-func (poolOp) OverwritesInput() int    { return -1 }
-func (p poolOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.MaxPool{%d,%d}", p.k, p.s) }
-func (p poolOp) Hashcode() uint32      { return hashOf(p) }
-func (p poolOp) String() string        { return fmt.Sprintf("MaxPool{%d,%d}", p.k, p.s) }
-func (poolOp) DiffWRT(int) []bool      { return []bool{true} }
+func (*poolOp) ReturnsPtr() bool        { return false }
+func (*poolOp) CallsExtern() bool       { return false }
+func (*poolOp) OverwritesInput() int    { return -1 }
+func (p *poolOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.MaxPool{%d,%d,%p}", p.k, p.s, p) }
+func (p *poolOp) Hashcode() uint32      { return hashOf(p) }
+func (p *poolOp) String() string        { return fmt.Sprintf("MaxPool{%d,%d}", p.k, p.s) }
+func (*poolOp) DiffWRT(int) []bool      { return []bool{true} }
 
-func (p poolOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	g, err := gorgonia.ApplyOp(poolGradOp{p}, inputs[0], grad)
+func (p *poolOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g, err := gorgonia.ApplyOp(&poolGradOp{p}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
 	return gorgonia.Nodes{g}, nil
 }
 
-func (p poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 1 {
 		return nil, errors.Errorf("MaxPool: %d inputs", len(inputs))
 	}
-	in := inputs[0].Shape()
+	in := inputs[0].Shape().Clone()
+	if in.Dims() != 4 {
+		return nil, errors.Errorf("MaxPool: input shape %v", in)
+	}
 	out := p.out(in)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if cap(p.arg) < out.TotalSize() {
+		p.arg = make([]int32, out.TotalSize())
+	}
+	p.arg, p.in = p.arg[:out.TotalSize()], in
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		y := make([]float32, out.TotalSize())
-		pool(p, in, x, func(o, i int) { y[o] = x[i] })
+		pool(p.k, p.s, in, x, y, p.arg)
 		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
 	case []float64:
 		y := make([]float64, out.TotalSize())
-		pool(p, in, x, func(o, i int) { y[o] = x[i] })
+		pool(p.k, p.s, in, x, y, p.arg)
 		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
 	}
 	return nil, errors.Errorf("MaxPool: unsupported %T", inputs[0].Data())
 }
 
-// pool calls emit(outIndex, inIndex) with the index of the first maximum of
-// every window (NaN loses against any number).
-func pool[T float32 | float64](p poolOp, in tensor.Shape, x []T, emit func(o, i int)) {
+// pool writes the maximum of every window to y and the index of its first
+// maximum to arg (NaN loses against any number), one plane per worker.
+func pool[T float32 | float64](k, s int, in tensor.Shape, x, y []T, arg []int32) {
 	planes, h, w := in[0]*in[1], in[2], in[3]
-	oh, ow := (h-p.k)/p.s+1, (w-p.k)/p.s+1
-	o := 0
-	for c := 0; c < planes; c++ {
-		base := c * h * w
-		for r := 0; r < oh; r++ {
-			for q := 0; q < ow; q++ {
-				best := base + r*p.s*w + q*p.s
-				for dr := 0; dr < p.k; dr++ {
-					row := base + (r*p.s+dr)*w + q*p.s
-					for dq := 0; dq < p.k; dq++ {
-						if v := x[row+dq]; v > x[best] || (x[best] != x[best] && v == v) {
-							best = row + dq
+	oh, ow := (h-k)/s+1, (w-k)/s+1
+	parallel(planes, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			base := c * h * w
+			o := c * oh * ow
+			for r := 0; r < oh; r++ {
+				for q := 0; q < ow; q++ {
+					best := base + r*s*w + q*s
+					bv := x[best]
+					for dr := 0; dr < k; dr++ {
+						row := base + (r*s+dr)*w + q*s
+						for dq, v := range x[row : row+k] {
+							if v > bv || (bv != bv && v == v) {
+								best, bv = row+dq, v
+							}
 						}
 					}
+					y[o], arg[o] = bv, int32(best)
+					o++
 				}
-				emit(o, best)
-				o++
 			}
 		}
-	}
+	})
 }
 
 // poolGradOp routes the output gradient to the maximum of every window.
-type poolGradOp struct{ p poolOp }
+type poolGradOp struct{ p *poolOp }
 
 func (poolGradOp) Arity() int { return 2 }
 func (poolGradOp) Type() hm.Type {
@@ -123,35 +144,56 @@ func (poolGradOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	}
 	return s.Clone(), nil
 }
-func (poolGradOp) ReturnsPtr() bool        { return false }
-func (poolGradOp) CallsExtern() bool       { return false }
-func (poolGradOp) OverwritesInput() int    { return -1 }
-func (g poolGradOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.MaxPoolGrad{%d,%d}", g.p.k, g.p.s) }
-func (g poolGradOp) Hashcode() uint32      { return hashOf(g) }
-func (g poolGradOp) String() string        { return fmt.Sprintf("MaxPoolGrad{%d,%d}", g.p.k, g.p.s) }
+func (poolGradOp) ReturnsPtr() bool     { return false }
+func (poolGradOp) CallsExtern() bool    { return false }
+func (poolGradOp) OverwritesInput() int { return -1 }
+func (g poolGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "spred.MaxPoolGrad{%d,%d,%p}", g.p.k, g.p.s, g.p)
+}
+func (g poolGradOp) Hashcode() uint32 { return hashOf(g) }
+func (g poolGradOp) String() string   { return fmt.Sprintf("MaxPoolGrad{%d,%d}", g.p.k, g.p.s) }
 
+// Do takes the input (whose forward pass of this step recorded the
+// maximum positions) and the output gradient.
 func (g poolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	if len(inputs) != 2 {
 		return nil, errors.Errorf("MaxPoolGrad: %d inputs", len(inputs))
 	}
 	in := inputs[0].Shape().Clone()
-	switch x := inputs[0].Data().(type) {
+	g.p.mu.Lock()
+	defer g.p.mu.Unlock()
+	n := g.p.out(in).TotalSize()
+	if !g.p.in.Eq(in) || len(g.p.arg) != n || inputs[1].Shape().TotalSize() != n {
+		return nil, errors.Errorf("MaxPoolGrad: input %v and gradient %v do not match the forward pass %v", in, inputs[1].Shape(), g.p.in)
+	}
+	switch inputs[0].Data().(type) {
 	case []float32:
 		dy, ok := inputs[1].Data().([]float32)
 		if !ok {
 			return nil, errors.New("MaxPoolGrad: mixed dtypes")
 		}
-		dx := make([]float32, len(x))
-		pool(g.p, in, x, func(o, i int) { dx[i] += dy[o] })
+		dx := make([]float32, in.TotalSize())
+		unpool(g.p, in, dy, dx)
 		return tensor.New(tensor.WithShape(in...), tensor.WithBacking(dx)), nil
 	case []float64:
 		dy, ok := inputs[1].Data().([]float64)
 		if !ok {
 			return nil, errors.New("MaxPoolGrad: mixed dtypes")
 		}
-		dx := make([]float64, len(x))
-		pool(g.p, in, x, func(o, i int) { dx[i] += dy[o] })
+		dx := make([]float64, in.TotalSize())
+		unpool(g.p, in, dy, dx)
 		return tensor.New(tensor.WithShape(in...), tensor.WithBacking(dx)), nil
 	}
 	return nil, errors.Errorf("MaxPoolGrad: unsupported %T", inputs[0].Data())
+}
+
+// unpool adds every output gradient onto its window's maximum, one plane
+// per worker (windows of one plane stay in that plane).
+func unpool[T float32 | float64](p *poolOp, in tensor.Shape, dy, dx []T) {
+	per := len(dy) / (in[0] * in[1])
+	parallel(in[0]*in[1], func(c0, c1 int) {
+		for o := c0 * per; o < c1*per; o++ {
+			dx[p.arg[o]] += dy[o]
+		}
+	})
 }

@@ -131,7 +131,17 @@ func (s *Session) build(ps *models.Params, src WeightSource) error {
 
 func (s *Session) compile() (err error) {
 	defer guard(&err, "compiling")
-	s.vm = gorgonia.NewTapeMachine(s.b.g)
+	// Only what the loss, the logits and the learnables' gradients depend
+	// on: Gorgonia differentiates every op with respect to all its inputs,
+	// so the graph also holds the gradient of the input batch (a whole
+	// matrix product for the first layer), which nothing reads.
+	roots := gorgonia.Nodes{s.loss, s.logits}
+	for _, l := range s.b.learn {
+		if l.grad != nil {
+			roots = append(roots, l.grad)
+		}
+	}
+	s.vm = gorgonia.NewTapeMachine(s.b.g.SubgraphRoots(roots...))
 	return nil
 }
 

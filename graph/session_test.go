@@ -21,6 +21,14 @@ func tinySpecs() map[string]models.Spec {
 		"conv": {Name: "conv", Input: []int{2, 5, 5}, Loss: ce, Layers: []models.Layer{
 			{Kind: models.Conv2d, Name: "c", Filters: 3, Kernel: 3, Stride: 2, Padding: 1},
 			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		// Two convolutions in a row, so that the input gradient of the
+		// second one (its col2im) is checked as well; odd sizes, stride and
+		// padding on both.
+		"conv-conv": {Name: "conv-conv", Input: []int{2, 7, 6}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c1", Filters: 3, Kernel: 3, Padding: 1},
+			{Kind: models.ReLU},
+			{Kind: models.Conv2d, Name: "c2", Filters: 2, Kernel: 2, Stride: 2, Padding: 1},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
 		"maxpool": {Name: "maxpool", Input: []int{1, 6, 6}, Loss: ce, Layers: []models.Layer{
 			{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3, Padding: 1},
 			{Kind: models.MaxPool2d, Kernel: 2}, {Kind: models.Flatten},

@@ -1,0 +1,398 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+	"sync"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gonum.org/v1/gonum/blas"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Conv2D is a 2-d convolution with bias, fused into one op:
+// y[b,f] = Σ_c w[f,c] ⋆ x[b,c] + bias[f], for x batch×channels×height×width,
+// w filters×channels×kernel×kernel and bias of length filters, with equal
+// zero padding on every side.
+//
+// Gorgonia's Conv2d is not used on the training path: it lays the
+// convolution out as im2col, a matrix product and two transposes of the
+// whole activation, allocates all of them on every step, and adds the bias
+// through a broadcast, which together cost more than the arithmetic. This op
+// keeps one column matrix per layer (reused from step to step and shared
+// with the weight gradient), multiplies in the layout the output needs, and
+// adds the bias in the same pass; its backward pass is three ops (input,
+// weight and bias gradients) that each cost one matrix product or less.
+func Conv2D(x, w, bias *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
+	xs, ws, bs := x.Shape(), w.Shape(), bias.Shape()
+	if xs.Dims() != 4 || ws.Dims() != 4 {
+		return nil, errors.Errorf("convolution needs 4-d input and weight, got %v and %v", xs, ws)
+	}
+	if kernel <= 0 || stride <= 0 || pad < 0 {
+		return nil, errors.Errorf("convolution kernel %d stride %d padding %d", kernel, stride, pad)
+	}
+	if ws[1] != xs[1] || ws[2] != kernel || ws[3] != kernel {
+		return nil, errors.Errorf("convolution weight %v does not match input %v and kernel %d", ws, xs, kernel)
+	}
+	if bs.TotalSize() != ws[0] {
+		return nil, errors.Errorf("convolution bias %v does not match %d filters", bs, ws[0])
+	}
+	op := &convOp{convGeom: convGeom{
+		batch: xs[0], ch: xs[1], h: xs[2], w: xs[3],
+		filters: ws[0], k: kernel, s: stride, p: pad,
+	}}
+	op.oh = (op.h+2*pad-kernel)/stride + 1
+	op.ow = (op.w+2*pad-kernel)/stride + 1
+	if op.oh <= 0 || op.ow <= 0 {
+		return nil, errors.Errorf("convolution kernel %d does not fit input %v with padding %d", kernel, xs, pad)
+	}
+	return gorgonia.ApplyOp(op, x, w, bias)
+}
+
+// convGeom is the shape of one convolution.
+type convGeom struct {
+	batch, ch, h, w int
+	filters, k, s   int
+	p, oh, ow       int
+}
+
+func (g convGeom) xShape() tensor.Shape { return tensor.Shape{g.batch, g.ch, g.h, g.w} }
+func (g convGeom) yShape() tensor.Shape { return tensor.Shape{g.batch, g.filters, g.oh, g.ow} }
+func (g convGeom) wShape() tensor.Shape { return tensor.Shape{g.filters, g.ch, g.k, g.k} }
+
+// rows is the height of the column matrix (one row per channel and kernel
+// position), cols its width (one column per image and output position).
+func (g convGeom) rows() int { return g.ch * g.k * g.k }
+func (g convGeom) cols() int { return g.batch * g.oh * g.ow }
+
+func (g convGeom) String() string {
+	return fmt.Sprintf("%dx%dx%dx%d*%d@%dk%ds%dp", g.batch, g.ch, g.h, g.w, g.filters, g.k, g.s, g.p)
+}
+
+// convOp is the forward op. Its column matrix lives as long as the graph:
+// the weight gradient of the same step reads it.
+type convOp struct {
+	convGeom
+	mu   sync.Mutex
+	cols any // []float32 or []float64 of rows()×cols(), filled by the last Do
+	tmp  any // the product before it is laid out batch first
+}
+
+func (*convOp) Arity() int { return 3 }
+func (*convOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t4 := gorgonia.TensorType{Dims: 4, Of: a}
+	t1 := gorgonia.TensorType{Dims: 1, Of: a}
+	return hm.NewFnType(t4, t4, t1, t4)
+}
+func (op *convOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) { return op.yShape(), nil }
+func (*convOp) ReturnsPtr() bool                                         { return false }
+func (*convOp) CallsExtern() bool                                        { return false }
+func (*convOp) OverwritesInput() int                                     { return -1 }
+func (op *convOp) WriteHash(h hash.Hash)                                 { fmt.Fprintf(h, "spred.Conv2D{%v,%p}", op.convGeom, op) }
+func (op *convOp) Hashcode() uint32                                      { return hashOf(op) }
+func (op *convOp) String() string                                        { return "Conv2D{" + op.convGeom.String() + "}" }
+func (*convOp) DiffWRT(int) []bool                                       { return []bool{true, true, true} }
+
+func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	dx, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtInput}, inputs[1], grad)
+	if err != nil {
+		return nil, err
+	}
+	// The weight gradient takes the input too, so that it runs after the
+	// forward pass has filled the column matrix it reads.
+	dw, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtWeight, fwd: op}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	db, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtBias}, grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{dx, dw, db}, nil
+}
+
+func (op *convOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != 3 {
+		return nil, errors.Errorf("Conv2D: %d inputs", len(inputs))
+	}
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	switch x := inputs[0].Data().(type) {
+	case []float32:
+		return convForward(op, x, inputs[1], inputs[2])
+	case []float64:
+		return convForward(op, x, inputs[1], inputs[2])
+	}
+	return nil, errors.Errorf("Conv2D: unsupported %T", inputs[0].Data())
+}
+
+func convForward[T float32 | float64](op *convOp, x []T, wv, bv gorgonia.Value) (gorgonia.Value, error) {
+	w, ok1 := wv.Data().([]T)
+	bias, ok2 := bv.Data().([]T)
+	if !ok1 || !ok2 {
+		return nil, errors.New("Conv2D: mixed dtypes")
+	}
+	g := op.convGeom
+	if len(x) != g.xShape().TotalSize() || len(w) != g.wShape().TotalSize() || len(bias) != g.filters {
+		return nil, errors.Errorf("Conv2D %v: input sizes %d, %d, %d", g, len(x), len(w), len(bias))
+	}
+	cols := buffer[T](&op.cols, g.rows()*g.cols())
+	im2col(g, x, cols)
+	tmp := buffer[T](&op.tmp, g.filters*g.cols())
+	gemm(false, false, g.filters, g.cols(), g.rows(), 1, w, g.rows(), cols, g.cols(), 0, tmp, g.cols())
+	y := make([]T, g.yShape().TotalSize())
+	plane := g.oh * g.ow
+	for b := 0; b < g.batch; b++ {
+		for f := 0; f < g.filters; f++ {
+			dst := y[(b*g.filters+f)*plane : (b*g.filters+f+1)*plane]
+			src := tmp[f*g.cols()+b*plane : f*g.cols()+(b+1)*plane]
+			bf := bias[f]
+			for i, v := range src {
+				dst[i] = v + bf
+			}
+		}
+	}
+	return tensor.New(tensor.WithShape(g.yShape()...), tensor.WithBacking(y)), nil
+}
+
+// buffer returns *slot as a []T of length n, reallocating when it is
+// missing, of another type or too short.
+func buffer[T float32 | float64](slot *any, n int) []T {
+	if s, ok := (*slot).([]T); ok && len(s) >= n {
+		return s[:n]
+	}
+	s := make([]T, n)
+	*slot = s
+	return s
+}
+
+// im2col fills cols (rows()×cols(), row (c, ki, kj), column (b, oy, ox))
+// with the input values under every kernel position, zero in the padding.
+func im2col[T float32 | float64](g convGeom, x []T, cols []T) {
+	n := g.cols()
+	plane := g.oh * g.ow
+	parallel(g.ch, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			for ki := 0; ki < g.k; ki++ {
+				for kj := 0; kj < g.k; kj++ {
+					row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
+					for b := 0; b < g.batch; b++ {
+						src := x[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
+						dst := row[b*plane:][:plane]
+						for oy := 0; oy < g.oh; oy++ {
+							iy := oy*g.s + ki - g.p
+							d := dst[oy*g.ow:][:g.ow]
+							if iy < 0 || iy >= g.h {
+								clear(d)
+								continue
+							}
+							srow := src[iy*g.w:][:g.w]
+							if g.s == 1 {
+								// Contiguous: ox reads ix = ox+kj-p.
+								lo := min(max(0, g.p-kj), g.ow)
+								hi := max(min(g.ow, g.w+g.p-kj), lo)
+								clear(d[:lo])
+								copy(d[lo:hi], srow[lo+kj-g.p:])
+								clear(d[hi:])
+								continue
+							}
+							for ox := range d {
+								ix := ox*g.s + kj - g.p
+								if ix < 0 || ix >= g.w {
+									d[ox] = 0
+								} else {
+									d[ox] = srow[ix]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// col2im adds every entry of the column matrix back onto the input
+// position it was read from; dx must be zero on entry.
+func col2im[T float32 | float64](g convGeom, cols []T, dx []T) {
+	n := g.cols()
+	plane := g.oh * g.ow
+	parallel(g.ch, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			for ki := 0; ki < g.k; ki++ {
+				for kj := 0; kj < g.k; kj++ {
+					row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
+					for b := 0; b < g.batch; b++ {
+						dst := dx[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
+						src := row[b*plane:][:plane]
+						for oy := 0; oy < g.oh; oy++ {
+							iy := oy*g.s + ki - g.p
+							if iy < 0 || iy >= g.h {
+								continue
+							}
+							drow := dst[iy*g.w:][:g.w]
+							s := src[oy*g.ow:][:g.ow]
+							if g.s == 1 {
+								lo, hi := max(0, g.p-kj), min(g.ow, g.w+g.p-kj)
+								if lo < hi {
+									d := drow[lo+kj-g.p:][:hi-lo]
+									for i, v := range s[lo:hi] {
+										d[i] += v
+									}
+								}
+								continue
+							}
+							for ox, v := range s {
+								if ix := ox*g.s + kj - g.p; ix >= 0 && ix < g.w {
+									drow[ix] += v
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+type convWRT int
+
+const (
+	wrtInput convWRT = iota
+	wrtWeight
+	wrtBias
+)
+
+// convGradOp is one of the three gradients of a convolution, from the
+// output gradient dy: wrt input (inputs w, dy), wrt weight (inputs x, dy;
+// reads the forward op's column matrix) or wrt bias (input dy).
+type convGradOp struct {
+	convGeom
+	wrt convWRT
+	fwd *convOp // the forward op, for the weight gradient
+
+	mu  sync.Mutex
+	dyp any // dy laid out filters × (batch·positions)
+	buf any // the column-matrix gradient
+}
+
+func (op *convGradOp) Arity() int {
+	if op.wrt == wrtBias {
+		return 1
+	}
+	return 2
+}
+func (op *convGradOp) Type() hm.Type {
+	a := hm.TypeVariable('a')
+	t4 := gorgonia.TensorType{Dims: 4, Of: a}
+	switch op.wrt {
+	case wrtBias:
+		return hm.NewFnType(t4, gorgonia.TensorType{Dims: 1, Of: a})
+	default:
+		return hm.NewFnType(t4, t4, t4)
+	}
+}
+func (op *convGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	switch op.wrt {
+	case wrtInput:
+		return op.xShape(), nil
+	case wrtWeight:
+		return op.wShape(), nil
+	}
+	return tensor.Shape{op.filters}, nil
+}
+func (*convGradOp) ReturnsPtr() bool     { return false }
+func (*convGradOp) CallsExtern() bool    { return false }
+func (*convGradOp) OverwritesInput() int { return -1 }
+func (op *convGradOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "spred.Conv2DGrad{%v,%d,%p}", op.convGeom, op.wrt, op)
+}
+func (op *convGradOp) Hashcode() uint32 { return hashOf(op) }
+func (op *convGradOp) String() string {
+	return fmt.Sprintf("Conv2DGrad%d{%v}", op.wrt, op.convGeom)
+}
+
+func (op *convGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != op.Arity() {
+		return nil, errors.Errorf("Conv2DGrad: %d inputs", len(inputs))
+	}
+	op.mu.Lock()
+	defer op.mu.Unlock()
+	switch dy := inputs[len(inputs)-1].Data().(type) {
+	case []float32:
+		return convBackward(op, inputs[0].Data(), dy)
+	case []float64:
+		return convBackward(op, inputs[0].Data(), dy)
+	}
+	return nil, errors.Errorf("Conv2DGrad: unsupported %T", inputs[len(inputs)-1].Data())
+}
+
+func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgonia.Value, error) {
+	g := op.convGeom
+	if len(dy) != g.yShape().TotalSize() {
+		return nil, errors.Errorf("Conv2DGrad %v: output gradient of %d values", g, len(dy))
+	}
+	plane := g.oh * g.ow
+	if op.wrt == wrtBias {
+		db := make([]T, g.filters)
+		for b := 0; b < g.batch; b++ {
+			for f := range db {
+				var s T
+				for _, v := range dy[(b*g.filters+f)*plane:][:plane] {
+					s += v
+				}
+				db[f] += s
+			}
+		}
+		return tensor.New(tensor.WithShape(g.filters), tensor.WithBacking(db)), nil
+	}
+	// dy as filters × (batch·positions), the layout of the forward product.
+	dyp := buffer[T](&op.dyp, g.filters*g.cols())
+	for b := 0; b < g.batch; b++ {
+		for f := 0; f < g.filters; f++ {
+			copy(dyp[f*g.cols()+b*plane:][:plane], dy[(b*g.filters+f)*plane:][:plane])
+		}
+	}
+	switch op.wrt {
+	case wrtWeight:
+		op.fwd.mu.Lock()
+		cols, ok := op.fwd.cols.([]T)
+		op.fwd.mu.Unlock()
+		if !ok || len(cols) != g.rows()*g.cols() {
+			return nil, errors.Errorf("Conv2DGrad %v: the forward pass has not run", g)
+		}
+		dw := make([]T, g.wShape().TotalSize())
+		gemm(false, true, g.filters, g.rows(), g.cols(), 1, dyp, g.cols(), cols, g.cols(), 0, dw, g.rows())
+		return tensor.New(tensor.WithShape(g.wShape()...), tensor.WithBacking(dw)), nil
+	default:
+		w, ok := first.([]T)
+		if !ok || len(w) != g.wShape().TotalSize() {
+			return nil, errors.Errorf("Conv2DGrad %v: weight is %T", g, first)
+		}
+		dcols := buffer[T](&op.buf, g.rows()*g.cols())
+		gemm(true, false, g.rows(), g.cols(), g.filters, 1, w, g.rows(), dyp, g.cols(), 0, dcols, g.cols())
+		dx := make([]T, g.xShape().TotalSize())
+		col2im(g, dcols, dx)
+		return tensor.New(tensor.WithShape(g.xShape()...), tensor.WithBacking(dx)), nil
+	}
+}
+
+// gemm computes c = alpha·op(a)·op(b) + beta·c in row-major layout through
+// the BLAS Gorgonia uses (gonum's, or OpenBLAS with the openblas build tag).
+func gemm[T float32 | float64](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	t := func(x bool) blas.Transpose {
+		if x {
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		gorgonia.WhichBLAS().Sgemm(t(ta), t(tb), m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		gorgonia.WhichBLAS().Dgemm(t(ta), t(tb), m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
