@@ -8,6 +8,8 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gonum.org/v1/gonum/blas"
+
+	"github.com/spred-go/spred/internal/par"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -78,6 +80,7 @@ type convOp struct {
 	mu   sync.Mutex
 	cols any // []float32 or []float64 of rows()×cols(), filled by the last Do
 	tmp  any // the product before it is laid out batch first
+	y    reuse
 }
 
 func (*convOp) Arity() int { return 3 }
@@ -143,7 +146,7 @@ func convForward[T float32 | float64](op *convOp, x []T, wv, bv gorgonia.Value) 
 	im2col(g, x, cols)
 	tmp := buffer[T](&op.tmp, g.filters*g.cols())
 	gemm(false, false, g.filters, g.cols(), g.rows(), 1, w, g.rows(), cols, g.cols(), 0, tmp, g.cols())
-	y := make([]T, g.yShape().TotalSize())
+	t, y := output[T](&op.y, g.yShape())
 	plane := g.oh * g.ow
 	for b := 0; b < g.batch; b++ {
 		for f := 0; f < g.filters; f++ {
@@ -155,7 +158,7 @@ func convForward[T float32 | float64](op *convOp, x []T, wv, bv gorgonia.Value) 
 			}
 		}
 	}
-	return tensor.New(tensor.WithShape(g.yShape()...), tensor.WithBacking(y)), nil
+	return t, nil
 }
 
 // buffer returns *slot as a []T of length n, reallocating when it is
@@ -170,17 +173,18 @@ func buffer[T float32 | float64](slot *any, n int) []T {
 }
 
 // im2col fills cols (rows()×cols(), row (c, ki, kj), column (b, oy, ox))
-// with the input values under every kernel position, zero in the padding.
+// with the input values under every kernel position, zero in the padding;
+// images are spread over the CPUs (each owns its columns).
 func im2col[T float32 | float64](g convGeom, x []T, cols []T) {
 	n := g.cols()
 	plane := g.oh * g.ow
-	parallel(g.ch, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			for ki := 0; ki < g.k; ki++ {
-				for kj := 0; kj < g.k; kj++ {
-					row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
-					for b := 0; b < g.batch; b++ {
-						src := x[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
+	par.For(g.batch, 1, func(b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			for c := 0; c < g.ch; c++ {
+				src := x[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
+				for ki := 0; ki < g.k; ki++ {
+					for kj := 0; kj < g.k; kj++ {
+						row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
 						dst := row[b*plane:][:plane]
 						for oy := 0; oy < g.oh; oy++ {
 							iy := oy*g.s + ki - g.p
@@ -216,17 +220,18 @@ func im2col[T float32 | float64](g convGeom, x []T, cols []T) {
 }
 
 // col2im adds every entry of the column matrix back onto the input
-// position it was read from; dx must be zero on entry.
+// position it was read from; dx must be zero on entry. Images are spread
+// over the CPUs (each owns its part of dx), so the sums are in a fixed order.
 func col2im[T float32 | float64](g convGeom, cols []T, dx []T) {
 	n := g.cols()
 	plane := g.oh * g.ow
-	parallel(g.ch, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			for ki := 0; ki < g.k; ki++ {
-				for kj := 0; kj < g.k; kj++ {
-					row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
-					for b := 0; b < g.batch; b++ {
-						dst := dx[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
+	par.For(g.batch, 1, func(b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			for c := 0; c < g.ch; c++ {
+				dst := dx[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
+				for ki := 0; ki < g.k; ki++ {
+					for kj := 0; kj < g.k; kj++ {
+						row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
 						src := row[b*plane:][:plane]
 						for oy := 0; oy < g.oh; oy++ {
 							iy := oy*g.s + ki - g.p
@@ -277,6 +282,7 @@ type convGradOp struct {
 	mu  sync.Mutex
 	dyp any // dy laid out filters × (batch·positions)
 	buf any // the column-matrix gradient
+	out reuse
 }
 
 func (op *convGradOp) Arity() int {
@@ -337,7 +343,8 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 	}
 	plane := g.oh * g.ow
 	if op.wrt == wrtBias {
-		db := make([]T, g.filters)
+		t, db := output[T](&op.out, tensor.Shape{g.filters})
+		clear(db)
 		for b := 0; b < g.batch; b++ {
 			for f := range db {
 				var s T
@@ -347,7 +354,7 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 				db[f] += s
 			}
 		}
-		return tensor.New(tensor.WithShape(g.filters), tensor.WithBacking(db)), nil
+		return t, nil
 	}
 	// dy as filters × (batch·positions), the layout of the forward product.
 	dyp := buffer[T](&op.dyp, g.filters*g.cols())
@@ -364,9 +371,9 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 		if !ok || len(cols) != g.rows()*g.cols() {
 			return nil, errors.Errorf("Conv2DGrad %v: the forward pass has not run", g)
 		}
-		dw := make([]T, g.wShape().TotalSize())
+		t, dw := output[T](&op.out, g.wShape())
 		gemm(false, true, g.filters, g.rows(), g.cols(), 1, dyp, g.cols(), cols, g.cols(), 0, dw, g.rows())
-		return tensor.New(tensor.WithShape(g.wShape()...), tensor.WithBacking(dw)), nil
+		return t, nil
 	default:
 		w, ok := first.([]T)
 		if !ok || len(w) != g.wShape().TotalSize() {
@@ -374,9 +381,10 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 		}
 		dcols := buffer[T](&op.buf, g.rows()*g.cols())
 		gemm(true, false, g.rows(), g.cols(), g.filters, 1, w, g.rows(), dyp, g.cols(), 0, dcols, g.cols())
-		dx := make([]T, g.xShape().TotalSize())
+		t, dx := output[T](&op.out, g.xShape())
+		clear(dx)
 		col2im(g, dcols, dx)
-		return tensor.New(tensor.WithShape(g.xShape()...), tensor.WithBacking(dx)), nil
+		return t, nil
 	}
 }
 

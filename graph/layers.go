@@ -42,11 +42,7 @@ func (b *Builder) layer(l models.Layer, x *gorgonia.Node, ps *models.Params, src
 		if err != nil {
 			return nil, wrap(err)
 		}
-		xw, err := gorgonia.Mul(x, w)
-		if err != nil {
-			return nil, wrap(err)
-		}
-		out, err = gorgonia.BroadcastAdd(xw, bias, nil, []byte{0})
+		out, err = Dense(x, w, bias)
 		return out, wrapIf(err, wrap)
 	case models.Conv2d:
 		w, bias, err := weight()
@@ -60,7 +56,7 @@ func (b *Builder) layer(l models.Layer, x *gorgonia.Node, ps *models.Params, src
 		out, err = MaxPool2D(x, l.Kernel, s)
 		return out, wrapIf(err, wrap)
 	case models.ReLU:
-		out, err = gorgonia.Rectify(x)
+		out, err = ReLU(x)
 		return out, wrapIf(err, wrap)
 	case models.Flatten:
 		sh := x.Shape()

@@ -9,6 +9,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/internal/par"
 )
 
 // MaxPool2D takes the maximum over kernel×kernel windows moved by stride
@@ -38,6 +40,7 @@ type poolOp struct {
 	mu  sync.Mutex
 	in  tensor.Shape
 	arg []int32 // index into the input of each output's maximum
+	y   reuse
 }
 
 func (p *poolOp) out(in tensor.Shape) tensor.Shape {
@@ -65,7 +68,7 @@ func (p *poolOp) String() string        { return fmt.Sprintf("MaxPool{%d,%d}", p
 func (*poolOp) DiffWRT(int) []bool      { return []bool{true} }
 
 func (p *poolOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	g, err := gorgonia.ApplyOp(&poolGradOp{p}, inputs[0], grad)
+	g, err := gorgonia.ApplyOp(poolGradOp{p: p, out: new(reuse)}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -89,13 +92,13 @@ func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	p.arg, p.in = p.arg[:out.TotalSize()], in
 	switch x := inputs[0].Data().(type) {
 	case []float32:
-		y := make([]float32, out.TotalSize())
+		t, y := output[float32](&p.y, out)
 		pool(p.k, p.s, in, x, y, p.arg)
-		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
+		return t, nil
 	case []float64:
-		y := make([]float64, out.TotalSize())
+		t, y := output[float64](&p.y, out)
 		pool(p.k, p.s, in, x, y, p.arg)
-		return tensor.New(tensor.WithShape(out...), tensor.WithBacking(y)), nil
+		return t, nil
 	}
 	return nil, errors.Errorf("MaxPool: unsupported %T", inputs[0].Data())
 }
@@ -103,9 +106,17 @@ func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 // pool writes the maximum of every window to y and the index of its first
 // maximum to arg (NaN loses against any number), one plane per worker.
 func pool[T float32 | float64](k, s int, in tensor.Shape, x, y []T, arg []int32) {
+	if k == 2 && s == 2 {
+		pool22(in[2], in[3], in[0]*in[1], x, y, arg)
+		return
+	}
+	poolAny(k, s, in, x, y, arg)
+}
+
+func poolAny[T float32 | float64](k, s int, in tensor.Shape, x, y []T, arg []int32) {
 	planes, h, w := in[0]*in[1], in[2], in[3]
 	oh, ow := (h-k)/s+1, (w-k)/s+1
-	parallel(planes, func(c0, c1 int) {
+	par.For(planes, 1, func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
 			base := c * h * w
 			o := c * oh * ow
@@ -129,8 +140,42 @@ func pool[T float32 | float64](k, s int, in tensor.Shape, x, y []T, arg []int32)
 	})
 }
 
+// pool22 is pool for 2×2 windows at stride 2, the common case, with the
+// window unrolled: the same comparisons in the same order.
+func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
+	oh, ow := h/2, w/2
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			base := c * h * w
+			o := c * oh * ow
+			for r := 0; r < oh; r++ {
+				i0 := base + 2*r*w
+				row0, row1 := x[i0:i0+w], x[i0+w:i0+2*w]
+				ys, as := y[o:o+ow], arg[o:o+ow]
+				for q := range ys {
+					best, bv := i0+2*q, row0[2*q]
+					if v := row0[2*q+1]; v > bv || (bv != bv && v == v) {
+						best, bv = i0+2*q+1, v
+					}
+					if v := row1[2*q]; v > bv || (bv != bv && v == v) {
+						best, bv = i0+w+2*q, v
+					}
+					if v := row1[2*q+1]; v > bv || (bv != bv && v == v) {
+						best, bv = i0+w+2*q+1, v
+					}
+					ys[q], as[q] = bv, int32(best)
+				}
+				o += ow
+			}
+		}
+	})
+}
+
 // poolGradOp routes the output gradient to the maximum of every window.
-type poolGradOp struct{ p *poolOp }
+type poolGradOp struct {
+	p   *poolOp
+	out *reuse
+}
 
 func (poolGradOp) Arity() int { return 2 }
 func (poolGradOp) Type() hm.Type {
@@ -172,17 +217,19 @@ func (g poolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		if !ok {
 			return nil, errors.New("MaxPoolGrad: mixed dtypes")
 		}
-		dx := make([]float32, in.TotalSize())
+		t, dx := output[float32](g.out, in)
+		clear(dx)
 		unpool(g.p, in, dy, dx)
-		return tensor.New(tensor.WithShape(in...), tensor.WithBacking(dx)), nil
+		return t, nil
 	case []float64:
 		dy, ok := inputs[1].Data().([]float64)
 		if !ok {
 			return nil, errors.New("MaxPoolGrad: mixed dtypes")
 		}
-		dx := make([]float64, in.TotalSize())
+		t, dx := output[float64](g.out, in)
+		clear(dx)
 		unpool(g.p, in, dy, dx)
-		return tensor.New(tensor.WithShape(in...), tensor.WithBacking(dx)), nil
+		return t, nil
 	}
 	return nil, errors.Errorf("MaxPoolGrad: unsupported %T", inputs[0].Data())
 }
@@ -191,7 +238,7 @@ func (g poolGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 // per worker (windows of one plane stay in that plane).
 func unpool[T float32 | float64](p *poolOp, in tensor.Shape, dy, dx []T) {
 	per := len(dy) / (in[0] * in[1])
-	parallel(in[0]*in[1], func(c0, c1 int) {
+	par.For(in[0]*in[1], 1, func(c0, c1 int) {
 		for o := c0 * per; o < c1*per; o++ {
 			dx[p.arg[o]] += dy[o]
 		}

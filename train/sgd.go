@@ -5,6 +5,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/internal/par"
 	"github.com/spred-go/spred/models"
 )
 
@@ -86,7 +87,37 @@ func velocity[T float32 | float64](o *SGD, name string, n int) []T {
 	return v
 }
 
+// update applies one step to w in place, spread over the CPUs in
+// contiguous ranges (every element is independent, so the result does not
+// depend on the split).
 func update[T float32 | float64](w, g, v []T, lr, mu, wd, l1 T, nesterov bool) {
+	par.For(len(w), 1<<15, func(lo, hi int) {
+		w, g, v := w[lo:hi], g[lo:hi], v[lo:hi]
+		if mu != 0 && !nesterov && l1 == 0 {
+			momentum(w, g, v, lr, mu, wd)
+			return
+		}
+		updateRange(w, g, v, lr, mu, wd, l1, nesterov)
+	})
+}
+
+// momentum is updateRange for the common case: heavy-ball momentum, no L1.
+func momentum[T float32 | float64](w, g, v []T, lr, mu, wd T) {
+	g, v = g[:len(w)], v[:len(w)]
+	if wd == 0 {
+		for i := range w {
+			v[i] = mu*v[i] + g[i]
+			w[i] -= lr * v[i]
+		}
+		return
+	}
+	for i := range w {
+		v[i] = mu*v[i] + (g[i] + wd*w[i])
+		w[i] -= lr * v[i]
+	}
+}
+
+func updateRange[T float32 | float64](w, g, v []T, lr, mu, wd, l1 T, nesterov bool) {
 	for i := range w {
 		d := g[i]
 		if wd != 0 {

@@ -1,0 +1,91 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/internal/par"
+)
+
+// Product is the element-wise product u⊙v of two tensors of the same
+// shape, the weight of a factorised layer. Gorgonia's HadamardProd clones
+// its first operand on every call and differentiates through two more
+// such products; this op writes into its own output and has one gradient
+// op per factor (∂/∂u = g⊙v, ∂/∂v = g⊙u).
+func Product(u, v *gorgonia.Node) (*gorgonia.Node, error) {
+	if !u.Shape().Eq(v.Shape()) {
+		return nil, errors.Errorf("product of shapes %v and %v", u.Shape(), v.Shape())
+	}
+	if u.Dtype() != v.Dtype() {
+		return nil, errors.Errorf("product of %v and %v", u.Dtype(), v.Dtype())
+	}
+	return gorgonia.ApplyOp(&productOp{shape: u.Shape().Clone()}, u, v)
+}
+
+// productOp computes a⊙b; as the gradient op it is applied to (g, other
+// factor). It writes every run into the same output (see reuse).
+type productOp struct {
+	shape tensor.Shape
+	out   reuse
+}
+
+func (*productOp) Arity() int { return 2 }
+func (op *productOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t, t)
+}
+func (op *productOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+func (*productOp) ReturnsPtr() bool         { return false }
+func (*productOp) CallsExtern() bool        { return false }
+func (*productOp) OverwritesInput() int     { return -1 }
+func (op *productOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.Product%v", op.shape) }
+func (op *productOp) Hashcode() uint32      { return hashOf(op) }
+func (op *productOp) String() string        { return fmt.Sprintf("Product%v", op.shape) }
+func (*productOp) DiffWRT(int) []bool       { return []bool{true, true} }
+
+func (op *productOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	du, err := gorgonia.ApplyOp(&productOp{shape: op.shape}, grad, inputs[1])
+	if err != nil {
+		return nil, err
+	}
+	dv, err := gorgonia.ApplyOp(&productOp{shape: op.shape}, grad, inputs[0])
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{du, dv}, nil
+}
+
+func (op *productOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != 2 {
+		return nil, errors.Errorf("Product: %d inputs", len(inputs))
+	}
+	switch a := inputs[0].Data().(type) {
+	case []float32:
+		return product(op, a, inputs[1].Data())
+	case []float64:
+		return product(op, a, inputs[1].Data())
+	}
+	return nil, errors.Errorf("Product: unsupported %T", inputs[0].Data())
+}
+
+func product[T float32 | float64](op *productOp, a []T, other any) (gorgonia.Value, error) {
+	b, ok := other.([]T)
+	if !ok || len(a) != len(b) || len(a) != op.shape.TotalSize() {
+		return nil, errors.Errorf("Product%v: operands of %d and %T", op.shape, len(a), other)
+	}
+	t, c := output[T](&op.out, op.shape)
+	par.For(len(a), 1<<15, func(lo, hi int) {
+		a, b, c := a[lo:hi], b[lo:hi], c[lo:hi]
+		for i, x := range a {
+			c[i] = x * b[i]
+		}
+	})
+	return t, nil
+}

@@ -1,0 +1,114 @@
+package graph
+
+import (
+	"fmt"
+	"hash"
+
+	"github.com/chewxy/hm"
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/internal/par"
+)
+
+// ReLU is max(x, 0) element-wise; its gradient passes dy where x > 0.
+// Gorgonia's Rectify builds its gradient from a comparison, a type
+// conversion and a product, each a fresh allocation per run; this op and
+// its gradient write into outputs kept from run to run (see reuse).
+func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
+	return gorgonia.ApplyOp(&reluOp{shape: x.Shape().Clone()}, x)
+}
+
+// reluOp is the forward op (one input) or, with grad set, the gradient op
+// (inputs x and dy).
+type reluOp struct {
+	shape tensor.Shape
+	grad  bool
+	out   reuse
+}
+
+func (op *reluOp) Arity() int {
+	if op.grad {
+		return 2
+	}
+	return 1
+}
+func (op *reluOp) Type() hm.Type {
+	t := gorgonia.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
+	if op.grad {
+		return hm.NewFnType(t, t, t)
+	}
+	return hm.NewFnType(t, t)
+}
+func (op *reluOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
+	return op.shape.Clone(), nil
+}
+func (*reluOp) ReturnsPtr() bool     { return false }
+func (*reluOp) CallsExtern() bool    { return false }
+func (*reluOp) OverwritesInput() int { return -1 }
+func (op *reluOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "spred.ReLU{%v,%v,%p}", op.shape, op.grad, op)
+}
+func (op *reluOp) Hashcode() uint32 { return hashOf(op) }
+func (op *reluOp) String() string {
+	if op.grad {
+		return fmt.Sprintf("ReLUGrad%v", op.shape)
+	}
+	return fmt.Sprintf("ReLU%v", op.shape)
+}
+func (*reluOp) DiffWRT(int) []bool { return []bool{true} }
+
+func (op *reluOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	d, err := gorgonia.ApplyOp(&reluOp{shape: op.shape, grad: true}, inputs[0], grad)
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.Nodes{d}, nil
+}
+
+func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
+	if len(inputs) != op.Arity() {
+		return nil, errors.Errorf("%v: %d inputs", op, len(inputs))
+	}
+	var dy any
+	if op.grad {
+		dy = inputs[1].Data()
+	}
+	switch x := inputs[0].Data().(type) {
+	case []float32:
+		return relu(op, x, dy)
+	case []float64:
+		return relu(op, x, dy)
+	}
+	return nil, errors.Errorf("%v: unsupported %T", op, inputs[0].Data())
+}
+
+func relu[T float32 | float64](op *reluOp, x []T, dyv any) (gorgonia.Value, error) {
+	if len(x) != op.shape.TotalSize() {
+		return nil, errors.Errorf("%v: input of %d values", op, len(x))
+	}
+	t, y := output[T](&op.out, op.shape)
+	if !op.grad {
+		par.For(len(x), 1<<15, func(lo, hi int) {
+			for i, v := range x[lo:hi] {
+				y[lo+i] = max(v, 0)
+			}
+		})
+		return t, nil
+	}
+	dy, ok := dyv.([]T)
+	if !ok || len(dy) != len(x) {
+		return nil, errors.Errorf("%v: gradient %T", op, dyv)
+	}
+	par.For(len(x), 1<<15, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			if v > 0 {
+				y[lo+i] = dy[lo+i]
+			} else {
+				y[lo+i] = 0
+			}
+		}
+	})
+	return t, nil
+}
