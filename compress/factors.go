@@ -116,5 +116,5 @@ func (f *Factors) Weight(b *graph.Builder, p *models.Param) (*gorgonia.Node, err
 	if err != nil {
 		return nil, err
 	}
-	return graph.Product(u, v)
+	return b.Product(u, v)
 }

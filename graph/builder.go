@@ -26,6 +26,8 @@ type Builder struct {
 	dt    tensor.Dtype
 	learn []*Learnable
 	names map[string]bool
+
+	gorgoniaOps bool // see Options.GorgoniaOps
 }
 
 // Graph returns the expression graph under construction.
@@ -47,6 +49,16 @@ func (b *Builder) Learnable(name string, value *tensor.Dense, decay bool) (*gorg
 	b.names[name] = true
 	b.learn = append(b.learn, &Learnable{Name: name, Node: n, Value: value, Decay: decay})
 	return n, nil
+}
+
+// Product returns u⊙v, the weight of a factorised layer, for a
+// WeightSource: the fused Product op, or Gorgonia's HadamardProd when the
+// session was built with Options.GorgoniaOps.
+func (b *Builder) Product(u, v *gorgonia.Node) (*gorgonia.Node, error) {
+	if b.gorgoniaOps {
+		return gorgonia.HadamardProd(u, v)
+	}
+	return Product(u, v)
 }
 
 // guard turns a Gorgonia panic during graph construction into an error.

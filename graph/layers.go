@@ -42,6 +42,14 @@ func (b *Builder) layer(l models.Layer, x *gorgonia.Node, ps *models.Params, src
 		if err != nil {
 			return nil, wrap(err)
 		}
+		if b.gorgoniaOps {
+			xw, err := gorgonia.Mul(x, w)
+			if err != nil {
+				return nil, wrap(err)
+			}
+			out, err = gorgonia.BroadcastAdd(xw, bias, nil, []byte{0})
+			return out, wrapIf(err, wrap)
+		}
 		out, err = Dense(x, w, bias)
 		return out, wrapIf(err, wrap)
 	case models.Conv2d:
@@ -49,14 +57,27 @@ func (b *Builder) layer(l models.Layer, x *gorgonia.Node, ps *models.Params, src
 		if err != nil {
 			return nil, wrap(err)
 		}
-		out, err = Conv2D(x, w, bias, l.Kernel, l.StrideOrDefault(), l.Padding)
+		s, p := l.StrideOrDefault(), l.Padding
+		if b.gorgoniaOps {
+			y, err := gorgonia.Conv2d(x, w, tensor.Shape{l.Kernel, l.Kernel}, []int{p, p}, []int{s, s}, []int{1, 1})
+			if err != nil {
+				return nil, wrap(err)
+			}
+			out, err = gorgonia.BroadcastAdd(y, bias, nil, []byte{0, 2, 3})
+			return out, wrapIf(err, wrap)
+		}
+		out, err = Conv2D(x, w, bias, l.Kernel, s, p)
 		return out, wrapIf(err, wrap)
 	case models.MaxPool2d:
 		s := l.StrideOrDefault()
 		out, err = MaxPool2D(x, l.Kernel, s)
 		return out, wrapIf(err, wrap)
 	case models.ReLU:
-		out, err = ReLU(x)
+		if b.gorgoniaOps {
+			out, err = gorgonia.Rectify(x)
+		} else {
+			out, err = ReLU(x)
+		}
 		return out, wrapIf(err, wrap)
 	case models.Flatten:
 		sh := x.Shape()

@@ -20,6 +20,12 @@ type Options struct {
 	// Train builds the gradient of the loss with respect to every learnable
 	// and applies dropout; otherwise the graph only runs forward.
 	Train bool
+	// GorgoniaOps builds dense and conv layers, ReLU and the u⊙v product
+	// from Gorgonia's own ops instead of this package's fused ones. It is
+	// several times slower and allocates on every run; it is there to check
+	// the fused ops against (the loss and max-pooling ops are always this
+	// package's, see SoftmaxCrossEntropy and MaxPool2D).
+	GorgoniaOps bool
 }
 
 // Session owns one compiled graph and its VM: a model's forward pass (and
@@ -74,6 +80,7 @@ func New(m *models.Model, opts Options) (s *Session, err error) {
 		src = Plain{}
 	}
 	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, b: newBuilder(dt)}
+	s.b.gorgoniaOps = opts.GorgoniaOps
 	defer guard(&err, "building the graph of "+m.Spec.Name)
 	if err := s.build(m.Params, src); err != nil {
 		return nil, errors.Wrapf(err, "model %q", m.Spec.Name)

@@ -22,7 +22,8 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 cd "$root"
-go build -o "$tmp/spred" ./cmd/spred
+# shellcheck disable=SC2046
+go build $(scripts/blas-tags.sh) -o "$tmp/spred" ./cmd/spred
 
 # Write each problem as CSV, and list "name family lambda" jobs.
 "$py" - "$dir" "$tmp" <<'PY'

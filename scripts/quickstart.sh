@@ -10,7 +10,8 @@ work=${1:-runs/quickstart}
 mkdir -p "$work" bin
 
 echo "== building spred" >&2
-go build -o bin/spred ./cmd/spred
+# shellcheck disable=SC2046
+go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
 
 echo "== fetching MNIST (a Go module) into the module cache" >&2
 export SPRED_MNIST_DIR=$(scripts/fetch-mnist.sh)

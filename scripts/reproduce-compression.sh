@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-runs/reproduce}
 mkdir -p "$out" bin
-go build -o bin/spred ./cmd/spred
+# shellcheck disable=SC2046
+go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
 export SPRED_MNIST_DIR=$(scripts/fetch-mnist.sh)
 
 for m in lenet-300-100 lenet-5; do

@@ -20,6 +20,9 @@ type Config struct {
 	Seed        int64    // seeds shuffling and dropout
 	EvalBatch   int      // batch of the evaluation graph; 0 means 1000
 	Dtype       tensor.Dtype
+	// GorgoniaOps builds the graphs from Gorgonia's own layer ops instead of
+	// the fused ones (see graph.Options.GorgoniaOps): slower, for checking.
+	GorgoniaOps bool `json:",omitempty"`
 	// Resume continues the run a Hooks.Checkpoint State was taken from
 	// (same model, data and configuration); nil starts afresh.
 	Resume *State

@@ -17,6 +17,8 @@ type Evaluator struct {
 	src   graph.WeightSource
 	batch int
 	sess  map[int]*graph.Session
+
+	gorgoniaOps bool // see Config.GorgoniaOps
 }
 
 // NewEvaluator makes an evaluator of m through src (nil means graph.Plain{})
@@ -32,7 +34,7 @@ func (e *Evaluator) session(b int) (*graph.Session, error) {
 	if s, ok := e.sess[b]; ok {
 		return s, nil
 	}
-	s, err := graph.New(e.m, graph.Options{Batch: b, Source: e.src})
+	s, err := graph.New(e.m, graph.Options{Batch: b, Source: e.src, GorgoniaOps: e.gorgoniaOps})
 	if err != nil {
 		return nil, err
 	}

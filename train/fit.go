@@ -90,7 +90,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	if src == nil {
 		src = graph.Plain{Decay: true}
 	}
-	sess, err := graph.New(m, graph.Options{Batch: cfg.Batch, Source: src, Train: true})
+	sess, err := graph.New(m, graph.Options{Batch: cfg.Batch, Source: src, Train: true, GorgoniaOps: cfg.GorgoniaOps})
 	if err != nil {
 		return nil, err
 	}
@@ -98,6 +98,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	var eval *Evaluator
 	if data.Test != nil {
 		eval = NewEvaluator(m, src, cfg.EvalBatch)
+		eval.gorgoniaOps = cfg.GorgoniaOps
 		defer eval.Close()
 	}
 	src64 := newCountingSource(cfg.Seed)
