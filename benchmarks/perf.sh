@@ -39,6 +39,12 @@ for model in lenet-300-100 lenet-5; do
 	done
 done
 bin/spred-perf -gemm 2048 >>"$runs"
+# Pruned inference: dense against CSR kernels, from the dense models given
+# in INFER_MODELS (space-separated .safetensors files), if any.
+for f in ${INFER_MODELS:-}; do
+	echo "[inference $f]" >&2
+	bin/spred-perf -infer "$f" >>"$runs"
+done
 $py benchmarks/torch_ref.py --gemm 2048 --threads "$threads" >>"$runs"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 $py - "$runs" "$threads" "$cpu" >"$out/perf.md" <<'PY'
@@ -58,6 +64,20 @@ for m in ("lenet-300-100", "lenet-5"):
           f"{med(m, False, 'peak_rss_mb'):.0f} MB | {med(m, True, 'allocs_per_step'):.0f} | {fl:.0f} | {fl/g:.1f} |")
 g = next(r for r in runs if r["impl"] == "go" and r["model"].startswith("sgemm"))
 t = next(r for r in runs if r["impl"] != "go" and r["model"].startswith("sgemm"))
+inf = [r for r in runs if "sparsity" in r]
+if inf:
+    print("\nPruned inference (`spred eval`'s engine), every prunable layer pruned to the sparsity by magnitude; "
+          "time per batch, best of 5, and the speed-up of CSR kernels over dense ones:\n")
+    print("| model | sparsity | batch | dense | CSR | speed-up | auto picks CSR for |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for m in sorted({r["model"] for r in inf}):
+        for sp in sorted({r["sparsity"] for r in inf if r["model"] == m}):
+            for b in (1, 100):
+                d = [r for r in inf if r["model"] == m and r["sparsity"] == sp and r["batch"] == b]
+                dn = next(r for r in d if r["kernels"] == "dense")
+                cs = next(r for r in d if r["kernels"] == "sparse")
+                print(f"| {m} | {sp:.0%} | {b} | {dn['ms_per_batch']:.3f} ms | {cs['ms_per_batch']:.3f} ms | "
+                      f"{dn['ms_per_batch']/cs['ms_per_batch']:.2f}× | {dn['auto_csr_layers']} layers |")
 print(f"\nPeak float32 matrix product ({g['model']}): Go ({g['blas']}) {g['gflop_per_s']:.0f} GFLOP/s, "
       f"PyTorch {t['gflop_per_s']:.0f} GFLOP/s.")
 PY

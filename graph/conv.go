@@ -7,9 +7,8 @@ import (
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
-	"gonum.org/v1/gonum/blas"
 
-	"github.com/spred-go/spred/internal/par"
+	"github.com/spred-go/spred/internal/kernels"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -41,37 +40,19 @@ func Conv2D(x, w, bias *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node,
 	if bs.TotalSize() != ws[0] {
 		return nil, errors.Errorf("convolution bias %v does not match %d filters", bs, ws[0])
 	}
-	op := &convOp{convGeom: convGeom{
-		batch: xs[0], ch: xs[1], h: xs[2], w: xs[3],
-		filters: ws[0], k: kernel, s: stride, p: pad,
-	}}
-	op.oh = (op.h+2*pad-kernel)/stride + 1
-	op.ow = (op.w+2*pad-kernel)/stride + 1
-	if op.oh <= 0 || op.ow <= 0 {
+	op := &convOp{convGeom: convGeom{kernels.NewConv(xs[0], xs[1], xs[2], xs[3], ws[0], kernel, stride, pad)}}
+	if op.OH <= 0 || op.OW <= 0 {
 		return nil, errors.Errorf("convolution kernel %d does not fit input %v with padding %d", kernel, xs, pad)
 	}
 	return gorgonia.ApplyOp(op, x, w, bias)
 }
 
 // convGeom is the shape of one convolution.
-type convGeom struct {
-	batch, ch, h, w int
-	filters, k, s   int
-	p, oh, ow       int
-}
+type convGeom struct{ kernels.Conv }
 
-func (g convGeom) xShape() tensor.Shape { return tensor.Shape{g.batch, g.ch, g.h, g.w} }
-func (g convGeom) yShape() tensor.Shape { return tensor.Shape{g.batch, g.filters, g.oh, g.ow} }
-func (g convGeom) wShape() tensor.Shape { return tensor.Shape{g.filters, g.ch, g.k, g.k} }
-
-// rows is the height of the column matrix (one row per channel and kernel
-// position), cols its width (one column per image and output position).
-func (g convGeom) rows() int { return g.ch * g.k * g.k }
-func (g convGeom) cols() int { return g.batch * g.oh * g.ow }
-
-func (g convGeom) String() string {
-	return fmt.Sprintf("%dx%dx%dx%d*%d@%dk%ds%dp", g.batch, g.ch, g.h, g.w, g.filters, g.k, g.s, g.p)
-}
+func (g convGeom) xShape() tensor.Shape { return tensor.Shape{g.Batch, g.Ch, g.H, g.W} }
+func (g convGeom) yShape() tensor.Shape { return tensor.Shape{g.Batch, g.Filters, g.OH, g.OW} }
+func (g convGeom) wShape() tensor.Shape { return tensor.Shape{g.Filters, g.Ch, g.K, g.K} }
 
 // convOp is the forward op. Its column matrix lives as long as the graph:
 // the weight gradient of the same step reads it.
@@ -139,19 +120,19 @@ func convForward[T float32 | float64](op *convOp, x []T, wv, bv gorgonia.Value) 
 		return nil, errors.New("Conv2D: mixed dtypes")
 	}
 	g := op.convGeom
-	if len(x) != g.xShape().TotalSize() || len(w) != g.wShape().TotalSize() || len(bias) != g.filters {
+	if len(x) != g.xShape().TotalSize() || len(w) != g.wShape().TotalSize() || len(bias) != g.Filters {
 		return nil, errors.Errorf("Conv2D %v: input sizes %d, %d, %d", g, len(x), len(w), len(bias))
 	}
-	cols := buffer[T](&op.cols, g.rows()*g.cols())
-	im2col(g, x, cols)
-	tmp := buffer[T](&op.tmp, g.filters*g.cols())
-	gemm(false, false, g.filters, g.cols(), g.rows(), 1, w, g.rows(), cols, g.cols(), 0, tmp, g.cols())
+	cols := buffer[T](&op.cols, g.Rows()*g.Cols())
+	kernels.Im2Col(g.Conv, x, cols)
+	tmp := buffer[T](&op.tmp, g.Filters*g.Cols())
+	kernels.Gemm(false, false, g.Filters, g.Cols(), g.Rows(), 1, w, g.Rows(), cols, g.Cols(), 0, tmp, g.Cols())
 	t, y := output[T](&op.y, g.yShape())
-	plane := g.oh * g.ow
-	for b := 0; b < g.batch; b++ {
-		for f := 0; f < g.filters; f++ {
-			dst := y[(b*g.filters+f)*plane : (b*g.filters+f+1)*plane]
-			src := tmp[f*g.cols()+b*plane : f*g.cols()+(b+1)*plane]
+	plane := g.OH * g.OW
+	for b := 0; b < g.Batch; b++ {
+		for f := 0; f < g.Filters; f++ {
+			dst := y[(b*g.Filters+f)*plane : (b*g.Filters+f+1)*plane]
+			src := tmp[f*g.Cols()+b*plane : f*g.Cols()+(b+1)*plane]
 			bf := bias[f]
 			for i, v := range src {
 				dst[i] = v + bf
@@ -170,97 +151,6 @@ func buffer[T float32 | float64](slot *any, n int) []T {
 	s := make([]T, n)
 	*slot = s
 	return s
-}
-
-// im2col fills cols (rows()×cols(), row (c, ki, kj), column (b, oy, ox))
-// with the input values under every kernel position, zero in the padding;
-// images are spread over the CPUs (each owns its columns).
-func im2col[T float32 | float64](g convGeom, x []T, cols []T) {
-	n := g.cols()
-	plane := g.oh * g.ow
-	par.For(g.batch, 1, func(b0, b1 int) {
-		for b := b0; b < b1; b++ {
-			for c := 0; c < g.ch; c++ {
-				src := x[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
-				for ki := 0; ki < g.k; ki++ {
-					for kj := 0; kj < g.k; kj++ {
-						row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
-						dst := row[b*plane:][:plane]
-						for oy := 0; oy < g.oh; oy++ {
-							iy := oy*g.s + ki - g.p
-							d := dst[oy*g.ow:][:g.ow]
-							if iy < 0 || iy >= g.h {
-								clear(d)
-								continue
-							}
-							srow := src[iy*g.w:][:g.w]
-							if g.s == 1 {
-								// Contiguous: ox reads ix = ox+kj-p.
-								lo := min(max(0, g.p-kj), g.ow)
-								hi := max(min(g.ow, g.w+g.p-kj), lo)
-								clear(d[:lo])
-								copy(d[lo:hi], srow[lo+kj-g.p:])
-								clear(d[hi:])
-								continue
-							}
-							for ox := range d {
-								ix := ox*g.s + kj - g.p
-								if ix < 0 || ix >= g.w {
-									d[ox] = 0
-								} else {
-									d[ox] = srow[ix]
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	})
-}
-
-// col2im adds every entry of the column matrix back onto the input
-// position it was read from; dx must be zero on entry. Images are spread
-// over the CPUs (each owns its part of dx), so the sums are in a fixed order.
-func col2im[T float32 | float64](g convGeom, cols []T, dx []T) {
-	n := g.cols()
-	plane := g.oh * g.ow
-	par.For(g.batch, 1, func(b0, b1 int) {
-		for b := b0; b < b1; b++ {
-			for c := 0; c < g.ch; c++ {
-				dst := dx[(b*g.ch+c)*g.h*g.w:][:g.h*g.w]
-				for ki := 0; ki < g.k; ki++ {
-					for kj := 0; kj < g.k; kj++ {
-						row := cols[((c*g.k+ki)*g.k+kj)*n:][:n]
-						src := row[b*plane:][:plane]
-						for oy := 0; oy < g.oh; oy++ {
-							iy := oy*g.s + ki - g.p
-							if iy < 0 || iy >= g.h {
-								continue
-							}
-							drow := dst[iy*g.w:][:g.w]
-							s := src[oy*g.ow:][:g.ow]
-							if g.s == 1 {
-								lo, hi := max(0, g.p-kj), min(g.ow, g.w+g.p-kj)
-								if lo < hi {
-									d := drow[lo+kj-g.p:][:hi-lo]
-									for i, v := range s[lo:hi] {
-										d[i] += v
-									}
-								}
-								continue
-							}
-							for ox, v := range s {
-								if ix := ox*g.s + kj - g.p; ix >= 0 && ix < g.w {
-									drow[ix] += v
-								}
-							}
-						}
-					}
-				}
-			}
-		}
-	})
 }
 
 type convWRT int
@@ -308,7 +198,7 @@ func (op *convGradOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
 	case wrtWeight:
 		return op.wShape(), nil
 	}
-	return tensor.Shape{op.filters}, nil
+	return tensor.Shape{op.Filters}, nil
 }
 func (*convGradOp) ReturnsPtr() bool     { return false }
 func (*convGradOp) CallsExtern() bool    { return false }
@@ -341,14 +231,14 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 	if len(dy) != g.yShape().TotalSize() {
 		return nil, errors.Errorf("Conv2DGrad %v: output gradient of %d values", g, len(dy))
 	}
-	plane := g.oh * g.ow
+	plane := g.OH * g.OW
 	if op.wrt == wrtBias {
-		t, db := output[T](&op.out, tensor.Shape{g.filters})
+		t, db := output[T](&op.out, tensor.Shape{g.Filters})
 		clear(db)
-		for b := 0; b < g.batch; b++ {
+		for b := 0; b < g.Batch; b++ {
 			for f := range db {
 				var s T
-				for _, v := range dy[(b*g.filters+f)*plane:][:plane] {
+				for _, v := range dy[(b*g.Filters+f)*plane:][:plane] {
 					s += v
 				}
 				db[f] += s
@@ -357,10 +247,10 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 		return t, nil
 	}
 	// dy as filters × (batch·positions), the layout of the forward product.
-	dyp := buffer[T](&op.dyp, g.filters*g.cols())
-	for b := 0; b < g.batch; b++ {
-		for f := 0; f < g.filters; f++ {
-			copy(dyp[f*g.cols()+b*plane:][:plane], dy[(b*g.filters+f)*plane:][:plane])
+	dyp := buffer[T](&op.dyp, g.Filters*g.Cols())
+	for b := 0; b < g.Batch; b++ {
+		for f := 0; f < g.Filters; f++ {
+			copy(dyp[f*g.Cols()+b*plane:][:plane], dy[(b*g.Filters+f)*plane:][:plane])
 		}
 	}
 	switch op.wrt {
@@ -368,39 +258,22 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 		op.fwd.mu.Lock()
 		cols, ok := op.fwd.cols.([]T)
 		op.fwd.mu.Unlock()
-		if !ok || len(cols) != g.rows()*g.cols() {
+		if !ok || len(cols) != g.Rows()*g.Cols() {
 			return nil, errors.Errorf("Conv2DGrad %v: the forward pass has not run", g)
 		}
 		t, dw := output[T](&op.out, g.wShape())
-		gemm(false, true, g.filters, g.rows(), g.cols(), 1, dyp, g.cols(), cols, g.cols(), 0, dw, g.rows())
+		kernels.Gemm(false, true, g.Filters, g.Rows(), g.Cols(), 1, dyp, g.Cols(), cols, g.Cols(), 0, dw, g.Rows())
 		return t, nil
 	default:
 		w, ok := first.([]T)
 		if !ok || len(w) != g.wShape().TotalSize() {
 			return nil, errors.Errorf("Conv2DGrad %v: weight is %T", g, first)
 		}
-		dcols := buffer[T](&op.buf, g.rows()*g.cols())
-		gemm(true, false, g.rows(), g.cols(), g.filters, 1, w, g.rows(), dyp, g.cols(), 0, dcols, g.cols())
+		dcols := buffer[T](&op.buf, g.Rows()*g.Cols())
+		kernels.Gemm(true, false, g.Rows(), g.Cols(), g.Filters, 1, w, g.Rows(), dyp, g.Cols(), 0, dcols, g.Cols())
 		t, dx := output[T](&op.out, g.xShape())
 		clear(dx)
-		col2im(g, dcols, dx)
+		kernels.Col2Im(g.Conv, dcols, dx)
 		return t, nil
-	}
-}
-
-// gemm computes c = alpha·op(a)·op(b) + beta·c in row-major layout through
-// the BLAS Gorgonia uses (gonum's, or OpenBLAS with the openblas build tag).
-func gemm[T float32 | float64](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	t := func(x bool) blas.Transpose {
-		if x {
-			return blas.Trans
-		}
-		return blas.NoTrans
-	}
-	switch a := any(a).(type) {
-	case []float32:
-		gorgonia.WhichBLAS().Sgemm(t(ta), t(tb), m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		gorgonia.WhichBLAS().Dgemm(t(ta), t(tb), m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
 	}
 }

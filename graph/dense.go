@@ -8,6 +8,8 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/internal/kernels"
 )
 
 // Dense is a fully connected layer fused into one op: y = x·W + b for x
@@ -98,7 +100,7 @@ func denseForward[T float32 | float64](op *denseOp, x []T, wv, bv any) (gorgonia
 	for r := 0; r < g.batch; r++ {
 		copy(y[r*g.out:][:g.out], b)
 	}
-	gemm(false, false, g.batch, g.out, g.in, 1, x, g.in, w, g.out, 1, y, g.out)
+	kernels.Gemm(false, false, g.batch, g.out, g.in, 1, x, g.in, w, g.out, 1, y, g.out)
 	return t, nil
 }
 
@@ -178,13 +180,13 @@ func denseBackward[T float32 | float64](op *denseGradOp, first any, dy []T) (gor
 		if !ok || len(w) != g.in*g.out {
 			return nil, errors.Errorf("DenseGrad %v: weight is %T", g, first)
 		}
-		gemm(false, true, g.batch, g.in, g.out, 1, dy, g.out, w, g.out, 0, d, g.in)
+		kernels.Gemm(false, true, g.batch, g.in, g.out, 1, dy, g.out, w, g.out, 0, d, g.in)
 	default: // dW = xᵀ·dy
 		x, ok := first.([]T)
 		if !ok || len(x) != g.batch*g.in {
 			return nil, errors.Errorf("DenseGrad %v: input is %T", g, first)
 		}
-		gemm(true, false, g.in, g.out, g.batch, 1, x, g.in, dy, g.out, 0, d, g.out)
+		kernels.Gemm(true, false, g.in, g.out, g.batch, 1, x, g.in, dy, g.out, 0, d, g.out)
 	}
 	return t, nil
 }

@@ -10,6 +10,7 @@ import (
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/internal/par"
 )
 
@@ -93,82 +94,14 @@ func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		t, y := output[float32](&p.y, out)
-		pool(p.k, p.s, in, x, y, p.arg)
+		kernels.MaxPool(p.k, p.s, in[0]*in[1], in[2], in[3], x, y, p.arg)
 		return t, nil
 	case []float64:
 		t, y := output[float64](&p.y, out)
-		pool(p.k, p.s, in, x, y, p.arg)
+		kernels.MaxPool(p.k, p.s, in[0]*in[1], in[2], in[3], x, y, p.arg)
 		return t, nil
 	}
 	return nil, errors.Errorf("MaxPool: unsupported %T", inputs[0].Data())
-}
-
-// pool writes the maximum of every window to y and the index of its first
-// maximum to arg (NaN loses against any number), one plane per worker.
-func pool[T float32 | float64](k, s int, in tensor.Shape, x, y []T, arg []int32) {
-	if k == 2 && s == 2 {
-		pool22(in[2], in[3], in[0]*in[1], x, y, arg)
-		return
-	}
-	poolAny(k, s, in, x, y, arg)
-}
-
-func poolAny[T float32 | float64](k, s int, in tensor.Shape, x, y []T, arg []int32) {
-	planes, h, w := in[0]*in[1], in[2], in[3]
-	oh, ow := (h-k)/s+1, (w-k)/s+1
-	par.For(planes, 1, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			base := c * h * w
-			o := c * oh * ow
-			for r := 0; r < oh; r++ {
-				for q := 0; q < ow; q++ {
-					best := base + r*s*w + q*s
-					bv := x[best]
-					for dr := 0; dr < k; dr++ {
-						row := base + (r*s+dr)*w + q*s
-						for dq, v := range x[row : row+k] {
-							if v > bv || (bv != bv && v == v) {
-								best, bv = row+dq, v
-							}
-						}
-					}
-					y[o], arg[o] = bv, int32(best)
-					o++
-				}
-			}
-		}
-	})
-}
-
-// pool22 is pool for 2×2 windows at stride 2, the common case, with the
-// window unrolled: the same comparisons in the same order.
-func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
-	oh, ow := h/2, w/2
-	par.For(planes, 1, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			base := c * h * w
-			o := c * oh * ow
-			for r := 0; r < oh; r++ {
-				i0 := base + 2*r*w
-				row0, row1 := x[i0:i0+w], x[i0+w:i0+2*w]
-				ys, as := y[o:o+ow], arg[o:o+ow]
-				for q := range ys {
-					best, bv := i0+2*q, row0[2*q]
-					if v := row0[2*q+1]; v > bv || (bv != bv && v == v) {
-						best, bv = i0+2*q+1, v
-					}
-					if v := row1[2*q]; v > bv || (bv != bv && v == v) {
-						best, bv = i0+w+2*q, v
-					}
-					if v := row1[2*q+1]; v > bv || (bv != bv && v == v) {
-						best, bv = i0+w+2*q+1, v
-					}
-					ys[q], as[q] = bv, int32(best)
-				}
-				o += ow
-			}
-		}
-	})
 }
 
 // poolGradOp routes the output gradient to the maximum of every window.

@@ -3,9 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/infer"
 	"github.com/spred-go/spred/train"
 )
 
@@ -16,7 +19,8 @@ func evalCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model file (.safetensors); required"},
 			&cli.IntFlag{Name: "batch", Value: 1000, Usage: "evaluation batch size (the last partial batch is included)"},
-			&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic"},
+			&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic (float64 runs through the training graphs)"},
+			&cli.StringFlag{Name: "kernels", Value: "auto", Usage: "weight products: auto (sparse CSR for layers with few enough non-zeros, dense otherwise), dense, sparse, or graph (the training graphs)"},
 			dataDirFlag, jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -30,6 +34,13 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			useGraph := c.String("kernels") == "graph" || dt == tensor.Float64
+			kern := infer.Auto
+			if c.String("kernels") != "graph" {
+				if kern, err = infer.ParseKernels(c.String("kernels")); err != nil {
+					return usagef("--kernels: %v", err)
+				}
+			}
 			m, err := readModel(c.String("model"), dt)
 			if err != nil {
 				return err
@@ -38,19 +49,40 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			mt, err := train.Evaluate(m, nil, testSet, c.Int("batch"))
-			if err != nil {
-				return err
+			var mt train.Metrics
+			var plan []infer.LayerPlan
+			if useGraph {
+				if mt, err = train.Evaluate(m, nil, testSet, c.Int("batch")); err != nil {
+					return err
+				}
+			} else {
+				e, err := infer.New(m, infer.Options{Batch: c.Int("batch"), Kernels: kern})
+				if err != nil {
+					return err
+				}
+				im, err := e.Evaluate(testSet.X, testSet.Y)
+				if err != nil {
+					return err
+				}
+				mt, plan = train.Metrics{Loss: im.Loss, Accuracy: im.Accuracy, N: im.N}, e.Plan()
 			}
 			if c.Bool("json") {
 				return json.NewEncoder(c.App.Writer).Encode(struct {
 					Model string `json:"model"`
 					train.Metrics
-					Error float64 `json:"error_percent"`
-				}{c.String("model"), mt, 100 * (1 - mt.Accuracy)})
+					Error  float64           `json:"error_percent"`
+					Layers []infer.LayerPlan `json:"layers,omitempty"`
+				}{c.String("model"), mt, 100 * (1 - mt.Accuracy), plan})
 			}
 			fmt.Fprintf(c.App.Writer, "%s: accuracy %.2f%% (error %.2f%%), loss %.4f on %d test images\n",
 				c.String("model"), 100*mt.Accuracy, 100*(1-mt.Accuracy), mt.Loss, mt.N)
+			if len(plan) > 0 {
+				parts := make([]string, len(plan))
+				for i, p := range plan {
+					parts[i] = p.String()
+				}
+				fmt.Fprintf(c.App.ErrWriter, "kernels: %s\n", strings.Join(parts, ", "))
+			}
 			return nil
 		},
 	}

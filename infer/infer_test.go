@@ -1,0 +1,145 @@
+package infer
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+
+	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/dataset"
+	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/train"
+)
+
+// sparsify zeroes a fraction of every prunable weight at random.
+func sparsify(t *testing.T, m *models.Model, frac float64, rng *rand.Rand) {
+	t.Helper()
+	for _, p := range m.Params.All() {
+		if !p.Prunable {
+			continue
+		}
+		v := p.Float64s()
+		for i := range v {
+			if rng.Float64() < frac {
+				v[i] = 0
+			}
+		}
+		if err := p.SetFloat64s(v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEngineMatchesGraph compares the engine's logits, loss and accuracy
+// with the graph package's evaluation, for dense and CSR kernels, a full
+// and a partial last batch, and specs with stride, padding and odd sizes.
+func TestEngineMatchesGraph(t *testing.T) {
+	ce := models.LossSoftmaxCrossEntropy
+	specs := map[string]models.Spec{
+		"mlp": {Name: "mlp", Input: []int{12}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Dense, Name: "fc1", Units: 9}, {Kind: models.ReLU},
+			{Kind: models.Dropout, Rate: 0.5},
+			{Kind: models.Dense, Name: "fc2", Units: 4}}},
+		"cnn": {Name: "cnn", Input: []int{2, 9, 8}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c1", Filters: 4, Kernel: 3, Padding: 1},
+			{Kind: models.ReLU},
+			{Kind: models.MaxPool2d, Kernel: 2},
+			{Kind: models.Conv2d, Name: "c2", Filters: 3, Kernel: 2, Stride: 2, Padding: 1},
+			{Kind: models.MaxPool2d, Kernel: 3, Stride: 1},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 5}}},
+		"lenet-5": lookup(t, "lenet-5"),
+	}
+	for name, spec := range specs {
+		for _, frac := range []float64{0, 0.9} {
+			rng := rand.New(rand.NewSource(11))
+			m, err := models.New(spec, tensor.Float32, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sparsify(t, m, frac, rng)
+			const n = 23
+			d := &dataset.Dataset{Shape: spec.Input, Classes: spec.Classes(), X: make([]float32, n*spec.InputSize()), Y: make([]int, n)}
+			for i := range d.X {
+				d.X[i] = float32(rng.NormFloat64())
+			}
+			for i := range d.Y {
+				d.Y[i] = rng.Intn(d.Classes)
+			}
+			want, err := train.Evaluate(m, nil, d, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ev := train.NewEvaluator(m, nil, 10)
+			wantLogits, err := ev.Predict(d)
+			ev.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range []Kernels{Dense, Sparse, Auto} {
+				e, err := New(m, Options{Batch: 10, Kernels: k})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, err := e.Evaluate(d.X, d.Y)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.N != n || got.Accuracy != want.Accuracy || math.Abs(got.Loss-want.Loss) > 1e-5*math.Max(1, want.Loss) {
+					t.Errorf("%s sparsity %v kernels %v: %+v, graph %+v", name, frac, k, got, want)
+				}
+				for start := 0; start < n; start += 10 {
+					b := min(10, n-start)
+					logits, err := e.Forward(d.X[start*spec.InputSize():(start+b)*spec.InputSize()], b)
+					if err != nil {
+						t.Fatal(err)
+					}
+					for i, v := range logits {
+						w := wantLogits[start*spec.Classes()+i]
+						if math.Abs(float64(v)-w) > 1e-4*math.Max(1, math.Abs(w)) {
+							t.Fatalf("%s sparsity %v kernels %v: logit %d is %v, graph %v", name, frac, k, start*spec.Classes()+i, v, w)
+						}
+					}
+				}
+				for _, p := range e.Plan() {
+					if p.Sparse != (k == Sparse || (k == Auto && p.Density <= map[bool]float64{true: ConvCrossover, false: DenseCrossover}[p.Kind == models.Conv2d])) {
+						t.Errorf("%s kernels %v: plan %v", name, k, p)
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestEngineBadInput(t *testing.T) {
+	spec := lookup(t, "lenet-300-100")
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, Options{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Forward(make([]float32, 5*784), 5); err == nil {
+		t.Error("more samples than the batch: no error")
+	}
+	if _, err := e.Forward(make([]float32, 783), 1); err == nil {
+		t.Error("short input: no error")
+	}
+	if _, err := e.Evaluate(make([]float32, 784), []int{10}); err == nil {
+		t.Error("label 10 of 10 classes: no error")
+	}
+	if _, err := ParseKernels("fast"); err == nil {
+		t.Error("unknown kernels: no error")
+	}
+}
+
+func lookup(t *testing.T, name string) models.Spec {
+	t.Helper()
+	s, err := models.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}

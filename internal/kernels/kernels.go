@@ -1,0 +1,217 @@
+// Package kernels holds the loops under the graph package's fused ops and
+// the inference engine: convolution as im2col and a matrix product, max
+// pooling, and products with sparse (CSR) matrices. Every loop that spreads
+// over the CPUs writes disjoint memory, so results do not depend on
+// GOMAXPROCS.
+package kernels
+
+import (
+	"fmt"
+
+	"gonum.org/v1/gonum/blas"
+	"gorgonia.org/gorgonia"
+
+	"github.com/spred-go/spred/internal/par"
+)
+
+// Conv is the geometry of a 2-d convolution: Batch×Ch×H×W input, Filters
+// filters of K×K, stride S, zero padding P on every side, OH×OW output.
+type Conv struct {
+	Batch, Ch, H, W int
+	Filters, K, S   int
+	P, OH, OW       int
+}
+
+// NewConv fills in the output size (which is not positive when the kernel
+// does not fit).
+func NewConv(batch, ch, h, w, filters, k, s, p int) Conv {
+	return Conv{Batch: batch, Ch: ch, H: h, W: w, Filters: filters, K: k, S: s, P: p,
+		OH: (h+2*p-k)/s + 1, OW: (w+2*p-k)/s + 1}
+}
+
+// Rows is the height of the column matrix (one row per channel and kernel
+// position), Cols its width (one column per image and output position).
+func (g Conv) Rows() int { return g.Ch * g.K * g.K }
+
+// Cols is the width of the column matrix.
+func (g Conv) Cols() int { return g.Batch * g.OH * g.OW }
+
+func (g Conv) String() string {
+	return fmt.Sprintf("%dx%dx%dx%d*%d@%dk%ds%dp", g.Batch, g.Ch, g.H, g.W, g.Filters, g.K, g.S, g.P)
+}
+
+// Im2Col fills cols (rows()×cols(), row (c, ki, kj), column (b, oy, ox))
+// with the input values under every kernel position, zero in the padding;
+// images are spread over the CPUs (each owns its columns).
+func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
+	n := g.Cols()
+	plane := g.OH * g.OW
+	par.For(g.Batch, 1, func(b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			for c := 0; c < g.Ch; c++ {
+				src := x[(b*g.Ch+c)*g.H*g.W:][:g.H*g.W]
+				for ki := 0; ki < g.K; ki++ {
+					for kj := 0; kj < g.K; kj++ {
+						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
+						dst := row[b*plane:][:plane]
+						for oy := 0; oy < g.OH; oy++ {
+							iy := oy*g.S + ki - g.P
+							d := dst[oy*g.OW:][:g.OW]
+							if iy < 0 || iy >= g.H {
+								clear(d)
+								continue
+							}
+							srow := src[iy*g.W:][:g.W]
+							if g.S == 1 {
+								// Contiguous: ox reads ix = ox+kj-p.
+								lo := min(max(0, g.P-kj), g.OW)
+								hi := max(min(g.OW, g.W+g.P-kj), lo)
+								clear(d[:lo])
+								copy(d[lo:hi], srow[lo+kj-g.P:])
+								clear(d[hi:])
+								continue
+							}
+							for ox := range d {
+								ix := ox*g.S + kj - g.P
+								if ix < 0 || ix >= g.W {
+									d[ox] = 0
+								} else {
+									d[ox] = srow[ix]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// Col2Im adds every entry of the column matrix back onto the input
+// position it was read from; dx must be zero on entry. Images are spread
+// over the CPUs (each owns its part of dx), so the sums are in a fixed order.
+func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
+	n := g.Cols()
+	plane := g.OH * g.OW
+	par.For(g.Batch, 1, func(b0, b1 int) {
+		for b := b0; b < b1; b++ {
+			for c := 0; c < g.Ch; c++ {
+				dst := dx[(b*g.Ch+c)*g.H*g.W:][:g.H*g.W]
+				for ki := 0; ki < g.K; ki++ {
+					for kj := 0; kj < g.K; kj++ {
+						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
+						src := row[b*plane:][:plane]
+						for oy := 0; oy < g.OH; oy++ {
+							iy := oy*g.S + ki - g.P
+							if iy < 0 || iy >= g.H {
+								continue
+							}
+							drow := dst[iy*g.W:][:g.W]
+							s := src[oy*g.OW:][:g.OW]
+							if g.S == 1 {
+								lo, hi := max(0, g.P-kj), min(g.OW, g.W+g.P-kj)
+								if lo < hi {
+									d := drow[lo+kj-g.P:][:hi-lo]
+									for i, v := range s[lo:hi] {
+										d[i] += v
+									}
+								}
+								continue
+							}
+							for ox, v := range s {
+								if ix := ox*g.S + kj - g.P; ix >= 0 && ix < g.W {
+									drow[ix] += v
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
+// Gemm computes c = alpha·op(a)·op(b) + beta·c in row-major layout through
+// the BLAS Gorgonia uses (gonum's, or OpenBLAS with the openblas build tag).
+func Gemm[T float32 | float64](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	t := func(x bool) blas.Transpose {
+		if x {
+			return blas.Trans
+		}
+		return blas.NoTrans
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		gorgonia.WhichBLAS().Sgemm(t(ta), t(tb), m, n, k, float32(alpha), a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		gorgonia.WhichBLAS().Dgemm(t(ta), t(tb), m, n, k, float64(alpha), a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// MaxPool writes the maximum of every k×k window at stride s (no padding)
+// of planes h×w planes to y and the index into x of its first maximum to
+// arg (NaN loses against any number), one plane per worker.
+func MaxPool[T float32 | float64](k, s, planes, h, w int, x, y []T, arg []int32) {
+	if k == 2 && s == 2 {
+		pool22(h, w, planes, x, y, arg)
+		return
+	}
+	poolAny(k, s, planes, h, w, x, y, arg)
+}
+
+func poolAny[T float32 | float64](k, s, planes, h, w int, x, y []T, arg []int32) {
+	oh, ow := (h-k)/s+1, (w-k)/s+1
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			base := c * h * w
+			o := c * oh * ow
+			for r := 0; r < oh; r++ {
+				for q := 0; q < ow; q++ {
+					best := base + r*s*w + q*s
+					bv := x[best]
+					for dr := 0; dr < k; dr++ {
+						row := base + (r*s+dr)*w + q*s
+						for dq, v := range x[row : row+k] {
+							if v > bv || (bv != bv && v == v) {
+								best, bv = row+dq, v
+							}
+						}
+					}
+					y[o], arg[o] = bv, int32(best)
+					o++
+				}
+			}
+		}
+	})
+}
+
+// pool22 is pool for 2×2 windows at stride 2, the common case, with the
+// window unrolled: the same comparisons in the same order.
+func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
+	oh, ow := h/2, w/2
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			base := c * h * w
+			o := c * oh * ow
+			for r := 0; r < oh; r++ {
+				i0 := base + 2*r*w
+				row0, row1 := x[i0:i0+w], x[i0+w:i0+2*w]
+				ys, as := y[o:o+ow], arg[o:o+ow]
+				for q := range ys {
+					best, bv := i0+2*q, row0[2*q]
+					if v := row0[2*q+1]; v > bv || (bv != bv && v == v) {
+						best, bv = i0+2*q+1, v
+					}
+					if v := row1[2*q]; v > bv || (bv != bv && v == v) {
+						best, bv = i0+w+2*q, v
+					}
+					if v := row1[2*q+1]; v > bv || (bv != bv && v == v) {
+						best, bv = i0+w+2*q+1, v
+					}
+					ys[q], as[q] = bv, int32(best)
+				}
+				o += ow
+			}
+		}
+	})
+}

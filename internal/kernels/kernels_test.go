@@ -1,0 +1,85 @@
+package kernels
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// TestPool22MatchesGeneral checks the unrolled 2×2 max-pooling against the
+// general loop on data with ties and NaNs (odd sizes drop the last row and
+// column in both).
+func TestPool22MatchesGeneral(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	in := []int{2, 3, 7, 6}
+	x := make([]float32, in[0]*in[1]*in[2]*in[3])
+	for i := range x {
+		switch rng.Intn(6) {
+		case 0:
+			x[i] = float32(math.NaN())
+		case 1:
+			x[i] = 1 // ties
+		default:
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	n := in[0] * in[1] * (in[2] / 2) * (in[3] / 2)
+	y1, y2 := make([]float32, n), make([]float32, n)
+	a1, a2 := make([]int32, n), make([]int32, n)
+	pool22(in[2], in[3], in[0]*in[1], x, y1, a1)
+	poolAny(2, 2, in[0]*in[1], in[2], in[3], x, y2, a2)
+	for i := range y1 {
+		if a1[i] != a2[i] || (y1[i] != y2[i] && !(y1[i] != y1[i] && y2[i] != y2[i])) {
+			t.Fatalf("output %d: unrolled %v at %d, general %v at %d", i, y1[i], a1[i], y2[i], a2[i])
+		}
+	}
+}
+
+// TestCSRProducts checks both sparse products against the dense product on
+// random matrices of several densities (including empty rows and a zero
+// matrix).
+func TestCSRProducts(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, density := range []float64{0, 0.05, 0.5, 1} {
+		const rows, cols, n = 7, 11, 5
+		a := make([]float64, rows*cols)
+		for i := range a {
+			if rng.Float64() < density {
+				a[i] = rng.NormFloat64()
+			}
+		}
+		m := NewCSR(a, rows, cols)
+		nnz := 0
+		for _, v := range a {
+			if v != 0 {
+				nnz++
+			}
+		}
+		if m.NNZ() != nnz {
+			t.Fatalf("density %v: %d stored, %d non-zero", density, m.NNZ(), nnz)
+		}
+		b := make([]float64, cols*n)
+		for i := range b {
+			b[i] = rng.NormFloat64()
+		}
+		x := make([]float64, n*rows)
+		for i := range x {
+			if rng.Intn(3) > 0 {
+				x[i] = rng.NormFloat64()
+			}
+		}
+		want1, got1 := make([]float64, rows*n), make([]float64, rows*n)
+		Gemm(false, false, rows, n, cols, 1, a, cols, b, n, 0, want1, n)
+		m.MulDense(b, n, got1)
+		want2, got2 := make([]float64, n*cols), make([]float64, n*cols)
+		Gemm(false, false, n, cols, rows, 1, x, rows, a, cols, 0, want2, cols)
+		m.DenseMul(x, n, got2)
+		for name, pair := range map[string][2][]float64{"MulDense": {got1, want1}, "DenseMul": {got2, want2}} {
+			for i := range pair[0] {
+				if math.Abs(pair[0][i]-pair[1][i]) > 1e-12 {
+					t.Fatalf("density %v %s[%d]: %v, dense product %v", density, name, i, pair[0][i], pair[1][i])
+				}
+			}
+		}
+	}
+}
