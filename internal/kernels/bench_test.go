@@ -1,0 +1,75 @@
+package kernels
+
+import (
+	"math/rand"
+	"testing"
+)
+
+// The hot loops at LeNet-5's sizes (batch 100), for benchstat:
+//
+//	go test -run x -bench . -count 10 ./internal/kernels > new.txt; benchstat old.txt new.txt
+
+var lenet5Conv2 = NewConv(100, 20, 12, 12, 50, 5, 1, 0)
+
+func randSlice(n int) []float32 {
+	rng := rand.New(rand.NewSource(1))
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = rng.Float32() - 0.5
+	}
+	return v
+}
+
+func BenchmarkIm2ColLeNet5Conv2(b *testing.B) {
+	g := lenet5Conv2
+	x, cols := randSlice(g.Batch*g.Ch*g.H*g.W), make([]float32, g.Rows()*g.Cols())
+	for i := 0; i < b.N; i++ {
+		Im2Col(g, x, cols)
+	}
+}
+
+func BenchmarkCol2ImLeNet5Conv2(b *testing.B) {
+	g := lenet5Conv2
+	dx, cols := make([]float32, g.Batch*g.Ch*g.H*g.W), randSlice(g.Rows()*g.Cols())
+	for i := 0; i < b.N; i++ {
+		clear(dx)
+		Col2Im(g, cols, dx)
+	}
+}
+
+func BenchmarkGemmLeNet5Conv2(b *testing.B) {
+	g := lenet5Conv2
+	w, cols, out := randSlice(g.Filters*g.Rows()), randSlice(g.Rows()*g.Cols()), make([]float32, g.Filters*g.Cols())
+	b.SetBytes(0)
+	for i := 0; i < b.N; i++ {
+		Gemm(false, false, g.Filters, g.Cols(), g.Rows(), 1, w, g.Rows(), cols, g.Cols(), 0, out, g.Cols())
+	}
+	b.ReportMetric(2*float64(g.Filters*g.Cols()*g.Rows())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+func BenchmarkMaxPoolLeNet5Pool1(b *testing.B) {
+	x := randSlice(100 * 20 * 24 * 24)
+	y, arg := make([]float32, len(x)/4), make([]int32, len(x)/4)
+	for i := 0; i < b.N; i++ {
+		MaxPool(2, 2, 100*20, 24, 24, x, y, arg)
+	}
+}
+
+func benchmarkCSR(b *testing.B, density float64) {
+	// LeNet-300-100's fc1 as a transposed CSR (300×784) times a batch of 100.
+	rng := rand.New(rand.NewSource(2))
+	w := randSlice(300 * 784)
+	for i := range w {
+		if rng.Float64() > density {
+			w[i] = 0
+		}
+	}
+	m := NewCSR(w, 300, 784)
+	x, y := randSlice(784*100), make([]float32, 300*100)
+	for i := 0; i < b.N; i++ {
+		m.MulDense(x, 100, y)
+	}
+}
+
+func BenchmarkCSRDensity10(b *testing.B) { benchmarkCSR(b, 0.10) }
+func BenchmarkCSRDensity1(b *testing.B)  { benchmarkCSR(b, 0.01) }
