@@ -11,7 +11,7 @@ package spred
 
 // Version is the toolkit's version, recorded in every file and report it
 // writes.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // Tool is the name and version written into model provenance.
 const Tool = "spred-go " + Version

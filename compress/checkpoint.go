@@ -10,6 +10,7 @@ import (
 	"github.com/pkg/errors"
 
 	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
 )
@@ -54,7 +55,9 @@ func fingerprint(m *models.Model, cfg Config) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	h.Write([]byte(spred.Version))
+	// The matrix products round differently in each BLAS backend, so a run
+	// resumes bit-identically only under the backend that started it.
+	h.Write([]byte(spred.Version + " " + graph.BLASBackend))
 	h.Write(c)
 	spec, err := models.MarshalSpec(m.Spec)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/train"
 )
@@ -94,7 +95,8 @@ func trainKey(model string, cfg train.Config, samples int) string {
 		train.Config
 		Dtype   string
 		Samples int
-	}{spred.Tool, model, cfg, cfg.Dtype.String(), samples})
+		BLAS    string // the products round differently in each backend
+	}{spred.Tool, model, cfg, cfg.Dtype.String(), samples, graph.BLASBackend})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }

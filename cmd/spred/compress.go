@@ -12,6 +12,7 @@ import (
 
 	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
@@ -296,4 +297,5 @@ func stampCompressed(m *models.Model, cfg compress.Config, rep *compress.Report,
 	}
 	m.Meta.Extra["command"] = command
 	m.Meta.Extra["compressed_from"] = in
+	m.Meta.Extra["blas"] = graph.BLASBackend
 }

@@ -11,6 +11,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
 )
@@ -152,7 +153,7 @@ func trainCommand() *cli.Command {
 			m.Meta = models.Provenance{
 				Tool: spred.Tool, Seed: cfg.Seed, Data: "mnist",
 				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
-				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg)},
+				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg), "blas": graph.BLASBackend},
 			}
 			if cfg.Dtype != tensor.Float32 {
 				m.Meta.Extra["dtype"] = cfg.Dtype.String()
