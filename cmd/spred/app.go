@@ -83,6 +83,8 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			compressCommand(),
 			lassoCommand(),
 			sweepCommand(),
+			importCommand(),
+			exportCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
