@@ -177,9 +177,14 @@ func TestExportRuns(t *testing.T) {
 		{"lenet-300-100 sparse", "lenet-300-100", interop.ExportOptions{Sparse: true}},
 		{"lenet-5 dense", "lenet-5", interop.ExportOptions{}},
 		{"lenet-5 sparse opset 14", "lenet-5", interop.ExportOptions{Sparse: true, Opset: 14}},
+		{"padded strided cnn", "", interop.ExportOptions{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := prune(t, randomModel(t, must(models.Lookup(c.zoo)), 11), 0.1, 5)
+			spec := stridedCNN()
+			if c.zoo != "" {
+				spec = must(models.Lookup(c.zoo))
+			}
+			m := prune(t, randomModel(t, spec, 11), 0.1, 5)
 			p := filepath.Join(t.TempDir(), "m.onnx")
 			if err := interop.WriteFile(p, m, c.opts); err != nil {
 				t.Fatal(err)
@@ -197,4 +202,22 @@ func jsonUnmarshal(b []byte, v interface{}) error { return json.Unmarshal(b, v) 
 
 func runOutput(name string, args ...string) ([]byte, error) {
 	return exec.Command(name, args...).CombinedOutput()
+}
+
+// stridedCNN takes MNIST images through a padded, strided convolution and
+// a max-pooling whose stride is not its kernel, which the zoo models lack.
+func stridedCNN() models.Spec {
+	return models.Spec{
+		Name:  "strided-cnn",
+		Input: []int{1, 28, 28},
+		Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "conv1", Filters: 4, Kernel: 3, Stride: 2, Padding: 1}, // 4×14×14
+			{Kind: models.ReLU},
+			{Kind: models.MaxPool2d, Kernel: 3, Stride: 2}, // 4×6×6
+			{Kind: models.Flatten},
+			{Kind: models.Dropout, Rate: 0.3},
+			{Kind: models.Dense, Name: "fc1", Units: 10},
+		},
+		Loss: models.LossSoftmaxCrossEntropy,
+	}
 }

@@ -150,14 +150,10 @@ func (r *reader) addLayer(where string, n *onnx.NodeProto, l models.Layer, in []
 	if err != nil {
 		return err
 	}
-	if l.Kind == models.Dense || l.Kind == models.Conv2d {
-		l.Name = "layer" // a placeholder: OutShape needs none, Spec.Shapes does
-	}
 	shape, err := l.OutShape(in)
 	if err != nil {
 		return errors.Wrapf(ErrUnsupported, "%s: %v", where, err)
 	}
-	l.Name = ""
 	r.layers = append(r.layers, l)
 	r.sources = append(r.sources, []string{where})
 	if w != nil {
