@@ -24,7 +24,7 @@ func importCommand() *cli.Command {
 		ArgsUsage: "MODEL.onnx",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (.safetensors); required"},
-			&cli.StringFlag{Name: "name", Usage: "spec name of the model (default: the ONNX graph's name)"},
+			&cli.StringFlag{Name: "name", Usage: "spec name of the model (default: the ONNX graph's name, or the file's when that is torch's generic one)"},
 			&cli.BoolFlag{Name: "sparse", Usage: "write the native sparse form (see README)"},
 			&cli.BoolFlag{Name: "any-input", Usage: "accept inputs other than an MNIST image (1×28×28 or 784 wide)"},
 			jsonFlag,
@@ -50,6 +50,12 @@ func importCommand() *cli.Command {
 			m, rep, err := interop.ReadFile(src, interop.ImportOptions{Name: c.String("name")})
 			if err != nil {
 				return err
+			}
+			switch m.Spec.Name {
+			case "torch_jit", "main_graph", "onnx": // the names torch and Decode give every graph
+				if c.String("name") == "" {
+					m.Spec.Name = trimExt(filepath.Base(src))
+				}
 			}
 			if n := m.Spec.InputSize(); n != mnistValues && !c.Bool("any-input") {
 				return errors.Errorf("%s: model input %v (%d values) is not an MNIST image (1×28×28 or 784 wide); pass --any-input to import it anyway", src, m.Spec.Input, n)

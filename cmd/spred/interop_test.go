@@ -254,6 +254,9 @@ func TestRoundTripTorchToRuntime(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("import: %d %s %s", code, out, errs)
 	}
+	if m, err := models.ReadFile(path("imported.safetensors")); err != nil || m.Spec.Name != "torch" || m.Meta.Extra["producer"] == "" {
+		t.Errorf("imported model: %v; want the file's name for torch's generic graph name, and the producer recorded (%+v)", err, m)
+	}
 	code, _, errs = runApp(t, "eval", "--model", path("imported.safetensors"), "--data-dir", data, "--logits", path("imported.json"))
 	if code != 0 {
 		t.Fatalf("eval: %d %s", code, errs)
