@@ -24,18 +24,19 @@ type paramRow struct {
 }
 
 type inspection struct {
-	File            string            `json:"file"`
-	FileBytes       int64             `json:"file_bytes"`
-	Format          string            `json:"format"` // "safetensors", "safetensors-sparse" or "onnx"
-	Model           string            `json:"model"`
-	Spec            models.Spec       `json:"spec"`
-	Provenance      models.Provenance `json:"provenance"`
-	Params          []paramRow        `json:"params"`
-	AllParams       int               `json:"all_params"`
-	AllNonZero      int               `json:"all_nonzero"`
-	PrunableParams  int               `json:"prunable_params"`
-	PrunableNonZero int               `json:"prunable_nonzero"`
-	Sizes           formSizes         `json:"sizes"`
+	File            string             `json:"file"`
+	FileBytes       int64              `json:"file_bytes"`
+	Format          string             `json:"format"` // "safetensors", "safetensors-sparse" or "onnx"
+	Model           string             `json:"model"`
+	Spec            models.Spec        `json:"spec"`
+	Provenance      models.Provenance  `json:"provenance"`
+	Params          []paramRow         `json:"params"`
+	AllParams       int                `json:"all_params"`
+	AllNonZero      int                `json:"all_nonzero"`
+	PrunableParams  int                `json:"prunable_params"`
+	PrunableNonZero int                `json:"prunable_nonzero"`
+	Sizes           formSizes          `json:"sizes"`
+	Thin            *models.ThinReport `json:"thin"` // what thinning would remove
 }
 
 // formSizes are the sizes in bytes the model's file has in each form.
@@ -44,6 +45,9 @@ type formSizes struct {
 	Sparse     int64 `json:"sparse_safetensors"`
 	ONNX       int64 `json:"onnx"`
 	ONNXSparse int64 `json:"onnx_sparse"`
+	// The thinned model (models.Thin: dead units removed), dense.
+	Thinned     int64 `json:"thinned_safetensors"`
+	ThinnedONNX int64 `json:"thinned_onnx"`
 }
 
 // readAnyModel reads a safetensors model file (dense or sparse) or, for a
@@ -76,26 +80,38 @@ func readAnyModel(path string) (*models.Model, string, error) {
 	return m, "safetensors", nil
 }
 
-// sizesOf encodes m in every form and returns the sizes.
-func sizesOf(m *models.Model) (formSizes, error) {
+// sizesOf encodes m in every form and returns the sizes, and what thinning
+// removes.
+func sizesOf(m *models.Model) (formSizes, *models.ThinReport, error) {
 	var s formSizes
 	var err error
 	if s.Dense, err = models.EncodedSize(m, false); err != nil {
-		return s, err
+		return s, nil, err
 	}
 	if s.Sparse, err = models.EncodedSize(m, true); err != nil {
-		return s, err
+		return s, nil, err
 	}
 	b, err := interop.Encode(m, interop.ExportOptions{})
 	if err != nil {
-		return s, err
+		return s, nil, err
 	}
 	s.ONNX = int64(len(b))
 	if b, err = interop.Encode(m, interop.ExportOptions{Sparse: true}); err != nil {
-		return s, err
+		return s, nil, err
 	}
 	s.ONNXSparse = int64(len(b))
-	return s, nil
+	thin, rep, err := thinned(m)
+	if err != nil {
+		return s, nil, err
+	}
+	if s.Thinned, err = models.EncodedSize(thin, false); err != nil {
+		return s, nil, err
+	}
+	if b, err = interop.Encode(thin, interop.ExportOptions{}); err != nil {
+		return s, nil, err
+	}
+	s.ThinnedONNX = int64(len(b))
+	return s, rep, nil
 }
 
 func inspectModel(path string) (*inspection, error) {
@@ -119,7 +135,7 @@ func inspectModel(path string) (*inspection, error) {
 			in.PrunableNonZero += r.NonZero
 		}
 	}
-	if in.Sizes, err = sizesOf(m); err != nil {
+	if in.Sizes, in.Thin, err = sizesOf(m); err != nil {
 		return nil, err
 	}
 	return in, nil
@@ -174,10 +190,17 @@ func inspectCommand() *cli.Command {
 				{"native sparse safetensors", in.Sizes.Sparse},
 				{"ONNX", in.Sizes.ONNX},
 				{"ONNX, sparse initializers", in.Sizes.ONNXSparse},
+				{"thinned safetensors", in.Sizes.Thinned},
+				{"thinned ONNX", in.Sizes.ThinnedONNX},
 			} {
 				fmt.Fprintf(tw, "%s\t%d\t%.2f×\t\n", r.name, r.bytes, float64(in.Sizes.Dense)/float64(r.bytes))
 			}
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "thinned (spred export --format thin):")
+			writeThinReport(w, in.Thin)
+			return nil
 		},
 	}
 }

@@ -105,6 +105,31 @@ func TestExportImportInspect(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("export dense: %d %s %s", code, out, errs)
 	}
+	code, out, errs = runApp(t, "export", "--model", in, "--format", "thin", "--out", path("thin.safetensors"), "--json")
+	if code != 0 {
+		t.Fatalf("export thin: %d %s %s", code, out, errs)
+	}
+	var thinOut struct {
+		Files []struct {
+			Path  string `json:"path"`
+			Bytes int64  `json:"bytes"`
+		} `json:"files"`
+		Thin models.ThinReport `json:"thin"`
+	}
+	if err := json.Unmarshal([]byte(out), &thinOut); err != nil || len(thinOut.Files) != 2 || thinOut.Files[1].Path != path("thin.onnx") {
+		t.Fatalf("export thin: %v\n%s", err, out)
+	}
+	if thinOut.Thin.FLOPsAfter >= thinOut.Thin.FLOPsBefore || thinOut.Thin.Layers[0].UnitsAfter >= 20 {
+		t.Errorf("thinning removed nothing: %+v", thinOut.Thin)
+	}
+	thin := must(models.ReadFile(path("thin.safetensors")))
+	if thin.Spec.Layers[0].Filters != thinOut.Thin.Layers[0].UnitsAfter {
+		t.Errorf("thinned conv1 has %d filters, the report says %d", thin.Spec.Layers[0].Filters, thinOut.Thin.Layers[0].UnitsAfter)
+	}
+	if code, _, errs := runApp(t, "import", path("thin.onnx"), "--out", path("thin-from-onnx.safetensors")); code != 0 {
+		t.Fatalf("import thin.onnx: %s", errs)
+	}
+	sameParams(t, path("thin.safetensors"), path("thin-from-onnx.safetensors"))
 	for _, c := range []struct{ onnx, out string }{{"m.onnx", "from-onnx.safetensors"}, {"m-sparse.onnx", "from-sparse-onnx.safetensors"}} {
 		code, out, errs := runApp(t, "import", path(c.onnx), "--out", path(c.out))
 		if code != 0 || !strings.Contains(out, "conv1 conv2d 20@5×5") || !strings.Contains(out, `"conv1" (Conv)`) {
@@ -132,9 +157,13 @@ func TestExportImportInspect(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatal(err)
 		}
-		want := formSizes{Dense: dense, Sparse: sparse, ONNX: fileSize(t, path("m.onnx")), ONNXSparse: fileSize(t, path("m-sparse.onnx"))}
+		want := formSizes{Dense: dense, Sparse: sparse, ONNX: fileSize(t, path("m.onnx")), ONNXSparse: fileSize(t, path("m-sparse.onnx")),
+			Thinned: fileSize(t, path("thin.safetensors")), ThinnedONNX: fileSize(t, path("thin.onnx"))}
 		if got.Sizes != want || got.FileBytes != fileSize(t, f) {
 			t.Errorf("inspect %s: sizes %+v (file %d), want %+v (file %d)", f, got.Sizes, got.FileBytes, want, fileSize(t, f))
+		}
+		if got.Thin == nil || !reflect.DeepEqual(*got.Thin, thinOut.Thin) {
+			t.Errorf("inspect %s: thin report %+v, export says %+v", f, got.Thin, thinOut.Thin)
 		}
 		if got.AllParams != 431080 || got.PrunableNonZero*8 > got.PrunableParams {
 			t.Errorf("inspect %s: %d parameters, %d of %d prunable non-zero", f, got.AllParams, got.PrunableNonZero, got.PrunableParams)
@@ -142,7 +171,8 @@ func TestExportImportInspect(t *testing.T) {
 	}
 	for f, format := range map[string]string{in: "safetensors", path("m-sparse.safetensors"): "safetensors-sparse", path("m.onnx"): "onnx"} {
 		code, out, _ := runApp(t, "inspect", f)
-		if code != 0 || !strings.Contains(out, "("+format+")") || !strings.Contains(out, "native sparse safetensors") || !strings.Contains(out, "ONNX, sparse initializers") {
+		if code != 0 || !strings.Contains(out, "("+format+")") || !strings.Contains(out, "native sparse safetensors") || !strings.Contains(out, "ONNX, sparse initializers") ||
+			!strings.Contains(out, "thinned ONNX") || !strings.Contains(out, "FLOPs per example") {
 			t.Errorf("inspect %s: exit %d:\n%s", f, code, out)
 		}
 	}
@@ -273,10 +303,20 @@ func TestRoundTripTorchToRuntime(t *testing.T) {
 		t.Fatalf("eval: %d %s", code, errs)
 	}
 	want := readLogits(t, path("pruned.json"))
-	for _, format := range []string{"onnx", "onnx-sparse"} {
+	for _, format := range []string{"onnx", "onnx-sparse", "thin"} {
 		onnxPath := path(format + ".onnx")
-		if code, _, errs := runApp(t, "export", "--model", path("pruned.safetensors"), "--format", format, "--out", onnxPath); code != 0 {
+		args := []string{"export", "--model", path("pruned.safetensors"), "--format", format, "--out", onnxPath}
+		if format == "thin" {
+			args = []string{"export", "--model", path("pruned.safetensors"), "--format", format, "--out", path("thin.safetensors"), "--onnx", onnxPath}
+		}
+		if code, _, errs := runApp(t, args...); code != 0 {
 			t.Fatalf("export %s: %d %s", format, code, errs)
+		}
+		if format == "thin" {
+			if code, _, errs := runApp(t, "eval", "--model", path("thin.safetensors"), "--data-dir", data, "--logits", path("thin.json")); code != 0 {
+				t.Fatalf("eval thin: %s", errs)
+			}
+			compareLogitFiles(t, "spred eval, pruned vs thinned", want, readLogits(t, path("thin.json")))
 		}
 		var got logitsFile
 		interoptest.RunJSON(t, &got, node, filepath.Join(scripts, "run_ort.js"), "--model", onnxPath, "--mnist", data, "--count", strconv.Itoa(10000))
@@ -353,12 +393,15 @@ func TestInteropBadInput(t *testing.T) {
 		{"import into a missing folder", 1, "folder " + noDir + " does not exist", []string{"import", goodONNX, "--out", filepath.Join(noDir, "m.safetensors")}},
 		{"export without --model", 2, "export: --model is required", []string{"export", "--out", out}},
 		{"export without --out", 2, "export: --out is required", []string{"export", "--model", in}},
-		{"export unknown format", 2, `unknown --format "tflite" (want one of onnx, onnx-sparse, sparse, dense`, []string{"export", "--model", in, "--format", "tflite", "--out", out}},
+		{"export unknown format", 2, `unknown --format "tflite" (want one of onnx, onnx-sparse, sparse, dense, thin)`, []string{"export", "--model", in, "--format", "tflite", "--out", out}},
 		{"export opset 12", 2, "opset 12 is not supported (want 13 to 17)", []string{"export", "--model", in, "--opset", "12", "--out", out}},
 		{"export missing model", 1, "no such file", []string{"export", "--model", filepath.Join(dir, "nope.safetensors"), "--out", out}},
 		{"export truncated model", 1, "truncated", []string{"export", "--model", truncatedModel, "--out", out}},
 		{"export an ONNX file", 1, "header length", []string{"export", "--model", goodONNX, "--out", out}},
 		{"export into a missing folder", 1, "folder " + noDir + " does not exist", []string{"export", "--model", in, "--out", filepath.Join(noDir, "m.onnx")}},
+		{"export thin ONNX into a missing folder", 1, "folder " + noDir + " does not exist", []string{"export", "--model", in, "--format", "thin", "--out", out, "--onnx", filepath.Join(noDir, "t.onnx")}},
+		{"export --onnx without thin", 2, "--onnx goes with --format thin only", []string{"export", "--model", in, "--out", out, "--onnx", filepath.Join(dir, "t.onnx")}},
+		{"export thin onto one file", 2, "--onnx and --out are the same file", []string{"export", "--model", in, "--format", "thin", "--out", out, "--onnx", out}},
 		{"export extra argument", 2, `export: unexpected argument "extra"`, []string{"export", "--model", in, "--out", out, "extra"}},
 		{"inspect truncated ONNX", 1, "malformed ONNX model", []string{"inspect", truncated}},
 		{"inspect unsupported ONNX", 1, "Sigmoid", []string{"inspect", sigmoid}},

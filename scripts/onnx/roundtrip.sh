@@ -12,7 +12,8 @@
 # The PyTorch models are trained briefly (LeNet-300-100: 2 epochs; LeNet-5:
 # 1 epoch on 20,000 images), and LeNet-5 is compressed with a short run
 # (1 epoch on 10,000 images, 1 epoch of fine-tuning), so that the whole
-# script takes minutes, not hours. Every step's output is kept in WORKDIR.
+# script takes minutes, not hours. Every step's output is kept in WORKDIR; a
+# rerun reuses the PyTorch exports and the compressed models found there.
 #
 # Usage: scripts/onnx/roundtrip.sh [WORKDIR]      (default runs/onnx-roundtrip)
 set -euo pipefail
@@ -56,15 +57,19 @@ for arch in lenet-300-100 lenet-5; do
 	d="$work/$arch"
 	mkdir -p "$d"
 	echo "== $arch: PyTorch → ONNX (opset $opset)" >&2
-	"$py" scripts/onnx/torch_export.py --arch "$arch" --opset "$opset" --out "$d/torch.onnx" \
-		"${torch_train[@]}" --logits "$d/torch.json" 2> >(grep -v Warning >&2)
+	if [ ! -s "$d/torch.json" ]; then # the slow steps are kept for a rerun
+		"$py" scripts/onnx/torch_export.py --arch "$arch" --opset "$opset" --out "$d/torch.onnx" \
+			"${torch_train[@]}" --logits "$d/torch.json" 2> >(grep -v Warning >&2)
+	fi
 	"$spred" import "$d/torch.onnx" --out "$d/imported.safetensors"
 	"$spred" eval --model "$d/imported.safetensors" --logits "$d/imported.json"
 	check "$arch: PyTorch vs spred eval of the import" "$d/torch.json" "$d/imported.json"
 
 	echo "== $arch: spred compress ${compress[*]}" >&2
-	"$spred" compress --model "$d/imported.safetensors" "${compress[@]}" --seed 1 --quiet \
-		--out "$d/pruned.safetensors" --report "$d/pruned.json" 2>"$d/compress.txt"
+	if [ ! -s "$d/pruned.safetensors" ]; then
+		"$spred" compress --model "$d/imported.safetensors" "${compress[@]}" --seed 1 --quiet \
+			--out "$d/pruned.safetensors" --report "$d/pruned.json" 2>"$d/compress.txt"
+	fi
 	"$spred" eval --model "$d/pruned.safetensors" --logits "$d/pruned-logits.json"
 	for format in $formats; do
 		out="$d/pruned-$format.onnx"
