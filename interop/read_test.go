@@ -12,6 +12,7 @@ import (
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/interop"
 	"github.com/spred-go/spred/models"
 )
@@ -44,7 +45,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 			if opset == 0 {
 				opset = 13
 			}
-			if rep.Opset != opset || rep.Producer != "spred-go 0.1.0" || len(rep.Layers) != len(want.Spec.Layers) {
+			if rep.Opset != opset || rep.Producer != "spred-go "+spred.Version || len(rep.Layers) != len(want.Spec.Layers) {
 				t.Errorf("report %+v", rep)
 			}
 			if again := encode(t, c.m, c.opts); !bytes.Equal(b, again) {
