@@ -78,7 +78,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			modelsCommand(),
 			trainCommand(),
-			evalCommand(),
+			withLogits(evalCommand()),
 			inspectCommand(),
 			compressCommand(),
 			lassoCommand(),

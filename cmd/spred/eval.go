@@ -17,7 +17,6 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model file (.safetensors); required"},
 			&cli.IntFlag{Name: "batch", Value: 1000, Usage: "evaluation batch size (the last partial batch is included)"},
 			&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic"},
-			&cli.StringFlag{Name: "logits", Usage: "also write every image's logits and label to this JSON file ({\"logits\": [[...], ...], \"labels\": [...]})"},
 			dataDirFlag, jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
@@ -31,9 +30,6 @@ func evalCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs(c.String("logits")); err != nil {
-				return err
-			}
 			m, err := readModel(c.String("model"), dt)
 			if err != nil {
 				return err
@@ -45,11 +41,6 @@ func evalCommand() *cli.Command {
 			mt, err := train.Evaluate(m, nil, testSet, c.Int("batch"))
 			if err != nil {
 				return err
-			}
-			if c.String("logits") != "" {
-				if err := writeLogits(c.String("logits"), m, testSet, c.Int("batch")); err != nil {
-					return err
-				}
 			}
 			if c.Bool("json") {
 				return json.NewEncoder(c.App.Writer).Encode(struct {
