@@ -37,41 +37,75 @@ var ErrFormat = errors.New("malformed model file")
 // keys MetaSpec and MetaProvenance. The header is padded with spaces so that
 // the data starts at an 8-byte aligned offset. The output is a deterministic
 // function of m. Encode refuses a model that fails Check or holds a value
-// that is not finite as a float32.
+// that is not finite as a float32. EncodeSparse writes the native sparse
+// form of the same model.
 func Encode(w io.Writer, m *Model) error {
+	vals, infos, err := checkedValues(m)
+	if err != nil {
+		return errors.Wrap(err, "encode")
+	}
+	blobs := make([]blob, len(infos))
+	for i, pi := range infos {
+		blobs[i] = blob{name: pi.Name, dtype: "F32", shape: pi.Shape, data: float32Bytes(vals[i])}
+	}
+	return errors.Wrap(writeBlobs(w, m, nil, blobs), "encode")
+}
+
+// checkedValues checks m and returns the values of its parameters as
+// float32, in the order m.Spec.Params lists them (infos).
+func checkedValues(m *Model) (vals [][]float32, infos []ParamInfo, err error) {
 	if m == nil {
-		return errors.New("encode: nil model")
+		return nil, nil, errors.New("nil model")
 	}
 	if err := m.Check(); err != nil {
-		return errors.Wrap(err, "encode")
+		return nil, nil, err
 	}
-	infos, err := m.Spec.Params()
-	if err != nil {
-		return errors.Wrap(err, "encode")
+	if infos, err = m.Spec.Params(); err != nil {
+		return nil, nil, err
 	}
-	vals := make([][]float32, len(infos))
+	vals = make([][]float32, len(infos))
 	for i, pi := range infos {
 		if vals[i], err = finiteFloat32s(m.Params.Get(pi.Name)); err != nil {
-			return errors.Wrap(err, "encode")
+			return nil, nil, err
 		}
 	}
-	header, err := encodeHeader(m, infos)
+	return vals, infos, nil
+}
+
+// blob is one tensor of a file being written: its name, safetensors dtype,
+// shape and little-endian bytes.
+type blob struct {
+	name  string
+	dtype string
+	shape []int
+	data  []byte
+}
+
+// float32Bytes returns vs as little-endian bytes.
+func float32Bytes(vs []float32) []byte {
+	out := make([]byte, 4*len(vs))
+	for i, v := range vs {
+		binary.LittleEndian.PutUint32(out[4*i:], math.Float32bits(v))
+	}
+	return out
+}
+
+// writeBlobs writes a safetensors file holding blobs in order, with m's
+// spec and provenance and the extra metadata entries.
+func writeBlobs(w io.Writer, m *Model, extra map[string]string, blobs []blob) error {
+	header, err := encodeHeader(m, extra, blobs)
 	if err != nil {
-		return errors.Wrap(err, "encode")
+		return err
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var prefix [8]byte
 	binary.LittleEndian.PutUint64(prefix[:], uint64(len(header)))
 	bw.Write(prefix[:]) // errors are sticky; checked at Flush
 	bw.Write(header)
-	var b [4]byte
-	for _, vs := range vals {
-		for _, v := range vs {
-			binary.LittleEndian.PutUint32(b[:], math.Float32bits(v))
-			bw.Write(b[:])
-		}
+	for _, b := range blobs {
+		bw.Write(b.data)
 	}
-	return errors.Wrap(bw.Flush(), "encode")
+	return bw.Flush()
 }
 
 // tensorHeader is one tensor's entry in a safetensors header.
@@ -82,8 +116,8 @@ type tensorHeader struct {
 }
 
 // encodeHeader returns the JSON header, space-padded to a multiple of 8
-// bytes, listing the metadata first and then the tensors in spec order.
-func encodeHeader(m *Model, infos []ParamInfo) ([]byte, error) {
+// bytes, listing the metadata first and then the tensors in order.
+func encodeHeader(m *Model, extra map[string]string, blobs []blob) ([]byte, error) {
 	spec, err := MarshalSpec(m.Spec)
 	if err != nil {
 		return nil, errors.Wrap(err, "marshal spec")
@@ -92,11 +126,15 @@ func encodeHeader(m *Model, infos []ParamInfo) ([]byte, error) {
 	if err != nil {
 		return nil, errors.Wrap(err, "marshal provenance")
 	}
-	meta, err := json.Marshal(map[string]string{
+	entries := map[string]string{
 		MetaFormat:     FormatName,
 		MetaSpec:       string(spec),
 		MetaProvenance: string(prov),
-	})
+	}
+	for k, v := range extra {
+		entries[k] = v
+	}
+	meta, err := json.Marshal(entries)
 	if err != nil {
 		return nil, errors.Wrap(err, "marshal metadata")
 	}
@@ -104,15 +142,15 @@ func encodeHeader(m *Model, infos []ParamInfo) ([]byte, error) {
 	buf.WriteString(`{"__metadata__":`)
 	buf.Write(meta)
 	var off int64
-	for _, pi := range infos {
-		n := int64(4 * numel(pi.Shape))
-		name, err := json.Marshal(pi.Name)
+	for _, b := range blobs {
+		n := int64(len(b.data))
+		name, err := json.Marshal(b.name)
 		if err != nil {
-			return nil, errors.Wrapf(err, "marshal name %q", pi.Name)
+			return nil, errors.Wrapf(err, "marshal name %q", b.name)
 		}
-		entry, err := json.Marshal(tensorHeader{Dtype: "F32", Shape: pi.Shape, Offsets: [2]int64{off, off + n}})
+		entry, err := json.Marshal(tensorHeader{Dtype: b.dtype, Shape: b.shape, Offsets: [2]int64{off, off + n}})
 		if err != nil {
-			return nil, errors.Wrapf(err, "marshal header of %q", pi.Name)
+			return nil, errors.Wrapf(err, "marshal header of %q", b.name)
 		}
 		buf.WriteByte(',')
 		buf.Write(name)
@@ -182,8 +220,9 @@ func WriteFile(path string, m *Model) (err error) {
 	return atomicfile.Write(path, func(w io.Writer) error { return Encode(w, m) })
 }
 
-// ReadFile reads a model written by WriteFile (or by any safetensors writer
-// that stores the spred metadata). See Decode. Errors mention path.
+// ReadFile reads a model written by WriteFile or WriteSparseFile (or by any
+// safetensors writer that stores the spred metadata). See Decode. Errors
+// mention path.
 func ReadFile(path string) (*Model, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -48,11 +48,14 @@ type formatError struct{ err error }
 func (e formatError) Error() string   { return e.err.Error() + ": " + ErrFormat.Error() }
 func (e formatError) Unwrap() []error { return []error{e.err, ErrFormat} }
 
-// Decode reads a model file of size bytes from r, in the format Encode
-// writes. size must be the true size of the file: every length and offset in
-// the file is checked against it before any tensor memory is allocated, so
-// a corrupt or hostile file costs at most a small multiple of the size of
-// its header (itself limited to 100 MiB, with at most 65536 tensors).
+// Decode reads a model file of size bytes from r, in the dense form Encode
+// writes or the native sparse form EncodeSparse writes. size must be the
+// true size of the file: every length and offset in the file is checked
+// against it before any tensor memory is allocated, so a corrupt or hostile
+// file costs at most a small multiple of the size of its header (itself
+// limited to 100 MiB, with at most 65536 tensors), plus, for a sparse file,
+// the dense values it expands to: at most 32 per byte of a bitmask and 1024
+// per byte of an index form (see EncodeSparse).
 //
 // The parameters come back as float32 tensors in the order m.Spec.Params
 // lists them, with the spec's prunable marks; F64 tensors are converted. The
@@ -70,7 +73,7 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if !ok {
 		return nil, errors.Wrapf(ErrFormat, "not a spred model file: no %s metadata", MetaSpec)
 	}
-	for _, key := range []string{MetaSpec, MetaProvenance} {
+	for _, key := range []string{MetaSpec, MetaProvenance, MetaSparse} {
 		if n := len(h.meta[key]); n > maxMetaJSON {
 			return nil, errors.Wrapf(ErrFormat, "%s metadata is %d bytes, over the %d-byte limit", key, n, maxMetaJSON)
 		}
@@ -89,13 +92,22 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	if err != nil {
 		return nil, formatError{err}
 	}
-	entries, err := matchSpec(h.tensors, infos)
+	dense, sparse, err := splitSparse(h, infos)
+	if err != nil {
+		return nil, formatError{err}
+	}
+	entries, err := matchSpec(dense, infos, sparse)
 	if err != nil {
 		return nil, formatError{err}
 	}
 	ps := &Params{}
 	for i, pi := range infos {
-		vals, err := readValues(r, h.dataStart, entries[i])
+		var vals []float32
+		if sp := sparse[pi.Name]; sp != nil {
+			vals, err = sp.read(r, h.dataStart)
+		} else {
+			vals, err = readValues(r, h.dataStart, entries[i])
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -111,10 +123,11 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 	return m, nil
 }
 
-// matchSpec returns the file's tensor for each of infos, or an error naming
-// the first tensor the spec lacks, parameter the file lacks, or shape that
-// differs.
-func matchSpec(tensors []tensorEntry, infos []ParamInfo) ([]*tensorEntry, error) {
+// matchSpec returns the file's dense tensor for each of infos (nil for those
+// stored sparse), or an error naming the first tensor the spec lacks,
+// parameter the file lacks, shape that differs, or dtype that is not F32 or
+// F64.
+func matchSpec(tensors []tensorEntry, infos []ParamInfo, sparse map[string]*sparseParam) ([]*tensorEntry, error) {
 	byName := make(map[string]*tensorEntry, len(tensors))
 	for i := range tensors {
 		byName[tensors[i].name] = &tensors[i]
@@ -131,11 +144,20 @@ func matchSpec(tensors []tensorEntry, infos []ParamInfo) ([]*tensorEntry, error)
 	out := make([]*tensorEntry, len(infos))
 	for i, pi := range infos {
 		t := byName[pi.Name]
+		if sparse[pi.Name] != nil {
+			if t != nil {
+				return nil, errors.Wrapf(ErrParams, "parameter %q is stored both dense and sparse", pi.Name)
+			}
+			continue
+		}
 		if t == nil {
 			return nil, errors.Wrapf(ErrParams, "parameter %q (shape %v) is missing from the file", pi.Name, pi.Shape)
 		}
 		if !sameShape(t.shape, pi.Shape) {
 			return nil, errors.Wrapf(ErrParams, "parameter %q has shape %v in the file, the spec needs %v", pi.Name, t.shape, pi.Shape)
+		}
+		if t.dtype != "F32" && t.dtype != "F64" {
+			return nil, errors.Errorf("tensor %q: unsupported dtype %q for a parameter (want F32 or F64)", t.name, t.dtype)
 		}
 		out[i] = t
 	}
@@ -348,12 +370,14 @@ func parseTensor(dec *json.Decoder, name string) (tensorEntry, error) {
 	switch {
 	case dtype == nil:
 		return t, errors.Errorf("tensor %q: no dtype", name)
-	case *dtype == "F32":
+	case *dtype == "F32", *dtype == "U32":
 		t.elem = 4
 	case *dtype == "F64":
 		t.elem = 8
+	case *dtype == "U8":
+		t.elem = 1
 	default:
-		return t, errors.Errorf("tensor %q: unsupported dtype %q (want F32 or F64)", name, *dtype)
+		return t, errors.Errorf("tensor %q: unsupported dtype %q (want F32 or F64; U8 and U32 only in sparse files)", name, *dtype)
 	}
 	t.dtype = *dtype
 	if shape == nil {

@@ -78,11 +78,13 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		Commands: []*cli.Command{
 			modelsCommand(),
 			trainCommand(),
-			evalCommand(),
+			withLogits(evalCommand()),
 			inspectCommand(),
 			compressCommand(),
 			lassoCommand(),
 			sweepCommand(),
+			importCommand(),
+			exportCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {

@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/spred-go/spred/interop"
 	"github.com/spred-go/spred/models"
 )
 
@@ -21,20 +24,98 @@ type paramRow struct {
 }
 
 type inspection struct {
-	File            string            `json:"file"`
-	FileBytes       int64             `json:"file_bytes"`
-	Model           string            `json:"model"`
-	Spec            models.Spec       `json:"spec"`
-	Provenance      models.Provenance `json:"provenance"`
-	Params          []paramRow        `json:"params"`
-	AllParams       int               `json:"all_params"`
-	AllNonZero      int               `json:"all_nonzero"`
-	PrunableParams  int               `json:"prunable_params"`
-	PrunableNonZero int               `json:"prunable_nonzero"`
+	File            string             `json:"file"`
+	FileBytes       int64              `json:"file_bytes"`
+	Format          string             `json:"format"` // "safetensors", "safetensors-sparse" or "onnx"
+	Model           string             `json:"model"`
+	Spec            models.Spec        `json:"spec"`
+	Provenance      models.Provenance  `json:"provenance"`
+	Params          []paramRow         `json:"params"`
+	AllParams       int                `json:"all_params"`
+	AllNonZero      int                `json:"all_nonzero"`
+	PrunableParams  int                `json:"prunable_params"`
+	PrunableNonZero int                `json:"prunable_nonzero"`
+	Sizes           formSizes          `json:"sizes"`
+	Thin            *models.ThinReport `json:"thin"` // what thinning would remove
+}
+
+// formSizes are the sizes in bytes the model's file has in each form.
+type formSizes struct {
+	Dense      int64 `json:"dense_safetensors"`
+	Sparse     int64 `json:"sparse_safetensors"`
+	ONNX       int64 `json:"onnx"`
+	ONNXSparse int64 `json:"onnx_sparse"`
+	// The thinned model (models.Thin: dead units removed), dense.
+	Thinned     int64 `json:"thinned_safetensors"`
+	ThinnedONNX int64 `json:"thinned_onnx"`
+}
+
+// readAnyModel reads a safetensors model file (dense or sparse) or, for a
+// .onnx file, imports it; it returns the model and the file's format.
+func readAnyModel(path string) (*models.Model, string, error) {
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		m, _, err := interop.ReadFile(path, interop.ImportOptions{})
+		return m, "onnx", err
+	}
+	m, err := models.ReadFile(path)
+	if err != nil {
+		return nil, "", err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, "", err
+	}
+	sparse, err := models.IsSparseFile(f, st.Size())
+	if err != nil {
+		return nil, "", err
+	}
+	if sparse {
+		return m, "safetensors-sparse", nil
+	}
+	return m, "safetensors", nil
+}
+
+// sizesOf encodes m in every form and returns the sizes, and what thinning
+// removes.
+func sizesOf(m *models.Model) (formSizes, *models.ThinReport, error) {
+	var s formSizes
+	var err error
+	if s.Dense, err = models.EncodedSize(m, false); err != nil {
+		return s, nil, err
+	}
+	if s.Sparse, err = models.EncodedSize(m, true); err != nil {
+		return s, nil, err
+	}
+	b, err := interop.Encode(m, interop.ExportOptions{})
+	if err != nil {
+		return s, nil, err
+	}
+	s.ONNX = int64(len(b))
+	if b, err = interop.Encode(m, interop.ExportOptions{Sparse: true}); err != nil {
+		return s, nil, err
+	}
+	s.ONNXSparse = int64(len(b))
+	thin, rep, err := thinned(m)
+	if err != nil {
+		return s, nil, err
+	}
+	if s.Thinned, err = models.EncodedSize(thin, false); err != nil {
+		return s, nil, err
+	}
+	if b, err = interop.Encode(thin, interop.ExportOptions{}); err != nil {
+		return s, nil, err
+	}
+	s.ThinnedONNX = int64(len(b))
+	return s, rep, nil
 }
 
 func inspectModel(path string) (*inspection, error) {
-	m, err := models.ReadFile(path)
+	m, format, err := readAnyModel(path)
 	if err != nil {
 		return nil, err
 	}
@@ -42,7 +123,7 @@ func inspectModel(path string) (*inspection, error) {
 	if err != nil {
 		return nil, err
 	}
-	in := &inspection{File: path, FileBytes: st.Size(), Model: m.Spec.Name, Spec: m.Spec, Provenance: m.Meta}
+	in := &inspection{File: path, FileBytes: st.Size(), Format: format, Model: m.Spec.Name, Spec: m.Spec, Provenance: m.Meta}
 	for _, p := range m.Params.All() {
 		r := paramRow{Name: p.Name, Shape: p.Shape(), Params: p.Len(), NonZero: p.NonZero(), Prunable: p.Prunable}
 		r.Sparsity = 1 - float64(r.NonZero)/float64(r.Params)
@@ -54,14 +135,17 @@ func inspectModel(path string) (*inspection, error) {
 			in.PrunableNonZero += r.NonZero
 		}
 	}
+	if in.Sizes, in.Thin, err = sizesOf(m); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 
 func inspectCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "inspect",
-		Usage:     "per-parameter table of a model file: shape, parameters, non-zeros",
-		ArgsUsage: "MODEL.safetensors",
+		Usage:     "per-parameter table of a model file (safetensors, dense or sparse, or ONNX): shape, parameters, non-zeros, and the file's size in each form",
+		ArgsUsage: "MODEL.safetensors|MODEL.onnx",
 		Flags:     []cli.Flag{jsonFlag},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() != 1 {
@@ -92,7 +176,31 @@ func inspectCommand() *cli.Command {
 			}
 			fmt.Fprintf(tw, "prunable\t\t%d\t%d\t%.2f%%\t\t\n", in.PrunableParams, in.PrunableNonZero, 100*(1-ratio(in.PrunableNonZero, in.PrunableParams)))
 			fmt.Fprintf(tw, "all\t\t%d\t%d\t%.2f%%\t\t\n", in.AllParams, in.AllNonZero, 100*(1-ratio(in.AllNonZero, in.AllParams)))
-			return tw.Flush()
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(w, "file size %d bytes (%s); in each form:\n", in.FileBytes, in.Format)
+			tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "FORM\tBYTES\tVS DENSE\t")
+			for _, r := range []struct {
+				name  string
+				bytes int64
+			}{
+				{"dense safetensors", in.Sizes.Dense},
+				{"native sparse safetensors", in.Sizes.Sparse},
+				{"ONNX", in.Sizes.ONNX},
+				{"ONNX, sparse initializers", in.Sizes.ONNXSparse},
+				{"thinned safetensors", in.Sizes.Thinned},
+				{"thinned ONNX", in.Sizes.ThinnedONNX},
+			} {
+				fmt.Fprintf(tw, "%s\t%d\t%.2f×\t\n", r.name, r.bytes, float64(in.Sizes.Dense)/float64(r.bytes))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintln(w, "thinned (spred export --format thin):")
+			writeThinReport(w, in.Thin)
+			return nil
 		},
 	}
 }

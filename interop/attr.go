@@ -1,0 +1,111 @@
+package interop
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/pkg/errors"
+)
+
+// attrs holds the attributes of one node, for typed look-ups that name the
+// node in their errors.
+type attrs struct {
+	where string
+	byKey map[string]*onnx.AttributeProto
+}
+
+// nodeAttrs indexes the attributes of n and refuses any that the op's
+// mapping does not handle (known), naming the node and the attribute.
+func nodeAttrs(where string, n *onnx.NodeProto, known ...string) (attrs, error) {
+	a := attrs{where: where, byKey: map[string]*onnx.AttributeProto{}}
+	ok := map[string]bool{}
+	for _, k := range known {
+		ok[k] = true
+	}
+	for _, at := range n.GetAttribute() {
+		if !ok[at.GetName()] {
+			return a, errors.Wrapf(ErrUnsupported, "%s: unsupported attribute %q", where, at.GetName())
+		}
+		if at.GetRefAttrName() != "" {
+			return a, errors.Wrapf(ErrUnsupported, "%s: attribute %q refers to a function attribute", where, at.GetName())
+		}
+		if _, dup := a.byKey[at.GetName()]; dup {
+			return a, errors.Wrapf(ErrFormat, "%s: attribute %q given twice", where, at.GetName())
+		}
+		a.byKey[at.GetName()] = at
+	}
+	return a, nil
+}
+
+func (a attrs) typed(name string, t onnx.AttributeProto_AttributeType) (*onnx.AttributeProto, error) {
+	at, ok := a.byKey[name]
+	if !ok {
+		return nil, nil
+	}
+	// A writer may leave the type out; then the field it filled decides.
+	if at.GetType() != t && at.GetType() != onnx.AttributeProto_UNDEFINED {
+		return nil, errors.Wrapf(ErrFormat, "%s: attribute %q is %s, want %s", a.where, name, at.GetType(), t)
+	}
+	return at, nil
+}
+
+func (a attrs) int(name string, def int64) (int64, error) {
+	at, err := a.typed(name, onnx.AttributeProto_INT)
+	if at == nil || err != nil {
+		return def, err
+	}
+	return at.GetI(), nil
+}
+
+func (a attrs) float(name string, def float32) (float32, error) {
+	at, err := a.typed(name, onnx.AttributeProto_FLOAT)
+	if at == nil || err != nil {
+		return def, err
+	}
+	return at.GetF(), nil
+}
+
+func (a attrs) ints(name string) ([]int64, bool, error) {
+	at, err := a.typed(name, onnx.AttributeProto_INTS)
+	if at == nil || err != nil {
+		return nil, false, err
+	}
+	return at.GetInts(), true, nil
+}
+
+func (a attrs) str(name, def string) (string, error) {
+	at, err := a.typed(name, onnx.AttributeProto_STRING)
+	if at == nil || err != nil {
+		return def, err
+	}
+	return string(at.GetS()), nil
+}
+
+func (a attrs) tensor(name string) (*onnx.TensorProto, error) {
+	at, err := a.typed(name, onnx.AttributeProto_TENSOR)
+	if at == nil || err != nil {
+		return nil, err
+	}
+	return at.GetT(), nil
+}
+
+// unsupported reports an attribute value the mapping cannot express.
+func (a attrs) unsupported(name string, v interface{}, why string) error {
+	return errors.Wrapf(ErrUnsupported, "%s: attribute %s=%v is not supported (%s)", a.where, name, v, why)
+}
+
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+// describe names a node for error messages: its name (or its position
+// when it has none) and its op.
+func describe(i int, n *onnx.NodeProto) string {
+	op := n.GetOpType()
+	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
+		op = d + "." + op
+	}
+	if n.GetName() == "" {
+		return fmt.Sprintf("node #%d (%s)", i, op)
+	}
+	return fmt.Sprintf("node %q (%s)", n.GetName(), op)
+}
