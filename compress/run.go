@@ -283,5 +283,5 @@ func settings(c Config) Settings {
 	return Settings{Method: MethodSpred, Structure: structureSetting(c), Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov, Schedule: c.Schedule.Kind,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed, Dtype: c.Dtype.String(),
-		Decay: "λ on u and v of every prunable weight; biases not decayed", Tool: spred.Tool}
+		Decay: decaySetting(c), Tool: spred.Tool}
 }

@@ -524,6 +524,19 @@ func structureSetting(c Config) string {
 	return ""
 }
 
+// decaySetting says which parameters λ applies to.
+func decaySetting(c Config) string {
+	switch {
+	case !c.structured():
+		return "λ on u and v of every prunable weight; biases not decayed"
+	case c.Structure == StructureNeuron:
+		return "λ on g and V of dense layers (group lasso over neurons), on u and v of conv2d layers; biases not decayed"
+	case c.Structure == StructureFilter:
+		return "λ on g and V of conv2d layers (group lasso over filters), on u and v of dense layers; biases not decayed"
+	}
+	return "λ on g and V of every prunable weight (group lasso over neurons and filters); biases not decayed"
+}
+
 // writeThinText renders the thinning and speed sections of a structured
 // pass (nothing otherwise).
 func (r *Report) writeThinText(b *strings.Builder) error {
