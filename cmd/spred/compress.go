@@ -29,6 +29,10 @@ var compressDefaults = sgdDefaults{epochs: 10, lr: 0.3, schedule: train.Constant
 // baselineLR is the default learning rate of the magnitude and l1 methods.
 const baselineLR = 0.02
 
+// structuredLR is the default learning rate of --structure neuron, filter
+// and mixed.
+const structuredLR = 0.05
+
 func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
@@ -60,7 +64,7 @@ func compressCommand() *cli.Command {
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
 			"--method magnitude (with --target-sparsity, --rounds) or --method l1 (with --lambda, --threshold)\n" +
 			"runs a baseline instead under the same epochs and data; baselines write no checkpoint.\n" +
-			"--structure neuron, filter or mixed puts one factor on each output neuron or filter (group\n" +
+			"--structure neuron, filter or mixed (default --lr 0.05) puts one factor on each output neuron or filter (group\n" +
 			"lasso λ Σ‖w_unit‖₂), zeroes units with ‖w_unit‖₂ < τ, removes them (a smaller dense model\n" +
 			"computing the same function), fine-tunes it, and reports the units, FLOPs and forward-pass\n" +
 			"times before and after; it writes no checkpoint.",
@@ -208,6 +212,11 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 		// The baselines train w itself, which takes a dense-training rate;
 		// spred's 0.3 moves w only at about 2·0.3·|w|.
 		cfg.LR = baselineLR
+	}
+	if cfg.Structure != "" && !c.IsSet("lr") {
+		// A unit's factors move w_unit at an effective rate of about
+		// lr·‖w_unit‖₂ (≈ 1 for a trained neuron), not 2·lr·|w|.
+		cfg.LR = structuredLR
 	}
 	if cfg.Method != compress.MethodMagnitude {
 		// --rounds and --retrain-decay have defaults; they only matter to magnitude.

@@ -75,3 +75,29 @@ func TestCompressStructureBadInput(t *testing.T) {
 		t.Errorf("filter on an MLP: exit %d, %q", code, errs)
 	}
 }
+
+// Without --lr, a structured pass trains at structuredLR, not spred's 0.3.
+func TestCompressStructureDefaultLR(t *testing.T) {
+	path := trainedModel(t)
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "r.json")
+	code, _, errs := runApp(t, "compress", "--model", path, "--data-dir", mnistDir(t), "--structure", "neuron",
+		"--epochs", "1", "--finetune-epochs", "0", "--train-samples", "100", "--speed-batches", "",
+		"--out", filepath.Join(dir, "x.safetensors"), "--report", rep, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r struct {
+		Settings struct {
+			LR float64 `json:"lr"`
+		}
+		Speed []struct{}
+	}
+	if err := json.Unmarshal(b, &r); err != nil || r.Settings.LR != structuredLR || len(r.Speed) != 0 {
+		t.Errorf("lr %v (want %v), %d speed rows (want none): %v", r.Settings.LR, structuredLR, len(r.Speed), err)
+	}
+}
