@@ -2,8 +2,11 @@ package compress
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -498,5 +501,44 @@ func TestStructuredConfigErrors(t *testing.T) {
 	_, err = Run(context.Background(), m, Data{Train: sparseTask(60, 1)}, Config{Structure: StructureFilter, Epochs: 1, Batch: 30}, nil)
 	if err == nil || !strings.Contains(err.Error(), "groups no layer") {
 		t.Errorf("structure filter on a model without conv layers: %v", err)
+	}
+}
+
+// BenchmarkForwardThinned times the forward pass of model files against a
+// dense one with MeasureSpeed (alternating the two, medians) and logs a
+// Markdown table:
+//
+//	SPRED_SPEED_DENSE=dense.safetensors SPRED_SPEED_THIN=a.safetensors,b.safetensors \
+//	    go test ./compress -run '^$' -bench ForwardThinned -benchtime 1x -v
+func BenchmarkForwardThinned(b *testing.B) {
+	densePath, thin := os.Getenv("SPRED_SPEED_DENSE"), os.Getenv("SPRED_SPEED_THIN")
+	if densePath == "" || thin == "" {
+		b.Skip("set SPRED_SPEED_DENSE and SPRED_SPEED_THIN")
+	}
+	dense, err := models.ReadFile(densePath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < b.N; i++ {
+		out := "\n| model | widths | FLOPs | batch | dense | thinned | speed-up |\n|---|---|---:|---:|---:|---:|---:|\n"
+		for _, path := range strings.Split(thin, ",") {
+			m, err := models.ReadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, rep, err := models.Thin(m) // already thin: only for its widths
+			if err != nil {
+				b.Fatal(err)
+			}
+			sp, err := MeasureSpeed(dense, m, []int{1, 100}, 5*time.Second)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for _, s := range sp {
+				out += fmt.Sprintf("| %s | %s | %d | %d | %s | %s | %.2f× |\n", filepath.Base(path), widths(rep), rep.FLOPsAfter, s.Batch,
+					fmtSeconds(s.DenseSeconds), fmtSeconds(s.ThinSeconds), s.Speedup)
+			}
+		}
+		b.Log(out)
 	}
 }
