@@ -14,6 +14,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/dataset"
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
 )
@@ -540,5 +541,65 @@ func BenchmarkForwardThinned(b *testing.B) {
 			}
 		}
 		b.Log(out)
+	}
+}
+
+// The gradients of the loss with respect to g and V, through Gorgonia's
+// broadcast product, match central finite differences for dense and conv
+// groups.
+func TestGroupGradients(t *testing.T) {
+	m, err := models.New(structSpec(), tensor.Float64, rand.New(rand.NewSource(4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := SplitGroups(m, StructureMixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := noiseData(5, []int{1, 10, 10}, 3, 6)
+	sess, err := graph.New(m, graph.Options{Batch: 5, Source: gs, Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	loss := func() float64 {
+		l, err := sess.Run(d.X, d.Y, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	loss()
+	grads := map[string][]float64{}
+	for _, l := range sess.Learnables() {
+		g, err := sess.Grad(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads[l.Name] = models.Float64s(g.Data())
+	}
+	checked := 0
+	for _, l := range sess.Learnables() {
+		if !strings.HasSuffix(l.Name, ".g") && !strings.HasSuffix(l.Name, ".V") {
+			continue
+		}
+		vals := l.Value.Data().([]float64)
+		for _, i := range []int{0, len(vals) / 2, len(vals) - 1} {
+			const h = 1e-6
+			x := vals[i]
+			vals[i] = x + h
+			up := loss()
+			vals[i] = x - h
+			down := loss()
+			vals[i] = x
+			fd := (up - down) / (2 * h)
+			if got := grads[l.Name][i]; math.Abs(got-fd) > 1e-6*(1+math.Abs(fd)) {
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", l.Name, i, got, fd)
+			}
+			checked++
+		}
+	}
+	if checked != 6*3 {
+		t.Errorf("checked %d entries, want 18 (g and V of 3 weights)", checked)
 	}
 }
