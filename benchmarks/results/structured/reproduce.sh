@@ -22,7 +22,7 @@ for lambda in 2e-3 2.25e-3 2.5e-3 3e-3; do
 done
 run lenet-5-mixed-1e-2 --model lenet-5.safetensors --structure mixed --lambda 1e-2 --lr 0.03 --epochs 4 --finetune-epochs 2 \
 	--train-samples 30000
-run lenet-5-mixed-2e-2 --model lenet-5.safetensors --structure mixed --lambda 2e-2 --lr 0.03 --epochs 5 --finetune-epochs 2 \
+run lenet-5-mixed-2e-2-tau5e-2 --model lenet-5.safetensors --structure mixed --lambda 2e-2 --threshold 0.05 --lr 0.03 --epochs 4 --finetune-epochs 2 \
 	--train-samples 20000
 $spred sensitivity --model lenet-300-100.safetensors --csv "$out/lenet-300-100-sensitivity.csv" --png "$out/lenet-300-100-sensitivity.png"
 $spred sensitivity --model lenet-5.safetensors --test-samples 2000 --fractions 0,0.2,0.4,0.6,0.8,0.9,0.95,0.99 \
