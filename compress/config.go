@@ -26,6 +26,13 @@ type Config struct {
 	// MethodMagnitude retrains them; 0 means none.
 	RetrainDecay float64 `json:",omitempty"`
 
+	// Structure is the grouping of the rewrite: StructureElement (the zero
+	// value means this: w = u⊙v, L1), or StructureNeuron, StructureFilter or
+	// StructureMixed (one scale per output neuron or filter: the group lasso
+	// λ Σ‖w_unit‖₂, see Groups), after which dead units are removed with
+	// models.Thin and the smaller model is fine-tuned. Method spred only.
+	Structure string `json:",omitempty"`
+
 	// Lambda is the L1 coefficient λ: the weight decay on u and v. With the
 	// mean batch loss L the pass minimises L(w) + λ‖w‖₁. 0 means no
 	// penalty (the factors then only rescale the weights).
@@ -143,6 +150,12 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "rounds must be ≥ 0, got %d", c.Rounds)
 	case bad(c.RetrainDecay):
 		return errors.Wrapf(ErrConfig, "retraining decay must be ≥ 0 and finite, got %v", c.RetrainDecay)
+	case c.Structure != "" && c.Structure != StructureElement && c.Structure != StructureNeuron && c.Structure != StructureFilter && c.Structure != StructureMixed:
+		return errors.Wrapf(ErrConfig, "unknown structure %q (want element, neuron, filter or mixed)", c.Structure)
+	case m != MethodSpred && c.structured():
+		return errors.Wrapf(ErrConfig, "structure %s applies to method spred only, not %s", c.Structure, m)
+	case c.structured() && c.FromScratch:
+		return errors.Wrapf(ErrConfig, "structure %s starts from the given weights; from-scratch is element-wise only", c.Structure)
 	case m != MethodSpred && c.FromScratch:
 		return errors.Wrapf(ErrConfig, "from-scratch applies to method spred only, not %s", m)
 	case bad(c.Lambda):

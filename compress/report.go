@@ -25,6 +25,12 @@ type Report struct {
 	OutputBytes int64   `json:"output_bytes,omitempty"`
 	WallSeconds float64 `json:"wall_seconds"`
 	History     []Stats `json:"history,omitempty"`
+	// Thin is what thinning removed after a structured pass: units and
+	// inputs per layer, FLOPs before and after (nil otherwise).
+	Thin *models.ThinReport `json:"thin,omitempty"`
+	// Speed is the measured forward-pass time of the dense and the thinned
+	// model, if the caller measured it (MeasureSpeed).
+	Speed []Speed `json:"speed,omitempty"`
 }
 
 // LayerStats counts one prunable weight.
@@ -54,11 +60,14 @@ type Stages struct {
 	Trained     *float64 `json:"trained"`     // after spred training (u⊙v, before thresholding)
 	Thresholded *float64 `json:"thresholded"` // after thresholding and collapsing
 	Finetuned   *float64 `json:"finetuned"`   // after masked fine-tuning
+	// Thinned is the thresholded model after thinning (structured passes
+	// only): the same function with fewer units.
+	Thinned *float64 `json:"thinned,omitempty"`
 }
 
 // Final is the metric of the last stage that ran, or nil.
 func (s Stages) Final() *float64 {
-	for _, v := range []*float64{s.Finetuned, s.Thresholded, s.Trained, s.Dense} {
+	for _, v := range []*float64{s.Finetuned, s.Thinned, s.Thresholded, s.Trained, s.Dense} {
 		if v != nil {
 			return v
 		}
@@ -71,6 +80,7 @@ type Settings struct {
 	// Method is the compression method (MethodSpred, MethodMagnitude or
 	// MethodL1); not printed by the text and Markdown renderers.
 	Method         string  `json:"method"`
+	Structure      string  `json:"structure,omitempty"`       // a grouped Config.Structure
 	TargetSparsity float64 `json:"target_sparsity,omitempty"` // MethodMagnitude
 	Rounds         int     `json:"rounds,omitempty"`          // MethodMagnitude
 	RetrainDecay   float64 `json:"retrain_decay,omitempty"`   // MethodMagnitude
@@ -164,6 +174,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "loss:     dense %s, trained %s, thresholded %s, fine-tuned %s\n",
 		fmtLoss(r.Loss.Dense), fmtLoss(r.Loss.Trained), fmtLoss(r.Loss.Thresholded), fmtLoss(r.Loss.Finetuned))
 	fmt.Fprintf(&b, "decay: %s; fine-tuning %d epochs at lr %g\n", r.Settings.Decay, r.Settings.FinetuneEpochs, r.Settings.FinetuneLR)
+	if err := r.writeThinText(&b); err != nil {
+		return err
+	}
 	if r.OutputFile != "" {
 		fmt.Fprintf(&b, "output: %s (%d bytes)\n", r.OutputFile, r.OutputBytes)
 	}
@@ -197,6 +210,7 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	} {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.name, fmtPct(s.acc), fmtLoss(s.loss))
 	}
+	r.writeThinMarkdown(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -49,7 +49,8 @@ type Data = train.Data
 
 // Run compresses m with spred and returns the report. On success m holds the
 // pruned model: the original architecture, dense tensors with exact zeros,
-// in its original dtype. On failure m is left as it was. A run that
+// in its original dtype; with a grouped Config.Structure, the thinned model
+// (fewer units, models.Thin) with its new spec. On failure m is left as it was. A run that
 // diverges (NaN or Inf) stops with an error wrapping train.ErrDiverged that
 // names the epoch and step.
 func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Recorder) (*Report, error) {
@@ -78,6 +79,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	if baseline && cfg.Resume != nil {
 		return nil, errors.Wrapf(ErrConfig, "method %s cannot resume from a checkpoint (only spred can)", cfg.method())
 	}
+	if cfg.structured() && cfg.Resume != nil {
+		return nil, errors.Wrapf(ErrConfig, "structure %s cannot resume from a checkpoint (only element-wise spred can)", cfg.Structure)
+	}
 	ck := cfg.Resume
 	phase := PhaseSpred
 	if ck != nil {
@@ -89,8 +93,8 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		r.History = append(r.History, ck.History...)
 	}
 	saver, _ := rec.(Checkpointer)
-	if baseline {
-		saver = nil // the baselines do not checkpoint
+	if baseline || cfg.structured() {
+		saver = nil // the baselines and the structured pass do not checkpoint
 	}
 	checkpoint := func(phase string, mask *Mask) func(*train.State) error {
 		if saver == nil {
@@ -132,6 +136,10 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 	case cfg.method() == MethodL1:
 		if mask, err = l1Phase(ctx, work, data, cfg, r, rec, eval); err != nil {
+			return nil, err
+		}
+	case cfg.structured():
+		if mask, err = structuredPhase(ctx, work, data, cfg, r, rec, eval); err != nil {
 			return nil, err
 		}
 	case phase == PhaseSpred:
@@ -184,8 +192,16 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 			return nil, errors.Wrapf(train.ErrDiverged, "parameter %s is not finite after compression", p.Name)
 		}
 	}
-	m.Params = out
-	r.Count(m)
+	if cfg.structured() {
+		orig := m.Spec
+		m.Spec, m.Params = work.Spec, out
+		if err := r.countThinned(orig, m); err != nil {
+			return nil, err
+		}
+	} else {
+		m.Params = out
+		r.Count(m)
+	}
 	r.WallSeconds = time.Since(start).Seconds()
 	return r, nil
 }
@@ -264,8 +280,8 @@ func settings(c Config) Settings {
 	if c.method() != MethodSpred {
 		return baselineSettings(c)
 	}
-	return Settings{Method: MethodSpred, Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
+	return Settings{Method: MethodSpred, Structure: structureSetting(c), Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov, Schedule: c.Schedule.Kind,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed, Dtype: c.Dtype.String(),
-		Decay: "λ on u and v of every prunable weight; biases not decayed", Tool: spred.Tool}
+		Decay: decaySetting(c), Tool: spred.Tool}
 }

@@ -85,6 +85,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sweepCommand(),
 			importCommand(),
 			exportCommand(),
+			sensitivityCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
@@ -28,6 +30,10 @@ var compressDefaults = sgdDefaults{epochs: 10, lr: 0.3, schedule: train.Constant
 // baselineLR is the default learning rate of the magnitude and l1 methods.
 const baselineLR = 0.02
 
+// structuredLR is the default learning rate of --structure neuron, filter
+// and mixed.
+const structuredLR = 0.05
+
 func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
@@ -35,6 +41,8 @@ func compressCommand() *cli.Command {
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "--method magnitude: final fraction of prunable weights set to zero, in (0, 1); required"},
 		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
+		&cli.StringFlag{Name: "structure", Value: compress.StructureElement, Usage: "what λ removes: element (u⊙v, L1 on every weight), neuron (one scale per output neuron of dense layers: group lasso, then the dead neurons are removed), filter (the same per conv filter), mixed (neurons and filters); --method spred only"},
+		&cli.StringFlag{Name: "speed-batches", Value: "1,100", Usage: "--structure neuron/filter/mixed: batch sizes at which to time the forward pass of the dense and the thinned model (empty: none)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
 		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
 		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file"},
@@ -56,7 +64,11 @@ func compressCommand() *cli.Command {
 			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
 			"--method magnitude (with --target-sparsity, --rounds) or --method l1 (with --lambda, --threshold)\n" +
-			"runs a baseline instead under the same epochs and data; baselines write no checkpoint.",
+			"runs a baseline instead under the same epochs and data; baselines write no checkpoint.\n" +
+			"--structure neuron, filter or mixed (default --lr 0.05) puts one factor on each output neuron or filter (group\n" +
+			"lasso λ Σ‖w_unit‖₂), zeroes units with ‖w_unit‖₂ < τ, removes them (a smaller dense model\n" +
+			"computing the same function), fine-tunes it, and reports the units, FLOPs and forward-pass\n" +
+			"times before and after; it writes no checkpoint.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.String("model") == "" {
@@ -69,6 +81,14 @@ func compressCommand() *cli.Command {
 			baseline := cfg.Method != compress.MethodSpred
 			if baseline && c.Bool("resume") {
 				return usagef("%s: --resume works with --method spred only", c.Command.Name)
+			}
+			structured := cfg.Structure != ""
+			if structured && c.Bool("resume") {
+				return usagef("%s: --resume works with --structure element only", c.Command.Name)
+			}
+			speedBatches, err := parseBatches(c.String("speed-batches"))
+			if err != nil {
+				return err
 			}
 			in := c.String("model")
 			m, err := models.ReadFile(in)
@@ -99,21 +119,31 @@ func compressCommand() *cli.Command {
 				p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
 			}
 			var rec compress.Recorder = compressProgress{p: p, path: ckPath}
-			if baseline {
+			if baseline || structured {
 				rec = baselineProgress{compressProgress{p: p}} // no checkpoints
+			}
+			var dense *models.Model // the input, to time against the thinned model
+			if structured {
+				dense = &models.Model{Spec: m.Spec, Params: m.Params.Clone()}
 			}
 			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, rec)
 			if err != nil {
 				if errors.Is(err, compress.ErrCheckpoint) {
 					return errors.Wrapf(err, "--resume: %s (remove it or change --checkpoint)", ckPath)
 				}
-				if baseline {
+				if baseline || structured {
 					if c.Context.Err() != nil {
-						return errors.Errorf("interrupted (method %s keeps no checkpoint: rerun it from the start)", cfg.Method)
+						return errors.Errorf("interrupted (method %s with structure %s keeps no checkpoint: rerun it from the start)", cfg.Method, c.String("structure"))
 					}
 					return err
 				}
 				return interrupted(err, c, ckPath)
+			}
+			if structured && len(speedBatches) > 0 {
+				p.logf("timing the forward pass of the dense and the thinned model at batch %s", c.String("speed-batches"))
+				if rep.Speed, err = compress.MeasureSpeed(dense, m, speedBatches, speedBudget); err != nil {
+					return errors.Wrap(err, "timing the forward pass")
+				}
 			}
 			stampCompressed(m, cfg, rep, commandLine(c), in)
 			if err := models.WriteFile(out, m); err != nil {
@@ -127,7 +157,7 @@ func compressCommand() *cli.Command {
 					return err
 				}
 			}
-			if !baseline {
+			if !baseline && !structured {
 				os.Remove(ckPath) // done: the checkpoint is of no further use
 			}
 			if path := c.String("report"); path != "" {
@@ -170,7 +200,11 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 		Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
 		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
-		Method: c.String("method"), TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
+		Structure: c.String("structure"),
+		Method:    c.String("method"), TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
+	}
+	if cfg.Structure == compress.StructureElement {
+		cfg.Structure = "" // the element-wise pass, exactly as before structures existed
 	}
 	if !validMethod(cfg.Method) {
 		return cfg, usagef("--method must be one of %s, got %q", strings.Join(compress.Methods, ", "), cfg.Method)
@@ -179,6 +213,11 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 		// The baselines train w itself, which takes a dense-training rate;
 		// spred's 0.3 moves w only at about 2·0.3·|w|.
 		cfg.LR = baselineLR
+	}
+	if cfg.Structure != "" && !c.IsSet("lr") {
+		// A unit's factors move w_unit at an effective rate of about
+		// lr·‖w_unit‖₂ (≈ 1 for a trained neuron), not 2·lr·|w|.
+		cfg.LR = structuredLR
 	}
 	if cfg.Method != compress.MethodMagnitude {
 		// --rounds and --retrain-decay have defaults; they only matter to magnitude.
@@ -208,6 +247,27 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 		return cfg, usageError{err}
 	}
 	return cfg, nil
+}
+
+// speedBudget is about how long the forward pass of each model is timed at
+// each batch size.
+const speedBudget = 2 * time.Second
+
+// parseBatches reads a comma-separated list of batch sizes ("" is none).
+func parseBatches(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		b, err := strconv.Atoi(f)
+		if err != nil || b < 1 || b > 100000 {
+			return nil, usagef("--speed-batches: %q is not a batch size in [1, 100000]", f)
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
 func validMethod(m string) bool {
