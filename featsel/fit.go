@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand"
 	"sort"
-
 )
 
 // fit is one solution of the penalised problem at one λ: the features in
