@@ -83,6 +83,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			compressCommand(),
 			lassoCommand(),
 			sweepCommand(),
+			selectCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
