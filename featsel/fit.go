@@ -24,10 +24,12 @@ type fit struct {
 
 // Working-set constants.
 const (
-	maxOuter  = 30   // working-set rounds per fit
-	kktSlack  = 1e-3 // a feature enters when its gradient norm exceeds λ(1+kktSlack)
-	enterMin  = 10   // features added per round: at least this many,
-	startSize = 1e-2 // initial |s_j| and ‖W1_j‖ of an entering feature
+	fitTol    = 1e-15 // relative objective change that ends a penalised fit
+	refitTol  = 1e-10 // and a refit, whose exact optimum matters less
+	maxOuter  = 30    // working-set rounds per fit
+	kktSlack  = 1e-3  // a feature enters when its gradient norm exceeds λ(1+kktSlack)
+	enterMin  = 10    // features added per round: at least this many,
+	startSize = 1e-2  // initial |s_j| and ‖W1_j‖ of an entering feature
 )
 
 // problem is one training set: the standardised n×d matrix, the labels
@@ -50,9 +52,9 @@ func tail(x []float64, a, h1 int, gate bool) []float64 {
 
 // initTail returns b1 (and W2, b2 for the MLP) for a net without features:
 // the linear head gets the log class frequencies, the exact intercept-only
-// fit; the MLP gets b1 = 0.1 (every unit active), W2 drawn from
-// N(0, 1/hidden) with rng, and b2 such that the output is the class
-// frequencies.
+// fit; the MLP gets b1 = 0.1 (every unit active), output rows drawn
+// uniformly on the unit sphere with rng, and b2 such that the output is
+// the class frequencies.
 func initTail(p problem, hidden int, rng *rand.Rand) []float64 {
 	c := p.c
 	logf := make([]float64, c)
@@ -73,9 +75,15 @@ func initTail(p problem, hidden int, rng *rand.Rand) []float64 {
 	for k := range b1 {
 		b1[k] = 0.1
 	}
-	sd := 1 / math.Sqrt(float64(hidden))
 	for k := range W2 {
-		W2[k] = sd * rng.NormFloat64()
+		W2[k] = rng.NormFloat64()
+	}
+	for k := 0; k < hidden; k++ { // unit rows, as the net uses them
+		row := W2[k*c : (k+1)*c]
+		nrm := math.Sqrt(dot(row, row))
+		for m := range row {
+			row[m] /= nrm
+		}
 	}
 	for m := range b2 {
 		b2[m] = logf[m]
@@ -114,9 +122,9 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 	thr := cfg.threshold()
 	for round := 0; ; round++ {
 		z := p.X.columns(feats)
-		nt := newNet(z, p.y, p.c, hidden, true, lam, lam)
+		nt := newNet(z, p.y, p.c, hidden, true, lam)
 		if len(feats) > 0 {
-			it, err := minimize(ctx, nt, x, cfg.maxIter())
+			it, err := minimize(ctx, nt, x, cfg.maxIter(), fitTol)
 			if err != nil {
 				return nil, err
 			}
@@ -138,7 +146,7 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 		if len(keep) < a {
 			feats, x = restrict(feats, x, keep, h1)
 			z = p.X.columns(feats)
-			nt = newNet(z, p.y, p.c, hidden, true, lam, lam)
+			nt = newNet(z, p.y, p.c, hidden, true, lam)
 		}
 		nt.eval(x, nil) // delta at the current point
 		if round == maxOuter {

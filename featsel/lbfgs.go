@@ -13,11 +13,11 @@ const lbfgsMemory = 20
 // minimize runs L-BFGS with a backtracking (Armijo) line search on nt from
 // x (updated in place) and returns the number of iterations. It stops when
 // the largest gradient entry is below 1e-9, when the objective has changed
-// by less than 1e-15 relative for 20 iterations running, when no step
+// by less than tol relative for 20 iterations running, when no step
 // decreases it any more, or after maxIter iterations. ctx is checked at
 // every iteration. A hand-written minimiser rather than gonum/optimize keeps
 // the module's dependencies as they are (optimize pulls in x/tools).
-func minimize(ctx context.Context, nt *net, x []float64, maxIter int) (int, error) {
+func minimize(ctx context.Context, nt *net, x []float64, maxIter int, tol float64) (int, error) {
 	m := len(x)
 	if m == 0 {
 		return 0, nil
@@ -118,7 +118,7 @@ func minimize(ctx context.Context, nt *net, x []float64, maxIter int) (int, erro
 		copy(x, xNew)
 		copy(g, gNew)
 		f = fNew
-		if rel < 1e-15 {
+		if rel < tol {
 			stall++
 			if stall >= 20 {
 				return it, nil

@@ -13,10 +13,13 @@ import (
 // The linear head has h1 = c and no output layer: logits = (s⊙z)·W1 + b1.
 // The MLP head is logits = relu((s⊙z)·W1 + b1)·W2 + b2.
 //
-// The decay is (lam/2)(‖s‖² + ‖W1‖²) plus (lamOut/2)‖W2‖²; biases are not
-// decayed. For the ReLU head W2 must be decayed too: otherwise scaling W1
-// and b1 down and W2 up leaves the function unchanged and drives the
-// penalty on W1 to 0.
+// The decay is (lam/2)(‖s‖² + ‖W1‖²); biases are not decayed. The MLP's
+// output layer is weight-normalised: its parameter is U and every row is
+// used at unit length, W2_k = U_k/‖U_k‖. Without that, scaling W1 and b1
+// down and W2 up would leave the ReLU network's function unchanged and
+// drive the penalty on W1 to 0; and decaying W2 instead would make the
+// origin of (s, W1, W2), a product of three factors, a local minimum for
+// every λ > 0, into which the fits collapse.
 type net struct {
 	z      *Matrix
 	y      []int
@@ -24,7 +27,6 @@ type net struct {
 	hidden int  // 0: linear head, else the hidden width
 	gate   bool // s is a parameter; without it the first layer is W1 alone
 	lam    float64
-	lamOut float64
 
 	a, h1 int
 	// scratch, sized once
@@ -34,15 +36,19 @@ type net struct {
 	r      []float64 // dLoss/dlogits (with the 1/n), n×c
 	delta  []float64 // dLoss/dpre, n×h1
 	g      []float64 // zᵀ·delta, a×h1
+	w2     []float64 // the unit-row output layer, h1×c
+	w2norm []float64 // ‖U_k‖
 }
 
-func newNet(z *Matrix, y []int, c, hidden int, gate bool, lam, lamOut float64) *net {
+func newNet(z *Matrix, y []int, c, hidden int, gate bool, lam float64) *net {
 	h1 := c
 	if hidden > 0 {
 		h1 = hidden
 	}
 	n, a := z.Rows, z.Cols
-	nt := &net{z: z, y: y, c: c, hidden: hidden, gate: gate, lam: lam, lamOut: lamOut, a: a, h1: h1}
+	nt := &net{z: z, y: y, c: c, hidden: hidden, gate: gate, lam: lam, a: a, h1: h1}
+	nt.w2 = make([]float64, h1*c)
+	nt.w2norm = make([]float64, h1)
 	nt.v = make([]float64, a*h1)
 	nt.pre = make([]float64, n*h1)
 	nt.logits = make([]float64, n*c)
@@ -83,6 +89,21 @@ func (nt *net) forward(z *Matrix, x []float64, pre, logits []float64) {
 			nt.v[j*h1+k] = sj * W1[j*h1+k]
 		}
 	}
+	if nt.hidden > 0 {
+		U := x[nt.offW2():nt.offB2()]
+		for k := 0; k < h1; k++ {
+			u := U[k*c : (k+1)*c]
+			nrm := math.Sqrt(dot(u, u))
+			nt.w2norm[k] = nrm
+			for m, v := range u {
+				if nrm > 0 {
+					nt.w2[k*c+m] = v / nrm
+				} else {
+					nt.w2[k*c+m] = 0
+				}
+			}
+		}
+	}
 	for i := 0; i < z.Rows; i++ {
 		p := pre[i*h1 : (i+1)*h1]
 		copy(p, b1)
@@ -100,7 +121,7 @@ func (nt *net) forward(z *Matrix, x []float64, pre, logits []float64) {
 			copy(l, p)
 			continue
 		}
-		W2 := x[nt.offW2():nt.offB2()]
+		W2 := nt.w2
 		copy(l, x[nt.offB2():nt.offB2()+c])
 		for k, pk := range p {
 			if pk <= 0 {
@@ -143,28 +164,23 @@ func (nt *net) eval(x, grad []float64) float64 {
 	}
 	loss *= inv
 
-	var pen, penOut float64
+	var pen float64
 	for _, v := range x[:nt.offB1()] {
 		pen += v * v
 	}
-	if nt.hidden > 0 {
-		for _, v := range x[nt.offW2():nt.offB2()] {
-			penOut += v * v
-		}
-	}
-	f := loss + 0.5*nt.lam*pen + 0.5*nt.lamOut*penOut
+	f := loss + 0.5*nt.lam*pen
 
 	// delta = dLoss/dpre.
 	if nt.hidden == 0 {
 		copy(nt.delta, nt.r)
 	} else {
-		W2 := x[nt.offW2():nt.offB2()]
+		W2 := nt.w2
 		var gW2, gb2 []float64
 		if grad != nil {
 			gW2 = grad[nt.offW2():nt.offB2()]
 			gb2 = grad[nt.offB2() : nt.offB2()+c]
 			for k := range gW2 {
-				gW2[k] = nt.lamOut * W2[k]
+				gW2[k] = 0
 			}
 			for m := range gb2 {
 				gb2[m] = 0
@@ -195,6 +211,19 @@ func (nt *net) eval(x, grad []float64) float64 {
 					for m, rm := range r {
 						g[m] += pk * rm
 					}
+				}
+			}
+		}
+		if grad != nil {
+			// Through the normalisation: ∂/∂U_k = (I − ŵŵᵀ)·g_k/‖U_k‖.
+			for k := 0; k < h1; k++ {
+				g, w := gW2[k*c:(k+1)*c], W2[k*c:(k+1)*c]
+				if nt.w2norm[k] == 0 {
+					continue
+				}
+				proj := dot(g, w)
+				for m := range g {
+					g[m] = (g[m] - proj*w[m]) / nt.w2norm[k]
 				}
 			}
 		}

@@ -168,7 +168,7 @@ func (s *solver) lambdaMax() float64 {
 	}
 	hidden := s.cfg.hidden()
 	x := initTail(p, hidden, rand.New(rand.NewSource(s.cfg.Seed)))
-	nt := newNet(p.X.columns(nil), p.y, p.c, hidden, true, 0, 0)
+	nt := newNet(p.X.columns(nil), p.y, p.c, hidden, true, 0)
 	nt.eval(x, nil)
 	G := nt.groupGradients(p.X)
 	h1 := nt.h1
@@ -284,8 +284,8 @@ func refit(ctx context.Context, p problem, cfg Config, hidden int, feats []int) 
 	}
 	x = append(x, initTail(p, hidden, rng)...)
 	dec := cfg.refitDecay()
-	nt := newNet(p.X.columns(feats), p.y, p.c, hidden, false, dec, dec)
-	if _, err := minimize(ctx, nt, x, cfg.maxIter()); err != nil {
+	nt := newNet(p.X.columns(feats), p.y, p.c, hidden, false, dec)
+	if _, err := minimize(ctx, nt, x, cfg.maxIter(), refitTol); err != nil {
 		return nil, err
 	}
 	return &Model{Features: append([]int(nil), feats...), net: nt, x: x}, nil
