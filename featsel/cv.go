@@ -168,12 +168,15 @@ type Chosen struct {
 }
 
 // ChosenFeature is one selected feature: its column name and index among
-// the features, |s_j| (|b_j| for l1-logistic) and ‖s_j·W1_j‖.
+// the features, |s_j| (|b_j| for l1-logistic), ‖s_j·W1_j‖ and, for linear
+// models of two classes, the signed coefficient.
 type ChosenFeature struct {
 	Name  string  `json:"name"`
 	Index int     `json:"index"`
 	Score float64 `json:"score"`
 	Norm  float64 `json:"norm"`
+	// Coef is Selection.Coef's entry (linear models of two classes only).
+	Coef float64 `json:"coef,omitempty"`
 }
 
 // CrossValidate estimates the held-out accuracy of selecting features with
@@ -303,7 +306,11 @@ func CrossValidate(ctx context.Context, data *dataset.Dataset, cfg Config, targe
 		}
 		ch := Chosen{Lambda: sel.Lambda, LambdaMax: sel.LambdaMax, TrainAccuracy: float64(ok) / float64(n)}
 		for q, j := range sel.Features {
-			ch.Features = append(ch.Features, ChosenFeature{Name: featureName(data, j), Index: j, Score: sel.Score[q], Norm: sel.Norm[q]})
+			cf := ChosenFeature{Name: featureName(data, j), Index: j, Score: sel.Score[q], Norm: sel.Norm[q]}
+			if sel.Coef != nil {
+				cf.Coef = sel.Coef[q]
+			}
+			ch.Features = append(ch.Features, cf)
 		}
 		pt := &rep.Points[ti]
 		pt.All = ch

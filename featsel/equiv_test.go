@@ -49,3 +49,25 @@ func TestGateIsL1Logistic(t *testing.T) {
 		}
 	}
 }
+
+// TestSelectCoefAgree: through Select, spred-linear at λ and l1-logistic at
+// λ/√2 report the same features with the same signed coefficients.
+func TestSelectCoefAgree(t *testing.T) {
+	X, y := synthetic(100, 200, 2, []int{5, 6, 7}, 9)
+	a, err := Select(context.Background(), X, y, 2, Config{Lambda: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Select(context.Background(), X, y, 2, Config{Method: MethodL1Logistic, Lambda: 0.1 / math.Sqrt2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Features) == 0 || len(a.Features) != len(b.Features) {
+		t.Fatalf("spred %v, l1-logistic %v", a.Features, b.Features)
+	}
+	for r := range a.Features {
+		if a.Features[r] != b.Features[r] || math.Abs(a.Coef[r]-b.Coef[r]) > 1e-6 {
+			t.Errorf("rank %d: spred feature %d coef %g, l1-logistic feature %d coef %g", r, a.Features[r], a.Coef[r], b.Features[r], b.Coef[r])
+		}
+	}
+}

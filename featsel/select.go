@@ -26,6 +26,10 @@ type Selection struct {
 	// Norm is ‖s_j·W1_j‖, the size of the feature's effective row in the
 	// first layer (|b_j| for l1-logistic).
 	Norm []float64 `json:"norm"`
+	// Coef, for a linear model of two classes only, is the coefficient of
+	// each feature in the logit of class 1 against class 0: b_j for
+	// l1-logistic, V_j2 − V_j1 for spred (an L1-logistic coefficient).
+	Coef []float64 `json:"coef,omitempty"`
 	// Fits counts the penalised fits run (1 for a given λ, more for a
 	// search); Iterations adds up their solver iterations.
 	Fits       int `json:"fits"`
@@ -254,10 +258,17 @@ func rank(f *fit) *Selection {
 		return f.feats[a] < f.feats[b]
 	})
 	sel := &Selection{Lambda: f.lambda, Features: make([]int, a), Score: make([]float64, a), Norm: make([]float64, a)}
+	linear2 := f.hidden == 0 && f.c == 2
+	if linear2 {
+		sel.Coef = make([]float64, a)
+	}
 	for r, k := range order {
 		sel.Features[r] = f.feats[k]
 		sel.Score[r] = f.score[k]
 		sel.Norm[r] = f.norm[k]
+		if linear2 {
+			sel.Coef[r] = f.x[k] * (f.x[a+2*k+1] - f.x[a+2*k])
+		}
 	}
 	return sel
 }
