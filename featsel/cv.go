@@ -261,13 +261,14 @@ func CrossValidate(ctx context.Context, data *dataset.Dataset, cfg Config, targe
 			ytr, yte := pick(data.Y, train), pick(data.Y, test)
 			total[r] += len(test)
 			var msg []string
+			c := cfg
+			c.Seed = cfg.Seed + int64(r)
+			sels, err := SelectTargets(ctx, Xtr, ytr, data.Classes, c, targets)
+			if err != nil {
+				return nil, errors.Wrapf(err, "repeat %d fold %d", r+1, fi+1)
+			}
 			for ti, t := range targets {
-				c := cfg
-				c.Lambda, c.Features, c.Seed = t.Lambda, t.Features, cfg.Seed+int64(r)
-				sel, err := Select(ctx, Xtr, ytr, data.Classes, c)
-				if err != nil {
-					return nil, errors.Wrapf(err, "repeat %d fold %d %s", r+1, fi+1, t)
-				}
+				sel := sels[ti]
 				ok := 0
 				for i, p := range sel.Model.Predict(Xte) {
 					if p == yte[i] {
@@ -291,13 +292,11 @@ func CrossValidate(ctx context.Context, data *dataset.Dataset, cfg Config, targe
 	}
 	// The selection on all samples.
 	Xall := scAll.Apply(data.X, d, all)
-	for ti, t := range targets {
-		c := cfg
-		c.Lambda, c.Features = t.Lambda, t.Features
-		sel, err := Select(ctx, Xall, data.Y, data.Classes, c)
-		if err != nil {
-			return nil, errors.Wrapf(err, "all samples %s", t)
-		}
+	sels, err := SelectTargets(ctx, Xall, data.Y, data.Classes, cfg, targets)
+	if err != nil {
+		return nil, errors.Wrap(err, "all samples")
+	}
+	for ti, sel := range sels {
 		ok := 0
 		for i, p := range sel.Model.Predict(Xall) {
 			if p == data.Y[i] {

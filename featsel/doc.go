@@ -50,7 +50,10 @@
 //
 // With Config.Features = K, Select bisects log λ between λ_max (no feature
 // survives) and a λ at which more than K survive, and returns the
-// smallest λ tried at which at most K survive. It then refits the head
+// smallest λ tried at which at most K survive; when several features
+// enter at once (the MLP's selection grows in jumps), it takes the K
+// highest-ranked features of the fit at the lower end of the final
+// bracket instead. SelectTargets shares the fits among several targets. It then refits the head
 // on the selected features alone, without the gate and with a small ridge
 // decay, and that model classifies held-out rows.
 //

@@ -56,12 +56,36 @@ func (m *Model) Predict(X *Matrix) []int {
 // Select selects features of the standardised n×d matrix X for the labels
 // y (in [0, classes)) as cfg says: at cfg.Lambda, or, with cfg.Features =
 // K, at the smallest λ of a bisection on the log scale that leaves at most
-// K features. The selected features are then ranked and the head is
+// K features (when several features enter at once, so that no λ leaves
+// exactly K, the K highest-ranked features of the fit just below are
+// taken). The selected features are then ranked and the head is
 // refitted on them alone (see Config.RefitDecay). The same inputs give the
 // same result, bit for bit.
 func Select(ctx context.Context, X *Matrix, y []int, classes int, cfg Config) (*Selection, error) {
-	if err := cfg.Validate(); err != nil {
+	sels, err := SelectTargets(ctx, X, y, classes, cfg, []Target{{Lambda: cfg.Lambda, Features: cfg.Features}})
+	if err != nil {
 		return nil, err
+	}
+	return sels[0], nil
+}
+
+// SelectTargets runs Select for every target (cfg's Lambda and Features
+// replaced by the target's) on the same data, sharing the fits: a λ
+// solved for one target is not solved again for another, and the
+// searches for different counts start from the brackets the earlier ones
+// left. The results are those Select gives for each target alone when
+// every target is a λ, and may differ only in the path of the search
+// otherwise (deterministically).
+func SelectTargets(ctx context.Context, X *Matrix, y []int, classes int, cfg Config, targets []Target) ([]*Selection, error) {
+	for _, t := range targets {
+		c := cfg
+		c.Lambda, c.Features = t.Lambda, t.Features
+		if err := c.Validate(); err != nil {
+			return nil, err
+		}
+		if t.Features > 0 && X != nil && t.Features > X.Cols {
+			return nil, errors.Errorf("featsel: %d features wanted, the data has only %d", t.Features, X.Cols)
+		}
 	}
 	if ctx == nil {
 		ctx = context.Background()
@@ -92,43 +116,69 @@ func Select(ctx context.Context, X *Matrix, y []int, classes int, cfg Config) (*
 			return nil, errors.Errorf("featsel: X[%d][%d] = %v is not finite", k/X.Cols, k%X.Cols, v)
 		}
 	}
-	if cfg.Features > X.Cols {
-		return nil, errors.Errorf("featsel: %d features wanted, the data has only %d", cfg.Features, X.Cols)
-	}
 	if cfg.method() == MethodL1Logistic && classes != 2 {
 		return nil, errors.Errorf("featsel: l1-logistic needs exactly 2 classes, got %d (filter the labels to two classes)", classes)
 	}
 	p := problem{X: X, y: y, c: classes}
-	s := &solver{p: p, cfg: cfg}
+	s := &solver{p: p, cfg: cfg, cache: map[float64]*fit{}}
 	lmax := s.lambdaMax()
-	var f *fit
-	var err error
-	if cfg.Features > 0 {
-		f, err = s.search(ctx, lmax, cfg.Features)
-	} else {
-		f, err = s.solve(ctx, cfg.Lambda, nil)
+	var out []*Selection
+	for _, t := range targets {
+		fits, iters := s.fits, s.iters
+		var sel *Selection
+		if t.Features > 0 {
+			f, trunc, err := s.search(ctx, lmax, t.Features)
+			if err != nil {
+				return nil, err
+			}
+			sel = rank(f)
+			if trunc {
+				sel.truncate(t.Features)
+			}
+		} else {
+			f, err := s.solve(ctx, t.Lambda, s.nearest(t.Lambda))
+			if err != nil {
+				return nil, err
+			}
+			sel = rank(f)
+		}
+		sel.LambdaMax = lmax
+		sel.Fits, sel.Iterations = s.fits-fits, s.iters-iters
+		var err error
+		if sel.Model, err = refit(ctx, p, cfg, cfg.hidden(), sel.Features); err != nil {
+			return nil, err
+		}
+		out = append(out, sel)
 	}
-	if err != nil {
-		return nil, err
-	}
-	sel := rank(f)
-	sel.LambdaMax = lmax
-	sel.Fits, sel.Iterations = s.fits, s.iters
-	if sel.Model, err = refit(ctx, p, cfg, f.hidden, sel.Features); err != nil {
-		return nil, err
-	}
-	return sel, nil
+	return out, nil
 }
 
-// solver runs the fits of one Select and counts them.
+// solver runs the fits of one SelectTargets, counts them and keeps them
+// by λ.
 type solver struct {
 	p     problem
 	cfg   Config
 	fits  int
 	iters int
+	cache map[float64]*fit
+}
+
+// nearest returns the cached fit at the smallest λ above lam (the
+// sparser neighbour, a good warm start), or nil.
+func (s *solver) nearest(lam float64) *fit {
+	var best *fit
+	for l, f := range s.cache {
+		if l > lam && (best == nil || l < best.lambda) {
+			best = f
+		}
+	}
+	return best
 }
 
 func (s *solver) solve(ctx context.Context, lam float64, warm *fit) (*fit, error) {
+	if f, ok := s.cache[lam]; ok {
+		return f, nil
+	}
 	var f *fit
 	var err error
 	if s.cfg.method() == MethodL1Logistic {
@@ -147,6 +197,7 @@ func (s *solver) solve(ctx context.Context, lam float64, warm *fit) (*fit, error
 	}
 	s.fits++
 	s.iters += f.iters
+	s.cache[lam] = f
 	return f, nil
 }
 
@@ -188,56 +239,84 @@ func (s *solver) lambdaMax() float64 {
 }
 
 // search finds, by bisection on log λ, the smallest λ at which at most k
-// features survive, and returns the fit there.
-func (s *solver) search(ctx context.Context, lmax float64, k int) (*fit, error) {
+// features survive, and returns the fit there. It starts from the
+// tightest bracket the cached fits give. When several features enter at
+// once, so that no λ leaves exactly k, it returns the fit at the upper end
+// of the final bracket that has more than k with trunc set: its k
+// highest-ranked features are then used.
+func (s *solver) search(ctx context.Context, lmax float64, k int) (f *fit, trunc bool, err error) {
 	if !(lmax > 0) {
 		// No feature has any gradient: nothing can be selected.
-		return s.solve(ctx, 1, nil)
+		f, err := s.solve(ctx, 1, nil)
+		return f, false, err
 	}
-	hi := lmax
-	fHi, err := s.solve(ctx, hi, nil)
+	fHi, err := s.solve(ctx, lmax, nil)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(fHi.feats) > k {
-		return nil, errors.Errorf("featsel: %d features survive at λ_max = %g, more than %d", len(fHi.feats), hi, k)
+		return fHi, true, nil
 	}
-	lo := 0.0
-	// Bracket: step down by factors of 4 until more than k survive.
-	for step := 0; step < 12; step++ {
-		l := hi / 4
-		f, err := s.solve(ctx, l, fHi)
+	// The bracket from the cache: hi the smallest λ with at most k, lo the
+	// largest λ below it with more than k.
+	var fLo *fit
+	for _, c := range s.cache {
+		if len(c.feats) <= k && c.lambda < fHi.lambda {
+			fHi = c
+		}
+	}
+	for _, c := range s.cache {
+		if len(c.feats) > k && c.lambda < fHi.lambda && (fLo == nil || c.lambda > fLo.lambda) {
+			fLo = c
+		}
+	}
+	if len(fHi.feats) == k {
+		return fHi, false, nil
+	}
+	// Step down by factors of 4 until more than k survive.
+	for step := 0; fLo == nil && step < 12 && fHi.lambda > lmax*math.Pow(4, -12); step++ {
+		f, err := s.solve(ctx, fHi.lambda/4, fHi)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(f.feats) > k {
-			lo = l
+			fLo = f
 			break
 		}
-		hi, fHi = l, f
+		fHi = f
 		if len(f.feats) == k {
-			return fHi, nil
+			return fHi, false, nil
 		}
 	}
-	if lo == 0 {
-		return fHi, nil // at most k survive down to λ_max·4⁻¹²
+	if fLo == nil {
+		return fHi, false, nil // at most k survive down to λ_max·4⁻¹²
 	}
-	for it := 0; it < s.cfg.searchIter() && hi/lo > 1+1e-4; it++ {
-		mid := math.Sqrt(lo * hi)
-		f, err := s.solve(ctx, mid, fHi)
+	for it := 0; it < s.cfg.searchIter() && fHi.lambda/fLo.lambda > 1+1e-4; it++ {
+		f, err := s.solve(ctx, math.Sqrt(fLo.lambda*fHi.lambda), fHi)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 		if len(f.feats) <= k {
-			hi, fHi = mid, f
+			fHi = f
 			if len(f.feats) == k {
-				break
+				return fHi, false, nil
 			}
 		} else {
-			lo = mid
+			fLo = f
 		}
 	}
-	return fHi, nil
+	return fLo, true, nil
+}
+
+// truncate keeps the k highest-ranked features.
+func (sel *Selection) truncate(k int) {
+	if len(sel.Features) <= k {
+		return
+	}
+	sel.Features, sel.Score, sel.Norm = sel.Features[:k], sel.Score[:k], sel.Norm[:k]
+	if sel.Coef != nil {
+		sel.Coef = sel.Coef[:k]
+	}
 }
 
 // rank orders the features of f by score, then norm, then index.
