@@ -53,9 +53,10 @@
 // smallest λ tried at which at most K survive; when several features
 // enter at once (the MLP's selection grows in jumps), it takes the K
 // highest-ranked features of the fit at the lower end of the final
-// bracket instead. SelectTargets shares the fits among several targets. It then refits the head
-// on the selected features alone, without the gate and with a small ridge
-// decay, and that model classifies held-out rows.
+// bracket instead. SelectTargets shares the fits among several targets.
+// Select then refits the head on the selected features alone, without the
+// gate and with a small ridge decay, and that model classifies held-out
+// rows.
 //
 // CrossValidate runs the whole pipeline inside every fold of a stratified
 // k-fold split, repeated with several seeds: the standardisation (mean and

@@ -53,7 +53,7 @@ func selectCommand() *cli.Command {
 			&cli.Float64Flag{Name: "refit-decay", Usage: fmt.Sprintf("ridge decay of the refit on the selected features (0: %g, negative: none)", featsel.DefaultRefitDecay)},
 			&cli.IntFlag{Name: "max-iter", Usage: fmt.Sprintf("L-BFGS iterations per fit (0: %d)", featsel.DefaultMaxIter)},
 			&cli.StringFlag{Name: "out", Usage: "write the JSON report here"},
-			&cli.StringFlag{Name: "plot", Usage: "write the PNG of accuracy against the number of features here (default: --out with .png)"},
+			&cli.StringFlag{Name: "plot", Usage: "write the PNG of accuracy against the number of features here"},
 			&cli.StringFlag{Name: "markdown", Usage: "write a Markdown table of accuracy against target here"},
 			&cli.StringFlag{Name: "compare", Usage: "comma-separated JSON reports of earlier runs to add to the plot and the table"},
 			quietFlag,
@@ -115,11 +115,15 @@ func runSelect(c *cli.Context) error {
 		return usageError{err}
 	}
 	out, plotPath, mdPath := c.String("out"), c.String("plot"), c.String("markdown")
-	if plotPath == "" && out != "" {
-		plotPath = trimExt(out) + ".png"
-	}
 	if err := checkOutputs(out, plotPath, mdPath); err != nil {
 		return err
+	}
+	for _, p := range []string{out, plotPath, mdPath} {
+		// Outputs are replaced by renaming a new file over them: never a
+		// device or a folder.
+		if st, err := os.Stat(p); p != "" && err == nil && !st.Mode().IsRegular() {
+			return errors.Errorf("cannot write %s: not a regular file", p)
+		}
 	}
 	var others []*featsel.Report
 	for _, p := range splitList(c.String("compare")) {

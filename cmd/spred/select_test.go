@@ -65,7 +65,7 @@ func TestSelectCommand(t *testing.T) {
 	out := filepath.Join(dir, "spred.json")
 	md := filepath.Join(dir, "table.md")
 	args := []string{"select", "--csv", csv, "--label", "y", "--ignore", "note", "--features", "1,3",
-		"--folds", "3", "--repeats", "2", "--seed", "1", "--out", out, "--quiet"}
+		"--folds", "3", "--repeats", "2", "--seed", "1", "--out", out, "--plot", filepath.Join(dir, "spred.png"), "--quiet"}
 	code, stdout, stderr := runApp(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -175,6 +175,8 @@ func TestSelectBadInput(t *testing.T) {
 		{"missing file", 1, "missing.csv", []string{"select", "--csv", filepath.Join(dir, "missing.csv"), "--label", "y", "--features", "2"}},
 		{"--out into a missing folder", 1, "cannot write " + filepath.Join(noDir, "r.json"), with("--features", "2", "--out", filepath.Join(noDir, "r.json"))},
 		{"--plot into a missing folder", 1, "cannot write " + filepath.Join(noDir, "r.png"), with("--features", "2", "--plot", filepath.Join(noDir, "r.png"))},
+		{"--out a device", 1, "cannot write /dev/null: not a regular file", with("--features", "2", "--out", "/dev/null")},
+		{"--plot a folder", 1, "not a regular file", with("--features", "2", "--plot", dir)},
 		{"--compare not a report", 1, "not a select report", with("--features", "2", "--compare", notReport)},
 		{"--compare missing", 1, "gone.json", with("--features", "2", "--compare", filepath.Join(dir, "gone.json"))},
 		{"without --csv", 2, "--csv is required", []string{"select", "--label", "y", "--features", "2"}},
