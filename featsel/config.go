@@ -35,7 +35,7 @@ const (
 	DefaultHidden     = 16
 	DefaultThreshold  = 1e-3
 	DefaultRefitDecay = 1e-2
-	DefaultMaxIter    = 3000
+	DefaultMaxIter    = 1000
 	DefaultSearchIter = 30
 )
 
@@ -66,7 +66,7 @@ type Config struct {
 	// negative means none.
 	RefitDecay float64 `json:"refit_decay,omitempty"`
 	// MaxIter caps the L-BFGS iterations of one fit; 0 means
-	// DefaultMaxIter (3000).
+	// DefaultMaxIter (1000).
 	MaxIter int `json:"max_iter,omitempty"`
 	// SearchIter caps the fits of the λ search for Features; 0 means
 	// DefaultSearchIter (30).

@@ -24,7 +24,7 @@ type fit struct {
 
 // Working-set constants.
 const (
-	fitTol    = 1e-15 // relative objective change that ends a penalised fit
+	fitTol    = 1e-12 // relative objective change that ends a penalised fit
 	refitTol  = 1e-10 // and a refit, whose exact optimum matters less
 	maxOuter  = 30    // working-set rounds per fit
 	kktSlack  = 1e-3  // a feature enters when its gradient norm exceeds λ(1+kktSlack)
@@ -97,7 +97,8 @@ func initTail(p problem, hidden int, rng *rand.Rand) []float64 {
 // spredFit solves the gated problem at λ with a working set: fit the net
 // on the features in the set, drop those whose effective row falls below
 // the threshold, compute the gradient norm of every feature outside, add
-// the largest violators of ‖g_j‖ ≤ λ, and repeat until none is left. For
+// the largest violators of ‖g_j‖ ≤ λ (not those thresholded out earlier
+// in this fit), and repeat until none is left. For
 // the linear head the problem is convex and the working set changes only
 // the cost, not the answer. warm, if not nil, is a solution at another λ
 // to start from (its features are the first working set).
@@ -118,6 +119,10 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 	d := p.X.Cols
 	gn := make([]float64, d)
 	inSet := make([]bool, d)
+	// A feature thresholded out does not enter again in this fit: it would
+	// only come back below the threshold, and the non-convex MLP could
+	// cycle.
+	dropped := make([]bool, d)
 	iters := 0
 	thr := cfg.threshold()
 	for round := 0; ; round++ {
@@ -144,6 +149,15 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 			}
 		}
 		if len(keep) < a {
+			kept := make([]bool, a)
+			for _, k := range keep {
+				kept[k] = true
+			}
+			for k, j := range feats {
+				if !kept[k] {
+					dropped[j] = true
+				}
+			}
 			feats, x = restrict(feats, x, keep, h1)
 			z = p.X.columns(feats)
 			nt = newNet(z, p.y, p.c, hidden, true, lam)
@@ -169,7 +183,7 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 		}
 		var viol []int
 		for j, g := range gn {
-			if !inSet[j] && g > lam*(1+kktSlack) {
+			if !inSet[j] && !dropped[j] && g > lam*(1+kktSlack) {
 				viol = append(viol, j)
 			}
 		}

@@ -291,7 +291,7 @@ func (s *solver) search(ctx context.Context, lmax float64, k int) (f *fit, trunc
 	if fLo == nil {
 		return fHi, false, nil // at most k survive down to λ_max·4⁻¹²
 	}
-	for it := 0; it < s.cfg.searchIter() && fHi.lambda/fLo.lambda > 1+1e-4; it++ {
+	for it := 0; it < s.cfg.searchIter() && fHi.lambda/fLo.lambda > 1+1e-3; it++ {
 		f, err := s.solve(ctx, math.Sqrt(fLo.lambda*fHi.lambda), fHi)
 		if err != nil {
 			return nil, false, err

@@ -45,7 +45,7 @@ run() {
 	shift
 	echo "== $name" >&2
 	/usr/bin/time -v -o "$out/$name.time" bin/spred select --csv "$csv" --folds 5 --repeats 3 --seed 1 \
-		--out "$out/$name.json" --quiet "$@" | tee "$out/$name.txt"
+		--out "$out/$name.json" "$@" | tee "$out/$name.txt"
 	local wall rss
 	wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$out/$name.time")
 	rss=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$out/$name.time")
@@ -65,3 +65,21 @@ run bcr-abl-spred-linear "${bcr[@]}" --head linear
 run bcr-abl-spred-mlp "${bcr[@]}" --head mlp --compare "$out/bcr-abl-l1-logistic.json,$out/bcr-abl-spred-linear.json" \
 	--plot "$out/bcr-abl.png" --markdown "$out/bcr-abl.md"
 cat "$out/runs.md"
+
+# The L1 solutions against scikit-learn (needs Debian's python3-sklearn).
+py=${PYTHON:-/usr/bin/python3}
+if "$py" -c 'import sklearn' 2>/dev/null; then
+	{
+		echo "# spred's L1-logistic and gate against scikit-learn"
+		echo
+		echo 'Written by `scripts/l1logistic_sklearn.py` (see its doc string); `scripts/select-genes.sh` reruns it.'
+		echo
+		"$py" scripts/l1logistic_sklearn.py --spred bin/spred --csv "$csv" --label mol_biol --ignore bt \
+			--classes NEG,BCR-ABL --lambdas 0.2,0.1,0.05
+		echo
+		"$py" scripts/l1logistic_sklearn.py --spred bin/spred --csv "$csv" --label bt --ignore mol_biol \
+			--classes B,T --lambdas 0.2,0.1,0.05
+	} >"$out/l1logistic-vs-sklearn.md"
+else
+	echo "select-genes: no scikit-learn for $py; skipped the check against it" >&2
+fi

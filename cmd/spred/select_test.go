@@ -127,6 +127,26 @@ func TestSelectCommand(t *testing.T) {
 	}
 }
 
+// TestSelectMultiClass: three classes go through the softmax heads.
+func TestSelectMultiClass(t *testing.T) {
+	dir := t.TempDir()
+	csv := selectCSV(t, dir, "three.csv.gz", 45, 30, []string{"a", "b", "c"}, 4)
+	out := filepath.Join(dir, "three.json")
+	code, stdout, stderr := runApp(t, "select", "--csv", csv, "--label", "y", "--ignore", "note", "--features", "2",
+		"--head", "mlp", "--hidden", "4", "--folds", "3", "--out", out, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep featsel.Report
+	b, _ := os.ReadFile(out)
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Classes) != 3 || rep.Points[0].SelectedMean != 2 || !strings.Contains(stdout, "spred-mlp") {
+		t.Errorf("classes %v, %.1f features per fold; stdout %q", rep.Classes, rep.Points[0].SelectedMean, stdout)
+	}
+}
+
 // TestSelectBadInput: each bad input fails with the documented exit code
 // (2 for a bad command line, 1 for bad data), one line on stderr that names
 // the problem, nothing on stdout, and no panic.
