@@ -30,8 +30,9 @@ type Selection struct {
 	// each feature in the logit of class 1 against class 0: b_j for
 	// l1-logistic, V_j2 − V_j1 for spred (an L1-logistic coefficient).
 	Coef []float64 `json:"coef,omitempty"`
-	// Fits counts the penalised fits run (1 for a given λ, more for a
-	// search); Iterations adds up their solver iterations.
+	// Fits counts the penalised fits run for this selection (1 for a given
+	// λ, more for a search; fits an earlier target of SelectTargets ran are
+	// not counted again); Iterations adds up their solver iterations.
 	Fits       int `json:"fits"`
 	Iterations int `json:"iterations"`
 
