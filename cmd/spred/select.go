@@ -30,7 +30,10 @@ func selectCommand() *cli.Command {
 			"on the log scale until at most K features survive. Both take a comma-separated\n" +
 			"list. The accuracy is cross-validated (stratified k-fold, --repeats times): the\n" +
 			"standardisation and the whole selection are redone on the training rows of every\n" +
-			"fold. Then the selection is run once on all samples.\n\n" +
+			"fold. Then the selection is run once on all samples. Every feature cell must be a\n" +
+			"finite number (NaN is refused, naming row and column); a feature constant on the\n" +
+			"training rows is standardised to 0 and never selected; every class needs at least\n" +
+			"--folds samples.\n\n" +
 			"Prints one line per point on stdout; --out writes the JSON report (accuracies,\n" +
 			"each fold's features, how often each feature was selected, the overlap of the\n" +
 			"folds' selections, the selection on all samples), --plot a PNG of accuracy\n" +
