@@ -241,72 +241,95 @@ func (s *solver) lambdaMax() float64 {
 
 // search finds, by bisection on log λ, the smallest λ at which at most k
 // features survive, and returns the fit there. It starts from the
-// tightest bracket the cached fits give. When several features enter at
-// once, so that no λ leaves exactly k, it returns the fit at the upper end
-// of the final bracket that has more than k with trunc set: its k
-// highest-ranked features are then used.
+// tightest bracket the cached fits give. The number of survivors need not
+// fall monotonically with λ (the MLP is not convex, and the L1 path of a
+// separable problem stops growing), so the answer is the fit with the most
+// survivors, at most k, of all fits tried (ties: the smaller λ). When
+// several features enter at once, so that no λ leaves exactly k, it
+// returns instead the fit at the lower end of the final bracket, which
+// has more than k, with trunc set: its k highest-ranked features are then
+// used.
 func (s *solver) search(ctx context.Context, lmax float64, k int) (f *fit, trunc bool, err error) {
 	if !(lmax > 0) {
 		// No feature has any gradient: nothing can be selected.
 		f, err := s.solve(ctx, 1, nil)
 		return f, false, err
 	}
-	fHi, err := s.solve(ctx, lmax, nil)
+	top, err := s.solve(ctx, lmax, nil)
 	if err != nil {
 		return nil, false, err
 	}
-	if len(fHi.feats) > k {
-		return fHi, true, nil
+	if len(top.feats) > k {
+		return top, true, nil
 	}
-	// The bracket from the cache: hi the smallest λ with at most k, lo the
-	// largest λ below it with more than k.
-	var fLo *fit
+	better := func(a, b *fit) bool { // a is a better answer than b
+		if len(a.feats) != len(b.feats) {
+			return len(a.feats) > len(b.feats)
+		}
+		return a.lambda < b.lambda
+	}
+	// best: the answer so far; hi: the smallest λ with at most k that
+	// has no λ with more than k above it; lo: the largest λ below hi
+	// with more than k.
+	best, hi := top, top
+	var lo *fit
 	for _, c := range s.cache {
-		if len(c.feats) <= k && c.lambda < fHi.lambda {
-			fHi = c
+		if len(c.feats) <= k && better(c, best) {
+			best = c
 		}
 	}
 	for _, c := range s.cache {
-		if len(c.feats) > k && c.lambda < fHi.lambda && (fLo == nil || c.lambda > fLo.lambda) {
-			fLo = c
+		if len(c.feats) > k && (lo == nil || c.lambda > lo.lambda) {
+			lo = c
 		}
 	}
-	if len(fHi.feats) == k {
-		return fHi, false, nil
+	for _, c := range s.cache {
+		if len(c.feats) <= k && c.lambda < hi.lambda && (lo == nil || c.lambda > lo.lambda) {
+			hi = c
+		}
+	}
+	if len(best.feats) == k {
+		return best, false, nil
 	}
 	// Step down by factors of 4 until more than k survive.
-	for step := 0; fLo == nil && step < 12 && fHi.lambda > lmax*math.Pow(4, -12); step++ {
-		f, err := s.solve(ctx, fHi.lambda/4, fHi)
+	for step := 0; lo == nil && step < 12 && hi.lambda > lmax*math.Pow(4, -12); step++ {
+		f, err := s.solve(ctx, hi.lambda/4, hi)
 		if err != nil {
 			return nil, false, err
 		}
 		if len(f.feats) > k {
-			fLo = f
+			lo = f
 			break
 		}
-		fHi = f
+		hi = f
+		if better(f, best) {
+			best = f
+		}
 		if len(f.feats) == k {
-			return fHi, false, nil
+			return best, false, nil
 		}
 	}
-	if fLo == nil {
-		return fHi, false, nil // at most k survive down to λ_max·4⁻¹²
+	if lo == nil {
+		return best, false, nil // at most k survive down to λ_max·4⁻¹²
 	}
-	for it := 0; it < s.cfg.searchIter() && fHi.lambda/fLo.lambda > 1+1e-3; it++ {
-		f, err := s.solve(ctx, math.Sqrt(fLo.lambda*fHi.lambda), fHi)
+	for it := 0; it < s.cfg.searchIter() && hi.lambda/lo.lambda > 1+1e-3; it++ {
+		f, err := s.solve(ctx, math.Sqrt(lo.lambda*hi.lambda), hi)
 		if err != nil {
 			return nil, false, err
 		}
 		if len(f.feats) <= k {
-			fHi = f
+			hi = f
+			if better(f, best) {
+				best = f
+			}
 			if len(f.feats) == k {
-				return fHi, false, nil
+				return best, false, nil
 			}
 		} else {
-			fLo = f
+			lo = f
 		}
 	}
-	return fLo, true, nil
+	return lo, true, nil
 }
 
 // truncate keeps the k highest-ranked features.
