@@ -35,7 +35,8 @@ const (
 	DefaultHidden     = 16
 	DefaultThreshold  = 1e-3
 	DefaultRefitDecay = 1e-2
-	DefaultMaxIter    = 1000
+	DefaultMaxIter    = 3000 // linear head and l1-logistic refits
+	DefaultMaxIterMLP = 1000
 	DefaultSearchIter = 30
 )
 
@@ -66,7 +67,8 @@ type Config struct {
 	// negative means none.
 	RefitDecay float64 `json:"refit_decay,omitempty"`
 	// MaxIter caps the L-BFGS iterations of one fit; 0 means
-	// DefaultMaxIter (1000).
+	// DefaultMaxIter (3000) for the linear head, DefaultMaxIterMLP (1000)
+	// for the MLP, whose non-convex fits at small λ creep on for long.
 	MaxIter int `json:"max_iter,omitempty"`
 	// SearchIter caps the fits of the λ search for Features; 0 means
 	// DefaultSearchIter (30).
@@ -118,6 +120,9 @@ func (c Config) refitDecay() float64 {
 
 func (c Config) maxIter() int {
 	if c.MaxIter == 0 {
+		if c.hidden() > 0 {
+			return DefaultMaxIterMLP
+		}
 		return DefaultMaxIter
 	}
 	return c.MaxIter

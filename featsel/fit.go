@@ -119,9 +119,9 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 	d := p.X.Cols
 	gn := make([]float64, d)
 	inSet := make([]bool, d)
-	// A feature thresholded out does not enter again in this fit: it would
-	// only come back below the threshold, and the non-convex MLP could
-	// cycle.
+	// In the MLP a feature thresholded out does not enter again in this
+	// fit: the non-convex fit could cycle. (The convex linear head lets it
+	// back: an early round can drop a feature the solution needs.)
 	dropped := make([]bool, d)
 	iters := 0
 	thr := cfg.threshold()
@@ -154,7 +154,7 @@ func spredFit(ctx context.Context, p problem, cfg Config, lam float64, warm *fit
 				kept[k] = true
 			}
 			for k, j := range feats {
-				if !kept[k] {
+				if !kept[k] && hidden > 0 {
 					dropped[j] = true
 				}
 			}

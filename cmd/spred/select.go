@@ -54,7 +54,7 @@ func selectCommand() *cli.Command {
 			&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of the folds (and of the mlp's initial values)"},
 			&cli.Float64Flag{Name: "threshold", Usage: fmt.Sprintf("drop features whose ‖s_j·W1_j‖ is below this times the largest (0: %g)", featsel.DefaultThreshold)},
 			&cli.Float64Flag{Name: "refit-decay", Usage: fmt.Sprintf("ridge decay of the refit on the selected features (0: %g, negative: none)", featsel.DefaultRefitDecay)},
-			&cli.IntFlag{Name: "max-iter", Usage: fmt.Sprintf("L-BFGS iterations per fit (0: %d)", featsel.DefaultMaxIter)},
+			&cli.IntFlag{Name: "max-iter", Usage: fmt.Sprintf("L-BFGS iterations per fit (0: %d, mlp %d)", featsel.DefaultMaxIter, featsel.DefaultMaxIterMLP)},
 			&cli.StringFlag{Name: "out", Usage: "write the JSON report here"},
 			&cli.StringFlag{Name: "plot", Usage: "write the PNG of accuracy against the number of features here"},
 			&cli.StringFlag{Name: "markdown", Usage: "write a Markdown table of accuracy against target here"},
