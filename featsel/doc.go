@@ -39,12 +39,16 @@
 //
 // # Heads
 //
-// The MLP head decays its output layer W2 with the same λ: with a ReLU
-// hidden layer, scaling W1 and b1 down and W2 up leaves the function
-// unchanged, and without decay on W2 the penalty on W1 could be driven to
-// 0 that way. The MLP is not convex: every fit starts from the same point
-// drawn from Config.Seed, so that the features it selects depend on λ
-// alone, not on the path of a search.
+// The MLP head's output layer is weight-normalised (every row of W2 is
+// used at unit length): with a ReLU hidden layer, scaling W1 and b1 down
+// and W2 up leaves the function unchanged, so a free W2 would let the
+// penalty on W1 be driven to 0; decaying W2 instead makes the origin of
+// the three factors (s, W1, W2) a local minimum at every λ, into which the
+// fits collapse. The MLP is not convex: every fit starts from the same
+// point drawn from Config.Seed, so that the features it selects depend on
+// λ alone, not on the path of a search; a feature thresholded out does
+// not re-enter within a fit (the linear head lets it back, its fits being
+// convex).
 //
 // # Selection by count, refit, cross-validation
 //
