@@ -26,7 +26,8 @@ type Head string
 const (
 	// HeadLinear is a linear softmax classifier: logits = (s⊙x)·W + b.
 	HeadLinear Head = "linear"
-	// HeadMLP is one hidden ReLU layer: logits = relu((s⊙x)·W1 + b1)·W2 + b2.
+	// HeadMLP is one hidden ReLU layer: logits = relu((s⊙x)·W1 + b1)·W2 + b2,
+	// every row of W2 used at unit length.
 	HeadMLP Head = "mlp"
 )
 
@@ -50,9 +51,10 @@ type Config struct {
 	// Hidden is the hidden width of HeadMLP; 0 means DefaultHidden (16).
 	Hidden int `json:"hidden,omitempty"`
 	// Lambda is the penalty λ > 0 on the mean cross-entropy, used when
-	// Features is 0: the spred objective is L + (λ/2)(‖s‖² + ‖W1‖²) (plus
-	// (λ/2)‖W2‖² for the MLP), which equals L + λ·Σ_j ‖s_j·W1_j‖, a group
-	// lasso over the rows of the effective first layer. For
+	// Features is 0: the spred objective is L + (λ/2)(‖s‖² + ‖W1‖²) (the
+	// MLP's output layer has unit rows and no decay), whose minimum over
+	// the split equals that of L + λ·Σ_j ‖s_j·W1_j‖, a group lasso over the
+	// rows of the effective first layer. For
 	// MethodL1Logistic it is the L1 coefficient of compress.Lasso.
 	Lambda float64 `json:"lambda,omitempty"`
 	// Features, if > 0, searches λ by bisection on the log scale for the
