@@ -86,6 +86,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			importCommand(),
 			exportCommand(),
 			sensitivityCommand(),
+			selectCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
