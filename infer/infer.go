@@ -38,7 +38,7 @@ const (
 // scatters rows of the weight per non-zero input, a conv layer adds rows of
 // the column matrix per non-zero weight.
 const (
-	DenseCrossover = 0.05
+	DenseCrossover = 0.02
 	ConvCrossover  = 0.05
 )
 
