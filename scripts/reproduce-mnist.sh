@@ -35,8 +35,8 @@ bin/spred sweep merge --title "LeNet-300-100: spred and the baselines, same epoc
 # LeNet-5: a shorter budget (6 epochs + 3 of fine-tuning), spred at lr 0.2.
 sweep5="$out/lenet-5-sweep"
 common=(--model "$out/lenet-5.safetensors" --epochs 6 --finetune-epochs 3 --seed 1 --dir "$sweep5")
-bin/spred sweep "${common[@]}" --lr 0.2 --lambdas 1.5e-4,3e-4,5e-4,1e-3
-bin/spred sweep "${common[@]}" --method magnitude --target-sparsities 0.9,0.95,0.97,0.99
-bin/spred sweep "${common[@]}" --method l1 --lambdas 2e-4,5e-4,1e-3
+bin/spred sweep "${common[@]}" --lr 0.2 --lambdas 1.5e-4,2e-4,2.5e-4,3e-4,5e-4,1e-3
+bin/spred sweep "${common[@]}" --method magnitude --target-sparsities 0.9,0.97,0.99
+bin/spred sweep "${common[@]}" --method l1 --lambdas 2e-4,1e-3
 bin/spred sweep merge --title "LeNet-5: spred and the baselines, same epoch budget" \
 	--model-name lenet-5 "$sweep5"
