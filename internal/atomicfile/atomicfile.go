@@ -3,6 +3,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,14 +12,19 @@ import (
 // Write calls write with a temporary file in the folder of path, syncs and
 // closes it, and renames it over path, keeping the permissions of a file it
 // replaces (0644 for a new one). On any failure the temporary file is
-// removed and a previous file at path is left untouched.
+// removed and a previous file at path is left untouched. A path that exists
+// and is not a regular file (a device such as /dev/null, a folder, a pipe)
+// is refused: renaming over it would replace it.
 func Write(path string, write func(io.Writer) error) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	perm := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			return &os.PathError{Op: "write", Path: path, Err: errNotRegular}
+		}
 		perm = fi.Mode().Perm()
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
@@ -61,3 +67,5 @@ func WriteBytes(path string, b []byte) error {
 		return err
 	})
 }
+
+var errNotRegular = errors.New("exists and is not a regular file")

@@ -39,3 +39,15 @@ func TestWriteReplacesOrKeeps(t *testing.T) {
 		t.Fatal("write into a missing folder succeeded")
 	}
 }
+
+func TestWriteRefusesNonRegular(t *testing.T) {
+	dir := t.TempDir()
+	for _, p := range []string{os.DevNull, dir} {
+		if err := WriteBytes(p, []byte("x")); err == nil {
+			t.Errorf("%s: no error", p)
+		}
+	}
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
+		t.Fatalf("%s was replaced: %v %v", os.DevNull, fi, err)
+	}
+}
