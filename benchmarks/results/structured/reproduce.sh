@@ -24,6 +24,11 @@ run lenet-5-mixed-1e-2 --model lenet-5.safetensors --structure mixed --lambda 1e
 	--train-samples 30000
 run lenet-5-mixed-2e-2-tau5e-2 --model lenet-5.safetensors --structure mixed --lambda 2e-2 --threshold 0.05 --lr 0.03 --epochs 4 --finetune-epochs 2 \
 	--train-samples 20000
+# The full training set, 6 epochs + 4 of fine-tuning (version 0.2.0's speed makes these minutes).
+for lambda in 3e-3 5e-3; do
+	run lenet-5-mixed-$lambda-full --model lenet-5.safetensors --structure mixed --lambda $lambda --threshold 0.02 --lr 0.03 \
+		--epochs 6 --finetune-epochs 4
+done
 $spred sensitivity --model lenet-300-100.safetensors --csv "$out/lenet-300-100-sensitivity.csv" --png "$out/lenet-300-100-sensitivity.png"
 $spred sensitivity --model lenet-5.safetensors --test-samples 2000 --fractions 0,0.2,0.4,0.6,0.8,0.9,0.95,0.99 \
 	--csv "$out/lenet-5-sensitivity.csv" --png "$out/lenet-5-sensitivity.png"
