@@ -164,13 +164,16 @@ func (e *Engine) Forward(x []float32, n int) ([]float32, error) {
 	if len(x) != n*size {
 		return nil, errors.Errorf("input has %d values, want %d (%d × %d)", len(x), n*size, n, size)
 	}
-	in := e.a[:n*size]
-	copy(in, x)
-	out := e.b
-	for _, s := range e.steps {
-		o := out[:n*s.outSize()]
+	// The first layer reads x itself; the layers then alternate between
+	// the engine's two buffers.
+	in, bufs := x, [2][]float32{e.a, e.b}
+	for i, s := range e.steps {
+		o := bufs[i%2][:n*s.outSize()]
 		s.run(n, in, o)
-		in, out = o, in[:cap(in)]
+		in = o
+	}
+	if len(e.steps) == 0 { // flatten only: still a buffer of the engine's
+		in = append(e.a[:0], x...)
 	}
 	return in[:n*e.classes], nil
 }
