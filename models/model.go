@@ -55,7 +55,8 @@ func (m *Model) Check() error {
 }
 
 // New makes a model with freshly initialised parameters of dtype dt, drawn
-// from rng: weights from He (Kaiming) normal N(0, 2/fan_in), biases zero.
+// from rng: weights from He (Kaiming) normal N(0, 2/fan_in), biases zero,
+// batch-norm scales and running variances one, shifts and means zero.
 func New(spec Spec, dt tensor.Dtype, rng *rand.Rand) (*Model, error) {
 	infos, err := spec.Params()
 	if err != nil {
@@ -67,15 +68,20 @@ func New(spec Spec, dt tensor.Dtype, rng *rand.Rand) (*Model, error) {
 	ps := &Params{}
 	for _, pi := range infos {
 		p := NewParam(pi.Name, pi.Prunable, dt, pi.Shape)
-		if pi.Role == "W" {
+		vals := make([]float64, p.Len())
+		switch pi.Role {
+		case RoleWeight:
 			std := math.Sqrt(2 / float64(pi.Fanin))
-			vals := make([]float64, p.Len())
 			for i := range vals {
 				vals[i] = rng.NormFloat64() * std
 			}
-			if err := p.SetFloat64s(vals); err != nil {
-				return nil, err
+		case RoleScale, RoleVar:
+			for i := range vals {
+				vals[i] = 1
 			}
+		}
+		if err := p.SetFloat64s(vals); err != nil {
+			return nil, err
 		}
 		if err := ps.Add(p); err != nil {
 			return nil, err

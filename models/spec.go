@@ -4,18 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
-)
-
-// Layer kinds understood by Spec.
-const (
-	Dense     = "dense"     // fully connected: y = x·W + b, W is [in, units]
-	Conv2d    = "conv2d"    // y = W * x + b, W is [filters, channels, kernel, kernel]
-	MaxPool2d = "maxpool2d" // max over kernel×kernel windows
-	ReLU      = "relu"      // max(x, 0)
-	Flatten   = "flatten"   // [C, H, W] → [C·H·W]
-	Dropout   = "dropout"   // zeroes a fraction Rate of activations during training
 )
 
 // LossSoftmaxCrossEntropy is the only loss: the mean over the batch of the
@@ -34,21 +25,41 @@ var ErrSpec = errors.New("invalid model spec")
 // overflow.
 const MaxSize = math.MaxInt32
 
-// Layer is one step of a sequential network. Only the fields that matter for
-// Kind are used; the others must be zero.
+// MaxLayers bounds the number of layers of a spec (ResNet-152 has about
+// 500), so that validating an untrusted file stays cheap.
+const MaxLayers = 10000
+
+// Layer is one node of a network. It reads the outputs of the layers its
+// Inputs name (InputName is the model's input); no Inputs means the
+// previous layer's output (the model's input for the first layer), so a
+// chain needs none. Only the fields that matter for Kind are used; the
+// others must be zero (KindInfo.Fields lists them).
 type Layer struct {
-	Kind    string  `json:"type"`
-	Name    string  `json:"name,omitempty"`    // parameter prefix; required for dense and conv2d
-	Units   int     `json:"units,omitempty"`   // dense: output width
-	Filters int     `json:"filters,omitempty"` // conv2d: output channels
-	Kernel  int     `json:"kernel,omitempty"`  // conv2d, maxpool2d: square window size
-	Stride  int     `json:"stride,omitempty"`  // conv2d, maxpool2d: 0 means 1 for conv2d, Kernel for maxpool2d
-	Padding int     `json:"padding,omitempty"` // conv2d, maxpool2d: zero padding on every side
-	Rate    float64 `json:"rate,omitempty"`    // dropout: probability of dropping a unit
+	Kind     string   `json:"type"`
+	Name     string   `json:"name,omitempty"`     // parameter prefix and the name inputs refer to; required for kinds with parameters
+	Inputs   []string `json:"inputs,omitempty"`   // names of the layers read, in order; empty: the previous layer
+	Units    int      `json:"units,omitempty"`    // dense: output width
+	Filters  int      `json:"filters,omitempty"`  // conv2d: output channels
+	Kernel   int      `json:"kernel,omitempty"`   // conv2d, pools: square window size
+	Stride   int      `json:"stride,omitempty"`   // conv2d, pools: 0 means 1 for conv2d, Kernel for the pools
+	Padding  int      `json:"padding,omitempty"`  // conv2d, pools: padding on every side
+	Rate     float64  `json:"rate,omitempty"`     // dropout: probability of dropping a unit
+	Groups   int      `json:"groups,omitempty"`   // conv2d: channel groups; 0 means 1
+	NoBias   bool     `json:"no_bias,omitempty"`  // dense, conv2d: no bias parameter
+	Eps      float64  `json:"eps,omitempty"`      // batchnorm2d: 0 means DefaultBNEps
+	Momentum float64  `json:"momentum,omitempty"` // batchnorm2d: 0 means DefaultBNMomentum
 }
 
-// Spec is a sequential architecture: a per-sample input shape ([features] or
-// [channels, height, width]), the layers in order and the loss.
+// InputName is the name by which a layer reads the model's input.
+const InputName = "input"
+
+// InputIndex stands for the model's input in Node.Inputs.
+const InputIndex = -1
+
+// Spec is an architecture: a per-sample input shape ([features] or
+// [channels, height, width]), the layers in an order where every layer comes
+// after the layers it reads, and the loss. The last layer's output is the
+// class scores; every other layer's output must be read by a later layer.
 type Spec struct {
 	Name   string  `json:"name"`
 	Input  []int   `json:"input"`
@@ -57,165 +68,259 @@ type Spec struct {
 }
 
 // ParamInfo names one parameter a spec needs: its name, shape and whether it
-// is prunable (the weights of dense and conv2d layers are; biases are not).
+// is prunable (the weights of dense and conv2d layers are; biases and
+// normalisation parameters are not) or a buffer (state kept in the model
+// file but not trained by gradients: batch-norm running statistics).
 type ParamInfo struct {
 	Name     string
 	Shape    []int
 	Prunable bool
+	Buffer   bool
 	Layer    int    // index of the owning layer in Spec.Layers
 	Fanin    int    // inputs feeding one output unit
-	Role     string // "W" or "b"
+	Role     string // RoleWeight, RoleBias, ...
 }
 
-// WeightName and BiasName give the parameter names of a layer.
-func WeightName(layer string) string { return layer + "/W" }
-
-// BiasName is the name of a layer's bias parameter.
-func BiasName(layer string) string { return layer + "/b" }
-
-// StrideOrDefault returns the effective stride of a conv2d or maxpool2d layer.
-func (l Layer) StrideOrDefault() int {
-	if l.Stride > 0 {
-		return l.Stride
-	}
-	if l.Kind == MaxPool2d {
-		return l.Kernel
-	}
-	return 1
+// Node is one layer of a resolved spec: the layers it reads (indices into
+// Spec.Layers, InputIndex for the model's input), their per-sample output
+// shapes, its own, and the layers that read it.
+type Node struct {
+	Layer     Layer
+	Index     int
+	Inputs    []int
+	InShapes  [][]int
+	Out       []int
+	Consumers []int
 }
 
-// OutShape returns the per-sample output shape of l for the per-sample input
-// shape in, or an error naming the layer when they do not chain.
+// OutShape returns the per-sample output shape of a one-input layer for the
+// per-sample input shape in, or an error naming the layer.
 func (l Layer) OutShape(in []int) ([]int, error) {
-	fail := func(format string, args ...interface{}) ([]int, error) {
-		return nil, errors.Wrapf(ErrSpec, "layer %q (%s) with input %v: %s", l.Name, l.Kind, in, fmt.Sprintf(format, args...))
+	return l.outShape([][]int{in})
+}
+
+func (l Layer) outShape(in [][]int) ([]int, error) {
+	fail := func(err error) ([]int, error) {
+		return nil, errors.Wrapf(ErrSpec, "layer %q (%s) with input %s: %v", l.Name, l.Kind, shapesString(in), err)
 	}
-	for _, d := range in {
-		if d <= 0 {
-			return fail("non-positive dimension")
-		}
+	k := Kind(l.Kind)
+	if k == nil {
+		return fail(errors.Errorf("unknown layer type (known: %s)", strings.Join(Kinds(), ", ")))
 	}
-	if !withinMaxSize(in...) {
-		return fail("more than %d values per sample", MaxSize)
+	if len(in) != k.Arity {
+		return fail(errors.Errorf("takes %d inputs, got %d", k.Arity, len(in)))
 	}
-	switch l.Kind {
-	case Dense:
-		if len(in) != 1 {
-			return fail("dense needs a flat input; add a flatten layer")
-		}
-		if l.Units <= 0 || l.Units > MaxSize {
-			return fail("units must be in [1, %d], got %d", MaxSize, l.Units)
-		}
-		if !withinMaxSize(in[0], l.Units) {
-			return fail("weight [%d %d] has more than %d values", in[0], l.Units, MaxSize)
-		}
-		return []int{l.Units}, nil
-	case Conv2d, MaxPool2d:
-		if len(in) != 3 {
-			return fail("needs a [channels, height, width] input")
-		}
-		if l.Kernel <= 0 || l.Stride < 0 || l.Padding < 0 || l.Kernel > MaxSize || l.Stride > MaxSize || l.Padding > MaxSize {
-			return fail("kernel %d, stride %d, padding %d out of range", l.Kernel, l.Stride, l.Padding)
-		}
-		if l.Kind == Conv2d && (l.Filters <= 0 || l.Filters > MaxSize) {
-			return fail("filters must be in [1, %d], got %d", MaxSize, l.Filters)
-		}
-		// Every term is at most MaxSize, so none of this overflows an int64.
-		s, k, pad := int64(l.StrideOrDefault()), int64(l.Kernel), int64(l.Padding)
-		ph, pw := int64(in[1])+2*pad, int64(in[2])+2*pad
-		if ph < k || pw < k {
-			return fail("kernel %d larger than the padded input", l.Kernel)
-		}
-		if l.Kind == MaxPool2d && l.Padding > 0 {
-			return fail("padded max-pooling is not supported")
-		}
-		h, w := (ph-k)/s+1, (pw-k)/s+1
-		if h > MaxSize || w > MaxSize {
-			return fail("output of %d×%d values per channel is too large", h, w)
-		}
-		c := in[0]
-		if l.Kind == Conv2d {
-			c = l.Filters
-			if !withinMaxSize(l.Filters, in[0], l.Kernel, l.Kernel) {
-				return fail("weight [%d %d %d %d] has more than %d values", l.Filters, in[0], l.Kernel, l.Kernel, MaxSize)
+	for _, s := range in {
+		for _, d := range s {
+			if d <= 0 {
+				return fail(errors.New("non-positive dimension"))
 			}
 		}
-		out := []int{c, int(h), int(w)}
-		if !withinMaxSize(out...) {
-			return fail("output %v has more than %d values per sample", out, MaxSize)
+		if !withinMaxSize(s...) {
+			return fail(errors.Errorf("more than %d values per sample", MaxSize))
 		}
-		return out, nil
-	case ReLU:
-		return append([]int(nil), in...), nil
-	case Dropout:
-		if !(l.Rate >= 0 && l.Rate < 1) {
-			return fail("rate must be in [0, 1), got %v", l.Rate)
-		}
-		return append([]int(nil), in...), nil
-	case Flatten:
-		n := 1
-		for _, d := range in {
-			n *= d
-		}
-		return []int{n}, nil
-	default:
-		return fail("unknown layer type")
 	}
+	for _, f := range l.setFields() {
+		if !contains(k.Fields, f) {
+			return fail(errors.Errorf("%s does not take %q", l.Kind, f))
+		}
+	}
+	out, err := k.Shape(l, in)
+	if err != nil {
+		return fail(err)
+	}
+	if !withinMaxSize(out...) {
+		return fail(errors.Errorf("output %v has more than %d values per sample", out, MaxSize))
+	}
+	return out, nil
 }
 
-// Shapes checks that the layers chain and returns the per-sample output shape
-// of every layer (shapes[i] is the output of Layers[i]).
-func (s Spec) Shapes() ([][]int, error) {
+// Nodes checks the spec and resolves its graph: what each layer reads, the
+// shapes, and who reads each layer. Errors name the layer at fault: an
+// unknown kind, a missing or repeated name, an input that names no layer or
+// a later one (a cycle), a shape that does not fit, an output nobody reads.
+func (s Spec) Nodes() ([]Node, error) {
 	if len(s.Input) == 0 {
 		return nil, errors.Wrap(ErrSpec, "no input shape")
 	}
 	if len(s.Layers) == 0 {
 		return nil, errors.Wrap(ErrSpec, "no layers")
 	}
+	if len(s.Layers) > MaxLayers {
+		return nil, errors.Wrapf(ErrSpec, "%d layers (at most %d)", len(s.Layers), MaxLayers)
+	}
 	if s.Loss != LossSoftmaxCrossEntropy {
 		return nil, errors.Wrapf(ErrSpec, "unknown loss %q (want %q)", s.Loss, LossSoftmaxCrossEntropy)
 	}
-	seen := map[string]bool{}
-	in := s.Input
-	out := make([][]int, len(s.Layers))
-	var params int64 // at most 3·MaxSize: checked after every layer
+	byName := make(map[string]int, len(s.Layers)) // every named layer
 	for i, l := range s.Layers {
-		if l.Kind == Dense || l.Kind == Conv2d {
-			if l.Name == "" {
-				return nil, errors.Wrapf(ErrSpec, "layer %d (%s) has no name", i, l.Kind)
-			}
-			if seen[l.Name] {
-				return nil, errors.Wrapf(ErrSpec, "layer name %q used twice", l.Name)
-			}
-			seen[l.Name] = true
+		if l.Name == "" {
+			continue
 		}
-		o, err := l.OutShape(in)
+		if l.Name == InputName {
+			return nil, errors.Wrapf(ErrSpec, "layer %d (%s): the name %q is reserved for the model's input", i, l.Kind, InputName)
+		}
+		if _, dup := byName[l.Name]; dup {
+			return nil, errors.Wrapf(ErrSpec, "layer name %q used twice", l.Name)
+		}
+		byName[l.Name] = i
+	}
+	nodes := make([]Node, len(s.Layers))
+	var params int64 // at most 5·MaxSize: checked after every layer
+	for i, l := range s.Layers {
+		k := Kind(l.Kind)
+		if k != nil && k.Named && l.Name == "" {
+			return nil, errors.Wrapf(ErrSpec, "layer %d (%s) has no name", i, l.Kind)
+		}
+		n := Node{Layer: l, Index: i}
+		if len(l.Inputs) == 0 {
+			n.Inputs = []int{i - 1} // the model's input (InputIndex) for the first layer
+		}
+		for _, name := range l.Inputs {
+			j, err := s.resolveInput(i, name, byName)
+			if err != nil {
+				return nil, err
+			}
+			n.Inputs = append(n.Inputs, j)
+		}
+		for _, j := range n.Inputs {
+			if j == InputIndex {
+				n.InShapes = append(n.InShapes, s.Input)
+			} else {
+				n.InShapes = append(n.InShapes, nodes[j].Out)
+				nodes[j].Consumers = append(nodes[j].Consumers, i)
+			}
+		}
+		out, err := l.outShape(n.InShapes)
 		if err != nil {
 			return nil, err
 		}
-		// OutShape has checked that the layer's weight holds at most
-		// MaxSize values.
-		switch l.Kind {
-		case Dense:
-			params += int64(in[0])*int64(l.Units) + int64(l.Units)
-		case Conv2d:
-			params += int64(l.Filters)*int64(in[0])*int64(l.Kernel)*int64(l.Kernel) + int64(l.Filters)
+		n.Out = out
+		if k.Params != nil {
+			for _, p := range k.Params(l, n.InShapes) {
+				params += numel64(p.Shape...)
+			}
 		}
 		if params > MaxSize {
 			return nil, errors.Wrapf(ErrSpec, "more than %d parameters (at layer %d, %q)", MaxSize, i, l.Name)
 		}
-		out[i] = o
-		in = o
+		nodes[i] = n
 	}
-	if len(in) != 1 || in[0] < 2 {
-		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector of at least 2 class scores, got %v", in)
+	for i, n := range nodes[:len(nodes)-1] {
+		if len(n.Consumers) == 0 {
+			return nil, errors.Wrapf(ErrSpec, "layer %d %q (%s): its output is not read by any later layer", i, n.Layer.Name, n.Layer.Kind)
+		}
+	}
+	if out := nodes[len(nodes)-1].Out; len(out) != 1 || out[0] < 2 {
+		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector of at least 2 class scores, got %v", out)
+	}
+	return nodes, nil
+}
+
+// resolveInput finds the layer that layer i reads by name.
+func (s Spec) resolveInput(i int, name string, byName map[string]int) (int, error) {
+	l := s.Layers[i]
+	if name == InputName {
+		return InputIndex, nil
+	}
+	j, ok := byName[name]
+	switch {
+	case !ok:
+		return 0, errors.Wrapf(ErrSpec, "layer %d %q (%s): input %q names no layer", i, l.Name, l.Kind, name)
+	case j == i:
+		return 0, errors.Wrapf(ErrSpec, "layer %d %q (%s): reads itself (a cycle)", i, l.Name, l.Kind)
+	case j > i:
+		if path := s.cycleThrough(i, j, byName); path != "" {
+			return 0, errors.Wrapf(ErrSpec, "layer %d %q (%s): cycle %s", i, l.Name, l.Kind, path)
+		}
+		return 0, errors.Wrapf(ErrSpec, "layer %d %q (%s): input %q comes later in the list; list every layer after the layers it reads", i, l.Name, l.Kind, name)
+	}
+	return j, nil
+}
+
+// cycleThrough looks for a path of inputs from layer j back to layer i and
+// returns it as "i → … → i", or "" if there is none.
+func (s Spec) cycleThrough(i, j int, byName map[string]int) string {
+	prev := map[int]int{j: i}
+	queue := []int{j}
+	for len(queue) > 0 && len(prev) <= len(s.Layers) {
+		k := queue[0]
+		queue = queue[1:]
+		for _, in := range s.inputsOf(k, byName) {
+			if in == i {
+				path := []string{s.Layers[i].Name}
+				for c := k; c != i; c = prev[c] {
+					path = append(path, s.Layers[c].Name)
+				}
+				path = append(path, s.Layers[i].Name)
+				for a, b := 1, len(path)-2; a < b; a, b = a+1, b-1 {
+					path[a], path[b] = path[b], path[a]
+				}
+				return strings.Join(path, " → ")
+			}
+			if _, seen := prev[in]; !seen && in >= 0 {
+				prev[in] = k
+				queue = append(queue, in)
+			}
+		}
+	}
+	return ""
+}
+
+// inputsOf is what layer k reads, by index, ignoring names that resolve to
+// nothing.
+func (s Spec) inputsOf(k int, byName map[string]int) []int {
+	l := s.Layers[k]
+	if len(l.Inputs) == 0 {
+		return []int{k - 1}
+	}
+	var out []int
+	for _, name := range l.Inputs {
+		if j, ok := byName[name]; ok {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Shapes checks the spec and returns the per-sample output shape of every
+// layer (shapes[i] is the output of Layers[i]).
+func (s Spec) Shapes() ([][]int, error) {
+	nodes, err := s.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]int, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.Out
 	}
 	return out, nil
 }
 
+// IsChain reports whether every layer reads the one before it (the model's
+// input for the first): a sequential network.
+func (s Spec) IsChain() bool {
+	for i, l := range s.Layers {
+		switch len(l.Inputs) {
+		case 0:
+		case 1:
+			want := InputName
+			if i > 0 {
+				want = s.Layers[i-1].Name
+			}
+			if l.Inputs[0] != want || want == "" {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // Validate reports whether the spec is consistent.
 func (s Spec) Validate() error {
-	_, err := s.Shapes()
+	_, err := s.Nodes()
 	return err
 }
 
@@ -237,42 +342,40 @@ func (s Spec) InputSize() int {
 	return n
 }
 
-// Params lists the parameters the spec needs, in layer order (W before b).
+// Params lists the parameters the spec needs, in layer order and within a
+// layer in the order its kind lists them (W before b).
 func (s Spec) Params() ([]ParamInfo, error) {
-	shapes, err := s.Shapes()
+	nodes, err := s.Nodes()
 	if err != nil {
 		return nil, err
 	}
 	var ps []ParamInfo
-	in := s.Input
-	for i, l := range s.Layers {
-		switch l.Kind {
-		case Dense:
-			ps = append(ps,
-				ParamInfo{Name: WeightName(l.Name), Shape: []int{in[0], l.Units}, Prunable: true, Layer: i, Fanin: in[0], Role: "W"},
-				ParamInfo{Name: BiasName(l.Name), Shape: []int{l.Units}, Layer: i, Fanin: in[0], Role: "b"})
-		case Conv2d:
-			fanin := in[0] * l.Kernel * l.Kernel
-			ps = append(ps,
-				ParamInfo{Name: WeightName(l.Name), Shape: []int{l.Filters, in[0], l.Kernel, l.Kernel}, Prunable: true, Layer: i, Fanin: fanin, Role: "W"},
-				ParamInfo{Name: BiasName(l.Name), Shape: []int{l.Filters}, Layer: i, Fanin: fanin, Role: "b"})
+	for i, n := range nodes {
+		k := Kind(n.Layer.Kind)
+		if k.Params == nil {
+			continue
 		}
-		in = shapes[i]
+		for _, p := range k.Params(n.Layer, n.InShapes) {
+			p.Layer = i
+			ps = append(ps, p)
+		}
 	}
 	return ps, nil
 }
 
-// ParamCount is the total number of parameter values the spec needs.
-func (s Spec) ParamCount() (int, error) {
-	ps, err := s.Params()
-	if err != nil {
-		return 0, err
+// String describes the spec, one layer a line after a header line.
+func (s Spec) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: input %v\n", s.Name, s.Input)
+	shapes, _ := s.Shapes()
+	for i, l := range s.Layers {
+		fmt.Fprintf(&b, "  %s", l)
+		if shapes != nil {
+			fmt.Fprintf(&b, " → %v", shapes[i])
+		}
+		b.WriteByte('\n')
 	}
-	n := 0
-	for _, p := range ps {
-		n += numel(p.Shape)
-	}
-	return n, nil
+	return b.String()
 }
 
 // MarshalSpec and ParseSpec convert a spec to and from JSON; ParseSpec
@@ -310,4 +413,24 @@ func withinMaxSize(dims ...int) bool {
 		n *= int64(d)
 	}
 	return true
+}
+
+func shapesString(in [][]int) string {
+	if len(in) == 1 {
+		return fmt.Sprint(in[0])
+	}
+	parts := make([]string, len(in))
+	for i, s := range in {
+		parts[i] = fmt.Sprint(s)
+	}
+	return strings.Join(parts, " and ")
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

@@ -115,10 +115,6 @@ func checkParseSpec(t *testing.T, b []byte) bool {
 	if total.Cmp(big.NewInt(models.MaxSize)) > 0 {
 		t.Fatalf("%v parameters, more than MaxSize", total)
 	}
-	n, err := s.ParamCount()
-	if err != nil || int64(n) != total.Int64() {
-		t.Fatalf("ParamCount = %d, %v; want %v", n, err, total)
-	}
 	if in := s.InputSize(); in <= 0 || in > models.MaxSize {
 		t.Fatalf("input size %d", in)
 	}

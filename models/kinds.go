@@ -1,0 +1,399 @@
+package models
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/pkg/errors"
+)
+
+// Layer kinds understood by Spec. Each has one KindInfo in the registry
+// below; that is the only place a kind's shape rule, parameters and
+// description live.
+const (
+	Dense           = "dense"           // fully connected: y = x·W + b, W is [in, units]
+	Conv2d          = "conv2d"          // y = W * x + b, W is [filters, channels/groups, kernel, kernel]
+	MaxPool2d       = "maxpool2d"       // max over kernel×kernel windows (padding counts as -∞)
+	AvgPool2d       = "avgpool2d"       // mean over kernel×kernel windows (padding counts as 0 and is counted)
+	GlobalAvgPool2d = "globalavgpool2d" // [C, H, W] → [C, 1, 1], the mean of each channel
+	BatchNorm2d     = "batchnorm2d"     // per-channel (x - mean)/√(var + eps)·scale + shift
+	Add             = "add"             // the sum of two inputs of the same shape
+	ReLU            = "relu"            // max(x, 0)
+	Flatten         = "flatten"         // [C, H, W] → [C·H·W]
+	Dropout         = "dropout"         // zeroes a fraction Rate of activations during training
+)
+
+// Parameter roles: the part of a parameter's name after the layer's name
+// and a slash ("conv1/W").
+const (
+	RoleWeight = "W"     // dense and conv2d weight: prunable
+	RoleBias   = "b"     // dense and conv2d bias
+	RoleScale  = "scale" // batchnorm2d γ
+	RoleShift  = "shift" // batchnorm2d β
+	RoleMean   = "mean"  // batchnorm2d running mean (a buffer)
+	RoleVar    = "var"   // batchnorm2d running variance (a buffer)
+)
+
+// ParamName is the name of a layer's parameter with the given role.
+func ParamName(layer, role string) string { return layer + "/" + role }
+
+// WeightName and BiasName give the parameter names of a layer.
+func WeightName(layer string) string { return ParamName(layer, RoleWeight) }
+
+// BiasName is the name of a layer's bias parameter.
+func BiasName(layer string) string { return ParamName(layer, RoleBias) }
+
+// BatchNorm defaults, PyTorch's: the ε added to the variance and the weight
+// of the newest batch in the running statistics.
+const (
+	DefaultBNEps      = 1e-5
+	DefaultBNMomentum = 0.1
+)
+
+// KindInfo describes one layer kind to every package that handles layers.
+type KindInfo struct {
+	Kind    string
+	Summary string // one line, for help texts
+	// Arity is the number of inputs the layer reads.
+	Arity int
+	// Named kinds own parameters and need a unique name.
+	Named bool
+	// Fields are the JSON names of the Layer fields the kind reads; every
+	// other setting must be zero.
+	Fields []string
+	// Shape returns the per-sample output shape for the per-sample input
+	// shapes (len(in) == Arity, every dimension positive and every shape
+	// within MaxSize; checked before). Errors need not name the layer.
+	Shape func(l Layer, in [][]int) ([]int, error)
+	// Params lists the parameters the layer owns, in file order; nil for
+	// kinds without parameters.
+	Params func(l Layer, in [][]int) []ParamInfo
+	// MACs counts the multiply-adds of one forward pass of one sample
+	// (dense and conv products only); nil counts none.
+	MACs func(l Layer, in [][]int, out []int) int64
+	// Describe is the layer's settings in a few words ("conv2d 16@3×3 s2").
+	Describe func(l Layer) string
+}
+
+var kinds = map[string]*KindInfo{}
+
+func register(k *KindInfo) {
+	if _, dup := kinds[k.Kind]; dup {
+		panic("models: layer kind " + k.Kind + " registered twice")
+	}
+	kinds[k.Kind] = k
+}
+
+// Kind returns the description of a layer kind, or nil for an unknown one.
+func Kind(kind string) *KindInfo { return kinds[kind] }
+
+// Kinds lists the layer kinds, sorted.
+func Kinds() []string {
+	out := make([]string, 0, len(kinds))
+	for k := range kinds {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// GroupsOrDefault is the number of channel groups of a conv2d layer (0
+// means 1).
+func (l Layer) GroupsOrDefault() int {
+	if l.Groups > 0 {
+		return l.Groups
+	}
+	return 1
+}
+
+// EpsOrDefault is the ε of a batchnorm2d layer.
+func (l Layer) EpsOrDefault() float64 {
+	if l.Eps > 0 {
+		return l.Eps
+	}
+	return DefaultBNEps
+}
+
+// MomentumOrDefault is the running-statistics momentum of a batchnorm2d layer.
+func (l Layer) MomentumOrDefault() float64 {
+	if l.Momentum > 0 {
+		return l.Momentum
+	}
+	return DefaultBNMomentum
+}
+
+// StrideOrDefault returns the effective stride of a conv2d or pooling
+// layer: 0 means 1 for conv2d and Kernel for the pools.
+func (l Layer) StrideOrDefault() int {
+	if l.Stride > 0 {
+		return l.Stride
+	}
+	if l.Kind == MaxPool2d || l.Kind == AvgPool2d {
+		return l.Kernel
+	}
+	return 1
+}
+
+// String describes the layer in a few words: its name, kind and settings.
+func (l Layer) String() string {
+	s := l.Kind
+	if k := Kind(l.Kind); k != nil && k.Describe != nil {
+		s = k.Describe(l)
+	}
+	if l.Name != "" {
+		s = l.Name + ": " + s
+	}
+	if len(l.Inputs) > 0 {
+		s += " ← " + strings.Join(l.Inputs, ", ")
+	}
+	return s
+}
+
+// setFields returns the JSON names of the settings of l that are not zero
+// (besides type, name and inputs).
+func (l Layer) setFields() []string {
+	var f []string
+	add := func(set bool, name string) {
+		if set {
+			f = append(f, name)
+		}
+	}
+	add(l.Units != 0, "units")
+	add(l.Filters != 0, "filters")
+	add(l.Kernel != 0, "kernel")
+	add(l.Stride != 0, "stride")
+	add(l.Padding != 0, "padding")
+	add(l.Rate != 0, "rate")
+	add(l.Groups != 0, "groups")
+	add(l.NoBias, "no_bias")
+	add(l.Eps != 0, "eps")
+	add(l.Momentum != 0, "momentum")
+	return f
+}
+
+func same(in []int) []int { return append([]int(nil), in...) }
+
+func numel64(dims ...int) int64 {
+	n := int64(1)
+	for _, d := range dims {
+		n *= int64(d)
+	}
+	return n
+}
+
+// window checks a pooling or convolution window on a [C, H, W] input and
+// returns the output height and width.
+func window(l Layer, in []int) (int, int, error) {
+	if len(in) != 3 {
+		return 0, 0, errors.New("needs a [channels, height, width] input")
+	}
+	if l.Kernel <= 0 || l.Stride < 0 || l.Padding < 0 || l.Kernel > MaxSize || l.Stride > MaxSize || l.Padding > MaxSize {
+		return 0, 0, errors.Errorf("kernel %d, stride %d, padding %d out of range", l.Kernel, l.Stride, l.Padding)
+	}
+	// Every term is at most MaxSize, so none of this overflows an int64.
+	s, k, pad := int64(l.StrideOrDefault()), int64(l.Kernel), int64(l.Padding)
+	ph, pw := int64(in[1])+2*pad, int64(in[2])+2*pad
+	if ph < k || pw < k {
+		return 0, 0, errors.Errorf("kernel %d larger than the padded input", l.Kernel)
+	}
+	h, w := (ph-k)/s+1, (pw-k)/s+1
+	if h > MaxSize || w > MaxSize {
+		return 0, 0, errors.Errorf("output of %d×%d values per channel is too large", h, w)
+	}
+	return int(h), int(w), nil
+}
+
+// poolShape is the shape rule of the two windowed pools: PyTorch's, with
+// the padding at most half the kernel, so that every window holds at
+// least one input value.
+func poolShape(l Layer, in [][]int) ([]int, error) {
+	h, w, err := window(l, in[0])
+	if err != nil {
+		return nil, err
+	}
+	if 2*l.Padding > l.Kernel {
+		return nil, errors.Errorf("padding %d is more than half the kernel %d", l.Padding, l.Kernel)
+	}
+	return []int{in[0][0], h, w}, nil
+}
+
+func windowString(l Layer) string {
+	s := fmt.Sprintf("%s %d×%d", l.Kind, l.Kernel, l.Kernel)
+	if l.StrideOrDefault() != l.Kernel {
+		s += fmt.Sprintf(" s%d", l.StrideOrDefault())
+	}
+	if l.Padding > 0 {
+		s += fmt.Sprintf(" p%d", l.Padding)
+	}
+	return s
+}
+
+func biasString(l Layer) string {
+	if l.NoBias {
+		return ", no bias"
+	}
+	return ""
+}
+
+func init() {
+	register(&KindInfo{
+		Kind: Dense, Summary: "fully connected layer: y = x·W + b (no_bias drops b)",
+		Arity: 1, Named: true, Fields: []string{"units", "no_bias"},
+		Shape: func(l Layer, in [][]int) ([]int, error) {
+			if len(in[0]) != 1 {
+				return nil, errors.New("dense needs a flat input; add a flatten layer")
+			}
+			if l.Units <= 0 || l.Units > MaxSize {
+				return nil, errors.Errorf("units must be in [1, %d], got %d", MaxSize, l.Units)
+			}
+			if !withinMaxSize(in[0][0], l.Units) {
+				return nil, errors.Errorf("weight [%d %d] has more than %d values", in[0][0], l.Units, MaxSize)
+			}
+			return []int{l.Units}, nil
+		},
+		Params: func(l Layer, in [][]int) []ParamInfo {
+			ps := []ParamInfo{{Name: WeightName(l.Name), Shape: []int{in[0][0], l.Units}, Prunable: true, Fanin: in[0][0], Role: RoleWeight}}
+			if !l.NoBias {
+				ps = append(ps, ParamInfo{Name: BiasName(l.Name), Shape: []int{l.Units}, Fanin: in[0][0], Role: RoleBias})
+			}
+			return ps
+		},
+		MACs:     func(l Layer, in [][]int, _ []int) int64 { return numel64(in[0][0], l.Units) },
+		Describe: func(l Layer) string { return fmt.Sprintf("dense %d%s", l.Units, biasString(l)) },
+	})
+	register(&KindInfo{
+		Kind: Conv2d, Summary: "2-d convolution with square kernel, zero padding, groups (depthwise when groups = channels)",
+		Arity: 1, Named: true, Fields: []string{"filters", "kernel", "stride", "padding", "groups", "no_bias"},
+		Shape: func(l Layer, in [][]int) ([]int, error) {
+			if l.Filters <= 0 || l.Filters > MaxSize {
+				return nil, errors.Errorf("filters must be in [1, %d], got %d", MaxSize, l.Filters)
+			}
+			h, w, err := window(l, in[0])
+			if err != nil {
+				return nil, err
+			}
+			c, g := in[0][0], l.GroupsOrDefault()
+			if l.Groups < 0 || c%g != 0 || l.Filters%g != 0 {
+				return nil, errors.Errorf("groups %d must divide both the %d input channels and the %d filters", l.Groups, c, l.Filters)
+			}
+			if !withinMaxSize(l.Filters, c/g, l.Kernel, l.Kernel) {
+				return nil, errors.Errorf("weight [%d %d %d %d] has more than %d values", l.Filters, c/g, l.Kernel, l.Kernel, MaxSize)
+			}
+			return []int{l.Filters, h, w}, nil
+		},
+		Params: func(l Layer, in [][]int) []ParamInfo {
+			cg := in[0][0] / l.GroupsOrDefault()
+			fanin := cg * l.Kernel * l.Kernel
+			ps := []ParamInfo{{Name: WeightName(l.Name), Shape: []int{l.Filters, cg, l.Kernel, l.Kernel}, Prunable: true, Fanin: fanin, Role: RoleWeight}}
+			if !l.NoBias {
+				ps = append(ps, ParamInfo{Name: BiasName(l.Name), Shape: []int{l.Filters}, Fanin: fanin, Role: RoleBias})
+			}
+			return ps
+		},
+		MACs: func(l Layer, in [][]int, out []int) int64 {
+			return numel64(l.Filters, in[0][0]/l.GroupsOrDefault(), l.Kernel, l.Kernel, out[1], out[2])
+		},
+		Describe: func(l Layer) string {
+			s := fmt.Sprintf("conv2d %d@%d×%d", l.Filters, l.Kernel, l.Kernel)
+			if l.StrideOrDefault() != 1 {
+				s += fmt.Sprintf(" s%d", l.StrideOrDefault())
+			}
+			if l.Padding > 0 {
+				s += fmt.Sprintf(" p%d", l.Padding)
+			}
+			if l.GroupsOrDefault() > 1 {
+				s += fmt.Sprintf(" g%d", l.GroupsOrDefault())
+			}
+			return s + biasString(l)
+		},
+	})
+	register(&KindInfo{
+		Kind: MaxPool2d, Summary: "max over square windows; stride defaults to the kernel; padding ≤ kernel/2 counts as -∞",
+		Arity: 1, Fields: []string{"kernel", "stride", "padding"},
+		Shape: poolShape, Describe: windowString,
+	})
+	register(&KindInfo{
+		Kind: AvgPool2d, Summary: "mean over square windows; stride defaults to the kernel; zero padding ≤ kernel/2, counted in the mean",
+		Arity: 1, Fields: []string{"kernel", "stride", "padding"},
+		Shape: poolShape, Describe: windowString,
+	})
+	register(&KindInfo{
+		Kind: GlobalAvgPool2d, Summary: "mean of every channel: [C, H, W] → [C, 1, 1]",
+		Arity: 1,
+		Shape: func(_ Layer, in [][]int) ([]int, error) {
+			if len(in[0]) != 3 {
+				return nil, errors.New("needs a [channels, height, width] input")
+			}
+			return []int{in[0][0], 1, 1}, nil
+		},
+		Describe: func(Layer) string { return GlobalAvgPool2d },
+	})
+	register(&KindInfo{
+		Kind: BatchNorm2d, Summary: "batch normalisation per channel: learnable scale and shift, running mean and variance as buffers",
+		Arity: 1, Named: true, Fields: []string{"eps", "momentum"},
+		Shape: func(l Layer, in [][]int) ([]int, error) {
+			if len(in[0]) != 3 {
+				return nil, errors.New("needs a [channels, height, width] input")
+			}
+			if !(l.Eps >= 0 && l.Eps < 1) {
+				return nil, errors.Errorf("eps must be in [0, 1) (0: %g), got %v", DefaultBNEps, l.Eps)
+			}
+			if !(l.Momentum >= 0 && l.Momentum <= 1) {
+				return nil, errors.Errorf("momentum must be in [0, 1] (0: %g), got %v", DefaultBNMomentum, l.Momentum)
+			}
+			return same(in[0]), nil
+		},
+		Params: func(l Layer, in [][]int) []ParamInfo {
+			c := []int{in[0][0]}
+			return []ParamInfo{
+				{Name: ParamName(l.Name, RoleScale), Shape: c, Fanin: 1, Role: RoleScale},
+				{Name: ParamName(l.Name, RoleShift), Shape: c, Fanin: 1, Role: RoleShift},
+				{Name: ParamName(l.Name, RoleMean), Shape: c, Fanin: 1, Role: RoleMean, Buffer: true},
+				{Name: ParamName(l.Name, RoleVar), Shape: c, Fanin: 1, Role: RoleVar, Buffer: true},
+			}
+		},
+		Describe: func(l Layer) string {
+			s := BatchNorm2d
+			if l.Eps != 0 {
+				s += fmt.Sprintf(" eps %g", l.Eps)
+			}
+			if l.Momentum != 0 {
+				s += fmt.Sprintf(" momentum %g", l.Momentum)
+			}
+			return s
+		},
+	})
+	register(&KindInfo{
+		Kind: Add, Summary: "the sum of two inputs of the same shape (a residual connection)",
+		Arity: 2,
+		Shape: func(_ Layer, in [][]int) ([]int, error) {
+			if !sameShape(in[0], in[1]) {
+				return nil, errors.Errorf("adds inputs of shapes %v and %v", in[0], in[1])
+			}
+			return same(in[0]), nil
+		},
+		Describe: func(Layer) string { return Add },
+	})
+	register(&KindInfo{
+		Kind: ReLU, Summary: "max(x, 0)", Arity: 1,
+		Shape:    func(_ Layer, in [][]int) ([]int, error) { return same(in[0]), nil },
+		Describe: func(Layer) string { return ReLU },
+	})
+	register(&KindInfo{
+		Kind: Flatten, Summary: "[C, H, W] → [C·H·W]", Arity: 1,
+		Shape:    func(_ Layer, in [][]int) ([]int, error) { return []int{int(numel64(in[0]...))}, nil },
+		Describe: func(Layer) string { return Flatten },
+	})
+	register(&KindInfo{
+		Kind: Dropout, Summary: "zeroes a fraction rate of the activations in training, scaling the others by 1/(1-rate)",
+		Arity: 1, Fields: []string{"rate"},
+		Shape: func(l Layer, in [][]int) ([]int, error) {
+			if !(l.Rate >= 0 && l.Rate < 1) {
+				return nil, errors.Errorf("rate must be in [0, 1), got %v", l.Rate)
+			}
+			return same(in[0]), nil
+		},
+		Describe: func(l Layer) string { return fmt.Sprintf("dropout %g", l.Rate) },
+	})
+}
