@@ -3,6 +3,7 @@ package interop
 import (
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
@@ -344,7 +345,7 @@ func nameLike(spec *models.Spec, exported models.Spec) {
 	for i := 0; same && i < len(kept); i++ {
 		a, b := kept[i], spec.Layers[i]
 		a.Name, b.Name = "", ""
-		same = a == b
+		same = reflect.DeepEqual(a, b)
 	}
 	if !same {
 		nameLayers(spec.Layers)
