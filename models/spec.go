@@ -363,6 +363,36 @@ func (s Spec) Params() ([]ParamInfo, error) {
 	return ps, nil
 }
 
+// Counts are the sizes of a spec: its parameters (buffers excluded), the
+// prunable ones among them, and the values in buffers.
+type Counts struct {
+	Params   int `json:"params"`
+	Prunable int `json:"prunable_params"`
+	Buffers  int `json:"buffers"`
+}
+
+// Counts counts the values of the spec's parameters and buffers.
+func (s Spec) Counts() (Counts, error) {
+	ps, err := s.Params()
+	if err != nil {
+		return Counts{}, err
+	}
+	var c Counts
+	for _, p := range ps {
+		n := numel(p.Shape)
+		switch {
+		case p.Buffer:
+			c.Buffers += n
+		case p.Prunable:
+			c.Prunable += n
+			c.Params += n
+		default:
+			c.Params += n
+		}
+	}
+	return c, nil
+}
+
 // String describes the spec, one layer a line after a header line.
 func (s Spec) String() string {
 	var b strings.Builder

@@ -100,7 +100,7 @@ func init() {
 		}
 		zoo[r.name] = ZooEntry{
 			Name: r.name,
-			Description: fmt.Sprintf("He et al.'s CIFAR ResNet-%d: conv 16, 3 stages of %d basic blocks at 16/32/64 channels, BatchNorm, projection shortcuts, global pool, fc 10; any [C, H, W] input",
+			Description: fmt.Sprintf("He et al.'s CIFAR ResNet-%d: conv 16, 3 stages of %d basic block(s) at 16/32/64 channels, BatchNorm, projection shortcuts, global pool, fc 10; any [C, H, W] input",
 				6*blocks+2, blocks),
 			Spec:   spec,
 			Recipe: Recipe{Epochs: r.epochs, LR: 0.1, Augment: true},

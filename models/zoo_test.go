@@ -18,24 +18,11 @@ import (
 // many of them are prunable.
 func counts(t *testing.T, s models.Spec) (all, prunable int) {
 	t.Helper()
-	ps, err := s.Params()
+	c, err := s.Counts()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range ps {
-		n := 1
-		for _, d := range p.Shape {
-			n *= d
-		}
-		if p.Buffer {
-			continue
-		}
-		all += n
-		if p.Prunable {
-			prunable += n
-		}
-	}
-	return all, prunable
+	return c.Params, c.Prunable
 }
 
 // The ResNets' sizes are He et al.'s with projection shortcuts; the

@@ -55,12 +55,13 @@ func trainedModel(t *testing.T) string {
 
 func TestModelsListsZoo(t *testing.T) {
 	code, out, _ := runApp(t, "models")
-	if code != 0 || !strings.Contains(out, "lenet-300-100  266610") || !strings.Contains(out, "lenet-5        431080") {
+	if code != 0 || !strings.Contains(out, "lenet-300-100  266610") || !strings.Contains(out, "lenet-5        431080") ||
+		!strings.Contains(out, "resnet-20      272474  270896") || !strings.Contains(out, "resnet-8       78042   77360") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
 	code, out, _ = runApp(t, "models", "--json")
 	var rows []map[string]interface{}
-	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 2 {
+	if code != 0 || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 4 {
 		t.Fatalf("json: exit %d %s", code, out)
 	}
 }

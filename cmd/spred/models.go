@@ -25,21 +25,11 @@ func modelsCommand() *cli.Command {
 			}
 			var rows []row
 			for _, e := range models.Zoo() {
-				infos, err := e.Spec.Params()
+				n, err := e.Spec.Counts()
 				if err != nil {
 					return err
 				}
-				r := row{Name: e.Name, Description: e.Description, Spec: e.Spec}
-				for _, p := range infos {
-					n := 1
-					for _, d := range p.Shape {
-						n *= d
-					}
-					r.Params += n
-					if p.Prunable {
-						r.Prunable += n
-					}
-				}
+				r := row{Name: e.Name, Description: e.Description, Spec: e.Spec, Params: n.Params, Prunable: n.Prunable}
 				rows = append(rows, r)
 			}
 			if c.Bool("json") {
