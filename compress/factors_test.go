@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"context"
 	"math"
 	"math/rand"
 	"testing"
@@ -152,7 +153,7 @@ func TestThresholdAndCollapse(t *testing.T) {
 	if st := f.Stats(1e-3); st.Small != 1 || st.Weights != 4 {
 		t.Fatalf("stats %+v", st)
 	}
-	if n := f.Threshold(1e-3); n != 1 {
+	if n := f.Threshold(1e-3, nil); n != 1 {
 		t.Fatalf("zeroed %d, want 1", n)
 	}
 	if err := f.Collapse(m); err != nil {
@@ -189,5 +190,72 @@ func TestMaskHoldsZeros(t *testing.T) {
 		if (i%3 == 0) != (v == 0) {
 			t.Fatalf("entry %d = %v after masking", i, v)
 		}
+	}
+}
+
+// TestThresholdedWeightsStayDead: thresholding at every epoch start under
+// SGD with momentum zeroes the velocity of what it zeroes, so no weight set
+// to zero comes back during the next epoch (before the fix, the velocity
+// moved most of them off zero again).
+func TestThresholdedWeightsStayDead(t *testing.T) {
+	spec := smallCNN()
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := Split(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var opt *train.SGD
+	dead := map[string][]int{}
+	revived, zeroed := 0, 0
+	hooks := train.Hooks{
+		Optimizer: func(o *train.SGD) { opt = o },
+		BeforeEpoch: func(epoch int) error {
+			for _, p := range f.Pairs() { // what the last epoch did to the dead
+				u := models.Float64s(p.U.Data())
+				for _, i := range dead[p.Name] {
+					if u[i] != 0 {
+						revived++
+					}
+				}
+			}
+			if epoch > 1 {
+				zeroed += f.Threshold(0.02, opt)
+			}
+			for _, p := range f.Pairs() {
+				u := models.Float64s(p.U.Data())
+				dead[p.Name] = dead[p.Name][:0]
+				for i, x := range u {
+					if x == 0 {
+						dead[p.Name] = append(dead[p.Name], i)
+					}
+				}
+			}
+			return nil
+		},
+	}
+	cfg := train.Config{Epochs: 4, Batch: 20, LR: 0.1, Momentum: 0.9, WeightDecay: 1e-3, Seed: 1}
+	if _, err := train.Fit(context.Background(), m, train.Data{Train: randomData(spec, 200, 2)}, cfg, f, hooks, nil); err != nil {
+		t.Fatal(err)
+	}
+	if zeroed == 0 {
+		t.Fatal("nothing was thresholded: the check is empty")
+	}
+	if revived != 0 {
+		t.Errorf("%d of the weights thresholded to zero came back to life (%d zeroed)", revived, zeroed)
+	}
+	// Without the optimizer, velocity survives and weights come back: the
+	// check above can fail.
+	m2, _ := models.New(spec, tensor.Float32, rand.New(rand.NewSource(3)))
+	f, _ = Split(m2)
+	dead, revived, zeroed = map[string][]int{}, 0, 0
+	hooks.Optimizer = func(*train.SGD) { opt = nil }
+	if _, err := train.Fit(context.Background(), m2, train.Data{Train: randomData(spec, 200, 2)}, cfg, f, hooks, nil); err != nil {
+		t.Fatal(err)
+	}
+	if revived == 0 {
+		t.Errorf("with the velocity kept, no thresholded weight came back (%d zeroed)", zeroed)
 	}
 }

@@ -221,10 +221,12 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	if err != nil {
 		return nil, err
 	}
+	var opt *train.SGD
 	hooks := train.Hooks{
+		Optimizer: func(o *train.SGD) { opt = o },
 		BeforeEpoch: func(epoch int) error {
 			if cfg.EpochThreshold && epoch > 1 {
-				f.Threshold(cfg.Threshold)
+				f.Threshold(cfg.Threshold, opt)
 			}
 			return nil
 		},
@@ -251,7 +253,7 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(f); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	f.Threshold(cfg.Threshold)
+	f.Threshold(cfg.Threshold, nil) // the factors are collapsed: no more steps
 	if err := f.Collapse(work); err != nil {
 		return nil, err
 	}

@@ -249,13 +249,16 @@ func (gs *Groups) Penalty(lambda float64) float64 {
 }
 
 // Threshold zeroes every unit whose weight norm ‖w_unit‖₂ is below tau (g
-// and V_unit both set to 0) and every element-wise weight with |u⊙v| < tau.
-// It returns the units and elements it zeroed that were not zero already.
-func (gs *Groups) Threshold(tau float64) (units, elements int) {
+// and V_unit both set to 0) and every element-wise weight with |u⊙v| < tau,
+// and zeroes opt's velocity of every entry it sets to zero (opt may be nil;
+// see Factors.Threshold). It returns the units and elements it zeroed that
+// were not zero already.
+func (gs *Groups) Threshold(tau float64, opt Momentum) (units, elements int) {
 	for _, gp := range gs.Grouped() {
 		norms := gp.norms()
 		g, v := models.Float64s(gp.G.Data()), models.Float64s(gp.V.Data())
 		changed := false
+		var gIdx, vIdx []int
 		for j, n := range norms {
 			if n >= tau {
 				continue
@@ -267,19 +270,25 @@ func (gs *Groups) Threshold(tau float64) (units, elements int) {
 				changed = true
 			}
 			g[j] = 0
+			gIdx = append(gIdx, j)
 			gp.each(len(v), j, func(i int) {
 				if v[i] != 0 {
 					changed = true
 				}
 				v[i] = 0
+				vIdx = append(vIdx, i)
 			})
 		}
 		if changed {
 			setData(gp.G, g)
 			setData(gp.V, v)
 		}
+		if opt != nil && len(gIdx) > 0 {
+			opt.ZeroVelocity(gp.Name+".g", gIdx)
+			opt.ZeroVelocity(gp.Name+".V", vIdx)
+		}
 	}
-	return units, gs.elem.Threshold(tau)
+	return units, gs.elem.Threshold(tau, opt)
 }
 
 func setData(t *tensor.Dense, vals []float64) {
@@ -355,10 +364,12 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 	if err != nil {
 		return nil, err
 	}
+	var opt *train.SGD
 	hooks := train.Hooks{
+		Optimizer: func(o *train.SGD) { opt = o },
 		BeforeEpoch: func(epoch int) error {
 			if cfg.EpochThreshold && epoch > 1 {
-				gs.Threshold(cfg.Threshold)
+				gs.Threshold(cfg.Threshold, opt)
 			}
 			return nil
 		},
@@ -380,7 +391,7 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(gs); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	gs.Threshold(cfg.Threshold)
+	gs.Threshold(cfg.Threshold, nil)
 	if err := gs.Collapse(work); err != nil {
 		return nil, err
 	}

@@ -8,22 +8,45 @@ import (
 	"github.com/spred-go/spred/models"
 )
 
+// Momentum is the per-entry state an optimizer keeps for its learnables,
+// by name: the velocity of SGD with momentum. *train.SGD implements it.
+type Momentum interface {
+	// ZeroVelocity sets the velocity of the listed entries of the named
+	// learnable to zero (a learnable without velocity is left alone).
+	ZeroVelocity(name string, idx []int)
+}
+
 // Threshold sets both factors to exactly zero wherever |u⊙v| < tau and
-// returns how many entries it zeroed that were not zero already.
-func (f *Factors) Threshold(tau float64) int {
+// returns how many entries it zeroed that were not zero already. The
+// velocity opt keeps for u and v (the learnables "<weight>.u" and
+// "<weight>.v") is zeroed at every entry set to zero, so that a dead
+// weight stays dead: at u = v = 0 both gradients vanish, and only a
+// leftover velocity could move it. opt may be nil for SGD without
+// momentum; in a training loop of one's own, pass its optimizer.
+func (f *Factors) Threshold(tau float64, opt Momentum) int {
 	n := 0
+	var idx []int
 	for _, p := range f.Pairs() {
+		var z int
 		switch u := p.U.Data().(type) {
 		case []float32:
-			n += threshold(u, p.V.Data().([]float32), float32(tau))
+			z, idx = threshold(u, p.V.Data().([]float32), float32(tau), idx[:0])
 		case []float64:
-			n += threshold(u, p.V.Data().([]float64), tau)
+			z, idx = threshold(u, p.V.Data().([]float64), tau, idx[:0])
+		}
+		n += z
+		if opt != nil && len(idx) > 0 {
+			opt.ZeroVelocity(p.Name+".u", idx)
+			opt.ZeroVelocity(p.Name+".v", idx)
 		}
 	}
 	return n
 }
 
-func threshold[T float32 | float64](u, v []T, tau T) int {
+// threshold zeroes the small products of u and v and returns how many were
+// not zero already, and idx with the indices of every entry it zeroed
+// appended.
+func threshold[T float32 | float64](u, v []T, tau T, idx []int) (int, []int) {
 	n := 0
 	for i := range u {
 		w := u[i] * v[i]
@@ -32,9 +55,10 @@ func threshold[T float32 | float64](u, v []T, tau T) int {
 				n++
 			}
 			u[i], v[i] = 0, 0
+			idx = append(idx, i)
 		}
 	}
-	return n
+	return n, idx
 }
 
 // Collapse writes u⊙v into the prunable weights of m, which must be the

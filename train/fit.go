@@ -52,6 +52,10 @@ type Hooks struct {
 	// Checkpoint receives a resumable State after every epoch and when the
 	// context is cancelled (Fit then returns the context's error).
 	Checkpoint func(*State) error
+	// Optimizer receives the optimizer before the first step, so that the
+	// other hooks can act on its state (compress clears the velocity of
+	// the weights it thresholds).
+	Optimizer func(*SGD)
 }
 
 // Data is the training set and an optional held-out set evaluated after
@@ -104,7 +108,16 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	src64 := newCountingSource(cfg.Seed)
 	rng := rand.New(src64)
 	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay, L1: cfg.L1}
+	if hooks.Optimizer != nil {
+		hooks.Optimizer(opt)
+	}
 	ls := sess.Learnables()
+	// What a checkpoint holds and a divergence restores: the learnables
+	// and the buffers training updates (batch-norm running statistics).
+	kept, err := withBuffers(ls, m)
+	if err != nil {
+		return nil, err
+	}
 	grads := make([]*tensor.Dense, len(ls))
 	n, size := data.Train.N(), data.Train.Size()
 	steps := n / cfg.Batch
@@ -115,7 +128,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	var lossSum float64
 	correct := 0
 	if r := cfg.Resume; r != nil {
-		if err := apply(r, ls, opt); err != nil {
+		if err := apply(r, kept, opt); err != nil {
 			return nil, err
 		}
 		if r.Epoch < 1 || r.Step < 0 || r.Step >= steps || (r.Step > 0 && r.EpochDraws > r.Draws) {
@@ -135,7 +148,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 		}
 		st := &State{Epoch: epoch, Step: step, Draws: draws, EpochDraws: epochDraws, LossSum: lossSum, Correct: correct,
 			History: append([]EpochStats(nil), history...)}
-		capture(st, ls, opt)
+		capture(st, kept, opt)
 		return hooks.Checkpoint(st)
 	}
 	for epoch := first; epoch <= cfg.Epochs; epoch++ {
@@ -149,7 +162,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				}
 			}
 		}
-		snapshot := snapshotOf(ls)
+		snapshot := snapshotOf(kept)
 		lr := cfg.Schedule.Rate(cfg.LR, epoch-1, cfg.Epochs)
 		startStep := 0
 		if epoch == first && cfg.Resume != nil {
@@ -186,7 +199,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				return history, errors.Wrapf(err, "epoch %d step %d", epoch, step+1)
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
-				restore(ls, snapshot)
+				restore(kept, snapshot)
 				return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: loss is %v (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, step+1, loss)
 			}
 			for i, l := range ls {
@@ -194,7 +207,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 					return history, err
 				}
 				if !finite(grads[i]) {
-					restore(ls, snapshot)
+					restore(kept, snapshot)
 					return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: gradient of %s is not finite (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, step+1, l.Name)
 				}
 			}
@@ -209,9 +222,9 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				}
 			}
 		}
-		for _, l := range ls {
+		for _, l := range kept {
 			if !finite(l.Value) {
-				restore(ls, snapshot)
+				restore(kept, snapshot)
 				return history, errors.Wrapf(ErrDiverged, "epoch %d: parameter %s is not finite (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, l.Name)
 			}
 		}
@@ -288,6 +301,28 @@ func finite(t *tensor.Dense) bool {
 		}
 	}
 	return true
+}
+
+// withBuffers returns ls followed by m's buffers (the parameters its spec
+// marks as such), each as a Learnable without a node, so that they are
+// checkpointed and restored with the learnables.
+func withBuffers(ls []*graph.Learnable, m *models.Model) ([]*graph.Learnable, error) {
+	infos, err := m.Spec.Params()
+	if err != nil {
+		return nil, err
+	}
+	out := append([]*graph.Learnable(nil), ls...)
+	for _, pi := range infos {
+		if !pi.Buffer {
+			continue
+		}
+		p := m.Params.Get(pi.Name)
+		if p == nil {
+			return nil, errors.Errorf("buffer %q is missing", pi.Name)
+		}
+		out = append(out, &graph.Learnable{Name: p.Name, Value: p.Value})
+	}
+	return out, nil
 }
 
 func snapshotOf(ls []*graph.Learnable) []*tensor.Dense {

@@ -66,6 +66,30 @@ func (o *SGD) Velocity(name string) []float64 {
 	return models.Float64s(o.vel[name])
 }
 
+// ZeroVelocity sets the momentum of the listed entries of the named
+// learnable to zero; a learnable that has no momentum buffer yet is left
+// alone, and so is everything on a nil *SGD. Indices out of range are
+// ignored.
+func (o *SGD) ZeroVelocity(name string, idx []int) {
+	if o == nil {
+		return
+	}
+	switch v := o.vel[name].(type) {
+	case []float32:
+		for _, i := range idx {
+			if i >= 0 && i < len(v) {
+				v[i] = 0
+			}
+		}
+	case []float64:
+		for _, i := range idx {
+			if i >= 0 && i < len(v) {
+				v[i] = 0
+			}
+		}
+	}
+}
+
 // ResetVelocity forgets the momentum of the named learnables (all if none
 // given).
 func (o *SGD) ResetVelocity(names ...string) {

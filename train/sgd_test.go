@@ -161,3 +161,20 @@ func TestConfigValidate(t *testing.T) {
 		t.Errorf("defaults rejected: %v", err)
 	}
 }
+
+func TestZeroVelocity(t *testing.T) {
+	w := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 2, 3}))
+	g := tensor.New(tensor.WithShape(3), tensor.WithBacking([]float32{1, 1, 1}))
+	ls := []*graph.Learnable{{Name: "w", Value: w}}
+	opt := &SGD{Momentum: 0.9}
+	opt.ZeroVelocity("w", []int{0}) // before any step: nothing to zero
+	if err := opt.Step(ls, []*tensor.Dense{g}, 0.1); err != nil {
+		t.Fatal(err)
+	}
+	opt.ZeroVelocity("w", []int{1, -1, 7})
+	if v := opt.Velocity("w"); v[0] == 0 || v[1] != 0 || v[2] == 0 {
+		t.Errorf("velocity %v, want only entry 1 zeroed", v)
+	}
+	var none *SGD
+	none.ZeroVelocity("w", []int{0}) // a nil optimizer has no state
+}

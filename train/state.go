@@ -29,7 +29,8 @@ type State struct {
 	LossSum float64 `json:"loss_sum"`
 	Correct int     `json:"correct"`
 	// Values and Velocity hold every learnable and its momentum buffer by
-	// name.
+	// name; Values also holds the model's buffers (batch-norm running
+	// statistics), which training updates too.
 	Values   map[string][]float64 `json:"values"`
 	Velocity map[string][]float64 `json:"velocity"`
 	// History holds the statistics of the epochs already finished.
