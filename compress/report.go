@@ -52,6 +52,11 @@ type Totals struct {
 	AllParams        int      `json:"all_params"`
 	AllNonZero       int      `json:"all_nonzero"`
 	AllRatio         *float64 `json:"all_compression_ratio"` // all params / all non-zeros
+	// Norm counts the batch-norm scales and shifts among AllParams: trained,
+	// never pruned nor decayed. Buffers counts the running statistics,
+	// which are not parameters and are not in AllParams.
+	Norm    int `json:"norm_params,omitempty"`
+	Buffers int `json:"buffers,omitempty"`
 }
 
 // Stages holds a metric at each stage of the pass.
@@ -107,7 +112,20 @@ func (r *Report) Count(m *models.Model) {
 	r.Model = m.Spec.Name
 	r.Layers = nil
 	r.Totals = Totals{}
+	role := map[string]models.ParamInfo{}
+	if infos, err := m.Spec.Params(); err == nil {
+		for _, pi := range infos {
+			role[pi.Name] = pi
+		}
+	}
 	for _, p := range m.Params.All() {
+		switch pi := role[p.Name]; {
+		case pi.Buffer:
+			r.Totals.Buffers += p.Len()
+			continue
+		case pi.Role == models.RoleScale || pi.Role == models.RoleShift:
+			r.Totals.Norm += p.Len()
+		}
 		nz := p.NonZero()
 		r.Totals.AllParams += p.Len()
 		r.Totals.AllNonZero += nz
@@ -169,6 +187,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if t.Norm > 0 || t.Buffers > 0 {
+		fmt.Fprintf(&b, "batch norm: %d scale and shift values among all params (trained, not prunable, not decayed); %d running-statistics values (buffers, not counted)\n", t.Norm, t.Buffers)
+	}
 	fmt.Fprintf(&b, "accuracy: dense %s, trained %s, thresholded %s, fine-tuned %s\n",
 		fmtPct(r.Accuracy.Dense), fmtPct(r.Accuracy.Trained), fmtPct(r.Accuracy.Thresholded), fmtPct(r.Accuracy.Finetuned))
 	fmt.Fprintf(&b, "loss:     dense %s, trained %s, thresholded %s, fine-tuned %s\n",
@@ -198,6 +219,9 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 	t := r.Totals
 	fmt.Fprintf(&b, "| **prunable** | | %d | %d | %.2f%% | %s |\n", t.PrunableParams, t.PrunableNonZero, 100*sparsity(t.PrunableParams, t.PrunableNonZero), fmtRatio(t.CompressionRatio))
 	fmt.Fprintf(&b, "| **all params** | | %d | %d | %.2f%% | %s |\n\n", t.AllParams, t.AllNonZero, 100*sparsity(t.AllParams, t.AllNonZero), fmtRatio(t.AllRatio))
+	if t.Norm > 0 || t.Buffers > 0 {
+		fmt.Fprintf(&b, "Batch norm: %d scale and shift values among all params (trained, not prunable, not decayed); %d running-statistics values (buffers, not counted).\n\n", t.Norm, t.Buffers)
+	}
 	b.WriteString("| stage | accuracy | loss |\n|---|---:|---:|\n")
 	for _, s := range []struct {
 		name      string
