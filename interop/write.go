@@ -98,46 +98,10 @@ func build(m *models.Model, opts ExportOptions) (*onnx.ModelProto, error) {
 	g := &onnx.GraphProto{Name: m.Spec.Name}
 	g.Input = []*onnx.ValueInfoProto{valueInfo(InputName, m.Spec.Input)}
 	g.Output = []*onnx.ValueInfoProto{valueInfo(OutputName, shapes[len(shapes)-1])}
-	// The node list; the last one writing x is renamed to the output.
-	x := InputName
-	var nodes []*onnx.NodeProto
-	for i, l := range m.Spec.Layers {
-		out := fmt.Sprintf("%s_%d", l.Kind, i)
-		name := l.Name
-		if name == "" {
-			name = out
-		}
-		var n *onnx.NodeProto
-		switch l.Kind {
-		case models.Dense:
-			n = &onnx.NodeProto{OpType: "Gemm", Input: []string{x, models.WeightName(l.Name), models.BiasName(l.Name)}}
-		case models.Conv2d:
-			s, p := int64(l.StrideOrDefault()), int64(l.Padding)
-			k := int64(l.Kernel)
-			n = &onnx.NodeProto{OpType: "Conv", Input: []string{x, models.WeightName(l.Name), models.BiasName(l.Name)}, Attribute: []*onnx.AttributeProto{
-				intsAttr("dilations", 1, 1), intsAttr("kernel_shape", k, k), intsAttr("pads", p, p, p, p), intsAttr("strides", s, s)}}
-		case models.MaxPool2d:
-			s, k := int64(l.StrideOrDefault()), int64(l.Kernel)
-			n = &onnx.NodeProto{OpType: "MaxPool", Input: []string{x}, Attribute: []*onnx.AttributeProto{
-				intsAttr("kernel_shape", k, k), intsAttr("pads", 0, 0, 0, 0), intsAttr("strides", s, s)}}
-		case models.ReLU:
-			n = &onnx.NodeProto{OpType: "Relu", Input: []string{x}}
-		case models.Flatten:
-			n = &onnx.NodeProto{OpType: "Flatten", Input: []string{x}, Attribute: []*onnx.AttributeProto{
-				{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}}
-		case models.Dropout:
-			continue
-		default:
-			return nil, errors.Errorf("layer %d: kind %q has no ONNX export", i, l.Kind)
-		}
-		n.Name, n.Output = name, []string{out}
-		nodes = append(nodes, n)
-		x = out
+	nodes, err := exportNodes(m.Spec)
+	if err != nil {
+		return nil, err
 	}
-	if len(nodes) == 0 {
-		return nil, errors.New("the model has no layers to export")
-	}
-	nodes[len(nodes)-1].Output[0] = OutputName
 	g.Node = nodes
 	for _, p := range m.Params.All() {
 		vals := float32s(p)
@@ -262,4 +226,102 @@ func spredMetadata(mp *onnx.ModelProto) (models.Spec, models.Provenance, bool) {
 		prov = models.Provenance{}
 	}
 	return spec, prov, true
+}
+
+// exportNodes lays the spec's layers out as ONNX nodes: a layer reads the
+// outputs of the layers it names, dropout is left out (its readers read
+// its input), and the value of the last layer is the graph's output.
+func exportNodes(spec models.Spec) ([]*onnx.NodeProto, error) {
+	specNodes, err := spec.Nodes()
+	if err != nil {
+		return nil, err
+	}
+	value := make([]string, len(specNodes)) // the ONNX value each layer's output is
+	input := func(j int) string {
+		if j == models.InputIndex {
+			return InputName
+		}
+		return value[j]
+	}
+	var nodes []*onnx.NodeProto
+	for i, sn := range specNodes {
+		l := sn.Layer
+		out := fmt.Sprintf("%s_%d", l.Kind, i)
+		name := l.Name
+		if name == "" {
+			name = out
+		}
+		x := input(sn.Inputs[0])
+		var n *onnx.NodeProto
+		withBias := func(ins ...string) []string {
+			if !l.NoBias {
+				ins = append(ins, models.BiasName(l.Name))
+			}
+			return ins
+		}
+		window := func(op string, extra ...*onnx.AttributeProto) *onnx.NodeProto {
+			s, p, k := int64(l.StrideOrDefault()), int64(l.Padding), int64(l.Kernel)
+			return &onnx.NodeProto{OpType: op, Input: []string{x}, Attribute: append([]*onnx.AttributeProto{
+				intsAttr("kernel_shape", k, k), intsAttr("pads", p, p, p, p), intsAttr("strides", s, s)}, extra...)}
+		}
+		switch l.Kind {
+		case models.Dense:
+			if l.NoBias {
+				n = &onnx.NodeProto{OpType: "MatMul", Input: []string{x, models.WeightName(l.Name)}}
+			} else {
+				n = &onnx.NodeProto{OpType: "Gemm", Input: withBias(x, models.WeightName(l.Name))}
+			}
+		case models.Conv2d:
+			n = window("Conv", intsAttr("dilations", 1, 1), &onnx.AttributeProto{Name: "group", Type: onnx.AttributeProto_INT, I: int64(l.GroupsOrDefault())})
+			n.Input = withBias(x, models.WeightName(l.Name))
+		case models.MaxPool2d:
+			n = window("MaxPool")
+		case models.AvgPool2d:
+			n = window("AveragePool", &onnx.AttributeProto{Name: "count_include_pad", Type: onnx.AttributeProto_INT, I: 1})
+		case models.GlobalAvgPool2d:
+			n = &onnx.NodeProto{OpType: "GlobalAveragePool", Input: []string{x}}
+		case models.BatchNorm2d:
+			n = &onnx.NodeProto{OpType: "BatchNormalization", Input: []string{x,
+				models.ParamName(l.Name, models.RoleScale), models.ParamName(l.Name, models.RoleShift),
+				models.ParamName(l.Name, models.RoleMean), models.ParamName(l.Name, models.RoleVar)},
+				Attribute: []*onnx.AttributeProto{
+					{Name: "epsilon", Type: onnx.AttributeProto_FLOAT, F: float32(l.EpsOrDefault())},
+					{Name: "momentum", Type: onnx.AttributeProto_FLOAT, F: float32(1 - l.MomentumOrDefault())}}}
+		case models.Add:
+			n = &onnx.NodeProto{OpType: "Add", Input: []string{x, input(sn.Inputs[1])}}
+		case models.ReLU:
+			n = &onnx.NodeProto{OpType: "Relu", Input: []string{x}}
+		case models.Flatten:
+			n = &onnx.NodeProto{OpType: "Flatten", Input: []string{x}, Attribute: []*onnx.AttributeProto{
+				{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}}
+		case models.Dropout:
+			value[i] = x
+			continue
+		default:
+			return nil, errors.Errorf("layer %d: kind %q has no ONNX export", i, l.Kind)
+		}
+		n.Name, n.Output = name, []string{out}
+		nodes = append(nodes, n)
+		value[i] = out
+	}
+	if len(nodes) == 0 {
+		return nil, errors.New("the model has no layers to export")
+	}
+	final := value[len(value)-1]
+	read := false
+	for _, n := range nodes {
+		for _, in := range n.Input {
+			read = read || in == final
+		}
+	}
+	if read || final == InputName {
+		nodes = append(nodes, &onnx.NodeProto{OpType: "Identity", Name: "output", Input: []string{final}, Output: []string{OutputName}})
+		return nodes, nil
+	}
+	for _, n := range nodes {
+		if n.Output[0] == final {
+			n.Output[0] = OutputName
+		}
+	}
+	return nodes, nil
 }
