@@ -98,6 +98,9 @@ func SplitGroups(m *models.Model, structure string) (*Groups, error) {
 	if !(structure == StructureNeuron || structure == StructureFilter || structure == StructureMixed) {
 		return nil, errors.Wrapf(ErrConfig, "structure %q is not a grouped one (want neuron, filter or mixed)", structure)
 	}
+	if err := models.Thinnable(m.Spec); err != nil {
+		return nil, errors.Wrapf(ErrConfig, "structured spred: %v", err)
+	}
 	elem, err := Split(m)
 	if err != nil {
 		return nil, err

@@ -25,25 +25,20 @@ type ThinLayer struct {
 	InputsAfter  int    `json:"inputs_after"`
 }
 
-// FLOPs returns the multiply-adds of one forward pass for one example: in·out
-// per dense layer and filters·channels·kernel²·outH·outW per conv2d layer.
-// Biases, activations, pooling and dropout are not counted.
+// FLOPs returns the multiply-adds of one forward pass for one example, as
+// each layer kind counts them (KindInfo.MACs): in·out per dense layer and
+// filters·(channels/groups)·kernel²·outH·outW per conv2d layer. Biases,
+// normalisation, activations, pooling and dropout are not counted.
 func FLOPs(s Spec) (int64, error) {
-	shapes, err := s.Shapes()
+	nodes, err := s.Nodes()
 	if err != nil {
 		return 0, err
 	}
 	var n int64
-	in := s.Input
-	for i, l := range s.Layers {
-		switch l.Kind {
-		case Dense:
-			n += int64(in[0]) * int64(l.Units)
-		case Conv2d:
-			out := shapes[i]
-			n += int64(l.Filters) * int64(in[0]) * int64(l.Kernel) * int64(l.Kernel) * int64(out[1]) * int64(out[2])
+	for _, nd := range nodes {
+		if k := Kind(nd.Layer.Kind); k.MACs != nil {
+			n += k.MACs(nd.Layer, nd.InShapes, nd.Out)
 		}
-		in = shapes[i]
 	}
 	return n, nil
 }
@@ -72,6 +67,21 @@ func (t *thinLayer) weight(i, j int) []float64 {
 	k2 := t.k2()
 	off := (j*t.in + i) * k2
 	return t.w[off : off+k2]
+}
+
+// Thinnable reports whether Thin can thin models of spec s: sequential
+// networks of dense, conv2d (without groups), max-pooling, ReLU, flatten and
+// dropout layers. Residual networks and batch norm are not handled yet.
+func Thinnable(s Spec) error {
+	if !s.IsChain() {
+		return errors.Wrap(ErrSpec, "thin: only sequential networks can be thinned yet (this one has layers that read other layers than the one before)")
+	}
+	for _, l := range s.Layers {
+		if l.GroupsOrDefault() > 1 || l.NoBias || l.Kind == BatchNorm2d || l.Kind == AvgPool2d || l.Kind == GlobalAvgPool2d {
+			return errors.Wrapf(ErrSpec, "thin: layer %q (%s) cannot be thinned yet", l.Name, l.Kind)
+		}
+	}
+	return nil
 }
 
 // Thin removes dead units and returns a smaller dense model computing the same function.
@@ -106,6 +116,9 @@ func Thin(m *Model) (*Model, *ThinReport, error) {
 		if i == 0 {
 			dt = d
 		}
+	}
+	if err := Thinnable(m.Spec); err != nil {
+		return nil, nil, err
 	}
 	shapes, err := m.Spec.Shapes()
 	if err != nil {
