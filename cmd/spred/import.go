@@ -85,42 +85,12 @@ func importCommand() *cli.Command {
 			fmt.Fprintf(w, "%s: ONNX IR %d, opset %d, producer %q\n", src, rep.IRVersion, rep.Opset, rep.Producer)
 			fmt.Fprintf(w, "  input %v\n", rep.Input)
 			for _, l := range rep.Layers {
-				fmt.Fprintf(w, "  %-24s ← %s\n", layerString(l.Layer), strings.Join(l.Nodes, ", "))
+				fmt.Fprintf(w, "  %-24s ← %s\n", l.Layer.String(), strings.Join(l.Nodes, ", "))
 			}
 			fmt.Fprintf(w, "wrote %s: model %q, %d layers, %d parameters\n", out, m.Spec.Name, len(m.Spec.Layers), m.Params.Count())
 			return nil
 		},
 	}
-}
-
-// layerString describes a layer in a few words.
-func layerString(l models.Layer) string {
-	var s string
-	switch l.Kind {
-	case models.Dense:
-		s = fmt.Sprintf("dense %d", l.Units)
-	case models.Conv2d:
-		s = fmt.Sprintf("conv2d %d@%d×%d", l.Filters, l.Kernel, l.Kernel)
-		if l.StrideOrDefault() != 1 {
-			s += fmt.Sprintf(" stride %d", l.StrideOrDefault())
-		}
-		if l.Padding != 0 {
-			s += fmt.Sprintf(" pad %d", l.Padding)
-		}
-	case models.MaxPool2d:
-		s = fmt.Sprintf("maxpool2d %d×%d", l.Kernel, l.Kernel)
-		if l.StrideOrDefault() != l.Kernel {
-			s += fmt.Sprintf(" stride %d", l.StrideOrDefault())
-		}
-	case models.Dropout:
-		s = fmt.Sprintf("dropout %g", l.Rate)
-	default:
-		s = l.Kind
-	}
-	if l.Name != "" {
-		s = l.Name + " " + s
-	}
-	return s
 }
 
 // flagsFirst returns the command line of c with the flags that follow its

@@ -132,7 +132,7 @@ func TestExportImportInspect(t *testing.T) {
 	sameParams(t, path("thin.safetensors"), path("thin-from-onnx.safetensors"))
 	for _, c := range []struct{ onnx, out string }{{"m.onnx", "from-onnx.safetensors"}, {"m-sparse.onnx", "from-sparse-onnx.safetensors"}} {
 		code, out, errs := runApp(t, "import", path(c.onnx), "--out", path(c.out))
-		if code != 0 || !strings.Contains(out, "conv1 conv2d 20@5×5") || !strings.Contains(out, `"conv1" (Conv)`) {
+		if code != 0 || !strings.Contains(out, "conv1: conv2d 20@5×5") || !strings.Contains(out, `"conv1" (Conv)`) {
 			t.Fatalf("import %s: exit %d:\n%s%s", c.onnx, code, out, errs)
 		}
 		sameParams(t, in, path(c.out))
