@@ -5,6 +5,11 @@
 // chosen per layer by the density of its weight, so that a pruned model
 // runs faster than its dense original and never slower.
 //
+// The engine runs any valid spec, chains and graphs (residual blocks)
+// alike. A batch norm that is the only reader of a convolution's output is
+// folded into that convolution's weight and bias when the engine is built;
+// other batch norms run as a per-channel scale and shift.
+//
 // The engine works in float32, the precision of model files, with buffers
 // sized once for the largest batch; it is not safe for concurrent use.
 package infer
