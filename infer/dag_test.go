@@ -379,3 +379,43 @@ func TestPassThroughOnly(t *testing.T) {
 		t.Error("Forward returned the caller's input")
 	}
 }
+
+// TestConvChunks checks that convolving a batch a few images at a time
+// (to bound the column matrix) gives the logits of one product per batch.
+func TestConvChunks(t *testing.T) {
+	for _, spec := range []models.Spec{everyKindSpec(), resnet8(t, []int{2, 10, 10})} {
+		m := randomModel(t, spec, []float64{0.9, 0}, 5)
+		x := randomInput(spec, 7, 6)
+		for _, k := range []Kernels{Dense, Sparse} {
+			whole, err := New(m, Options{Batch: 7, Kernels: k})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := append([]float32(nil), forwardAll(t, whole, x, 7)...)
+			saved := convScratch
+			convScratch = 1 // one image per product
+			chunked, err := New(m, Options{Batch: 7, Kernels: k})
+			convScratch = saved
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunks := 0
+			for _, o := range chunked.ops {
+				if c, ok := o.step.(*convStep); ok && c.chunk == 1 {
+					chunks++
+				}
+			}
+			if chunks == 0 {
+				t.Fatalf("%s: no convolution is chunked", spec.Name)
+			}
+			got := forwardAll(t, chunked, x, 7)
+			w64 := make([]float64, len(want))
+			for i, v := range want {
+				w64[i] = float64(v)
+			}
+			if d := maxRelDiff(got, w64); d > 1e-5 {
+				t.Errorf("%s kernels %v: chunked convolutions change the logits by %.3g", spec.Name, k, d)
+			}
+		}
+	}
+}

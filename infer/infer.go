@@ -97,7 +97,10 @@ type LayerPlan struct {
 // thus needs two buffers, a residual network a few, whatever its depth;
 // each is sized for the largest batch and the largest value it holds.
 // Temporary memory of the steps (column matrices) is one scratch area
-// shared by all steps.
+// shared by all steps; a convolution goes through a large batch a chunk of
+// images at a time, so that its column matrix stays under 64 MiB. ResNet-20
+// on CIFAR at batch 1000 holds about 190 MB of activations and 64 MB of
+// scratch.
 type Engine struct {
 	spec     models.Spec
 	batch    int

@@ -179,9 +179,17 @@ func buildConv(c *buildCtx) (step, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.needScratch(g.Rows()*g.Cols()+g.Filters*g.Cols(), 0)
-	return newConv(g, l.GroupsOrDefault(), w, b, sparse), nil
+	s := newConv(g, l.GroupsOrDefault(), w, b, sparse)
+	perImage := (g.Rows() + g.Filters) * g.OH * g.OW // column matrix and product
+	s.chunk = max(1, min(c.opts.Batch, convScratch/perImage))
+	c.needScratch(s.chunk*perImage, 0)
+	return s, nil
 }
+
+// convScratch bounds the scratch floats of a convolution (64 MiB): larger
+// batches are convolved a chunk of images at a time. The column matrix of
+// a batch of 1000 CIFAR images would be 590 MB for a 16-channel 3×3 layer.
+var convScratch = 1 << 24
 
 // denseStep is y = x·W + b with W in×out: a BLAS product with the dense
 // W, or, sparse, yᵀ = Wᵀ·xᵀ with Wᵀ in CSR, where every non-zero weight adds
@@ -255,6 +263,7 @@ func (s *denseStep) run(n int, in [][]float32, y []float32, sc *scratch) {
 type convStep struct {
 	g      kernels.Conv // for the largest batch
 	groups int
+	chunk  int // images per product
 	w      []float32
 	csr    []*kernels.CSR[float32] // one per group
 	b      []float32
@@ -274,10 +283,18 @@ func newConv(g kernels.Conv, groups int, w, b []float32, sparse bool) *convStep 
 }
 
 func (s *convStep) run(n int, in [][]float32, y []float32, sc *scratch) {
+	inSize, outSize := s.g.Ch*s.g.H*s.g.W, s.g.Filters*s.g.OH*s.g.OW
+	for b0 := 0; b0 < n; b0 += s.chunk {
+		b1 := min(n, b0+s.chunk)
+		s.runChunk(b1-b0, in[0][b0*inSize:b1*inSize], y[b0*outSize:b1*outSize], sc)
+	}
+}
+
+func (s *convStep) runChunk(n int, x, y []float32, sc *scratch) {
 	g := s.g
 	g.Batch = n
 	cols, tmp := sc.f[:g.Rows()*g.Cols()], sc.f[g.Rows()*g.Cols():][:g.Filters*g.Cols()]
-	kernels.Im2Col(g, in[0], cols)
+	kernels.Im2Col(g, x, cols)
 	fg, rows := g.Filters/s.groups, g.Rows()/s.groups
 	for grp := 0; grp < s.groups; grp++ {
 		gc, gt := cols[grp*rows*g.Cols():][:rows*g.Cols()], tmp[grp*fg*g.Cols():][:fg*g.Cols()]
