@@ -205,12 +205,12 @@ func TestEngineMatchesTorch(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		kinds := map[bool]int{}
+		count := map[bool]int{}
 		for _, p := range e.Plan() {
-			kinds[p.Sparse]++
+			count[p.Sparse]++
 		}
-		if kinds[true] == 0 || kinds[false] == 0 {
-			t.Errorf("%s: Auto makes %d layers CSR and %d dense; want both", spec.Name, kinds[true], kinds[false])
+		if count[true] == 0 || count[false] == 0 {
+			t.Errorf("%s: Auto makes %d layers CSR and %d dense; want both", spec.Name, count[true], count[false])
 		}
 		checkTorch(t, spec.Name, m, 7)
 	}
