@@ -135,7 +135,7 @@ func TestEngineBadInput(t *testing.T) {
 	}
 }
 
-func lookup(t *testing.T, name string) models.Spec {
+func lookup(t testing.TB, name string) models.Spec {
 	t.Helper()
 	s, err := models.Lookup(name)
 	if err != nil {

@@ -1,19 +1,205 @@
 package infer
 
 import (
+	"math"
+
+	"github.com/pkg/errors"
+
 	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/internal/par"
+	"github.com/spred-go/spred/models"
 )
+
+// kind is how the engine computes one layer kind. Every kind of the
+// models package has its entry in kinds, the one place a kind is wired in:
+// adding a kind means adding its entry and its step to this file.
+type kind struct {
+	// build makes the step of c.node; a nil step means the layer passes
+	// its input on unchanged (same values, maybe another shape).
+	build func(c *buildCtx) (step, error)
+	// inPlace: the step may write its output over an input of the same
+	// size (an element-wise step).
+	inPlace bool
+	// foldsBN: a batchnorm2d that is the only reader of this layer's
+	// output is folded into its weights (see buildCtx.weights).
+	foldsBN bool
+}
+
+var kinds = map[string]kind{
+	models.Dense:           {build: buildDense, foldsBN: true},
+	models.Conv2d:          {build: buildConv, foldsBN: true},
+	models.MaxPool2d:       {build: buildMaxPool},
+	models.AvgPool2d:       {build: buildAvgPool},
+	models.GlobalAvgPool2d: {build: buildGlobalAvgPool},
+	models.BatchNorm2d:     {build: buildBatchNorm, inPlace: true},
+	models.Add:             {build: func(*buildCtx) (step, error) { return addStep{}, nil }, inPlace: true},
+	models.ReLU:            {build: func(*buildCtx) (step, error) { return reluStep{}, nil }, inPlace: true},
+	models.Flatten:         {build: passThrough},
+	models.Dropout:         {build: passThrough}, // off at inference
+}
+
+func passThrough(*buildCtx) (step, error) { return nil, nil }
+
+// step computes one layer on n samples: it reads in (one slice per input
+// of the layer, n samples each) and writes out. out may be one of in for a
+// kind marked inPlace. sc is scratch space shared by all steps, at least
+// as large as the step asked for at build time.
+type step interface {
+	run(n int, in [][]float32, out []float32, sc *scratch)
+}
+
+// scratch is the engine's temporary memory, shared by the steps (they run
+// one after another): sized for the largest demand.
+type scratch struct {
+	f []float32
+	i []int32
+}
+
+// buildCtx is what a kind's constructor gets: the node, the model, the
+// options (Batch set), and the batch norm folded into the node, if any.
+type buildCtx struct {
+	node models.Node
+	m    *models.Model
+	opts Options
+	bn   *models.Layer
+	e    *Engine
+}
+
+// needScratch asks for floats float32 and ints int32 values of scratch
+// space.
+func (c *buildCtx) needScratch(floats, ints int) {
+	c.e.scratchF, c.e.scratchI = max(c.e.scratchF, floats), max(c.e.scratchI, ints)
+}
+
+func (c *buildCtx) param(layer, role string) ([]float64, error) {
+	name := models.ParamName(layer, role)
+	p := c.m.Params.Get(name)
+	if p == nil {
+		return nil, errors.Errorf("layer %q: missing %s", layer, name)
+	}
+	return p.Float64s(), nil
+}
+
+// weights loads the weight and bias (nil without one) of a dense or conv
+// layer with channels outputs, where weight entry i feeds output channel
+// channel(i), folds the batch norm c.bn into them if there is one, decides
+// between dense and CSR products from the density of the layer's own
+// weight and cross, and records the layer's plan.
+//
+// Folding: with s = scale/√(var+ε) per channel, the layer followed by the
+// batch norm is w' = w·s, b' = (b − mean)·s + shift (b = 0 without bias),
+// computed in float64. Zeros of w stay zeros, so the density and the
+// choice of kernels are those of the unfolded layer.
+func (c *buildCtx) weights(channels int, channel func(i int) int, cross float64) (w, b []float32, sparse bool, err error) {
+	l := c.node.Layer
+	wv, err := c.param(l.Name, models.RoleWeight)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	var bv []float64
+	if !l.NoBias {
+		if bv, err = c.param(l.Name, models.RoleBias); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	w = float32s(wv)
+	density := float64(nonZero(w)) / float64(len(w))
+	sparse = c.opts.Kernels == Sparse || (c.opts.Kernels == Auto && density <= cross)
+	plan := LayerPlan{Name: l.Name, Kind: l.Kind, Density: density, Sparse: sparse}
+	if c.bn != nil {
+		var s, shift []float64
+		if s, shift, err = bnAffine(c, *c.bn); err != nil {
+			return nil, nil, false, err
+		}
+		fw, fb := foldBN(wv, bv, s, shift, channels, channel)
+		w, bv = float32s(fw), fb
+		plan.BatchNorm = c.bn.Name
+	}
+	if bv != nil {
+		b = float32s(bv)
+	}
+	c.e.plan = append(c.e.plan, plan)
+	return w, b, sparse, nil
+}
+
+// bnAffine returns the eval-mode batch norm of layer bn as y = x·s + t per
+// channel: s = scale/√(var+ε), t = shift − mean·s.
+func bnAffine(c *buildCtx, bn models.Layer) (s, t []float64, err error) {
+	var v [4][]float64
+	for i, role := range []string{models.RoleScale, models.RoleShift, models.RoleMean, models.RoleVar} {
+		if v[i], err = c.param(bn.Name, role); err != nil {
+			return nil, nil, err
+		}
+	}
+	scale, shift, mean, vr := v[0], v[1], v[2], v[3]
+	eps := bn.EpsOrDefault()
+	s, t = make([]float64, len(scale)), make([]float64, len(scale))
+	for ch := range scale {
+		s[ch] = scale[ch] / math.Sqrt(vr[ch]+eps)
+		t[ch] = shift[ch] - mean[ch]*s[ch]
+	}
+	return s, t, nil
+}
+
+// foldBN scales w (entry i feeding channel(i)) and the bias b (nil: zero)
+// by s per channel and adds t: the layer followed by y = x·s + t.
+func foldBN(w, b, s, t []float64, channels int, channel func(i int) int) (fw, fb []float64) {
+	fw = make([]float64, len(w))
+	for i, v := range w {
+		fw[i] = v * s[channel(i)]
+	}
+	fb = make([]float64, channels)
+	for ch := range fb {
+		fb[ch] = t[ch]
+		if b != nil {
+			fb[ch] += b[ch] * s[ch]
+		}
+	}
+	return fw, fb
+}
+
+func buildDense(c *buildCtx) (step, error) {
+	in, out := numel(c.node.InShapes[0]), c.node.Layer.Units
+	w, b, sparse, err := c.weights(out, func(i int) int { return i % out }, DenseCrossover)
+	if err != nil {
+		return nil, err
+	}
+	s := newDense(in, out, w, b, sparse)
+	if sparse {
+		c.needScratch(c.opts.Batch*(in+out), 0)
+	}
+	return s, nil
+}
+
+func buildConv(c *buildCtx) (step, error) {
+	l, in := c.node.Layer, c.node.InShapes[0]
+	g := kernels.NewConv(c.opts.Batch, in[0], in[1], in[2], l.Filters, l.Kernel, l.StrideOrDefault(), l.Padding)
+	perFilter := in[0] / l.GroupsOrDefault() * l.Kernel * l.Kernel
+	w, b, sparse, err := c.weights(l.Filters, func(i int) int { return i / perFilter }, ConvCrossover)
+	if err != nil {
+		return nil, err
+	}
+	s := newConv(g, l.GroupsOrDefault(), w, b, sparse)
+	perImage := (g.Rows() + g.Filters) * g.OH * g.OW // column matrix and product
+	s.chunk = max(1, min(c.opts.Batch, convScratch/perImage))
+	c.needScratch(s.chunk*perImage, 0)
+	return s, nil
+}
+
+// convScratch bounds the scratch floats of a convolution (64 MiB): larger
+// batches are convolved a chunk of images at a time. The column matrix of
+// a batch of 1000 CIFAR images would be 590 MB for a 16-channel 3×3 layer.
+var convScratch = 1 << 24
 
 // denseStep is y = x·W + b with W in×out: a BLAS product with the dense
 // W, or, sparse, yᵀ = Wᵀ·xᵀ with Wᵀ in CSR, where every non-zero weight adds
 // a scaled row of xᵀ (one value per sample, contiguous) to a row of yᵀ.
+// b is nil for a layer without bias.
 type denseStep struct {
 	in, out int
 	w       []float32
 	csr     *kernels.CSR[float32] // Wᵀ, out×in
 	b       []float32
-	xt, yt  []float32
 }
 
 func newDense(in, out int, w, b []float32, sparse bool) *denseStep {
@@ -32,10 +218,13 @@ func newDense(in, out int, w, b []float32, sparse bool) *denseStep {
 	return s
 }
 
-func (s *denseStep) outSize() int { return s.out }
-
-func (s *denseStep) run(n int, x, y []float32) {
+func (s *denseStep) run(n int, in [][]float32, y []float32, sc *scratch) {
+	x := in[0]
 	if s.csr == nil {
+		if s.b == nil {
+			kernels.Gemm(false, false, n, s.out, s.in, 1, x, s.in, s.w, s.out, 0, y, s.out)
+			return
+		}
 		for r := 0; r < n; r++ {
 			copy(y[r*s.out:(r+1)*s.out], s.b)
 		}
@@ -49,10 +238,7 @@ func (s *denseStep) run(n int, x, y []float32) {
 		}
 		return
 	}
-	if cap(s.xt) < n*s.in {
-		s.xt, s.yt = make([]float32, n*s.in), make([]float32, n*s.out)
-	}
-	xt, yt := s.xt[:n*s.in], s.yt[:n*s.out]
+	xt, yt := sc.f[:n*s.in], sc.f[n*s.in:][:n*s.out]
 	for r := 0; r < n; r++ {
 		for k, v := range x[r*s.in : (r+1)*s.in] {
 			xt[k*n+r] = v
@@ -61,44 +247,62 @@ func (s *denseStep) run(n int, x, y []float32) {
 	s.csr.MulDense(xt, n, yt)
 	for r := 0; r < n; r++ {
 		yr := y[r*s.out : (r+1)*s.out]
+		for j := range yr {
+			yr[j] = yt[j*n+r]
+		}
 		for j, b := range s.b {
-			yr[j] = yt[j*n+r] + b
+			yr[j] += b
 		}
 	}
 }
 
-// convStep is a convolution with bias: im2col, then the filters (dense or
-// CSR, Filters × Ch·K·K) times the column matrix.
+// convStep is a convolution: im2col, then per group of channels the
+// group's filters (dense or CSR, Filters/groups × Ch/groups·K·K) times the
+// group's rows of the column matrix (rows are ordered by channel, so a
+// group's rows are contiguous), then the bias (none: b is nil).
 type convStep struct {
-	g    kernels.Conv // for the largest batch
-	w    []float32
-	csr  *kernels.CSR[float32]
-	b    []float32
-	cols []float32
-	tmp  []float32
+	g      kernels.Conv // for the largest batch
+	groups int
+	chunk  int // images per product
+	w      []float32
+	csr    []*kernels.CSR[float32] // one per group
+	b      []float32
 }
 
-func newConv(g kernels.Conv, w, b []float32, sparse bool) *convStep {
-	s := &convStep{g: g, b: b, cols: make([]float32, g.Rows()*g.Cols()), tmp: make([]float32, g.Filters*g.Cols())}
+func newConv(g kernels.Conv, groups int, w, b []float32, sparse bool) *convStep {
+	s := &convStep{g: g, groups: groups, b: b}
 	if sparse {
-		s.csr = kernels.NewCSR(w, g.Filters, g.Rows())
+		fg, rows := g.Filters/groups, g.Rows()/groups
+		for grp := 0; grp < groups; grp++ {
+			s.csr = append(s.csr, kernels.NewCSR(w[grp*fg*rows:][:fg*rows], fg, rows))
+		}
 	} else {
 		s.w = w
 	}
 	return s
 }
 
-func (s *convStep) outSize() int { return s.g.Filters * s.g.OH * s.g.OW }
+func (s *convStep) run(n int, in [][]float32, y []float32, sc *scratch) {
+	inSize, outSize := s.g.Ch*s.g.H*s.g.W, s.g.Filters*s.g.OH*s.g.OW
+	for b0 := 0; b0 < n; b0 += s.chunk {
+		b1 := min(n, b0+s.chunk)
+		s.runChunk(b1-b0, in[0][b0*inSize:b1*inSize], y[b0*outSize:b1*outSize], sc)
+	}
+}
 
-func (s *convStep) run(n int, x, y []float32) {
+func (s *convStep) runChunk(n int, x, y []float32, sc *scratch) {
 	g := s.g
 	g.Batch = n
-	cols, tmp := s.cols[:g.Rows()*g.Cols()], s.tmp[:g.Filters*g.Cols()]
+	cols, tmp := sc.f[:g.Rows()*g.Cols()], sc.f[g.Rows()*g.Cols():][:g.Filters*g.Cols()]
 	kernels.Im2Col(g, x, cols)
-	if s.csr != nil {
-		s.csr.MulDense(cols, g.Cols(), tmp)
-	} else {
-		kernels.Gemm(false, false, g.Filters, g.Cols(), g.Rows(), 1, s.w, g.Rows(), cols, g.Cols(), 0, tmp, g.Cols())
+	fg, rows := g.Filters/s.groups, g.Rows()/s.groups
+	for grp := 0; grp < s.groups; grp++ {
+		gc, gt := cols[grp*rows*g.Cols():][:rows*g.Cols()], tmp[grp*fg*g.Cols():][:fg*g.Cols()]
+		if s.csr != nil {
+			s.csr[grp].MulDense(gc, g.Cols(), gt)
+		} else {
+			kernels.Gemm(false, false, fg, g.Cols(), rows, 1, s.w[grp*fg*rows:], rows, gc, g.Cols(), 0, gt, g.Cols())
+		}
 	}
 	plane := g.OH * g.OW
 	par.For(n, 1, func(lo, hi int) {
@@ -106,6 +310,10 @@ func (s *convStep) run(n int, x, y []float32) {
 			for f := 0; f < g.Filters; f++ {
 				dst := y[(b*g.Filters+f)*plane:][:plane]
 				src := tmp[f*g.Cols()+b*plane:][:plane]
+				if s.b == nil {
+					copy(dst, src)
+					continue
+				}
 				bf := s.b[f]
 				for i, v := range src {
 					dst[i] = v + bf
@@ -115,27 +323,110 @@ func (s *convStep) run(n int, x, y []float32) {
 	})
 }
 
-// poolStep is max pooling over ch planes of h×w.
-type poolStep struct {
-	k, s, ch, h, w, out int
-	arg                 []int32
+// geometry of a pooling layer on a [C, H, W] input.
+type poolGeom struct{ k, s, p, ch, h, w, out int }
+
+func newPoolGeom(c *buildCtx) poolGeom {
+	l, in := c.node.Layer, c.node.InShapes[0]
+	return poolGeom{k: l.Kernel, s: l.StrideOrDefault(), p: l.Padding, ch: in[0], h: in[1], w: in[2], out: numel(c.node.Out)}
 }
 
-func (s *poolStep) outSize() int { return s.out }
-
-func (s *poolStep) run(n int, x, y []float32) {
-	kernels.MaxPool(s.k, s.s, n*s.ch, s.h, s.w, x, y, s.arg[:n*s.out])
+func buildMaxPool(c *buildCtx) (step, error) {
+	g := newPoolGeom(c)
+	if g.p == 0 {
+		c.needScratch(0, c.opts.Batch*g.out)
+	}
+	return maxPoolStep(g), nil
 }
 
-// reluStep is max(x, 0) on size values per sample.
-type reluStep int
+// maxPoolStep is max pooling; without padding through the training
+// kernel (its argmax goes to scratch).
+type maxPoolStep poolGeom
 
-func (s reluStep) outSize() int { return int(s) }
+func (s maxPoolStep) run(n int, in [][]float32, y []float32, sc *scratch) {
+	if s.p == 0 {
+		kernels.MaxPool(s.k, s.s, n*s.ch, s.h, s.w, in[0], y, sc.i[:n*s.out])
+		return
+	}
+	kernels.MaxPoolPad(s.k, s.s, s.p, n*s.ch, s.h, s.w, in[0], y)
+}
 
-func (s reluStep) run(n int, x, y []float32) {
-	par.For(n*int(s), 1<<15, func(lo, hi int) {
+func buildAvgPool(c *buildCtx) (step, error) { return avgPoolStep(newPoolGeom(c)), nil }
+
+// avgPoolStep is average pooling, zero padding counted in the mean.
+type avgPoolStep poolGeom
+
+func (s avgPoolStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	kernels.AvgPool(s.k, s.s, s.p, n*s.ch, s.h, s.w, in[0], y)
+}
+
+func buildGlobalAvgPool(c *buildCtx) (step, error) {
+	in := c.node.InShapes[0]
+	return globalAvgPoolStep{ch: in[0], size: in[1] * in[2]}, nil
+}
+
+// globalAvgPoolStep is the mean of every channel.
+type globalAvgPoolStep struct{ ch, size int }
+
+func (s globalAvgPoolStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	kernels.GlobalAvgPool(n*s.ch, s.size, in[0], y)
+}
+
+func buildBatchNorm(c *buildCtx) (step, error) {
+	s, t, err := bnAffine(c, c.node.Layer)
+	if err != nil {
+		return nil, err
+	}
+	in := c.node.InShapes[0]
+	return &affineStep{plane: in[1] * in[2], s: float32s(s), t: float32s(t)}, nil
+}
+
+// affineStep is a batch norm that could not be folded: y = x·s + t per
+// channel.
+type affineStep struct {
+	plane int
+	s, t  []float32
+}
+
+func (a *affineStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x, ch := in[0], len(a.s)
+	par.For(n*ch, 1, func(lo, hi int) {
+		for p := lo; p < hi; p++ {
+			s, t := a.s[p%ch], a.t[p%ch]
+			dst := y[p*a.plane:][:a.plane]
+			for i, v := range x[p*a.plane:][:a.plane] {
+				dst[i] = v*s + t
+			}
+		}
+	})
+}
+
+// addStep is the sum of two inputs of the same shape.
+type addStep struct{}
+
+func (addStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	a, b := in[0], in[1]
+	par.For(len(y), 1<<15, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y[i] = a[i] + b[i]
+		}
+	})
+}
+
+// reluStep is max(x, 0).
+type reluStep struct{}
+
+func (reluStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x := in[0]
+	par.For(len(y), 1<<15, func(lo, hi int) {
 		for i, v := range x[lo:hi] {
 			y[lo+i] = max(v, 0)
 		}
 	})
 }
+
+// copyStep copies its input: the output of a model whose layers all pass
+// the input on (it must not be the caller's x).
+type copyStep struct{}
+
+func (copyStep) run(_ int, in [][]float32, y []float32, _ *scratch) { copy(y, in[0]) }
