@@ -16,6 +16,10 @@ func benchmarkStep(b *testing.B, name string, dt tensor.Dtype) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchmarkSpec(b, spec, dt)
+}
+
+func benchmarkSpec(b *testing.B, spec models.Spec, dt tensor.Dtype) {
 	rng := rand.New(rand.NewSource(1))
 	m, err := models.New(spec, dt, rng)
 	if err != nil {
@@ -44,3 +48,6 @@ func benchmarkStep(b *testing.B, name string, dt tensor.Dtype) {
 
 func BenchmarkStepLeNet300(b *testing.B) { benchmarkStep(b, "lenet-300-100", tensor.Float32) }
 func BenchmarkStepLeNet5(b *testing.B)   { benchmarkStep(b, "lenet-5", tensor.Float32) }
+
+// BenchmarkStepResNet8 is ResNet-8 on CIFAR-sized images (3×32×32).
+func BenchmarkStepResNet8(b *testing.B) { benchmarkStep(b, "resnet-8", tensor.Float32) }

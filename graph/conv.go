@@ -15,8 +15,8 @@ import (
 
 // Conv2D is a 2-d convolution with bias, fused into one op:
 // y[b,f] = Σ_c w[f,c] ⋆ x[b,c] + bias[f], for x batch×channels×height×width,
-// w filters×channels×kernel×kernel and bias of length filters, with equal
-// zero padding on every side.
+// w filters×channels×kernel×kernel and bias of length filters (or nil for
+// none), with equal zero padding on every side.
 //
 // Gorgonia's Conv2d is not used on the training path: it lays the
 // convolution out as im2col, a matrix product and two transposes of the
@@ -27,32 +27,77 @@ import (
 // adds the bias in the same pass; its backward pass is three ops (input,
 // weight and bias gradients) that each cost one matrix product or less.
 func Conv2D(x, w, bias *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
-	xs, ws, bs := x.Shape(), w.Shape(), bias.Shape()
+	return GroupedConv2D(x, w, bias, kernel, stride, pad, 1)
+}
+
+// GroupedConv2D is Conv2D with the channels split into groups: filter f
+// of group g = f/(filters/groups) reads only the channels of that group,
+// so w is filters×(channels/groups)×kernel×kernel (depthwise when groups
+// equals the channels). bias may be nil: no bias. One group and a bias is
+// Conv2D, with the very same arithmetic.
+func GroupedConv2D(x, w, bias *gorgonia.Node, kernel, stride, pad, groups int) (*gorgonia.Node, error) {
+	xs, ws := x.Shape(), w.Shape()
 	if xs.Dims() != 4 || ws.Dims() != 4 {
 		return nil, errors.Errorf("convolution needs 4-d input and weight, got %v and %v", xs, ws)
 	}
 	if kernel <= 0 || stride <= 0 || pad < 0 {
 		return nil, errors.Errorf("convolution kernel %d stride %d padding %d", kernel, stride, pad)
 	}
-	if ws[1] != xs[1] || ws[2] != kernel || ws[3] != kernel {
-		return nil, errors.Errorf("convolution weight %v does not match input %v and kernel %d", ws, xs, kernel)
+	if groups <= 0 || xs[1]%groups != 0 || ws[0]%groups != 0 {
+		return nil, errors.Errorf("convolution groups %d must divide the %d channels and the %d filters", groups, xs[1], ws[0])
 	}
-	if bs.TotalSize() != ws[0] {
-		return nil, errors.Errorf("convolution bias %v does not match %d filters", bs, ws[0])
+	if ws[1]*groups != xs[1] || ws[2] != kernel || ws[3] != kernel {
+		return nil, errors.Errorf("convolution weight %v does not match input %v, kernel %d and %d groups", ws, xs, kernel, groups)
 	}
-	op := &convOp{convGeom: convGeom{kernels.NewConv(xs[0], xs[1], xs[2], xs[3], ws[0], kernel, stride, pad)}}
+	if bias != nil && bias.Shape().TotalSize() != ws[0] {
+		return nil, errors.Errorf("convolution bias %v does not match %d filters", bias.Shape(), ws[0])
+	}
+	op := &convOp{convGeom: convGeom{Conv: kernels.NewConv(xs[0], xs[1], xs[2], xs[3], ws[0], kernel, stride, pad), groups: groups, bias: bias != nil}}
 	if op.OH <= 0 || op.OW <= 0 {
 		return nil, errors.Errorf("convolution kernel %d does not fit input %v with padding %d", kernel, xs, pad)
+	}
+	if bias == nil {
+		return gorgonia.ApplyOp(op, x, w)
 	}
 	return gorgonia.ApplyOp(op, x, w, bias)
 }
 
 // convGeom is the shape of one convolution.
-type convGeom struct{ kernels.Conv }
+type convGeom struct {
+	kernels.Conv
+	groups int  // channel groups (1: every filter reads every channel)
+	bias   bool // whether the op takes a bias
+}
 
 func (g convGeom) xShape() tensor.Shape { return tensor.Shape{g.Batch, g.Ch, g.H, g.W} }
 func (g convGeom) yShape() tensor.Shape { return tensor.Shape{g.Batch, g.Filters, g.OH, g.OW} }
-func (g convGeom) wShape() tensor.Shape { return tensor.Shape{g.Filters, g.Ch, g.K, g.K} }
+func (g convGeom) wShape() tensor.Shape { return tensor.Shape{g.Filters, g.Ch / g.groups, g.K, g.K} }
+
+// groupRows and groupFilters are the column-matrix rows and the filters of
+// one group: group g multiplies rows [g·groupRows, (g+1)·groupRows) of the
+// column matrix by filters [g·groupFilters, (g+1)·groupFilters).
+func (g convGeom) groupRows() int    { return g.Rows() / g.groups }
+func (g convGeom) groupFilters() int { return g.Filters / g.groups }
+
+func (g convGeom) String() string {
+	s := g.Conv.String()
+	if g.groups != 1 {
+		s += fmt.Sprintf("g%d", g.groups)
+	}
+	if !g.bias {
+		s += "nobias"
+	}
+	return s
+}
+
+// gemmGroups runs one matrix product per group (the whole product for one
+// group, exactly the call of an ungrouped convolution).
+func gemmGroups[T float32 | float64](g convGeom, fn func(rows, filters int, wOff, colOff, fOff int)) {
+	rg, fg := g.groupRows(), g.groupFilters()
+	for k := 0; k < g.groups; k++ {
+		fn(rg, fg, k*fg*rg, k*rg*g.Cols(), k*fg*g.Cols())
+	}
+}
 
 // convOp is the forward op. Its column matrix lives as long as the graph:
 // the weight gradient of the same step reads it.
@@ -64,10 +109,18 @@ type convOp struct {
 	y    reuse
 }
 
-func (*convOp) Arity() int { return 3 }
-func (*convOp) Type() hm.Type {
+func (op *convOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+func (op *convOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	t4 := gorgonia.TensorType{Dims: 4, Of: a}
+	if !op.bias {
+		return hm.NewFnType(t4, t4, t4)
+	}
 	t1 := gorgonia.TensorType{Dims: 1, Of: a}
 	return hm.NewFnType(t4, t4, t1, t4)
 }
@@ -78,7 +131,13 @@ func (*convOp) OverwritesInput() int                                     { retur
 func (op *convOp) WriteHash(h hash.Hash)                                 { fmt.Fprintf(h, "spred.Conv2D{%v,%p}", op.convGeom, op) }
 func (op *convOp) Hashcode() uint32                                      { return hashOf(op) }
 func (op *convOp) String() string                                        { return "Conv2D{" + op.convGeom.String() + "}" }
-func (*convOp) DiffWRT(int) []bool                                       { return []bool{true, true, true} }
+func (op *convOp) DiffWRT(n int) []bool {
+	d := make([]bool, n)
+	for i := range d {
+		d[i] = true
+	}
+	return d
+}
 
 func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtInput}, inputs[1], grad)
@@ -91,6 +150,9 @@ func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	if err != nil {
 		return nil, err
 	}
+	if !op.bias {
+		return gorgonia.Nodes{dx, dw}, nil
+	}
 	db, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtBias}, grad)
 	if err != nil {
 		return nil, err
@@ -99,40 +161,50 @@ func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 }
 
 func (op *convOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != 3 {
+	if len(inputs) != op.Arity() {
 		return nil, errors.Errorf("Conv2D: %d inputs", len(inputs))
 	}
 	op.mu.Lock()
 	defer op.mu.Unlock()
+	var bias any
+	if op.bias {
+		bias = inputs[2].Data()
+	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
-		return convForward(op, x, inputs[1], inputs[2])
+		return convForward(op, x, inputs[1].Data(), bias)
 	case []float64:
-		return convForward(op, x, inputs[1], inputs[2])
+		return convForward(op, x, inputs[1].Data(), bias)
 	}
 	return nil, errors.Errorf("Conv2D: unsupported %T", inputs[0].Data())
 }
 
-func convForward[T float32 | float64](op *convOp, x []T, wv, bv gorgonia.Value) (gorgonia.Value, error) {
-	w, ok1 := wv.Data().([]T)
-	bias, ok2 := bv.Data().([]T)
-	if !ok1 || !ok2 {
+func convForward[T float32 | float64](op *convOp, x []T, wv, bv any) (gorgonia.Value, error) {
+	w, ok1 := wv.([]T)
+	bias, ok2 := bv.([]T)
+	if !ok1 || (op.bias && !ok2) {
 		return nil, errors.New("Conv2D: mixed dtypes")
 	}
 	g := op.convGeom
-	if len(x) != g.xShape().TotalSize() || len(w) != g.wShape().TotalSize() || len(bias) != g.Filters {
+	if len(x) != g.xShape().TotalSize() || len(w) != g.wShape().TotalSize() || (op.bias && len(bias) != g.Filters) {
 		return nil, errors.Errorf("Conv2D %v: input sizes %d, %d, %d", g, len(x), len(w), len(bias))
 	}
 	cols := buffer[T](&op.cols, g.Rows()*g.Cols())
 	kernels.Im2Col(g.Conv, x, cols)
 	tmp := buffer[T](&op.tmp, g.Filters*g.Cols())
-	kernels.Gemm(false, false, g.Filters, g.Cols(), g.Rows(), 1, w, g.Rows(), cols, g.Cols(), 0, tmp, g.Cols())
+	gemmGroups[T](g, func(rows, filters, wOff, colOff, fOff int) {
+		kernels.Gemm(false, false, filters, g.Cols(), rows, 1, w[wOff:], rows, cols[colOff:], g.Cols(), 0, tmp[fOff:], g.Cols())
+	})
 	t, y := output[T](&op.y, g.yShape())
 	plane := g.OH * g.OW
 	for b := 0; b < g.Batch; b++ {
 		for f := 0; f < g.Filters; f++ {
 			dst := y[(b*g.Filters+f)*plane : (b*g.Filters+f+1)*plane]
 			src := tmp[f*g.Cols()+b*plane : f*g.Cols()+(b+1)*plane]
+			if !op.bias {
+				copy(dst, src)
+				continue
+			}
 			bf := bias[f]
 			for i, v := range src {
 				dst[i] = v + bf
@@ -262,7 +334,9 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 			return nil, errors.Errorf("Conv2DGrad %v: the forward pass has not run", g)
 		}
 		t, dw := output[T](&op.out, g.wShape())
-		kernels.Gemm(false, true, g.Filters, g.Rows(), g.Cols(), 1, dyp, g.Cols(), cols, g.Cols(), 0, dw, g.Rows())
+		gemmGroups[T](g, func(rows, filters, wOff, colOff, fOff int) {
+			kernels.Gemm(false, true, filters, rows, g.Cols(), 1, dyp[fOff:], g.Cols(), cols[colOff:], g.Cols(), 0, dw[wOff:], rows)
+		})
 		return t, nil
 	default:
 		w, ok := first.([]T)
@@ -270,7 +344,9 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 			return nil, errors.Errorf("Conv2DGrad %v: weight is %T", g, first)
 		}
 		dcols := buffer[T](&op.buf, g.Rows()*g.Cols())
-		kernels.Gemm(true, false, g.Rows(), g.Cols(), g.Filters, 1, w, g.Rows(), dyp, g.Cols(), 0, dcols, g.Cols())
+		gemmGroups[T](g, func(rows, filters, wOff, colOff, fOff int) {
+			kernels.Gemm(true, false, rows, g.Cols(), filters, 1, w[wOff:], rows, dyp[fOff:], g.Cols(), 0, dcols[colOff:], g.Cols())
+		})
 		t, dx := output[T](&op.out, g.xShape())
 		clear(dx)
 		kernels.Col2Im(g.Conv, dcols, dx)

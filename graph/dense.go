@@ -13,7 +13,7 @@ import (
 )
 
 // Dense is a fully connected layer fused into one op: y = x·W + b for x
-// batch×in, W in×out and b of length out.
+// batch×in, W in×out and b of length out; bias nil means y = x·W.
 //
 // Gorgonia's Mul and BroadcastAdd allocate every output and gradient anew
 // on every run (which costs page faults, see reuse) and broadcast the bias
@@ -21,32 +21,56 @@ import (
 // dW = xᵀ·dy, db = column sums of dy) call the BLAS directly with
 // transposed operands and write into outputs kept from run to run.
 func Dense(x, w, bias *gorgonia.Node) (*gorgonia.Node, error) {
-	xs, ws, bs := x.Shape(), w.Shape(), bias.Shape()
+	xs, ws := x.Shape(), w.Shape()
 	if xs.Dims() != 2 || ws.Dims() != 2 || xs[1] != ws[0] {
 		return nil, errors.Errorf("dense layer: input %v and weight %v do not chain", xs, ws)
 	}
-	if bs.TotalSize() != ws[1] {
+	if x.Dtype() != w.Dtype() {
+		return nil, errors.Errorf("dense layer: mixed types %v, %v", x.Dtype(), w.Dtype())
+	}
+	g := denseGeom{batch: xs[0], in: xs[1], out: ws[1], bias: bias != nil}
+	if bias == nil {
+		return gorgonia.ApplyOp(&denseOp{denseGeom: g}, x, w)
+	}
+	if bs := bias.Shape(); bs.TotalSize() != ws[1] {
 		return nil, errors.Errorf("dense layer: bias %v for %d outputs", bs, ws[1])
 	}
-	if x.Dtype() != w.Dtype() || w.Dtype() != bias.Dtype() {
+	if w.Dtype() != bias.Dtype() {
 		return nil, errors.Errorf("dense layer: mixed types %v, %v, %v", x.Dtype(), w.Dtype(), bias.Dtype())
 	}
-	return gorgonia.ApplyOp(&denseOp{denseGeom: denseGeom{batch: xs[0], in: xs[1], out: ws[1]}}, x, w, bias)
+	return gorgonia.ApplyOp(&denseOp{denseGeom: g}, x, w, bias)
 }
 
-type denseGeom struct{ batch, in, out int }
+type denseGeom struct {
+	batch, in, out int
+	bias           bool
+}
 
-func (g denseGeom) String() string { return fmt.Sprintf("%dx%d*%d", g.batch, g.in, g.out) }
+func (g denseGeom) String() string {
+	s := fmt.Sprintf("%dx%d*%d", g.batch, g.in, g.out)
+	if !g.bias {
+		s += "nobias"
+	}
+	return s
+}
 
 type denseOp struct {
 	denseGeom
 	y reuse
 }
 
-func (*denseOp) Arity() int { return 3 }
-func (*denseOp) Type() hm.Type {
+func (op *denseOp) Arity() int {
+	if op.bias {
+		return 3
+	}
+	return 2
+}
+func (op *denseOp) Type() hm.Type {
 	a := hm.TypeVariable('a')
 	t2 := gorgonia.TensorType{Dims: 2, Of: a}
+	if !op.bias {
+		return hm.NewFnType(t2, t2, t2)
+	}
 	return hm.NewFnType(t2, t2, gorgonia.TensorType{Dims: 1, Of: a}, t2)
 }
 func (op *denseOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
@@ -58,7 +82,7 @@ func (*denseOp) OverwritesInput() int     { return -1 }
 func (op *denseOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.Dense{%v,%p}", op.denseGeom, op) }
 func (op *denseOp) Hashcode() uint32      { return hashOf(op) }
 func (op *denseOp) String() string        { return "Dense{" + op.denseGeom.String() + "}" }
-func (*denseOp) DiffWRT(int) []bool       { return []bool{true, true, true} }
+func (op *denseOp) DiffWRT(n int) []bool  { return (&convOp{}).DiffWRT(n) }
 
 func (op *denseOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	dx, err := gorgonia.ApplyOp(&denseGradOp{denseGeom: op.denseGeom, wrt: wrtInput}, inputs[1], grad)
@@ -69,6 +93,9 @@ func (op *denseOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 	if err != nil {
 		return nil, err
 	}
+	if !op.bias {
+		return gorgonia.Nodes{dx, dw}, nil
+	}
 	db, err := gorgonia.ApplyOp(&denseGradOp{denseGeom: op.denseGeom, wrt: wrtBias}, grad)
 	if err != nil {
 		return nil, err
@@ -77,14 +104,18 @@ func (op *denseOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (
 }
 
 func (op *denseOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != 3 {
+	if len(inputs) != op.Arity() {
 		return nil, errors.Errorf("Dense: %d inputs", len(inputs))
+	}
+	var bias any
+	if op.bias {
+		bias = inputs[2].Data()
 	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
-		return denseForward(op, x, inputs[1].Data(), inputs[2].Data())
+		return denseForward(op, x, inputs[1].Data(), bias)
 	case []float64:
-		return denseForward(op, x, inputs[1].Data(), inputs[2].Data())
+		return denseForward(op, x, inputs[1].Data(), bias)
 	}
 	return nil, errors.Errorf("Dense: unsupported %T", inputs[0].Data())
 }
@@ -93,10 +124,14 @@ func denseForward[T float32 | float64](op *denseOp, x []T, wv, bv any) (gorgonia
 	w, ok1 := wv.([]T)
 	b, ok2 := bv.([]T)
 	g := op.denseGeom
-	if !ok1 || !ok2 || len(x) != g.batch*g.in || len(w) != g.in*g.out || len(b) != g.out {
+	if !ok1 || len(x) != g.batch*g.in || len(w) != g.in*g.out || (g.bias && (!ok2 || len(b) != g.out)) {
 		return nil, errors.Errorf("Dense %v: operands %T, %T, %T", g, x, wv, bv)
 	}
 	t, y := output[T](&op.y, tensor.Shape{g.batch, g.out})
+	if !g.bias {
+		kernels.Gemm(false, false, g.batch, g.out, g.in, 1, x, g.in, w, g.out, 0, y, g.out)
+		return t, nil
+	}
 	for r := 0; r < g.batch; r++ {
 		copy(y[r*g.out:][:g.out], b)
 	}

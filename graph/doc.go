@@ -18,6 +18,15 @@
 // are read from the gradient nodes of the last run; nothing accumulates
 // across runs.
 //
+// A graph follows the spec's layer graph (models.Spec.Nodes): every layer
+// reads the outputs of the layers it names, so residual sums work. Each
+// layer kind has one builder, registered in layers.go.
+//
+// Batch-norm running statistics (the "name/mean" and "name/var" buffers)
+// are bound as plain nodes, not learnables: a training session updates
+// those parameter tensors in place once per Run, with PyTorch's momentum
+// rule; an evaluation session normalises with them.
+//
 // The graph package knows nothing about compression or optimisation: the
 // training loop lives in package train.
 package graph

@@ -1,6 +1,9 @@
 package graph
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -8,94 +11,222 @@ import (
 	"github.com/spred-go/spred/models"
 )
 
-// layerFwd applies one layer of the spec to x (batch first) and returns its
-// output node. Parameters are fetched from ps; prunable weights through src.
-func (b *Builder) layer(l models.Layer, x *gorgonia.Node, ps *models.Params, src WeightSource, dropout func(x *gorgonia.Node, rate float64) (*gorgonia.Node, error)) (out *gorgonia.Node, err error) {
-	defer guard(&err, "layer "+l.Name)
-	wrap := func(err error) error {
-		return errors.Wrapf(err, "layer %q (%s): input %s", l.Name, l.Kind, shapeString(x))
-	}
-	weight := func() (*gorgonia.Node, *gorgonia.Node, error) {
-		wp, bp := ps.Get(models.WeightName(l.Name)), ps.Get(models.BiasName(l.Name))
-		if wp == nil || bp == nil {
-			return nil, nil, errors.Errorf("parameters %s and %s are required", models.WeightName(l.Name), models.BiasName(l.Name))
-		}
-		var w *gorgonia.Node
-		var err error
-		if wp.Prunable {
-			w, err = src.Weight(b, wp)
-		} else {
-			w, err = b.Learnable(wp.Name, wp.Value, false)
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if !w.Shape().Eq(wp.Value.Shape()) {
-			return nil, nil, errors.Errorf("weight source returned shape %v for %s %v", w.Shape(), wp.Name, wp.Value.Shape())
-		}
-		bias, err := b.Learnable(bp.Name, bp.Value, false)
-		return w, bias, err
-	}
-	switch l.Kind {
-	case models.Dense:
-		w, bias, err := weight()
-		if err != nil {
-			return nil, wrap(err)
-		}
-		if b.gorgoniaOps {
-			xw, err := gorgonia.Mul(x, w)
-			if err != nil {
-				return nil, wrap(err)
-			}
-			out, err = gorgonia.BroadcastAdd(xw, bias, nil, []byte{0})
-			return out, wrapIf(err, wrap)
-		}
-		out, err = Dense(x, w, bias)
-		return out, wrapIf(err, wrap)
-	case models.Conv2d:
-		w, bias, err := weight()
-		if err != nil {
-			return nil, wrap(err)
-		}
-		s, p := l.StrideOrDefault(), l.Padding
-		if b.gorgoniaOps {
-			y, err := gorgonia.Conv2d(x, w, tensor.Shape{l.Kernel, l.Kernel}, []int{p, p}, []int{s, s}, []int{1, 1})
-			if err != nil {
-				return nil, wrap(err)
-			}
-			out, err = gorgonia.BroadcastAdd(y, bias, nil, []byte{0, 2, 3})
-			return out, wrapIf(err, wrap)
-		}
-		out, err = Conv2D(x, w, bias, l.Kernel, s, p)
-		return out, wrapIf(err, wrap)
-	case models.MaxPool2d:
-		s := l.StrideOrDefault()
-		out, err = MaxPool2D(x, l.Kernel, s)
-		return out, wrapIf(err, wrap)
-	case models.ReLU:
-		if b.gorgoniaOps {
-			out, err = gorgonia.Rectify(x)
-		} else {
-			out, err = ReLU(x)
-		}
-		return out, wrapIf(err, wrap)
-	case models.Flatten:
-		sh := x.Shape()
-		out, err = gorgonia.Reshape(x, tensor.Shape{sh[0], sh.TotalSize() / sh[0]})
-		return out, wrapIf(err, wrap)
-	case models.Dropout:
-		if dropout == nil || l.Rate == 0 {
-			return x, nil
-		}
-		out, err = dropout(x, l.Rate)
-		return out, wrapIf(err, wrap)
-	}
-	return nil, wrap(errors.Errorf("unknown layer type %q", l.Kind))
+// layerBuilder builds one layer kind: it applies the layer to its input
+// nodes (batch first) and returns the output node. Errors need not name
+// the layer; Builder.layer adds that.
+type layerBuilder func(c *layerCtx) (*gorgonia.Node, error)
+
+// layerBuilders is the one place a layer kind is wired into graphs: adding
+// a kind to package models means adding its builder here (and its op, if
+// it needs a new one). TestEveryKindHasABuilder checks that none is
+// missing.
+var layerBuilders = map[string]layerBuilder{
+	models.Dense:           denseLayer,
+	models.Conv2d:          convLayer,
+	models.MaxPool2d:       maxPoolLayer,
+	models.AvgPool2d:       avgPoolLayer,
+	models.GlobalAvgPool2d: globalAvgPoolLayer,
+	models.BatchNorm2d:     batchNormLayer,
+	models.Add:             addLayer,
+	models.ReLU:            reluLayer,
+	models.Flatten:         flattenLayer,
+	models.Dropout:         dropoutLayer,
 }
 
-func wrapIf(err error, wrap func(error) error) error {
-	if err != nil {
-		return wrap(err)
+// layerCtx is what a layer builder works with: the layer, its inputs, the
+// parameter store, the weight source and the session's settings.
+type layerCtx struct {
+	b     *Builder
+	index int
+	layer models.Layer
+	in    []*gorgonia.Node
+	ps    *models.Params
+	src   WeightSource
+	train bool
+	// decayNorm is Options.DecayNorm.
+	decayNorm bool
+	// dropout applies a dropout mask in a training graph; nil otherwise.
+	dropout func(x *gorgonia.Node, rate float64) (*gorgonia.Node, error)
+}
+
+// x is the layer's (first) input.
+func (c *layerCtx) x() *gorgonia.Node { return c.in[0] }
+
+// param returns the layer's parameter of the given role, or an error.
+func (c *layerCtx) param(role string) (*models.Param, error) {
+	name := models.ParamName(c.layer.Name, role)
+	p := c.ps.Get(name)
+	if p == nil {
+		return nil, errors.Errorf("parameter %s is required", name)
 	}
-	return nil
+	return p, nil
+}
+
+// weight returns the node of the layer's weight: through the weight source
+// when it is prunable.
+func (c *layerCtx) weight() (*gorgonia.Node, error) {
+	wp, err := c.param(models.RoleWeight)
+	if err != nil {
+		return nil, err
+	}
+	var w *gorgonia.Node
+	if wp.Prunable {
+		w, err = c.src.Weight(c.b, wp)
+	} else {
+		w, err = c.b.Learnable(wp.Name, wp.Value, false)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !w.Shape().Eq(wp.Value.Shape()) {
+		return nil, errors.Errorf("weight source returned shape %v for %s %v", w.Shape(), wp.Name, wp.Value.Shape())
+	}
+	return w, nil
+}
+
+// bias returns the learnable bias of a dense or conv2d layer, or nil for a
+// layer without one.
+func (c *layerCtx) bias() (*gorgonia.Node, error) {
+	if c.layer.NoBias {
+		if p := c.ps.Get(models.BiasName(c.layer.Name)); p != nil {
+			return nil, errors.Errorf("parameter %s given for a layer without bias", p.Name)
+		}
+		return nil, nil
+	}
+	bp, err := c.param(models.RoleBias)
+	if err != nil {
+		return nil, err
+	}
+	return c.b.Learnable(bp.Name, bp.Value, false)
+}
+
+// layer builds one layer; errors name it.
+func (b *Builder) layer(c *layerCtx) (out *gorgonia.Node, err error) {
+	l := c.layer
+	defer guard(&err, fmt.Sprintf("layer %d %q (%s)", c.index, l.Name, l.Kind))
+	shapes := make([]string, len(c.in))
+	for i, n := range c.in {
+		shapes[i] = shapeString(n)
+	}
+	build := layerBuilders[l.Kind]
+	if build == nil {
+		err = errors.Errorf("unknown layer type %q", l.Kind)
+	} else {
+		out, err = build(c)
+	}
+	if err != nil {
+		return nil, errors.Wrapf(err, "layer %d %q (%s): input %s", c.index, l.Name, l.Kind, strings.Join(shapes, " and "))
+	}
+	return out, nil
+}
+
+func denseLayer(c *layerCtx) (*gorgonia.Node, error) {
+	w, err := c.weight()
+	if err != nil {
+		return nil, err
+	}
+	bias, err := c.bias()
+	if err != nil {
+		return nil, err
+	}
+	if !c.b.gorgoniaOps {
+		return Dense(c.x(), w, bias)
+	}
+	xw, err := gorgonia.Mul(c.x(), w)
+	if err != nil || bias == nil {
+		return xw, err
+	}
+	return gorgonia.BroadcastAdd(xw, bias, nil, []byte{0})
+}
+
+func convLayer(c *layerCtx) (*gorgonia.Node, error) {
+	l := c.layer
+	w, err := c.weight()
+	if err != nil {
+		return nil, err
+	}
+	bias, err := c.bias()
+	if err != nil {
+		return nil, err
+	}
+	s, p, g := l.StrideOrDefault(), l.Padding, l.GroupsOrDefault()
+	if !c.b.gorgoniaOps {
+		return GroupedConv2D(c.x(), w, bias, l.Kernel, s, p, g)
+	}
+	if g != 1 {
+		return nil, errors.Errorf("Gorgonia has no grouped convolution (groups %d): build without Options.GorgoniaOps", g)
+	}
+	y, err := gorgonia.Conv2d(c.x(), w, tensor.Shape{l.Kernel, l.Kernel}, []int{p, p}, []int{s, s}, []int{1, 1})
+	if err != nil || bias == nil {
+		return y, err
+	}
+	return gorgonia.BroadcastAdd(y, bias, nil, []byte{0, 2, 3})
+}
+
+// maxPoolLayer is always this package's op (see MaxPool2D).
+func maxPoolLayer(c *layerCtx) (*gorgonia.Node, error) {
+	l := c.layer
+	return MaxPool2DPad(c.x(), l.Kernel, l.StrideOrDefault(), l.Padding)
+}
+
+// avgPoolLayer, globalAvgPoolLayer and batchNormLayer have no Gorgonia
+// counterpart (with PyTorch's semantics) and use this package's ops under
+// Options.GorgoniaOps too.
+func avgPoolLayer(c *layerCtx) (*gorgonia.Node, error) {
+	l := c.layer
+	return AvgPool2D(c.x(), l.Kernel, l.StrideOrDefault(), l.Padding)
+}
+
+func globalAvgPoolLayer(c *layerCtx) (*gorgonia.Node, error) { return GlobalAvgPool2D(c.x()) }
+
+// batchNormLayer binds scale and shift as learnables (decayed when
+// Options.DecayNorm is set) and the running mean and variance as plain
+// nodes, which a training graph updates in place on every run.
+func batchNormLayer(c *layerCtx) (*gorgonia.Node, error) {
+	var nodes [4]*gorgonia.Node
+	for i, role := range []string{models.RoleScale, models.RoleShift, models.RoleMean, models.RoleVar} {
+		p, err := c.param(role)
+		if err != nil {
+			return nil, err
+		}
+		if i < 2 {
+			nodes[i], err = c.b.Learnable(p.Name, p.Value, c.decayNorm)
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if p.Value.Dtype() != c.b.dt {
+			return nil, errors.Errorf("buffer %q is %v, the graph is %v", p.Name, p.Value.Dtype(), c.b.dt)
+		}
+		nodes[i] = gorgonia.NodeFromAny(c.b.g, p.Value, gorgonia.WithName(p.Name))
+	}
+	l := c.layer
+	return BatchNorm2D(c.x(), nodes[0], nodes[1], nodes[2], nodes[3], l.EpsOrDefault(), l.MomentumOrDefault(), c.train)
+}
+
+func addLayer(c *layerCtx) (*gorgonia.Node, error) {
+	if c.b.gorgoniaOps {
+		return gorgonia.Add(c.in[0], c.in[1])
+	}
+	return Add(c.in[0], c.in[1])
+}
+
+func reluLayer(c *layerCtx) (*gorgonia.Node, error) {
+	if c.b.gorgoniaOps {
+		return gorgonia.Rectify(c.x())
+	}
+	return ReLU(c.x())
+}
+
+func flattenLayer(c *layerCtx) (*gorgonia.Node, error) {
+	sh := c.x().Shape()
+	return gorgonia.Reshape(c.x(), tensor.Shape{sh[0], sh.TotalSize() / sh[0]})
+}
+
+func dropoutLayer(c *layerCtx) (*gorgonia.Node, error) {
+	if c.dropout == nil || c.layer.Rate == 0 {
+		return c.x(), nil
+	}
+	return c.dropout(c.x(), c.layer.Rate)
 }

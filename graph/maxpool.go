@@ -15,7 +15,8 @@ import (
 )
 
 // MaxPool2D takes the maximum over kernel×kernel windows moved by stride
-// over a batch×channels×height×width input, without padding.
+// over a batch×channels×height×width input, without padding (see
+// MaxPool2DPad).
 //
 // Gorgonia's MaxPool2D is not used: its backward pass indexes with -1 and
 // panics inside the VM's goroutine (killing the process) when a window holds
@@ -23,20 +24,30 @@ import (
 // op picks the first maximum of a window, treats NaN as smaller than any
 // number, and routes the gradient to that one input.
 func MaxPool2D(x *gorgonia.Node, kernel, stride int) (*gorgonia.Node, error) {
+	return MaxPool2DPad(x, kernel, stride, 0)
+}
+
+// MaxPool2DPad is MaxPool2D with pad rows and columns of -∞ on every side
+// (PyTorch's max_pool2d padding), at most half the kernel so that every
+// window holds an input value.
+func MaxPool2DPad(x *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
 	s := x.Shape()
 	if s.Dims() != 4 {
 		return nil, errors.Errorf("max-pooling needs a 4-d input, got %v", s)
 	}
-	if kernel <= 0 || stride <= 0 || s[2] < kernel || s[3] < kernel {
-		return nil, errors.Errorf("max-pooling window %d stride %d does not fit input %v", kernel, stride, s)
+	if pad < 0 || 2*pad > kernel {
+		return nil, errors.Errorf("max-pooling padding %d must be in [0, kernel/2] for kernel %d", pad, kernel)
 	}
-	return gorgonia.ApplyOp(&poolOp{k: kernel, s: stride}, x)
+	if kernel <= 0 || stride <= 0 || s[2]+2*pad < kernel || s[3]+2*pad < kernel {
+		return nil, errors.Errorf("max-pooling window %d stride %d padding %d does not fit input %v", kernel, stride, pad, s)
+	}
+	return gorgonia.ApplyOp(&poolOp{k: kernel, s: stride, p: pad}, x)
 }
 
 // poolOp is the forward op. It keeps the position of every window's
 // maximum from its last run, which the backward op of the same step reads.
 type poolOp struct {
-	k, s int
+	k, s, p int
 
 	mu  sync.Mutex
 	in  tensor.Shape
@@ -45,7 +56,7 @@ type poolOp struct {
 }
 
 func (p *poolOp) out(in tensor.Shape) tensor.Shape {
-	return tensor.Shape{in[0], in[1], (in[2]-p.k)/p.s + 1, (in[3]-p.k)/p.s + 1}
+	return tensor.Shape{in[0], in[1], (in[2]+2*p.p-p.k)/p.s + 1, (in[3]+2*p.p-p.k)/p.s + 1}
 }
 
 func (*poolOp) Arity() int { return 1 }
@@ -60,13 +71,15 @@ func (p *poolOp) InferShape(in ...gorgonia.DimSizer) (tensor.Shape, error) {
 	}
 	return p.out(s), nil
 }
-func (*poolOp) ReturnsPtr() bool        { return false }
-func (*poolOp) CallsExtern() bool       { return false }
-func (*poolOp) OverwritesInput() int    { return -1 }
-func (p *poolOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.MaxPool{%d,%d,%p}", p.k, p.s, p) }
-func (p *poolOp) Hashcode() uint32      { return hashOf(p) }
-func (p *poolOp) String() string        { return fmt.Sprintf("MaxPool{%d,%d}", p.k, p.s) }
-func (*poolOp) DiffWRT(int) []bool      { return []bool{true} }
+func (*poolOp) ReturnsPtr() bool     { return false }
+func (*poolOp) CallsExtern() bool    { return false }
+func (*poolOp) OverwritesInput() int { return -1 }
+func (p *poolOp) WriteHash(h hash.Hash) {
+	fmt.Fprintf(h, "spred.MaxPool{%d,%d,%d,%p}", p.k, p.s, p.p, p)
+}
+func (p *poolOp) Hashcode() uint32 { return hashOf(p) }
+func (p *poolOp) String() string   { return fmt.Sprintf("MaxPool{%d,%d,%d}", p.k, p.s, p.p) }
+func (*poolOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (p *poolOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	g, err := gorgonia.ApplyOp(poolGradOp{p: p, out: new(reuse)}, inputs[0], grad)
@@ -94,11 +107,11 @@ func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		t, y := output[float32](&p.y, out)
-		kernels.MaxPool(p.k, p.s, in[0]*in[1], in[2], in[3], x, y, p.arg)
+		kernels.MaxPoolPad(p.k, p.s, p.p, in[0]*in[1], in[2], in[3], x, y, p.arg)
 		return t, nil
 	case []float64:
 		t, y := output[float64](&p.y, out)
-		kernels.MaxPool(p.k, p.s, in[0]*in[1], in[2], in[3], x, y, p.arg)
+		kernels.MaxPoolPad(p.k, p.s, p.p, in[0]*in[1], in[2], in[3], x, y, p.arg)
 		return t, nil
 	}
 	return nil, errors.Errorf("MaxPool: unsupported %T", inputs[0].Data())

@@ -20,29 +20,36 @@ type Options struct {
 	// Train builds the gradient of the loss with respect to every learnable
 	// and applies dropout; otherwise the graph only runs forward.
 	Train bool
-	// GorgoniaOps builds dense and conv layers, ReLU and the u⊙v product
-	// from Gorgonia's own ops instead of this package's fused ones. It is
-	// several times slower and allocates on every run; it is there to check
-	// the fused ops against (the loss and max-pooling ops are always this
-	// package's, see SoftmaxCrossEntropy and MaxPool2D).
+	// GorgoniaOps builds dense and conv layers, ReLU, add and the u⊙v
+	// product from Gorgonia's own ops instead of this package's fused ones.
+	// It is several times slower and allocates on every run; it is there to
+	// check the fused ops against. The loss, max-pooling, average-pooling
+	// and batch-norm ops are always this package's (see SoftmaxCrossEntropy,
+	// MaxPool2D, AvgPool2D, BatchNorm2D), and grouped convolutions are
+	// refused.
 	GorgoniaOps bool
+	// DecayNorm marks the batch-norm scales and shifts for weight decay
+	// (Learnable.Decay); by default they are not decayed.
+	DecayNorm bool
 }
 
 // Session owns one compiled graph and its VM: a model's forward pass (and
 // backward pass when training) at a fixed batch size.
 type Session struct {
-	spec   models.Spec
-	batch  int
-	size   int
-	dt     tensor.Dtype
-	train  bool
-	b      *Builder
-	xT, yT *tensor.Dense
-	logits *gorgonia.Node
-	loss   *gorgonia.Node
-	masks  []dropMask
-	vm     gorgonia.VM
-	closed bool
+	spec  models.Spec
+	batch int
+	size  int
+	dt    tensor.Dtype
+	train bool
+	// decayNorm is Options.DecayNorm.
+	decayNorm bool
+	b         *Builder
+	xT, yT    *tensor.Dense
+	logits    *gorgonia.Node
+	loss      *gorgonia.Node
+	masks     []dropMask
+	vm        gorgonia.VM
+	closed    bool
 }
 
 type dropMask struct {
@@ -79,7 +86,7 @@ func New(m *models.Model, opts Options) (s *Session, err error) {
 	if src == nil {
 		src = Plain{}
 	}
-	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, b: newBuilder(dt)}
+	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, decayNorm: opts.DecayNorm, b: newBuilder(dt)}
 	s.b.gorgoniaOps = opts.GorgoniaOps
 	defer guard(&err, "building the graph of "+m.Spec.Name)
 	if err := s.build(m.Params, src); err != nil {
@@ -104,18 +111,31 @@ func (s *Session) build(ps *models.Params, src WeightSource) error {
 			return gorgonia.HadamardProd(x, m)
 		}
 	}
-	h := x
-	for _, l := range s.spec.Layers {
-		var err error
-		if h, err = b.layer(l, h, ps, src, dropout); err != nil {
+	specNodes, err := s.spec.Nodes()
+	if err != nil {
+		return err
+	}
+	// Every layer's output node, for the layers that read it.
+	outs := make([]*gorgonia.Node, len(specNodes))
+	for i, n := range specNodes {
+		in := make([]*gorgonia.Node, len(n.Inputs))
+		for j, k := range n.Inputs {
+			if k == models.InputIndex {
+				in[j] = x
+			} else {
+				in[j] = outs[k]
+			}
+		}
+		c := &layerCtx{b: b, index: i, layer: n.Layer, in: in, ps: ps, src: src, train: s.train, decayNorm: s.decayNorm, dropout: dropout}
+		if outs[i], err = b.layer(c); err != nil {
 			return err
 		}
 	}
+	h := outs[len(outs)-1]
 	s.logits = h
 	classes := h.Shape()[1]
 	y := b.input("y", s.batch, classes)
 	s.yT = y.Value().(*tensor.Dense)
-	var err error
 	if s.loss, err = SoftmaxCrossEntropy(h, y); err != nil {
 		return errors.Wrap(err, "loss")
 	}
@@ -160,7 +180,9 @@ func (s *Session) Dtype() tensor.Dtype { return s.dt }
 
 // Learnables returns the tensors this graph trains, in the order they were
 // registered (layer order; for each layer its weight's learnables, then the
-// bias).
+// bias; a batch norm's scale, then its shift). Batch-norm running
+// statistics are not learnables: a training graph updates those parameters
+// itself on every Run (see BatchNorm2D).
 func (s *Session) Learnables() []*Learnable { return s.b.learn }
 
 // Run binds a batch (x holds Batch()·InputSize values, labels holds Batch()

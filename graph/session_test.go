@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -36,6 +37,49 @@ func tinySpecs() map[string]models.Spec {
 		"dropout": {Name: "dropout", Input: []int{5}, Loss: ce, Layers: []models.Layer{
 			{Kind: models.Dense, Name: "fc1", Units: 6}, {Kind: models.Dropout, Rate: 0.5},
 			{Kind: models.Dense, Name: "fc2", Units: 3}}},
+		// A basic residual block with the identity shortcut: the input
+		// feeds both the first convolution and the sum, batch norm in
+		// training mode after every convolution.
+		"residual": {Name: "residual", Input: []int{2, 4, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c1", Filters: 2, Kernel: 3, Padding: 1, NoBias: true},
+			{Kind: models.BatchNorm2d, Name: "bn1"},
+			{Kind: models.ReLU, Name: "r1"},
+			{Kind: models.Conv2d, Name: "c2", Filters: 2, Kernel: 3, Padding: 1, NoBias: true},
+			{Kind: models.BatchNorm2d, Name: "bn2", Momentum: 0.3},
+			{Kind: models.Add, Name: "sum", Inputs: []string{"bn2", models.InputName}},
+			{Kind: models.ReLU}, {Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		// A block with a strided 1×1 projection shortcut, then global
+		// average pooling.
+		"projection": {Name: "projection", Input: []int{2, 6, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c0", Filters: 2, Kernel: 3, Padding: 1},
+			{Kind: models.Conv2d, Name: "c1", Filters: 3, Kernel: 3, Stride: 2, Padding: 1, NoBias: true},
+			{Kind: models.BatchNorm2d, Name: "bn1", Eps: 1e-3},
+			{Kind: models.ReLU, Name: "r1"},
+			{Kind: models.Conv2d, Name: "c2", Filters: 3, Kernel: 3, Padding: 1, NoBias: true},
+			{Kind: models.BatchNorm2d, Name: "bn2"},
+			{Kind: models.Conv2d, Name: "sc", Inputs: []string{"c0"}, Filters: 3, Kernel: 1, Stride: 2, NoBias: true},
+			{Kind: models.BatchNorm2d, Name: "sbn"},
+			{Kind: models.Add, Name: "sum", Inputs: []string{"bn2", "sbn"}},
+			{Kind: models.ReLU, Name: "r2"},
+			{Kind: models.GlobalAvgPool2d, Name: "gap"}, {Kind: models.Flatten},
+			{Kind: models.Dense, Name: "fc", Units: 3}}},
+		"avgpool": {Name: "avgpool", Input: []int{2, 6, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3, Padding: 1},
+			{Kind: models.AvgPool2d, Kernel: 3, Stride: 2, Padding: 1},
+			{Kind: models.AvgPool2d, Kernel: 2},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		"maxpool-pad": {Name: "maxpool-pad", Input: []int{1, 6, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3, Padding: 1},
+			{Kind: models.MaxPool2d, Kernel: 3, Stride: 2, Padding: 1},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		// A grouped convolution, then a depthwise one (groups = channels),
+		// neither with a bias, and a dense layer without bias.
+		"grouped": {Name: "grouped", Input: []int{4, 5, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "g", Filters: 6, Kernel: 3, Groups: 2, NoBias: true},
+			{Kind: models.Conv2d, Name: "dw", Filters: 6, Kernel: 3, Padding: 1, Groups: 6, NoBias: true},
+			{Kind: models.ReLU},
+			{Kind: models.Conv2d, Name: "pw", Filters: 4, Kernel: 1, Groups: 2},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3, NoBias: true}}},
 	}
 }
 
@@ -61,12 +105,17 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			// Non-zero biases so that their gradients are exercised too.
+			// Non-zero biases so that their gradients are exercised too,
+			// batch-norm scales away from 1 (the running statistics do not
+			// matter in training).
 			for _, p := range m.Params.All() {
 				if !p.Prunable {
 					v := p.Float64s()
 					for i := range v {
 						v[i] = 0.1 * rng.NormFloat64()
+						if strings.HasSuffix(p.Name, "/"+models.RoleScale) {
+							v[i] += 1
+						}
 					}
 					_ = p.SetFloat64s(v)
 				}
@@ -85,8 +134,10 @@ func TestGradientsMatchFiniteDifferences(t *testing.T) {
 				}
 				return l
 			}
-			loss()
 			for _, l := range s.Learnables() {
+				// The gradient at the unperturbed point: the last run was
+				// the previous learnable's last perturbation.
+				loss()
 				g, err := s.Grad(l)
 				if err != nil {
 					t.Fatal(err)

@@ -215,3 +215,93 @@ func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
 		}
 	})
 }
+
+// MaxPoolPad is MaxPool with p rows and columns of -∞ padding on every
+// side (p ≤ k/2, so that every window holds an input value); p = 0 is
+// MaxPool itself. Each window starts from its first input value, so the
+// NaN rule is MaxPool's.
+func MaxPoolPad[T float32 | float64](k, s, p, planes, h, w int, x, y []T, arg []int32) {
+	if p == 0 {
+		MaxPool(k, s, planes, h, w, x, y, arg)
+		return
+	}
+	oh, ow := (h+2*p-k)/s+1, (w+2*p-k)/s+1
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			base := c * h * w
+			o := c * oh * ow
+			for r := 0; r < oh; r++ {
+				r0, r1 := max(r*s-p, 0), min(r*s-p+k, h)
+				for q := 0; q < ow; q++ {
+					q0, q1 := max(q*s-p, 0), min(q*s-p+k, w)
+					best := base + r0*w + q0
+					bv := x[best]
+					for i := r0; i < r1; i++ {
+						row := base + i*w
+						for j, v := range x[row+q0 : row+q1] {
+							if v > bv || (bv != bv && v == v) {
+								best, bv = row+q0+j, v
+							}
+						}
+					}
+					y[o], arg[o] = bv, int32(best)
+					o++
+				}
+			}
+		}
+	})
+}
+
+// AvgPool writes the mean of every kh×kw window at strides sh, sw over
+// planes h×w planes with zero padding ph, pw to y; the padding counts in
+// the mean (PyTorch's count_include_pad), so every window divides by
+// kh·kw. One plane per worker; each sum runs in the window's row order.
+func AvgPool[T float32 | float64](kh, kw, sh, sw, ph, pw, planes, h, w int, x, y []T) {
+	oh, ow := (h+2*ph-kh)/sh+1, (w+2*pw-kw)/sw+1
+	inv := 1 / T(kh*kw)
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			src := x[c*h*w:][:h*w]
+			dst := y[c*oh*ow:][:oh*ow]
+			for r := 0; r < oh; r++ {
+				r0, r1 := max(r*sh-ph, 0), min(r*sh-ph+kh, h)
+				for q := 0; q < ow; q++ {
+					q0, q1 := max(q*sw-pw, 0), min(q*sw-pw+kw, w)
+					var sum T
+					for i := r0; i < r1; i++ {
+						for _, v := range src[i*w+q0 : i*w+q1] {
+							sum += v
+						}
+					}
+					dst[r*ow+q] = sum * inv
+				}
+			}
+		}
+	})
+}
+
+// AvgPoolGrad adds dy/(kh·kw) of every window of AvgPool onto the input
+// values under it; dx must be zero on entry. One plane per worker.
+func AvgPoolGrad[T float32 | float64](kh, kw, sh, sw, ph, pw, planes, h, w int, dy, dx []T) {
+	oh, ow := (h+2*ph-kh)/sh+1, (w+2*pw-kw)/sw+1
+	inv := 1 / T(kh*kw)
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			src := dy[c*oh*ow:][:oh*ow]
+			dst := dx[c*h*w:][:h*w]
+			for r := 0; r < oh; r++ {
+				r0, r1 := max(r*sh-ph, 0), min(r*sh-ph+kh, h)
+				for q := 0; q < ow; q++ {
+					q0, q1 := max(q*sw-pw, 0), min(q*sw-pw+kw, w)
+					g := src[r*ow+q] * inv
+					for i := r0; i < r1; i++ {
+						d := dst[i*w+q0 : i*w+q1]
+						for j := range d {
+							d[j] += g
+						}
+					}
+				}
+			}
+		}
+	})
+}
