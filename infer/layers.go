@@ -333,22 +333,16 @@ func newPoolGeom(c *buildCtx) poolGeom {
 
 func buildMaxPool(c *buildCtx) (step, error) {
 	g := newPoolGeom(c)
-	if g.p == 0 {
-		c.needScratch(0, c.opts.Batch*g.out)
-	}
+	c.needScratch(0, c.opts.Batch*g.out)
 	return maxPoolStep(g), nil
 }
 
-// maxPoolStep is max pooling; without padding through the training
-// kernel (its argmax goes to scratch).
+// maxPoolStep is max pooling through the training kernel (its argmax goes
+// to scratch).
 type maxPoolStep poolGeom
 
 func (s maxPoolStep) run(n int, in [][]float32, y []float32, sc *scratch) {
-	if s.p == 0 {
-		kernels.MaxPool(s.k, s.s, n*s.ch, s.h, s.w, in[0], y, sc.i[:n*s.out])
-		return
-	}
-	kernels.MaxPoolPad(s.k, s.s, s.p, n*s.ch, s.h, s.w, in[0], y)
+	kernels.MaxPoolPad(s.k, s.s, s.p, n*s.ch, s.h, s.w, in[0], y, sc.i[:n*s.out])
 }
 
 func buildAvgPool(c *buildCtx) (step, error) { return avgPoolStep(newPoolGeom(c)), nil }
@@ -357,7 +351,7 @@ func buildAvgPool(c *buildCtx) (step, error) { return avgPoolStep(newPoolGeom(c)
 type avgPoolStep poolGeom
 
 func (s avgPoolStep) run(n int, in [][]float32, y []float32, _ *scratch) {
-	kernels.AvgPool(s.k, s.s, s.p, n*s.ch, s.h, s.w, in[0], y)
+	kernels.AvgPool(s.k, s.k, s.s, s.s, s.p, s.p, n*s.ch, s.h, s.w, in[0], y)
 }
 
 func buildGlobalAvgPool(c *buildCtx) (step, error) {

@@ -37,14 +37,14 @@ func TestPaddedPools(t *testing.T) {
 		ph, pw := h+2*c.p, w+2*c.p
 		n := planes * oh * ow
 		got, want, arg := make([]float64, n), make([]float64, n), make([]int32, n)
-		MaxPoolPad(c.k, c.s, c.p, planes, h, w, x, got)
+		MaxPoolPad(c.k, c.s, c.p, planes, h, w, x, got, make([]int32, n))
 		MaxPool(c.k, c.s, planes, ph, pw, padded(x, planes, h, w, c.p, math.Inf(-1)), want, arg)
 		for i := range got {
 			if got[i] != want[i] {
 				t.Fatalf("max %+v: output %d is %v, want %v", c, i, got[i], want[i])
 			}
 		}
-		AvgPool(c.k, c.s, c.p, planes, h, w, x, got)
+		AvgPool(c.k, c.k, c.s, c.s, c.p, c.p, planes, h, w, x, got)
 		xp := padded(x, planes, h, w, c.p, 0)
 		for pl := 0; pl < planes; pl++ {
 			for r := 0; r < oh; r++ {
