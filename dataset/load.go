@@ -119,7 +119,11 @@ var FashionMNISTClassNames = []string{
 //
 // Errors are one line: a folder with some but not all files of a format
 // gets one naming the files missing, a folder with none one listing the
-// formats recognised; errors in a file name it.
+// formats recognised; errors in a file name it. idx being the default
+// format, the errors for idx files, for a folder with none of the known
+// files and for a folder that does not exist begin as FindMNIST's do
+// ("MNIST folder DIR: missing ...", "MNIST folder DIR does not exist"), so
+// callers that match those keep working.
 func Load(dir string) (train, test *Dataset, info Info, err error) {
 	if dir == "" {
 		d, err := FindMNIST("")
@@ -129,7 +133,7 @@ func Load(dir string) (train, test *Dataset, info Info, err error) {
 		return loadIDX(d, idxPaths(d, mnistFiles), NameMNIST)
 	}
 	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, nil, Info{}, errors.Errorf("data folder %s does not exist or is not a folder", dir)
+		return nil, nil, Info{}, errors.Errorf("MNIST folder %s does not exist or is not a folder", dir)
 	}
 	f, files, err := detect(dir)
 	if err != nil {
@@ -145,8 +149,8 @@ func Load(dir string) (train, test *Dataset, info Info, err error) {
 				return loadCIFAR10(sub, files)
 			}
 		}
-		return nil, nil, Info{}, errors.Errorf("data folder %s: no recognised format; want %s "+
-			"(MNIST, Fashion-MNIST), or %s (CIFAR-10) in the folder or its %s subfolder",
+		return nil, nil, Info{}, errors.Errorf("MNIST folder %s: missing %s (the idx format of MNIST and Fashion-MNIST); "+
+			"nor is it a CIFAR-10 folder, the other format recognised (%s, in the folder or its %s subfolder)",
 			dir, describe(IDXFiles, "[.gz]"), describe(CIFAR10Files, ""), CIFAR10Subdir)
 	}
 	if f == FormatCIFAR10 {
@@ -191,7 +195,7 @@ func detect(dir string) (Format, []string, error) {
 	case len(idxMissing) == 0:
 		return FormatIDX, idx, nil
 	case len(idx) > 0:
-		return "", nil, errors.Errorf("idx folder %s: missing %s", dir, strings.Join(idxMissing, ", "))
+		return "", nil, errors.Errorf("MNIST folder %s: missing %s", dir, strings.Join(idxMissing, ", "))
 	case len(cifarMissing) == 0:
 		return FormatCIFAR10, cifar, nil
 	case len(cifar) > 0:

@@ -102,16 +102,16 @@ func TestLoadErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, _, _, err := Load(idx)
-	checkOneLine(t, "three idx files", err, idx, "missing t10k-labels-idx1-ubyte[.gz]")
+	checkOneLine(t, "three idx files", err, "MNIST folder "+idx+": missing t10k-labels-idx1-ubyte[.gz]")
 
 	empty := t.TempDir()
 	writeFile(t, empty, "README", []byte("hello"))
 	_, _, _, err = Load(empty)
-	checkOneLine(t, "no known files", err, empty, "no recognised format", "train-images-idx3-ubyte[.gz]",
+	checkOneLine(t, "no known files", err, "MNIST folder "+empty+": missing", "format recognised", "train-images-idx3-ubyte[.gz]",
 		"t10k-labels-idx1-ubyte[.gz]", "data_batch_1.bin", "test_batch.bin", CIFAR10Subdir)
 
 	_, _, _, err = Load(filepath.Join(empty, "nowhere"))
-	checkOneLine(t, "no folder", err, "nowhere", "does not exist")
+	checkOneLine(t, "no folder", err, "MNIST folder "+filepath.Join(empty, "nowhere")+" does not exist")
 
 	both := writeMNIST(t, []byte{1}, []byte{2}, nil)
 	writeFile(t, both, "test_batch.bin", make([]byte, CIFAR10RecordSize))
