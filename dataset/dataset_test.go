@@ -80,3 +80,21 @@ func TestReshape(t *testing.T) {
 		}
 	}
 }
+
+// checkOneLine fails unless err is an error of one line containing each
+// of want.
+func checkOneLine(t *testing.T, what string, err error, want ...string) {
+	t.Helper()
+	if err == nil {
+		t.Errorf("%s: no error, want one containing %q", what, want)
+		return
+	}
+	if strings.Contains(err.Error(), "\n") {
+		t.Errorf("%s: multi-line error %q", what, err)
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("%s: error %q, want one containing %q", what, err, w)
+		}
+	}
+}

