@@ -74,8 +74,9 @@ type Info struct {
 	Mean []float32 `json:"mean"`
 	Std  []float32 `json:"std"`
 	// Augment is the training augmentation recommended for the data set:
-	// none (the zero value) for idx data such as MNIST, a 4-pixel padded
-	// random crop and horizontal flips for CIFAR-10.
+	// none (the zero value) for MNIST and other idx data, a 2-pixel padded
+	// random crop and horizontal flips for Fashion-MNIST, a 4-pixel one and
+	// flips for CIFAR-10.
 	Augment Augment `json:"augment"`
 }
 
@@ -238,6 +239,10 @@ func loadIDX(dir string, paths [4]string, fallback string) (train, test *Dataset
 	}
 	train.Name, test.Name = name+"-train", name+"-test"
 	info = Info{Name: name, Format: FormatIDX, Dir: dir}
+	if name == NameFashionMNIST {
+		// Clothes survive a mirror and a shift; digits do not.
+		info.Augment = Augment{Pad: 2, Flip: true}
+	}
 	info.Mean, info.Std = train.ChannelStats()
 	return train, test, info, nil
 }

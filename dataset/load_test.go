@@ -288,7 +288,7 @@ func TestLoadFashionMNISTReal(t *testing.T) {
 	if train.N() != 60000 || test.N() != 10000 {
 		t.Fatalf("got %d train and %d test samples, want 60000 and 10000", train.N(), test.N())
 	}
-	if info.Name != NameFashionMNIST || train.Name != "fashion-mnist-train" || info.Format != FormatIDX || !info.Augment.IsZero() {
+	if info.Name != NameFashionMNIST || train.Name != "fashion-mnist-train" || info.Format != FormatIDX || info.Augment != (Augment{Pad: 2, Flip: true}) {
 		t.Errorf("info %+v, train %v", info, train)
 	}
 	if !reflect.DeepEqual(test.ClassNames, FashionMNISTClassNames) || !equalInts(test.Shape, []int{1, 28, 28}) {

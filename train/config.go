@@ -5,6 +5,8 @@ import (
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/dataset"
 )
 
 // Config configures Fit. The zero value of every field means its default.
@@ -20,6 +22,10 @@ type Config struct {
 	Seed        int64    // seeds shuffling and dropout
 	EvalBatch   int      // batch of the evaluation graph; 0 means 1000
 	Dtype       tensor.Dtype
+	// Augment transforms every training batch (random crops and flips,
+	// drawn from the run's seeded source); the zero value leaves the data
+	// as it is.
+	Augment dataset.Augment `json:",omitzero"`
 	// GorgoniaOps builds the graphs from Gorgonia's own layer ops instead of
 	// the fused ones (see graph.Options.GorgoniaOps): slower, for checking.
 	GorgoniaOps bool `json:",omitempty"`
@@ -66,6 +72,9 @@ func (c Config) Validate() error {
 		return errors.Errorf("weight decay must be ≥ 0 and finite, got %v", c.WeightDecay)
 	case c.L1 < 0 || bad(c.L1):
 		return errors.Errorf("L1 coefficient must be ≥ 0 and finite, got %v", c.L1)
+	}
+	if err := c.Augment.Validate(); err != nil {
+		return err
 	}
 	return c.Schedule.Validate()
 }

@@ -88,6 +88,9 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			return nil, errors.Wrap(err, "test data")
 		}
 	}
+	if !cfg.Augment.IsZero() && len(data.Train.Shape) != 3 {
+		return nil, errors.Errorf("augmentation needs images ([channels, rows, columns]), the training samples have shape %v", data.Train.Shape)
+	}
 	if data.Train.N() < cfg.Batch {
 		return nil, errors.Errorf("training data has %d samples, fewer than one batch of %d", data.Train.N(), cfg.Batch)
 	}
@@ -122,6 +125,10 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	n, size := data.Train.N(), data.Train.Size()
 	steps := n / cfg.Batch
 	xb := make([]float32, cfg.Batch*size)
+	xin := xb // what the graph reads: xb, or its augmented copy
+	if !cfg.Augment.IsZero() {
+		xin = make([]float32, len(xb))
+	}
 	yb := make([]int, cfg.Batch)
 	var history []EpochStats
 	first, firstStep := 1, 0
@@ -194,7 +201,12 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				copy(xb[i*size:(i+1)*size], data.Train.Sample(j))
 				yb[i] = data.Train.Y[j]
 			}
-			loss, err := sess.Run(xb, yb, rng)
+			if !cfg.Augment.IsZero() {
+				if err := cfg.Augment.Apply(xin, xb, data.Train.Shape, cfg.Batch, rng); err != nil {
+					return history, err
+				}
+			}
+			loss, err := sess.Run(xin, yb, rng)
 			if err != nil {
 				return history, errors.Wrapf(err, "epoch %d step %d", epoch, step+1)
 			}

@@ -9,6 +9,7 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/models"
 )
 
@@ -20,13 +21,59 @@ func dropoutMLP() models.Spec {
 
 // TestResumeIsExact: a run resumed from any checkpoint — taken at the end
 // of an epoch or when the run was interrupted in the middle of one — ends
-// with the same bits as a run that was never interrupted. The model uses
-// dropout, so the random stream must be resumed exactly too.
+// with the same bits as a run that was never interrupted. One model uses
+// dropout, so the random stream must be resumed exactly too; the other is a
+// residual CNN with batch norm trained on augmented images, so the
+// running statistics and the augmentation's draws must be too.
 func TestResumeIsExact(t *testing.T) {
-	data := Data{Train: blobs(600, 6, 1), Test: blobs(90, 6, 2)}
-	cfg := Config{Epochs: 3, Batch: 20, LR: 0.1, Momentum: 0.9, WeightDecay: 1e-4, Seed: 7, EvalBatch: 64}
+	t.Run("dropout", func(t *testing.T) {
+		data := Data{Train: blobs(600, 6, 1), Test: blobs(90, 6, 2)}
+		cfg := Config{Epochs: 3, Batch: 20, LR: 0.1, Momentum: 0.9, WeightDecay: 1e-4, Seed: 7, EvalBatch: 64}
+		checkResumeExact(t, dropoutMLP(), data, cfg)
+	})
+	t.Run("residual-augmented", func(t *testing.T) {
+		spec := tinyResNet()
+		data := Data{Train: images(600, spec.Input, 1), Test: images(90, spec.Input, 2)}
+		cfg := Config{Epochs: 3, Batch: 20, LR: 0.05, Momentum: 0.9, WeightDecay: 1e-4, Seed: 7, EvalBatch: 64,
+			Augment: dataset.Augment{Pad: 1, Flip: true}}
+		checkResumeExact(t, spec, data, cfg)
+	})
+}
+
+// tinyResNet is a residual block with batch norm on 2×6×6 images.
+func tinyResNet() models.Spec {
+	return models.Spec{Name: "tiny-resnet", Input: []int{2, 6, 6}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.Conv2d, Name: "c1", Filters: 4, Kernel: 3, Padding: 1, NoBias: true},
+		{Kind: models.BatchNorm2d, Name: "bn1"},
+		{Kind: models.ReLU, Name: "r1"},
+		{Kind: models.Conv2d, Name: "c2", Filters: 4, Kernel: 3, Padding: 1, NoBias: true},
+		{Kind: models.BatchNorm2d, Name: "bn2"},
+		{Kind: models.Add, Name: "sum", Inputs: []string{"bn2", "r1"}},
+		{Kind: models.ReLU},
+		{Kind: models.GlobalAvgPool2d}, {Kind: models.Flatten},
+		{Kind: models.Dense, Name: "fc", Units: 3}}}
+}
+
+// images are n random images of the given shape whose class is the
+// channel-0 mean's tercile.
+func images(n int, shape []int, seed int64) *dataset.Dataset {
+	rng := rand.New(rand.NewSource(seed))
+	size := shape[0] * shape[1] * shape[2]
+	d := &dataset.Dataset{Shape: append([]int(nil), shape...), Classes: 3}
+	for i := 0; i < n; i++ {
+		c := i % 3
+		for j := 0; j < size; j++ {
+			d.X = append(d.X, float32(rng.NormFloat64()+float64(c)*0.5))
+		}
+		d.Y = append(d.Y, c)
+	}
+	return d
+}
+
+func checkResumeExact(t *testing.T, spec models.Spec, data Data, cfg Config) {
+	t.Helper()
 	fresh := func() *models.Model {
-		m, err := models.New(dropoutMLP(), tensor.Float32, rand.New(rand.NewSource(1)))
+		m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -79,22 +79,23 @@ func trainCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Value: "lenet-300-100", Usage: "zoo architecture (see `spred models`)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
-		&cli.Float64Flag{Name: "weight-decay", Value: 5e-4, Usage: "L2 weight decay on the weights (biases are not decayed)"},
+		&cli.Float64Flag{Name: "weight-decay", Value: 5e-4, Usage: "L2 weight decay on the weights (biases and batch-norm scales and shifts are not decayed)"},
+		&cli.StringFlag{Name: "augment", Value: "auto", Usage: "training augmentation: auto (the data set's when the zoo recipe augments: crops and flips for Fashion-MNIST and CIFAR-10 with the ResNets, none for MNIST), off, or pad=N,flip"},
 		dataDirFlag, samplesFlag, quietFlag,
 	}, append(checkpointFlags(), sgdFlags(trainDefaults, " (default: the zoo model's recipe)")...)...)
 	return &cli.Command{
 		Name:  "train",
-		Usage: "train a zoo model on MNIST and write it as a model file",
-		Description: "Trains from seeded initial values with SGD, evaluates on all 10,000 MNIST test\n" +
-			"images after every epoch, and writes a safetensors file with the spec and provenance.\n" +
-			"The same seed and flags give a bit-identical file.",
+		Usage: "train a zoo model on an image data set (MNIST by default) and write it as a model file",
+		Description: "Trains from seeded initial values with SGD, evaluates on the whole test set after\n" +
+			"every epoch, and writes a safetensors file with the spec and provenance. The ResNets\n" +
+			"take the shape of the images in --data-dir (1×28×28 for MNIST and Fashion-MNIST,\n" +
+			"3×32×32 for CIFAR-10). The same seed and flags give a bit-identical file.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			entry, err := models.LookupEntry(c.String("model"))
 			if err != nil {
 				return usageError{err}
 			}
-			spec := entry.Spec
 			cfg, err := sgdConfig(c, "weight-decay")
 			if err != nil {
 				return err
@@ -107,13 +108,16 @@ func trainCommand() *cli.Command {
 			}
 			out := c.String("out")
 			if out == "" {
-				out = spec.Name + ".safetensors"
+				out = entry.Name + ".safetensors"
 			}
 			if err := checkOutputs(out, c.String("checkpoint")); err != nil {
 				return err
 			}
-			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), spec)
+			spec, trainSet, testSet, info, err := loadDataFor(c.String("data-dir"), c.Int("train-samples"), entry)
 			if err != nil {
+				return err
+			}
+			if cfg.Augment, err = parseAugment(c.String("augment"), entry.Recipe, info); err != nil {
 				return err
 			}
 			m, err := models.New(spec, cfg.Dtype, rand.New(rand.NewSource(cfg.Seed)))
@@ -121,8 +125,12 @@ func trainCommand() *cli.Command {
 				return err
 			}
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), spec.Name)
-			p.logf("training %s (%d parameters) on MNIST: %d epochs, batch %d, lr %g (%s), momentum %g, weight decay %g, seed %d",
-				spec.Name, m.Params.Count(), cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.WeightDecay, cfg.Seed)
+			counts, err := spec.Counts()
+			if err != nil {
+				return err
+			}
+			p.logf("training %s (%d parameters) on %s %v: %d epochs, batch %d, lr %g (%s), momentum %g, weight decay %g, augment %s, seed %d",
+				spec.Name, counts.Params, info.Name, trainSet.Shape, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.WeightDecay, augmentString(cfg.Augment), cfg.Seed)
 			ckPath := checkpointPath(c, out)
 			key := trainKey(spec.Name, cfg, trainSet.N())
 			if c.Bool("resume") {
@@ -151,7 +159,7 @@ func trainCommand() *cli.Command {
 			}
 			last := hist[len(hist)-1]
 			m.Meta = models.Provenance{
-				Tool: spred.Tool, Seed: cfg.Seed, Data: "mnist",
+				Tool: spred.Tool, Seed: cfg.Seed, Data: info.Name,
 				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
 				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg), "blas": graph.BLASBackend},
 			}
@@ -170,8 +178,12 @@ func trainCommand() *cli.Command {
 }
 
 func trainSummary(cfg train.Config) string {
-	return fmt.Sprintf("epochs=%d batch=%d lr=%g schedule=%s momentum=%g nesterov=%v weight_decay=%g",
+	s := fmt.Sprintf("epochs=%d batch=%d lr=%g schedule=%s momentum=%g nesterov=%v weight_decay=%g",
 		cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.Nesterov, cfg.WeightDecay)
+	if !cfg.Augment.IsZero() {
+		s += " augment=" + augmentString(cfg.Augment)
+	}
+	return s
 }
 
 // commandLine reconstructs the command and the flags that were set, for

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -60,6 +62,69 @@ func loadData(dir string, samples int, spec models.Spec) (trainSet, testSet *dat
 	}
 	trainSet, err = limitSamples(trainSet, samples)
 	return trainSet, testSet, info, err
+}
+
+// loadDataFor loads the data of --data-dir and builds the zoo entry's
+// architecture for its images.
+func loadDataFor(dir string, samples int, entry models.ZooEntry) (spec models.Spec, trainSet, testSet *dataset.Dataset, info dataset.Info, err error) {
+	if samples < 0 {
+		return spec, nil, nil, info, usagef("--train-samples must be ≥ 0, got %d", samples)
+	}
+	trainSet, testSet, info, err = dataset.Load(dir)
+	if err != nil {
+		return spec, nil, nil, info, err
+	}
+	if spec, err = entry.ForInput(trainSet.Shape); err != nil {
+		return spec, nil, nil, info, usagef("%v: the %s images in %s are %v", err, info.Name, info.Dir, trainSet.Shape)
+	}
+	trainSet, err = limitSamples(trainSet, samples)
+	return spec, trainSet, testSet, info, err
+}
+
+// parseAugment reads --augment: "auto" (the data set's recommendation when
+// the model's recipe augments, else none), "off", or a comma-separated
+// list of "pad=N" and "flip".
+func parseAugment(s string, recipe models.Recipe, info dataset.Info) (dataset.Augment, error) {
+	switch s {
+	case "auto", "":
+		if recipe.Augment {
+			return info.Augment, nil
+		}
+		return dataset.Augment{}, nil
+	case "off", "none":
+		return dataset.Augment{}, nil
+	}
+	var a dataset.Augment
+	for _, part := range strings.Split(s, ",") {
+		switch {
+		case part == "flip":
+			a.Flip = true
+		case strings.HasPrefix(part, "pad="):
+			n, err := strconv.Atoi(strings.TrimPrefix(part, "pad="))
+			if err != nil || n < 0 {
+				return a, usagef("--augment: %q is not a padding (want pad=N with N ≥ 0)", part)
+			}
+			a.Pad = n
+		default:
+			return a, usagef("--augment: unknown %q (want auto, off, or a list of pad=N and flip)", part)
+		}
+	}
+	return a, a.Validate()
+}
+
+// augmentString describes an augmentation the way --augment takes it.
+func augmentString(a dataset.Augment) string {
+	var parts []string
+	if a.Pad > 0 {
+		parts = append(parts, fmt.Sprintf("pad=%d", a.Pad))
+	}
+	if a.Flip {
+		parts = append(parts, "flip")
+	}
+	if len(parts) == 0 {
+		return "off"
+	}
+	return strings.Join(parts, ",")
 }
 
 // loadMNIST is loadData without the Info, for the commands that do not yet
