@@ -14,6 +14,7 @@ import (
 
 	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/models"
@@ -58,8 +59,9 @@ func compressCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "compress",
 		Usage: "make a trained model sparse with spred and write the pruned model and its report",
-		Description: "Rewrites every prunable weight w as u⊙v (balanced split, same function), trains on MNIST\n" +
-			"with weight decay λ on u and v only (= λ‖w‖₁ on the mean loss; biases not decayed),\n" +
+		Description: "Rewrites every prunable weight w as u⊙v (balanced split, same function), trains on the\n" +
+			"images of --data-dir (MNIST by default) with weight decay λ on u and v only (= λ‖w‖₁\n" +
+			"on the mean loss; biases and batch-norm scales and shifts are not decayed),\n" +
 			"thresholds |u⊙v| < τ to exact zeros, collapses the pairs back to dense weights,\n" +
 			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
@@ -145,7 +147,7 @@ func compressCommand() *cli.Command {
 					return errors.Wrap(err, "timing the forward pass")
 				}
 			}
-			stampCompressed(m, cfg, rep, commandLine(c), in)
+			stampCompressed(m, cfg, rep, commandLine(c), in, trainSet)
 			if err := models.WriteFile(out, m); err != nil {
 				return err
 			}
@@ -346,10 +348,10 @@ func countPrunable(m *models.Model) int {
 
 // stampCompressed records in m's provenance how the compressed model was
 // made: tool, seed, data, final accuracy and loss, command and input file.
-func stampCompressed(m *models.Model, cfg compress.Config, rep *compress.Report, command, in string) {
+func stampCompressed(m *models.Model, cfg compress.Config, rep *compress.Report, command, in string, data *dataset.Dataset) {
 	m.Meta.Tool = spred.Tool
 	m.Meta.Seed = cfg.Seed
-	m.Meta.Data = "mnist"
+	m.Meta.Data = dataName(data)
 	m.Meta.Accuracy = rep.Accuracy.Final()
 	m.Meta.Loss = rep.Loss.Final()
 	if m.Meta.Extra == nil {

@@ -15,7 +15,7 @@ import (
 func evalCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "eval",
-		Usage: "test accuracy and loss of a model file on the 10,000 MNIST test images",
+		Usage: "test accuracy and loss of a model file on the test set of --data-dir (MNIST by default)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model file (.safetensors); required"},
 			&cli.IntFlag{Name: "batch", Value: 1000, Usage: "evaluation batch size (the last partial batch is included)"},

@@ -36,7 +36,8 @@ type inspection struct {
 	PrunableParams  int                `json:"prunable_params"`
 	PrunableNonZero int                `json:"prunable_nonzero"`
 	Sizes           formSizes          `json:"sizes"`
-	Thin            *models.ThinReport `json:"thin"` // what thinning would remove
+	Thin            *models.ThinReport `json:"thin"`                // what thinning would remove
+	ThinNote        string             `json:"thin_note,omitempty"` // why there is no thinned form
 }
 
 // formSizes are the sizes in bytes the model's file has in each form.
@@ -100,6 +101,9 @@ func sizesOf(m *models.Model) (formSizes, *models.ThinReport, error) {
 		return s, nil, err
 	}
 	s.ONNXSparse = int64(len(b))
+	if models.Thinnable(m.Spec) != nil {
+		return s, nil, nil // no thinned form: see the note inspect prints
+	}
 	thin, rep, err := thinned(m)
 	if err != nil {
 		return s, nil, err
@@ -134,6 +138,9 @@ func inspectModel(path string) (*inspection, error) {
 			in.PrunableParams += r.Params
 			in.PrunableNonZero += r.NonZero
 		}
+	}
+	if err := models.Thinnable(m.Spec); err != nil {
+		in.ThinNote = err.Error()
 	}
 	if in.Sizes, in.Thin, err = sizesOf(m); err != nil {
 		return nil, err
@@ -193,10 +200,17 @@ func inspectCommand() *cli.Command {
 				{"thinned safetensors", in.Sizes.Thinned},
 				{"thinned ONNX", in.Sizes.ThinnedONNX},
 			} {
+				if r.bytes == 0 {
+					continue
+				}
 				fmt.Fprintf(tw, "%s\t%d\t%.2f×\t\n", r.name, r.bytes, float64(in.Sizes.Dense)/float64(r.bytes))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
+			}
+			if in.Thin == nil {
+				fmt.Fprintf(w, "no thinned form: %s\n", in.ThinNote)
+				return nil
 			}
 			fmt.Fprintln(w, "thinned (spred export --format thin):")
 			writeThinReport(w, in.Thin)

@@ -285,7 +285,7 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 		}
 		return err
 	}
-	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in)
+	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in, data.Train)
 	if err := models.WriteFile(out, m); err != nil {
 		return err
 	}

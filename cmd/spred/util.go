@@ -127,6 +127,15 @@ func augmentString(a dataset.Augment) string {
 	return strings.Join(parts, ",")
 }
 
+// dataName is the name of the data set a training set was loaded from
+// ("mnist" for "mnist-train").
+func dataName(d *dataset.Dataset) string {
+	if d == nil {
+		return ""
+	}
+	return strings.TrimSuffix(d.Name, "-train")
+}
+
 // loadMNIST is loadData without the Info, for the commands that do not yet
 // record which data set they ran on.
 func loadMNIST(dir string, samples int, spec models.Spec) (trainSet, testSet *dataset.Dataset, err error) {
