@@ -35,6 +35,10 @@ const mnistArg = "\x00mnist"
 //     spec, a spec whose shapes do not chain, a spec with an absurd layer size,
 //     a parameter missing from the file, a tensor the spec does not have, a
 //     model whose input does not fit MNIST;
+//   - graph specs: a cycle, an input that names no layer, an add of two
+//     shapes, a batch norm whose channels disagree with its input;
+//   - image folders: a CIFAR-10 batch of the wrong length, an idx folder
+//     with three of its four files;
 //   - CSV tables for lasso: missing file, empty file, ragged rows, a text
 //     cell, a NaN cell, an empty label cell, no label column, no data rows,
 //     binomial labels outside {0, 1}, a duplicate column name, no feature
@@ -51,6 +55,8 @@ const mnistArg = "\x00mnist"
 //     corrupt files; --out, --report, --markdown or --checkpoint into a folder
 //     that does not exist (checked before any training); --resume without a
 //     checkpoint.
+//
+// No case writes a file, in the test's folder or in the working folder.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
@@ -161,6 +167,49 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A residual network with batch norm, and edits of its spec.
+	res, err := models.New(models.Spec{Name: "res", Input: []int{2, 6, 6}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.BatchNorm2d, Name: "bn0"},
+		{Kind: models.Conv2d, Name: "c1", Filters: 4, Kernel: 3, Padding: 1, NoBias: true},
+		{Kind: models.ReLU, Name: "r1"},
+		{Kind: models.Conv2d, Name: "c2", Filters: 4, Kernel: 3, Padding: 1},
+		{Kind: models.Add, Name: "sum", Inputs: []string{"c2", "r1"}},
+		{Kind: models.GlobalAvgPool2d}, {Kind: models.Flatten},
+		{Kind: models.Dense, Name: "fc", Units: 3}}}, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resPath := filepath.Join(dir, "res.safetensors")
+	if err := models.WriteFile(resPath, res); err != nil {
+		t.Fatal(err)
+	}
+	resFile, err := os.ReadFile(resPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cycle := write("cycle.safetensors", rewriteHeader(t, resFile, setSpec(`"name":"c2",`, `"name":"c2","inputs":["sum"],`)))
+	dangling := write("dangling.safetensors", rewriteHeader(t, resFile, setSpec(`"r1"]`, `"r9"]`)))
+	addShapes := write("addshapes.safetensors", rewriteHeader(t, resFile, setSpec(`"name":"c2","filters":4`, `"name":"c2","filters":5`)))
+	bnChannels := write("bnchannels.safetensors", rewriteHeader(t, resFile, setSpec(`"input":[2,6,6]`, `"input":[3,6,6]`)))
+	// Image folders: a CIFAR-10 batch one byte short, an idx set missing
+	// its test labels.
+	cifarDir := t.TempDir()
+	for _, f := range []string{"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin", "data_batch_4.bin", "data_batch_5.bin", "test_batch.bin"} {
+		n := 3073
+		if f == "data_batch_3.bin" {
+			n = 3072
+		}
+		if err := os.WriteFile(filepath.Join(cifarDir, f), make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	threeIDX := t.TempDir()
+	for _, f := range []string{"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"} {
+		if err := os.WriteFile(filepath.Join(threeIDX, f), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
 	csv := func(name, data string) string { return write(name, []byte(data)) }
 	goodCSV := csv("good.csv", "a,y\n1,0\n2,1\n3,1\n")
 	emptyCSV := csv("empty.csv", "")
@@ -228,6 +277,16 @@ func TestBadInput(t *testing.T) {
 		{"tensor not in the spec", 1, `tensor "fc4/W" (shape [1]) is not a parameter`, []string{"eval", "--model", extraTensor}},
 		{"model does not fit MNIST", 2, "takes inputs of shape [100]", []string{"compress", "--model", tabular, "--data-dir", mnistArg}},
 		{"eval model that does not fit MNIST", 2, "takes inputs of shape [100]", []string{"eval", "--model", tabular, "--data-dir", mnistArg}},
+
+		// Graph specs.
+		{"spec with a cycle", 1, `layer 3 "c2" (conv2d): cycle c2 → sum → c2`, []string{"eval", "--model", cycle}},
+		{"input that names no layer", 1, `layer 4 "sum" (add): input "r9" names no layer`, []string{"inspect", dangling}},
+		{"add of two shapes", 1, `layer "sum" (add) with input [5 6 6] and [4 6 6]: adds inputs of shapes`, []string{"compress", "--model", addShapes}},
+		{"batch norm channels disagree with the input", 1, `"bn0/scale" has shape [2] in the file, the spec needs [3]`, []string{"eval", "--model", bnChannels}},
+
+		// Image folders.
+		{"CIFAR-10 batch of the wrong length", 1, "data_batch_3.bin: 3072 bytes", []string{"train", "--model", "resnet-8", "--data-dir", cifarDir, "--out", filepath.Join(dir, "r.safetensors")}},
+		{"idx folder with three of its four files", 1, "t10k-labels-idx1-ubyte", []string{"train", "--model", "resnet-8", "--data-dir", threeIDX, "--out", filepath.Join(dir, "r.safetensors")}},
 
 		// CSV tables for lasso.
 		{"lasso missing file", 1, "nope.csv", []string{"lasso", "--csv", filepath.Join(dir, "nope.csv"), "--lambda", "0.1"}},
@@ -308,8 +367,20 @@ func TestBadInput(t *testing.T) {
 			append([]string{"train", "--out", filepath.Join(dir, "fresh.safetensors"), "--resume"}, quick...)},
 		{"unknown finetune schedule names the flag", 2, "--finetune-schedule", []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},
 	}
+	cwd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]string{dir: listDir(t, dir), cwd: listDir(t, cwd)}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				for d, was := range before {
+					if now := listDir(t, d); strings.Join(now, "\n") != strings.Join(was, "\n") {
+						t.Errorf("%s changed: %q, was %q", d, now, was)
+					}
+				}
+			}()
 			args := append([]string(nil), c.args...)
 			for i, a := range args {
 				if a == mnistArg {
@@ -332,4 +403,18 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// listDir lists the names in dir, sorted.
+func listDir(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range es {
+		names = append(names, e.Name())
+	}
+	return names
 }
