@@ -7,8 +7,9 @@
 // bias, and the inputs of the next dense or conv2d layer that read it — for
 // a conv2d layer feeding a dense layer through Flatten, every position of
 // the filter's channel. The output layer's units are the class scores and
-// have no units curve. Every other layer is left as it was, so each curve
-// shows one layer alone.
+// have no units curve, and neither have the layers of networks that
+// models.Thin cannot thin (residual networks, batch norm). Every other layer
+// is left as it was, so each curve shows one layer alone.
 package sensitivity
 
 import (
@@ -71,7 +72,9 @@ type layer struct {
 	nextInputs int
 }
 
-func layersOf(spec models.Spec) ([]layer, error) {
+// layersOf lists the prunable layers of spec; with units, each with the next
+// prunable layer that reads its units (a chain), else with none.
+func layersOf(spec models.Spec, units bool) ([]layer, error) {
 	infos, err := spec.Params()
 	if err != nil {
 		return nil, err
@@ -89,7 +92,7 @@ func layersOf(spec models.Spec) ([]layer, error) {
 		} else {
 			l.units = pi.Shape[1]
 		}
-		if n := len(ls); n > 0 {
+		if n := len(ls); n > 0 && units {
 			prev := &ls[n-1]
 			prev.next, prev.nextConv, prev.nextUnits, prev.nextInputs = l.name, conv, l.units, in
 			if in%prev.units != 0 {
@@ -120,7 +123,10 @@ func Run(ctx context.Context, m *models.Model, test *dataset.Dataset, cfg Config
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
-	ls, err := layersOf(m.Spec)
+	// Units can be removed (and their FLOPs thinned away) only where
+	// models.Thin can thin: residual networks get the sparsity curves alone.
+	thinnable := models.Thinnable(m.Spec) == nil
+	ls, err := layersOf(m.Spec, thinnable)
 	if err != nil {
 		return nil, err
 	}
@@ -148,11 +154,17 @@ func Run(ctx context.Context, m *models.Model, test *dataset.Dataset, cfg Config
 			return pt, err
 		}
 		pt.Accuracy, pt.Loss = mt.Accuracy, mt.Loss
-		_, rep, err := models.Thin(work)
-		if err != nil {
-			return pt, err
+		if !thinnable { // no thinning: the model's own multiply-adds
+			if pt.FLOPs, err = models.FLOPs(work.Spec); err != nil {
+				return pt, err
+			}
+		} else {
+			_, rep, err := models.Thin(work)
+			if err != nil {
+				return pt, err
+			}
+			pt.FLOPs = rep.FLOPsAfter
 		}
-		pt.FLOPs = rep.FLOPsAfter
 		if progress != nil {
 			progress(pt)
 		}

@@ -206,3 +206,42 @@ func TestRunErrors(t *testing.T) {
 		t.Error("cancelled context: no error")
 	}
 }
+
+// TestRunResidual: a residual network with batch norm gets the sparsity
+// curve of every prunable layer and no units curve (it cannot be thinned).
+func TestRunResidual(t *testing.T) {
+	spec := models.Spec{Name: "res", Input: []int{1, 10, 10}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.Conv2d, Name: "c1", Filters: 3, Kernel: 3, Padding: 1, NoBias: true},
+		{Kind: models.BatchNorm2d, Name: "bn1"},
+		{Kind: models.ReLU, Name: "r1"},
+		{Kind: models.Conv2d, Name: "c2", Filters: 3, Kernel: 3, Padding: 1},
+		{Kind: models.Add, Inputs: []string{"c2", "r1"}},
+		{Kind: models.GlobalAvgPool2d}, {Kind: models.Flatten},
+		{Kind: models.Dense, Name: "fc", Units: 3}}}
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, d := testModel(t)
+	pts, err := Run(context.Background(), m, d, Config{Fractions: []float64{0, 0.5}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flops, _ := models.FLOPs(spec)
+	curves := map[string]int{}
+	for _, p := range pts {
+		curves[p.Layer+" "+p.Curve]++
+		if p.FLOPs != flops {
+			t.Errorf("%+v: FLOPs %d, want the model's %d", p, p.FLOPs, flops)
+		}
+	}
+	want := map[string]int{"c1 sparsity": 2, "c2 sparsity": 2, "fc sparsity": 2}
+	if len(curves) != len(want) {
+		t.Errorf("curves %v, want %v", curves, want)
+	}
+	for k, n := range want {
+		if curves[k] != n {
+			t.Errorf("curves %v, want %v", curves, want)
+		}
+	}
+}
