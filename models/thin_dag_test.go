@@ -400,3 +400,26 @@ func TestThinnable(t *testing.T) {
 		t.Error("an empty spec is thinnable")
 	}
 }
+
+// A grouped convolution fixes the spaces it reads and writes: their dead
+// channels stay; the others are thinned as usual.
+func TestThinGroupedConv(t *testing.T) {
+	spec := models.Spec{Name: "dw", Input: []int{2, 6, 6}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.Conv2d, Name: "c1", Filters: 4, Kernel: 3},
+		{Kind: models.Conv2d, Name: "dw", Filters: 4, Kernel: 3, Groups: 4},
+		{Kind: models.Conv2d, Name: "c2", Filters: 3, Kernel: 1},
+		{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 2},
+	}}
+	m := randomNormModel(t, spec, 1)
+	zeroChannel(t, m, "c1", 0)
+	zeroChannel(t, m, "dw", 1)
+	zeroChannel(t, m, "c2", 1)
+	th, rep := thinChecked(t, m)
+	checkUnits(t, rep, map[string][4]int{
+		"c1": {4, 4, 2, 2},
+		"dw": {4, 4, 4, 4},
+		"c2": {3, 2, 4, 4},
+		"fc": {2, 2, 12, 8},
+	})
+	sameLogits(t, m, th, 2)
+}
