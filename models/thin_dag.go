@@ -140,7 +140,8 @@ func (t *spaceThin) zeros() [][]bool {
 			b := at(n.Inputs[1])
 			z := make([]bool, len(in))
 			for c := range z {
-				z[c] = in[c] && b[c]
+				// Inputs of other layouts (fixed spaces) are never zero.
+				z[c] = len(b) == len(in) && in[c] && b[c]
 			}
 			zero[i] = z
 		default:

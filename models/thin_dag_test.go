@@ -423,3 +423,27 @@ func TestThinGroupedConv(t *testing.T) {
 	})
 	sameLogits(t, m, th, 2)
 }
+
+// An add of a flattened image and a dense layer's output fixes both spaces.
+func TestThinAddOfLayouts(t *testing.T) {
+	spec := models.Spec{Name: "mix", Input: []int{1, 4, 4}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3},
+		{Kind: models.Flatten, Name: "flat"},
+		{Kind: models.Dense, Name: "fc1", Units: 8},
+		{Kind: models.Add, Name: "add", Inputs: []string{"fc1", "flat"}},
+		{Kind: models.Dense, Name: "fc2", Units: 2},
+	}}
+	m := randomNormModel(t, spec, 1)
+	zeroChannel(t, m, "c", 0)
+	zeroChannel(t, m, "fc1", 3)
+	for _, name := range []string{"c", "fc1"} {
+		if f := spaceOf(t, spec, name).Fixed; f == "" {
+			t.Errorf("space of %s is not fixed", name)
+		}
+	}
+	th, rep := thinChecked(t, m)
+	if rep.FLOPsAfter != rep.FLOPsBefore {
+		t.Errorf("FLOPs %d → %d", rep.FLOPsBefore, rep.FLOPsAfter)
+	}
+	sameLogits(t, m, th, 2)
+}
