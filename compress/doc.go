@@ -41,6 +41,21 @@
 // returns a Report: per-layer non-zeros, compression ratios and the accuracy
 // at every stage.
 //
+// # Structured passes on residual networks
+//
+// With Config.Structure neuron, filter or mixed, chains are factorised per
+// unit (SplitGroups: w_unit = g·V, a group lasso). Residual networks and
+// networks with batch norm are thinned by channel spaces
+// (models.CoupledChannels): channels joined by a residual add are removed
+// together or not at all. There each channel of a space is one group
+// (SplitCoupled): the filters of every convolution writing into the space
+// with their biases, and the scales and shifts of its batch norms. The
+// batch-norm parameters do not pass through a graph.WeightSource, so the
+// group lasso λ Σ‖group‖₂ is applied by its proximal step after every SGD
+// step instead of by factors; the thresholded groups are channels that are
+// zero wherever they are read, and models.Thin removes them from every
+// layer of their space.
+//
 // # Baselines
 //
 // Config.Method selects a baseline instead, run under the same epoch budget,

@@ -101,6 +101,9 @@ func SplitGroups(m *models.Model, structure string) (*Groups, error) {
 	if err := models.Thinnable(m.Spec); err != nil {
 		return nil, errors.Wrapf(ErrConfig, "structured spred: %v", err)
 	}
+	if models.ChainThinnable(m.Spec) != nil {
+		return nil, errors.Wrapf(ErrConfig, "model %q is thinned by channel spaces: use SplitCoupled", m.Spec.Name)
+	}
 	elem, err := Split(m)
 	if err != nil {
 		return nil, err
@@ -357,17 +360,54 @@ func (gs *Groups) Stats(tau float64) FactorStats {
 	return st
 }
 
-// structuredPhase trains the grouped factors of work with decay λ,
-// thresholds units and elements, collapses, thins work into the smaller
-// dense model (work's spec and parameters are replaced), measures the
-// stages and returns the zero mask of the thinned model for fine-tuning.
+// structuredSource is what the structured pass trains: Groups on chains,
+// Coupled on networks thinned by channel spaces.
+type structuredSource interface {
+	graph.WeightSource
+	Threshold(tau float64, opt Momentum) (units, elements int)
+	Collapse(m *models.Model) error
+	Stats(tau float64) FactorStats
+}
+
+// splitStructured picks the factorisation of the structured pass for m.
+func splitStructured(m *models.Model, structure string) (structuredSource, *Coupled, error) {
+	if err := models.Thinnable(m.Spec); err != nil {
+		return nil, nil, errors.Wrapf(ErrConfig, "structured spred: %v", err)
+	}
+	if models.ChainThinnable(m.Spec) == nil {
+		gs, err := SplitGroups(m, structure)
+		return gs, nil, err
+	}
+	c, err := SplitCoupled(m, structure)
+	return c, c, err
+}
+
+// structuredPhase trains the grouped factors of work with decay λ (on
+// networks thinned by channel spaces, the coupled groups with their
+// proximal step after every SGD step), thresholds units and elements,
+// collapses, thins work into the smaller dense model (work's spec and
+// parameters are replaced), measures the stages and returns the zero mask
+// of the thinned model for fine-tuning.
 func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, r *Report, rec Recorder,
 	eval func(graph.WeightSource) (*float64, *float64, error)) (*Mask, error) {
-	gs, err := SplitGroups(work, cfg.Structure)
+	gs, coupled, err := splitStructured(work, cfg.Structure)
 	if err != nil {
 		return nil, err
 	}
 	var opt *train.SGD
+	tc := cfg.spredTrain().Defaults()
+	step := stepper(rec, PhaseSpred, cfg.Epochs)
+	afterStep := step
+	if coupled != nil {
+		r.Settings.Decay = coupledDecaySetting(cfg.Structure)
+		afterStep = func(epoch, s, steps int) error {
+			coupled.Prox(tc.Schedule.Rate(tc.LR, epoch-1, tc.Epochs)*cfg.Lambda, opt)
+			if step != nil {
+				return step(epoch, s, steps)
+			}
+			return nil
+		}
+	}
 	hooks := train.Hooks{
 		Optimizer: func(o *train.SGD) { opt = o },
 		BeforeEpoch: func(epoch int) error {
@@ -376,7 +416,7 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 			}
 			return nil
 		},
-		AfterStep: stepper(rec, PhaseSpred, cfg.Epochs),
+		AfterStep: afterStep,
 	}
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := gs.Stats(cfg.Threshold)
@@ -549,6 +589,12 @@ func decaySetting(c Config) string {
 		return "λ on g and V of conv2d layers (group lasso over filters), on u and v of dense layers; biases not decayed"
 	}
 	return "λ on g and V of every prunable weight (group lasso over neurons and filters); biases not decayed"
+}
+
+// coupledDecaySetting is decaySetting for the coupled channel groups.
+func coupledDecaySetting(structure string) string {
+	what := map[string]string{StructureFilter: "conv2d", StructureNeuron: "dense", StructureMixed: "conv2d and dense"}[structure]
+	return "λ Σ‖group‖₂ over the coupled channels of " + what + " layers (filters or neurons with their biases, batch-norm scales and shifts), by a proximal step after every SGD step; λ on u and v of the other prunable weights; biases not decayed"
 }
 
 // writeThinText renders the thinning and speed sections of a structured

@@ -69,16 +69,31 @@ func (t *thinLayer) weight(i, j int) []float64 {
 	return t.w[off : off+k2]
 }
 
-// Thinnable reports whether Thin can thin models of spec s: sequential
-// networks of dense, conv2d (without groups), max-pooling, ReLU, flatten and
-// dropout layers. Residual networks and batch norm are not handled yet.
+// Thinnable reports whether Thin can thin models of spec s: every valid
+// spec can be (see Thin), so the error is the spec's.
 func Thinnable(s Spec) error {
+	if ChainThinnable(s) == nil {
+		return nil
+	}
+	_, err := CoupledChannels(s)
+	return err
+}
+
+// ChainThinnable reports whether Thin thins models of spec s unit by unit,
+// folding the constant outputs of dead units into the next layer's biases:
+// sequential networks of dense, conv2d (without groups, with biases),
+// max-pooling, ReLU, flatten and dropout layers. Thin thins the others by
+// channel spaces (see CoupledChannels).
+func ChainThinnable(s Spec) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
 	if !s.IsChain() {
-		return errors.Wrap(ErrSpec, "thin: only sequential networks can be thinned yet (this one has layers that read other layers than the one before)")
+		return errors.Wrap(ErrSpec, "thin: not a sequential network (it has layers that read other layers than the one before)")
 	}
 	for _, l := range s.Layers {
 		if l.GroupsOrDefault() > 1 || l.NoBias || l.Kind == BatchNorm2d || l.Kind == AvgPool2d || l.Kind == GlobalAvgPool2d {
-			return errors.Wrapf(ErrSpec, "thin: layer %q (%s) cannot be thinned yet", l.Name, l.Kind)
+			return errors.Wrapf(ErrSpec, "thin: layer %q (%s) is not thinned unit by unit", l.Name, l.Kind)
 		}
 	}
 	return nil
@@ -100,6 +115,21 @@ func Thinnable(s Spec) error {
 // padded max-pooling sees a negative constant) is kept. A layer left without
 // units keeps one unit that outputs zero. m is not modified; the result has
 // m's dtype and provenance.
+//
+// That is for the specs ChainThinnable accepts. The others (residual
+// networks, batch norm, layers without bias, average pooling, grouped
+// convolutions) are thinned by channel spaces (CoupledChannels): channel c
+// of a space that is not fixed is removed from every layer of the space
+// (the filters or units of its producers, the entries of its batch norms)
+// and from the inputs of every reader when each reader sees only zeros on
+// it or none of the reader's kept units reads it. A channel is zero where
+// a producer's bias and weights from the kept inputs are zero for it, after
+// a batch norm whose shift is zero and whose scale is zero (or whose input
+// is zero and mean zero), and after add, ReLU, pooling, flatten and
+// dropout of zeros. Constants are not folded there: a dead filter with a
+// bias, or a batch-norm channel that outputs its shift, is kept. Both
+// rules are applied until nothing changes; a space left without channels
+// keeps one, set to zero.
 func Thin(m *Model) (*Model, *ThinReport, error) {
 	if m == nil || m.Params == nil {
 		return nil, nil, errors.New("thin: no model")
@@ -119,6 +149,9 @@ func Thin(m *Model) (*Model, *ThinReport, error) {
 	}
 	if err := Thinnable(m.Spec); err != nil {
 		return nil, nil, err
+	}
+	if ChainThinnable(m.Spec) != nil {
+		return thinSpaces(m, dt)
 	}
 	shapes, err := m.Spec.Shapes()
 	if err != nil {
