@@ -7,8 +7,9 @@
 // bias, and the inputs of the next dense or conv2d layer that read it — for
 // a conv2d layer feeding a dense layer through Flatten, every position of
 // the filter's channel. The output layer's units are the class scores and
-// have no units curve, and neither have the layers of networks that
-// models.Thin cannot thin (residual networks, batch norm). Every other layer
+// have no units curve, and neither have the layers of networks that are not
+// sequential chains (models.ChainThinnable: residual networks, batch norm),
+// whose channels are coupled across layers. Every other layer
 // is left as it was, so each curve shows one layer alone.
 package sensitivity
 
@@ -123,10 +124,10 @@ func Run(ctx context.Context, m *models.Model, test *dataset.Dataset, cfg Config
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
-	// Units can be removed (and their FLOPs thinned away) only where
-	// models.Thin can thin: residual networks get the sparsity curves alone.
-	thinnable := models.Thinnable(m.Spec) == nil
-	ls, err := layersOf(m.Spec, thinnable)
+	// Units are removed one layer at a time only in sequential networks
+	// (models.ChainThinnable): residual networks get the sparsity curves
+	// alone.
+	ls, err := layersOf(m.Spec, models.ChainThinnable(m.Spec) == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -154,17 +155,11 @@ func Run(ctx context.Context, m *models.Model, test *dataset.Dataset, cfg Config
 			return pt, err
 		}
 		pt.Accuracy, pt.Loss = mt.Accuracy, mt.Loss
-		if !thinnable { // no thinning: the model's own multiply-adds
-			if pt.FLOPs, err = models.FLOPs(work.Spec); err != nil {
-				return pt, err
-			}
-		} else {
-			_, rep, err := models.Thin(work)
-			if err != nil {
-				return pt, err
-			}
-			pt.FLOPs = rep.FLOPsAfter
+		_, rep, err := models.Thin(work)
+		if err != nil {
+			return pt, err
 		}
+		pt.FLOPs = rep.FLOPsAfter
 		if progress != nil {
 			progress(pt)
 		}

@@ -208,7 +208,8 @@ func TestRunErrors(t *testing.T) {
 }
 
 // TestRunResidual: a residual network with batch norm gets the sparsity
-// curve of every prunable layer and no units curve (it cannot be thinned).
+// curve of every prunable layer and no units curve (its channels are
+// coupled across layers).
 func TestRunResidual(t *testing.T) {
 	spec := models.Spec{Name: "res", Input: []int{1, 10, 10}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
 		{Kind: models.Conv2d, Name: "c1", Filters: 3, Kernel: 3, Padding: 1, NoBias: true},
@@ -231,8 +232,8 @@ func TestRunResidual(t *testing.T) {
 	curves := map[string]int{}
 	for _, p := range pts {
 		curves[p.Layer+" "+p.Curve]++
-		if p.FLOPs != flops {
-			t.Errorf("%+v: FLOPs %d, want the model's %d", p, p.FLOPs, flops)
+		if p.FLOPs <= 0 || p.FLOPs > flops {
+			t.Errorf("%+v: FLOPs %d, the model has %d", p, p.FLOPs, flops)
 		}
 	}
 	want := map[string]int{"c1 sparsity": 2, "c2 sparsity": 2, "fc sparsity": 2}

@@ -42,7 +42,7 @@ func compressCommand() *cli.Command {
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "--method magnitude: final fraction of prunable weights set to zero, in (0, 1); required"},
 		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
-		&cli.StringFlag{Name: "structure", Value: compress.StructureElement, Usage: "what λ removes: element (u⊙v, L1 on every weight), neuron (one scale per output neuron of dense layers: group lasso, then the dead neurons are removed), filter (the same per conv filter), mixed (neurons and filters); --method spred only"},
+		&cli.StringFlag{Name: "structure", Value: compress.StructureElement, Usage: "what λ removes: element (u⊙v, L1 on every weight), neuron (one scale per output neuron of dense layers: group lasso, then the dead neurons are removed), filter (the same per conv filter), mixed (neurons and filters); on residual networks, coupled channels (see the description); --method spred only"},
 		&cli.StringFlag{Name: "speed-batches", Value: "1,100", Usage: "--structure neuron/filter/mixed: batch sizes at which to time the forward pass of the dense and the thinned model (empty: none)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
 		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
@@ -70,7 +70,10 @@ func compressCommand() *cli.Command {
 			"--structure neuron, filter or mixed (default --lr 0.05) puts one factor on each output neuron or filter (group\n" +
 			"lasso λ Σ‖w_unit‖₂), zeroes units with ‖w_unit‖₂ < τ, removes them (a smaller dense model\n" +
 			"computing the same function), fine-tunes it, and reports the units, FLOPs and forward-pass\n" +
-			"times before and after; it writes no checkpoint.",
+			"times before and after; it writes no checkpoint. On residual networks a unit is a coupled\n" +
+			"channel: filter c of every conv whose output meets at an add, with the scale and shift c of\n" +
+			"their batch norms; that group lasso is applied by a proximal step after every SGD step\n" +
+			"(not through the u⊙v rewrite), and whole channels are removed together.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.String("model") == "" {
