@@ -21,6 +21,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(cnn)
 	f.Add(encode(f, prune(f, randomModel(f, tinyCNN(), 3), 0.1, 1), interop.ExportOptions{Sparse: true}))
 	f.Add(mutate(f, cnn, func(mp *onnx.ModelProto) { torchFlatten(f, mp) }))
+	f.Add(encode(f, bnModel(f, tinyResNet(), 4), interop.ExportOptions{Opset: 17}))
 	for _, b := range badFiles(f) {
 		f.Add(b.file)
 	}
@@ -60,6 +61,7 @@ func TestDecodeMutations(t *testing.T) {
 	seeds := [][]byte{
 		encode(t, randomModel(t, tinyCNN(), 2), interop.ExportOptions{}),
 		encode(t, prune(t, randomModel(t, tinyCNN(), 3), 0.1, 1), interop.ExportOptions{Sparse: true}),
+		encode(t, bnModel(t, tinyResNet(), 4), interop.ExportOptions{}),
 	}
 	for _, b := range badFiles(t) {
 		if len(b.file) > 0 {

@@ -1,0 +1,270 @@
+package interop_test
+
+import (
+	"encoding/binary"
+	"math"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/advancedclimatesystems/gonnx/onnx"
+
+	"github.com/spred-go/spred/infer"
+	"github.com/spred-go/spred/interop"
+	"github.com/spred-go/spred/interop/interoptest"
+	"github.com/spred-go/spred/models"
+)
+
+// tinyResNet is a small graph with every layer kind of a residual CNN: a
+// conv without bias, batch norms (one with its own eps and momentum), a
+// grouped conv, a residual add, padded max and average pooling, global
+// pooling.
+func tinyResNet() models.Spec {
+	return models.Spec{
+		Name:  "tiny-resnet",
+		Input: []int{2, 8, 8},
+		Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "conv1", Filters: 4, Kernel: 3, Padding: 1, NoBias: true},
+			{Kind: models.BatchNorm2d, Name: "bn1"},
+			{Kind: models.ReLU, Name: "relu1"},
+			{Kind: models.Conv2d, Name: "conv2", Filters: 4, Kernel: 3, Padding: 1, Groups: 2},
+			{Kind: models.BatchNorm2d, Name: "bn2", Eps: 1e-3, Momentum: 0.25},
+			{Kind: models.Add, Name: "add", Inputs: []string{"bn2", "relu1"}},
+			{Kind: models.ReLU},
+			{Kind: models.MaxPool2d, Kernel: 3, Stride: 2, Padding: 1}, // 4×4×4
+			{Kind: models.AvgPool2d, Kernel: 3, Stride: 1, Padding: 1}, // 4×4×4
+			{Kind: models.GlobalAvgPool2d},
+			{Kind: models.Flatten},
+			{Kind: models.Dense, Name: "fc", Units: 3},
+		},
+		Loss: models.LossSoftmaxCrossEntropy,
+	}
+}
+
+func resnet8(t testing.TB) models.Spec {
+	t.Helper()
+	e, err := models.LookupEntry("resnet-8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := e.ForInput([]int{3, 32, 32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// bnModel is randomModel with batch-norm statistics far from the
+// identity: scales around 1, shifts, means and positive variances.
+func bnModel(t testing.TB, spec models.Spec, seed int64) *models.Model {
+	t.Helper()
+	m := randomModel(t, spec, seed)
+	rng := rand.New(rand.NewSource(seed + 100))
+	for _, p := range m.Params.All() {
+		vals := p.Float64s()
+		for i := range vals {
+			switch {
+			case strings.HasSuffix(p.Name, "/"+models.RoleScale):
+				vals[i] = 1 + 0.3*rng.NormFloat64()
+			case strings.HasSuffix(p.Name, "/"+models.RoleShift), strings.HasSuffix(p.Name, "/"+models.RoleMean):
+				vals[i] = 0.3 * rng.NormFloat64()
+			case strings.HasSuffix(p.Name, "/"+models.RoleVar):
+				vals[i] = 0.2 + 1.5*rng.Float64()
+			default:
+				continue
+			}
+		}
+		if err := p.SetFloat64s(vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m
+}
+
+func randomSamples(spec models.Spec, n int, seed int64) []float32 {
+	rng := rand.New(rand.NewSource(seed))
+	x := make([]float32, n*spec.InputSize())
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	return x
+}
+
+// engineLogits runs m with the inference engine on the n samples of x.
+func engineLogits(t testing.TB, m *models.Model, x []float32, n int) [][]float64 {
+	t.Helper()
+	e, err := infer.New(m, infer.Options{Batch: n})
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := e.Forward(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := len(y) / n
+	rows := make([][]float64, n)
+	for i := range rows {
+		for _, v := range y[i*c : (i+1)*c] {
+			rows[i] = append(rows[i], float64(v))
+		}
+	}
+	return rows
+}
+
+// relDiff is max |got − want| over max(1, max |want|); it fails t when
+// the shapes differ.
+func relDiff(t testing.TB, what string, want, got [][]float64) float64 {
+	t.Helper()
+	if len(want) != len(got) {
+		t.Fatalf("%s: %d rows, want %d", what, len(got), len(want))
+	}
+	scale, diff := 1.0, 0.0
+	for i := range want {
+		if len(want[i]) != len(got[i]) {
+			t.Fatalf("%s: row %d has %d values, want %d", what, i, len(got[i]), len(want[i]))
+		}
+		for j, w := range want[i] {
+			scale = math.Max(scale, math.Abs(w))
+			d := math.Abs(w - got[i][j])
+			if math.IsNaN(d) {
+				d = math.Inf(1)
+			}
+			diff = math.Max(diff, d)
+		}
+	}
+	return diff / scale
+}
+
+func writeSamples(t testing.TB, path string, x []float32) {
+	t.Helper()
+	b := make([]byte, 4*len(x))
+	for i, v := range x {
+		binary.LittleEndian.PutUint32(b[4*i:], math.Float32bits(v))
+	}
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestResidualRoundTrip: residual CNNs with random weights and batch-norm
+// statistics export and import back to the same spec and bit-identical
+// parameters at opsets 13 and 17; without the spred metadata the import
+// is the same graph (named from the node names) with the same logits.
+func TestResidualRoundTrip(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		m    *models.Model
+	}{
+		{"tiny resnet", bnModel(t, tinyResNet(), 1)},
+		{"resnet-8", bnModel(t, resnet8(t), 2)},
+	} {
+		for _, opset := range []int{13, 17} {
+			b := encode(t, c.m, interop.ExportOptions{Opset: opset})
+			got, rep, err := interop.Decode(b, interop.ImportOptions{})
+			if err != nil {
+				t.Fatalf("%s opset %d: %v", c.name, opset, err)
+			}
+			sameModel(t, c.m, got)
+			if rep.Opset != int64(opset) || len(rep.Layers) != len(c.m.Spec.Layers) {
+				t.Errorf("%s opset %d: report %+v", c.name, opset, rep)
+			}
+		}
+		plain := mutate(t, encode(t, c.m, interop.ExportOptions{}), func(mp *onnx.ModelProto) { mp.MetadataProps = nil })
+		got, _, err := interop.Decode(plain, interop.ImportOptions{})
+		if err != nil {
+			t.Fatalf("%s without metadata: %v", c.name, err)
+		}
+		wantNodes, err := c.m.Spec.Nodes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		gotNodes, err := got.Spec.Nodes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range wantNodes {
+			w, g := wantNodes[i].Layer, gotNodes[i].Layer
+			w.Name, w.Inputs, g.Name, g.Inputs = "", nil, "", nil
+			if w.Kind == models.Conv2d {
+				w.Stride, g.Stride = w.StrideOrDefault(), g.StrideOrDefault()
+			}
+			if !reflect.DeepEqual(w, g) || !reflect.DeepEqual(wantNodes[i].Inputs, gotNodes[i].Inputs) {
+				t.Fatalf("%s without metadata: layer %d is %v reading %v, want %v reading %v", c.name, i, gotNodes[i].Layer, gotNodes[i].Inputs, wantNodes[i].Layer, wantNodes[i].Inputs)
+			}
+		}
+		for i, l := range got.Spec.Layers {
+			if k := models.Kind(l.Kind); k.Named && l.Name != c.m.Spec.Layers[i].Name {
+				t.Errorf("%s without metadata: layer %d named %q, want the node name %q", c.name, i, l.Name, c.m.Spec.Layers[i].Name)
+			}
+		}
+		x := randomSamples(c.m.Spec, 4, 3)
+		if d := relDiff(t, c.name, engineLogits(t, c.m, x, 4), engineLogits(t, got, x, 4)); d != 0 {
+			t.Errorf("%s without metadata: logits differ by %g (relative)", c.name, d)
+		}
+	}
+}
+
+// TestResidualExportRuns: ONNX Runtime runs the exports of resnet-8 (opsets
+// 13 and 17) and of tinyResNet with random weights and batch-norm
+// statistics and gives the engine's logits within 1e-4 (relative to the
+// largest logit, at least 1).
+func TestResidualExportRuns(t *testing.T) {
+	node := interoptest.Node(t)
+	script := filepath.Join(interoptest.Scripts(t), "run_ort.js")
+	tmp := t.TempDir()
+	const n = 16
+	r8 := bnModel(t, resnet8(t), 5)
+	tiny := bnModel(t, tinyResNet(), 6)
+	cases := []struct {
+		name  string
+		m     *models.Model
+		opset int
+	}{{"resnet-8 opset 13", r8, 13}, {"resnet-8 opset 17", r8, 17}, {"tiny resnet", tiny, 13}}
+	for _, shape := range [][]int{r8.Spec.Input, tiny.Spec.Input} {
+		var files []string
+		var run []int
+		for i, c := range cases {
+			if !reflect.DeepEqual(c.m.Spec.Input, shape) {
+				continue
+			}
+			p := filepath.Join(tmp, strings.ReplaceAll(c.name, " ", "-")+".onnx")
+			if err := interop.WriteFile(p, c.m, interop.ExportOptions{Opset: c.opset}); err != nil {
+				t.Fatal(err)
+			}
+			files, run = append(files, p), append(run, i)
+		}
+		spec := cases[run[0]].m.Spec
+		x := randomSamples(spec, n, 9)
+		in := filepath.Join(tmp, "x.f32")
+		writeSamples(t, in, x)
+		var got struct {
+			Models []struct {
+				Logits [][]float64 `json:"logits"`
+			} `json:"models"`
+		}
+		dims := make([]string, len(shape))
+		for i, d := range shape {
+			dims[i] = formatInt(d)
+		}
+		interoptest.RunJSON(t, &got, node, script, "--model", strings.Join(files, ","), "--input", in, "--shape", strings.Join(dims, ","), "--count", formatInt(n))
+		if len(got.Models) != len(files) {
+			t.Fatalf("ONNX Runtime ran %d models, want %d", len(got.Models), len(files))
+		}
+		for k, i := range run {
+			c := cases[i]
+			d := relDiff(t, c.name, engineLogits(t, c.m, x, n), got.Models[k].Logits)
+			if d > 1e-4 {
+				t.Errorf("%s: ONNX Runtime's logits differ from the engine's by %.3g (relative)", c.name, d)
+			}
+			t.Logf("%s: max relative logit difference to ONNX Runtime %.3g on %d samples", c.name, d, n)
+		}
+	}
+}
+
+func formatInt(n int) string { return strconvItoa(n) }
+
+func strconvItoa(n int) string { return strconv.Itoa(n) }
