@@ -268,3 +268,69 @@ func TestResidualExportRuns(t *testing.T) {
 func formatInt(n int) string { return strconvItoa(n) }
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
+
+// TestImportTorchResNets: He et al.'s CIFAR ResNet-8 (scripts/torch) and
+// torchvision's ResNet-18 with random weights and batch-norm statistics,
+// exported by torch.onnx.export with the batch norms kept and folded into
+// the convolutions, at opsets 13 and 17 (the CIFAR ResNet also at 7, 9 and
+// 11), import to models whose logits on random 3×32×32 input are
+// PyTorch's within 1e-4 (relative to the largest logit, at least 1).
+func TestImportTorchResNets(t *testing.T) {
+	python := interoptest.PythonWith(t, "torch", "torchvision", "onnx")
+	script := filepath.Join(interoptest.Scripts(t), "torch_resnet_export.py")
+	variants := []string{
+		"cifar-resnet-8:13:bn", "cifar-resnet-8:17:bn", "cifar-resnet-8:13:folded", "cifar-resnet-8:17:folded",
+		"resnet18:13:bn", "resnet18:17:bn", "resnet18:13:folded", "resnet18:17:folded",
+		"cifar-resnet-8:7:bn", "cifar-resnet-8:9:bn", "cifar-resnet-8:11:folded",
+	}
+	var got struct {
+		Input  string `json:"input"`
+		Count  int    `json:"count"`
+		Models []struct {
+			Variant string      `json:"variant"`
+			File    string      `json:"file"`
+			BNNodes int         `json:"bn_nodes"`
+			Logits  [][]float64 `json:"logits"`
+		} `json:"models"`
+	}
+	interoptest.RunJSON(t, &got, python, append([]string{script, "--out", t.TempDir(), "--count", "8"}, variants...)...)
+	if len(got.Models) != len(variants) {
+		t.Fatalf("%d models exported, want %d", len(got.Models), len(variants))
+	}
+	raw, err := os.ReadFile(got.Input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := make([]float32, len(raw)/4)
+	for i := range x {
+		x[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	}
+	for _, v := range got.Models {
+		m, rep, err := interop.ReadFile(v.File, interop.ImportOptions{})
+		if err != nil {
+			t.Errorf("%s: %v", v.Variant, err)
+			continue
+		}
+		bn, biased := 0, 0
+		for _, l := range m.Spec.Layers {
+			switch {
+			case l.Kind == models.BatchNorm2d:
+				bn++
+				if l.Momentum != 0.3 || l.Eps != 0 {
+					t.Errorf("%s: %s has eps %g and momentum %g, want PyTorch's 1e-5 (0) and 0.3", v.Variant, l.Name, l.Eps, l.Momentum)
+				}
+			case l.Kind == models.Conv2d && !l.NoBias:
+				biased++
+			}
+		}
+		folded := strings.HasSuffix(v.Variant, ":folded")
+		if bn != v.BNNodes || folded != (bn == 0) || folded != (biased > 0) {
+			t.Errorf("%s: %d batch norms (the file has %d) and %d convolutions with bias", v.Variant, bn, v.BNNodes, biased)
+		}
+		d := relDiff(t, v.Variant, v.Logits, engineLogits(t, m, x, got.Count))
+		if d > 1e-4 {
+			t.Errorf("%s: logits differ from PyTorch's by %.3g (relative)", v.Variant, d)
+		}
+		t.Logf("%s (opset %d): %d layers, %d batch norms; max relative logit difference to PyTorch %.3g on %d samples", v.Variant, rep.Opset, len(m.Spec.Layers), bn, d, got.Count)
+	}
+}
