@@ -2,6 +2,7 @@ package interop_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"math/rand"
 	"os"
@@ -332,5 +333,199 @@ func TestImportTorchResNets(t *testing.T) {
 			t.Errorf("%s: logits differ from PyTorch's by %.3g (relative)", v.Variant, d)
 		}
 		t.Logf("%s (opset %d): %d layers, %d batch norms; max relative logit difference to PyTorch %.3g on %d samples", v.Variant, rep.Opset, len(m.Spec.Layers), bn, d, got.Count)
+	}
+}
+
+func floatAttr(name string, v float32) *onnx.AttributeProto {
+	return &onnx.AttributeProto{Name: name, Type: onnx.AttributeProto_FLOAT, F: v}
+}
+
+func setNodeAttr(n *onnx.NodeProto, a *onnx.AttributeProto) {
+	for i, x := range n.Attribute {
+		if x.Name == a.Name {
+			n.Attribute[i] = a
+			return
+		}
+	}
+	n.Attribute = append(n.Attribute, a)
+}
+
+func nodeNamed(t testing.TB, mp *onnx.ModelProto, name string) *onnx.NodeProto {
+	t.Helper()
+	for _, n := range mp.Graph.Node {
+		if n.Name == name {
+			return n
+		}
+	}
+	t.Fatalf("no node %q", name)
+	return nil
+}
+
+// padBefore moves the padding of node n into a Pad node before it (the
+// pads as an input from opset 11, an attribute before).
+func padBefore(t testing.TB, mp *onnx.ModelProto, n *onnx.NodeProto, p int64) {
+	x := n.Input[0]
+	n.Input[0] = n.Name + "_padded"
+	setNodeAttr(n, ints("pads", 0, 0, 0, 0))
+	pad := &onnx.NodeProto{Name: n.Name + "_pad", OpType: "Pad", Input: []string{x, n.Name + "_pads"}, Output: []string{n.Input[0]}}
+	pads := constNode(n.Name+"_pads", 0, 0, p, p, 0, 0, p, p)
+	if mp.OpsetImport[0].Version < 11 {
+		pad.Input = pad.Input[:1]
+		pad.Attribute = []*onnx.AttributeProto{ints("pads", 0, 0, p, p, 0, 0, p, p)}
+		replaceNode(mp, n, pad, n)
+		return
+	}
+	replaceNode(mp, n, pads, pad, n)
+}
+
+// TestImportGraphVariants: the ways other writers express the layers of a
+// residual CNN import to the same model: zero Pads before a Conv and an
+// AveragePool, Clip as a ReLU, Identity and Dropout between layers, and the
+// attributes of old opsets (BatchNormalization's spatial, Dropout's ratio,
+// Pad's pads).
+func TestImportGraphVariants(t *testing.T) {
+	m := bnModel(t, tinyResNet(), 21)
+	base := encode(t, m, interop.ExportOptions{})
+	for _, c := range []struct {
+		name  string
+		opset int64
+		edit  func(mp *onnx.ModelProto)
+	}{
+		{"Pad before Conv and AveragePool", 13, func(mp *onnx.ModelProto) {
+			padBefore(t, mp, nodeNamed(t, mp, "conv2"), 1)
+			avg := nodeOf(t, mp, "AveragePool")
+			setNodeAttr(avg, intAttr("count_include_pad", 0))
+			padBefore(t, mp, avg, 1)
+		}},
+		{"Pad of opset 18 with axes", 18, func(mp *onnx.ModelProto) {
+			c := nodeNamed(t, mp, "conv2")
+			x := c.Input[0]
+			c.Input[0] = "padded"
+			setNodeAttr(c, ints("pads", 0, 0, 0, 0))
+			replaceNode(mp, c, constNode("pads", 1, 1, 1, 1), constNode("axes", 2, -1),
+				&onnx.NodeProto{OpType: "Pad", Input: []string{x, "pads", "", "axes"}, Output: []string{"padded"}}, c)
+		}},
+		{"Clip as ReLU, Identity, Dropout", 13, func(mp *onnx.ModelProto) {
+			r := nodeNamed(t, mp, "relu1")
+			out := r.Output[0]
+			r.OpType, r.Input, r.Output = "Clip", []string{r.Input[0], "zero"}, []string{"clipped"}
+			mp.Graph.Initializer = append(mp.Graph.Initializer, &onnx.TensorProto{Name: "zero", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{0}})
+			replaceNode(mp, r, r, &onnx.NodeProto{OpType: "Identity", Input: []string{"clipped"}, Output: []string{"id"}},
+				&onnx.NodeProto{OpType: "Dropout", Input: []string{"id"}, Output: []string{out}})
+		}},
+		{"opset 8: spatial, ratio, Pad attributes, Clip attributes", 8, func(mp *onnx.ModelProto) {
+			for _, n := range mp.Graph.Node {
+				if n.OpType == "BatchNormalization" {
+					setNodeAttr(n, intAttr("spatial", 1))
+				}
+			}
+			padBefore(t, mp, nodeNamed(t, mp, "conv1"), 1)
+			r := nodeNamed(t, mp, "relu1")
+			out := r.Output[0]
+			r.OpType, r.Output, r.Attribute = "Clip", []string{"clipped"}, []*onnx.AttributeProto{floatAttr("min", 0)}
+			replaceNode(mp, r, r, &onnx.NodeProto{OpType: "Dropout", Input: []string{"clipped"}, Output: []string{out}, Attribute: []*onnx.AttributeProto{floatAttr("ratio", 0.3)}})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, rep, err := interop.Decode(mutate(t, base, func(mp *onnx.ModelProto) {
+				mp.OpsetImport[0].Version = c.opset
+				c.edit(mp)
+			}), interop.ImportOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Opset != c.opset {
+				t.Errorf("opset %d, want %d", rep.Opset, c.opset)
+			}
+			sameModel(t, m, got)
+		})
+	}
+}
+
+// badGraphs are residual CNNs that must not import, and what the error
+// must say.
+func badGraphs(t testing.TB) []badFile {
+	base := encode(t, bnModel(t, tinyResNet(), 22), interop.ExportOptions{})
+	edit := func(opset int64, f func(mp *onnx.ModelProto)) []byte {
+		return mutate(t, base, func(mp *onnx.ModelProto) {
+			mp.OpsetImport[0].Version = opset
+			f(mp)
+		})
+	}
+	attr := func(opset int64, node string, a *onnx.AttributeProto) []byte {
+		return edit(opset, func(mp *onnx.ModelProto) { setNodeAttr(nodeNamed(t, mp, node), a) })
+	}
+	return []badFile{
+		{"batch norm spatial=0", attr(8, "bn1", intAttr("spatial", 0)), interop.ErrUnsupported, []string{`"bn1" (BatchNormalization)`, "spatial=0"}},
+		{"batch norm spatial at opset 9", attr(9, "bn1", intAttr("spatial", 1)), interop.ErrUnsupported, []string{`"bn1"`, `"spatial"`}},
+		{"batch norm in training mode", attr(17, "bn1", intAttr("training_mode", 1)), interop.ErrUnsupported, []string{`"bn1"`, "training_mode=1"}},
+		{"batch norm momentum 1", attr(13, "bn2", floatAttr("momentum", 1)), interop.ErrUnsupported, []string{`"bn2"`, "momentum=1"}},
+		{"batch norm epsilon 0", attr(13, "bn2", floatAttr("epsilon", 0)), interop.ErrUnsupported, []string{`"bn2"`, "epsilon=0"}},
+		{"batch norm statistics output", edit(13, func(mp *onnx.ModelProto) {
+			n := nodeNamed(t, mp, "bn1")
+			n.Output = append(n.Output, "running_mean")
+		}), interop.ErrUnsupported, []string{`"bn1"`, "running_mean"}},
+		{"negative variance", edit(13, func(mp *onnx.ModelProto) {
+			binary.LittleEndian.PutUint32(initializer(mp, "bn1/var").RawData[4:], math.Float32bits(-1))
+		}), interop.ErrFormat, []string{`"bn1"`, "negative"}},
+		{"batch norm reading a later node", edit(13, func(mp *onnx.ModelProto) {
+			n := nodeNamed(t, mp, "bn1")
+			n.Input[0] = "flatten_10"
+		}), interop.ErrFormat, []string{`"bn1"`, "flatten_10"}},
+		{"average pool leaving padding out", attr(13, "avgpool2d_8", intAttr("count_include_pad", 0)), interop.ErrUnsupported, []string{"avgpool2d_8", "count_include_pad=0"}},
+		{"ceil_mode on a padded pool", attr(13, "maxpool2d_7", intAttr("ceil_mode", 1)), interop.ErrUnsupported, []string{"maxpool2d_7", "ceil_mode=1"}},
+		{"Clip as ReLU6", edit(13, func(mp *onnx.ModelProto) {
+			r := nodeNamed(t, mp, "relu1")
+			r.OpType, r.Input = "Clip", []string{r.Input[0], "zero", "six"}
+			mp.Graph.Initializer = append(mp.Graph.Initializer,
+				&onnx.TensorProto{Name: "zero", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{0}},
+				&onnx.TensorProto{Name: "six", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{6}})
+		}), interop.ErrUnsupported, []string{`"relu1" (Clip)`, "[0, 6]"}},
+		{"Dropout ratio at opset 12", edit(12, func(mp *onnx.ModelProto) {
+			r := nodeNamed(t, mp, "relu1")
+			out := r.Output[0]
+			r.Output = []string{"pre"}
+			replaceNode(mp, r, r, &onnx.NodeProto{Name: "drop", OpType: "Dropout", Input: []string{"pre"}, Output: []string{out}, Attribute: []*onnx.AttributeProto{floatAttr("ratio", 0.3)}})
+		}), interop.ErrUnsupported, []string{`"drop" (Dropout)`, `"ratio"`}},
+		{"Pad with ones", edit(13, func(mp *onnx.ModelProto) {
+			padBefore(t, mp, nodeNamed(t, mp, "conv2"), 1)
+			p := nodeNamed(t, mp, "conv2_pad")
+			p.Input = append(p.Input, "one")
+			mp.Graph.Initializer = append(mp.Graph.Initializer, &onnx.TensorProto{Name: "one", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{1}})
+		}), interop.ErrUnsupported, []string{`"conv2_pad" (Pad)`, "padding with 1"}},
+		{"Pad read by two kinds of layer", edit(13, func(mp *onnx.ModelProto) {
+			padBefore(t, mp, nodeNamed(t, mp, "conv2"), 1)
+			nodeNamed(t, mp, "add").Input[1] = "conv2_padded"
+		}), interop.ErrUnsupported, []string{`"add" (Add)`, "conv2_padded", "Pad"}},
+		{"residual Add of the wrong shapes", edit(13, func(mp *onnx.ModelProto) { nodeNamed(t, mp, "add").Input[1] = "input" }),
+			interop.ErrShape, []string{`"add" (Add)`, "[batch [4 8 8]]", "[batch [2 8 8]]"}},
+		{"group that does not divide", attr(13, "conv2", intAttr("group", 3)), interop.ErrUnsupported, []string{`"conv2"`, "group=3"}},
+		{"group that does not fit the weight", attr(13, "conv2", intAttr("group", 4)), interop.ErrUnsupported, []string{`"conv2"`, "group=4"}},
+		{"residual cycle", edit(13, func(mp *onnx.ModelProto) { nodeNamed(t, mp, "conv2").Input[0] = "add_5" }),
+			interop.ErrFormat, []string{`"conv2"`, `"add_5"`}},
+		{"absurd batch-norm scale", edit(13, func(mp *onnx.ModelProto) { initializer(mp, "bn2/scale").Dims = []int64{1 << 62} }),
+			interop.ErrFormat, []string{"bn2/scale"}},
+	}
+}
+
+func TestDecodeBadGraphs(t *testing.T) {
+	for _, c := range badGraphs(t) {
+		t.Run(c.name, func(t *testing.T) {
+			m, _, err := interop.Decode(c.file, interop.ImportOptions{})
+			if err == nil {
+				t.Fatalf("imported without error: %+v", m.Spec)
+			}
+			if !errors.Is(err, c.is) {
+				t.Errorf("error %q does not match %v", err, c.is)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error has several lines: %q", err)
+			}
+			for _, s := range c.mention {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q does not mention %q", err, s)
+				}
+			}
+		})
 	}
 }

@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add(encode(f, prune(f, randomModel(f, tinyCNN(), 3), 0.1, 1), interop.ExportOptions{Sparse: true}))
 	f.Add(mutate(f, cnn, func(mp *onnx.ModelProto) { torchFlatten(f, mp) }))
 	f.Add(encode(f, bnModel(f, tinyResNet(), 4), interop.ExportOptions{Opset: 17}))
-	for _, b := range badFiles(f) {
+	for _, b := range append(badFiles(f), badGraphs(f)...) {
 		f.Add(b.file)
 	}
 	f.Fuzz(checkDecode)
@@ -63,7 +63,7 @@ func TestDecodeMutations(t *testing.T) {
 		encode(t, prune(t, randomModel(t, tinyCNN(), 3), 0.1, 1), interop.ExportOptions{Sparse: true}),
 		encode(t, bnModel(t, tinyResNet(), 4), interop.ExportOptions{}),
 	}
-	for _, b := range badFiles(t) {
+	for _, b := range append(badFiles(t), badGraphs(t)...) {
 		if len(b.file) > 0 {
 			seeds = append(seeds, b.file)
 		}
