@@ -80,15 +80,22 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 	return m, rep, nil
 }
 
-// Decode maps a serialized ONNX model onto a sequential spec and its
-// parameters. It reads what torch.onnx.export writes for MLPs and CNNs at
-// opset 13 and newer: Gemm, MatMul and Add (dense layers and their bias),
-// Conv, Relu, MaxPool, Flatten, Reshape to [batch, features], Identity and
-// Dropout (dropped), and the Constant, Shape, Gather, Unsqueeze, Squeeze,
-// Concat, Cast and integer arithmetic around a Reshape, which it evaluates.
-// The graph must be one chain from its single input to its single output;
-// only the first input dimension (the batch) may be dynamic. Weights come
-// from initializers, sparse initializers or Constant nodes. Anything else is
+// Decode maps a serialized ONNX model onto a spec and its parameters. It
+// reads what torch.onnx.export writes for MLPs and (residual) CNNs at
+// opsets 7 to 18: Gemm, MatMul and Add (dense layers and their bias), Conv
+// (with groups, with or without bias, a zero Pad before it merged into its
+// padding), BatchNormalization (inference mode), Relu, Clip to [0, ∞),
+// MaxPool, AveragePool, GlobalAveragePool, the Add of two activations,
+// Flatten, Reshape to [batch, features], Identity and Dropout (dropped),
+// and the Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast and
+// integer arithmetic around a Reshape, which it evaluates. The graph must
+// have a single input and a single output, computed by its last layer,
+// with every other layer's output read by a later layer; only the first
+// input dimension (the batch) may be dynamic. Each layer reads the layers
+// that produce its ONNX inputs; a chain imports as a chain (no Inputs, the
+// layers named as the zoo names them), a graph with the layers it
+// references named after their ONNX nodes. Weights come from
+// initializers, sparse initializers or Constant nodes. Anything else is
 // an error that names the node and the op or attribute (ErrUnsupported),
 // the shape (ErrShape) or the defect of the file (ErrFormat). The model
 // returned passes Check.
