@@ -1,14 +1,20 @@
 // Package interop moves models between this toolkit and ONNX.
 //
-// Decode (and ReadFile) import what torch.onnx.export writes for MLPs and
-// CNNs at opset 13 and newer. ONNX describes a graph of ops; a model here is
-// a sequential Spec, so the importer walks the graph from its one input
-// along one chain of tensors and maps each op onto a layer: Gemm, and
-// MatMul followed by Add, become dense layers (the weight transposed from
-// ONNX's [out, in] when transB is set), Conv and MaxPool become conv2d and
-// maxpool2d (square kernels, equal strides, the same padding on every side),
-// Relu becomes relu, and Flatten or a Reshape to [batch, features] becomes
-// flatten. The shape arithmetic torch emits around a flatten
+// Decode (and ReadFile) import what torch.onnx.export writes for MLPs,
+// CNNs and residual CNNs at opsets 7 to 18. The importer walks the graph
+// from its one input in node order and maps each op onto a layer of the
+// Spec's graph, each layer reading the layers that produce its inputs
+// (named only where it does not read the previous layer, so that chains
+// import as chains): Gemm, and MatMul followed by Add, become dense layers
+// (the weight transposed from ONNX's [out, in] when transB is set), Conv
+// becomes conv2d (groups; without a bias input, no_bias; a Pad with zeros
+// before it becomes part of its padding), BatchNormalization in inference
+// mode becomes batchnorm2d (ONNX's momentum is 1 − ours), MaxPool,
+// AveragePool and GlobalAveragePool become the pools (square windows,
+// equal strides, the same padding on every side), an Add of two
+// activations becomes add, Relu (and Clip to [0, ∞)) becomes relu, and
+// Flatten or a Reshape to [batch, features] becomes flatten; Identity and
+// Dropout are dropped. The shape arithmetic torch emits around a flatten
 // (x.view(x.size(0), -1) becomes Shape, Gather, Unsqueeze, Concat and
 // Reshape) is evaluated while reading, with the batch size kept symbolic,
 // so that the Reshape can be recognised. Everything the mapping cannot
@@ -17,7 +23,8 @@
 // graph does, or there is no model.
 //
 // Encode (and WriteFile) export a model as a plain ONNX graph at opset 13
-// (Gemm, Conv, MaxPool, Relu, Flatten) that ONNX Runtime runs and
+// to 17 (Gemm, MatMul, Conv, BatchNormalization, the pools, Add, Relu,
+// Flatten) that ONNX Runtime runs and
 // onnx.checker accepts; with ExportOptions.Sparse, zero-heavy weights are
 // stored as sparse_initializers (values and INT64 positions). The protobuf
 // types come from github.com/advancedclimatesystems/gonnx/onnx; nothing

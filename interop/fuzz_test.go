@@ -21,7 +21,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(cnn)
 	f.Add(encode(f, prune(f, randomModel(f, tinyCNN(), 3), 0.1, 1), interop.ExportOptions{Sparse: true}))
 	f.Add(mutate(f, cnn, func(mp *onnx.ModelProto) { torchFlatten(f, mp) }))
-	for _, b := range badFiles(f) {
+	f.Add(encode(f, bnModel(f, tinyResNet(), 4), interop.ExportOptions{Opset: 17}))
+	for _, b := range append(badFiles(f), badGraphs(f)...) {
 		f.Add(b.file)
 	}
 	f.Fuzz(checkDecode)
@@ -60,8 +61,9 @@ func TestDecodeMutations(t *testing.T) {
 	seeds := [][]byte{
 		encode(t, randomModel(t, tinyCNN(), 2), interop.ExportOptions{}),
 		encode(t, prune(t, randomModel(t, tinyCNN(), 3), 0.1, 1), interop.ExportOptions{Sparse: true}),
+		encode(t, bnModel(t, tinyResNet(), 4), interop.ExportOptions{}),
 	}
-	for _, b := range badFiles(t) {
+	for _, b := range append(badFiles(t), badGraphs(t)...) {
 		if len(b.file) > 0 {
 			seeds = append(seeds, b.file)
 		}

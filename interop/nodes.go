@@ -1,7 +1,7 @@
 package interop
 
 import (
-	"fmt"
+	"reflect"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/pkg/errors"
@@ -18,12 +18,21 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 	if d := n.GetDomain(); d != "" && d != "ai.onnx" {
 		return errors.Wrapf(ErrUnsupported, "%s: op %q of domain %q is not supported", where, n.GetOpType(), d)
 	}
-	for _, in := range n.GetInput() {
+	for i, in := range n.GetInput() {
 		if in == "" {
 			continue
 		}
 		if _, ok := r.consts[in]; ok {
 			continue
+		}
+		if p, ok := r.pads[in]; ok {
+			if op := n.GetOpType(); i != 0 || (op != "Conv" && op != "AveragePool") {
+				return errors.Wrapf(ErrUnsupported, "%s reads %q, the output of %s: a zero Pad is supported only right before a Conv or AveragePool, which take it as their padding", where, in, p.where)
+			}
+			continue
+		}
+		if add, ok := r.stale[in]; ok {
+			return errors.Wrapf(ErrUnsupported, "%s reads %q, which %s adds a bias to: only the biased output of a layer can be read", where, in, add)
 		}
 		if _, ok := r.acts[in]; !ok {
 			return errors.Wrapf(ErrFormat, "%s reads %q, which no initializer or earlier node defines", where, in)
@@ -32,7 +41,9 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 	for _, out := range n.GetOutput() {
 		_, c := r.consts[out]
 		_, a := r.acts[out]
-		if c || a {
+		_, p := r.pads[out]
+		_, st := r.stale[out]
+		if c || a || p || st {
 			return errors.Wrapf(ErrFormat, "%s writes %q, which is already defined", where, out)
 		}
 	}
@@ -51,7 +62,10 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 		if r.allConst(n) {
 			return r.arith(where, n)
 		}
-		return r.bias(where, n)
+		if r.oneConst(n) {
+			return r.bias(where, n)
+		}
+		return r.residual(where, n)
 	case "Mul", "Sub", "Div":
 		if r.allConst(n) {
 			return r.arith(where, n)
@@ -69,17 +83,27 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 		if _, err := nodeAttrs(where, n); err != nil {
 			return err
 		}
-		x, err := r.chainInput(where, n, 1, 1)
+		x, _, err := r.actInput(where, n, 1, 1)
 		if err != nil {
 			return err
 		}
-		return r.addLayer(where, n, models.Layer{Kind: models.ReLU}, x, nil)
+		return r.addLayer(where, n, models.Layer{Kind: models.ReLU}, []string{x}, nil)
+	case "Clip":
+		return r.clip(where, n)
+	case "BatchNormalization":
+		return r.batchnorm(where, n)
+	case "AveragePool":
+		return r.avgpool(where, n)
+	case "GlobalAveragePool":
+		return r.globalavgpool(where, n)
+	case "Pad":
+		return r.pad(where, n)
 	case "Flatten":
 		return r.flatten(where, n)
 	case "Reshape":
 		return r.reshape(where, n)
 	}
-	return errors.Wrapf(ErrUnsupported, "%s: op %s is not supported (supported: Gemm, MatMul, Add, Conv, Relu, MaxPool, Flatten, Reshape, Identity, Dropout, and Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Mul, Sub, Div on shape constants)", where, n.GetOpType())
+	return errors.Wrapf(ErrUnsupported, "%s: op %s is not supported (supported: Gemm, MatMul, Add, Conv, BatchNormalization, Relu, Clip as a ReLU, MaxPool, AveragePool, GlobalAveragePool, Pad with zeros before Conv or AveragePool, Flatten, Reshape, Identity, Dropout, and Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Mul, Sub, Div on shape constants)", where, n.GetOpType())
 }
 
 func (r *reader) allConst(n *onnx.NodeProto) bool {
@@ -89,6 +113,17 @@ func (r *reader) allConst(n *onnx.NodeProto) bool {
 		}
 	}
 	return true
+}
+
+// oneConst reports whether exactly one of the node's inputs is a constant.
+func (r *reader) oneConst(n *onnx.NodeProto) bool {
+	k := 0
+	for _, in := range n.GetInput() {
+		if _, ok := r.consts[in]; ok {
+			k++
+		}
+	}
+	return k == 1
 }
 
 // outputs checks that n writes want outputs (optional ones may be left
@@ -106,21 +141,31 @@ func outputs(where string, n *onnx.NodeProto, want int) (string, error) {
 	return outs[0], nil
 }
 
-// chainInput returns the per-sample shape of the node's first input, which
-// must be the head of the chain, after checking the number of inputs.
-func (r *reader) chainInput(where string, n *onnx.NodeProto, minIn, maxIn int) ([]int, error) {
+// actInput returns the node's first input, an activation, and its
+// per-sample shape after checking the number of inputs. The output of a
+// zero Pad (which only a Conv or AveragePool may read) is returned as the
+// activation it pads and the padding.
+func (r *reader) actInput(where string, n *onnx.NodeProto, minIn, maxIn int) (string, []int, error) {
+	x, shape, _, err := r.paddedInput(where, n, minIn, maxIn)
+	return x, shape, err
+}
+
+func (r *reader) paddedInput(where string, n *onnx.NodeProto, minIn, maxIn int) (string, []int, int, error) {
 	ins := n.GetInput()
 	if len(ins) < minIn || len(ins) > maxIn {
-		return nil, errors.Wrapf(ErrFormat, "%s has %d inputs; want %d to %d", where, len(ins), minIn, maxIn)
+		return "", nil, 0, errors.Wrapf(ErrFormat, "%s has %d inputs; want %d to %d", where, len(ins), minIn, maxIn)
 	}
 	x := ins[0]
+	if x == "" {
+		return "", nil, 0, errors.Wrapf(ErrFormat, "%s: input 0 is missing", where)
+	}
 	if _, isConst := r.consts[x]; isConst {
-		return nil, errors.Wrapf(ErrUnsupported, "%s: input %q is a constant; only layers applied to the graph input are supported", where, x)
+		return "", nil, 0, errors.Wrapf(ErrUnsupported, "%s: input %q is a constant; only layers applied to the graph input are supported", where, x)
 	}
-	if x != r.head {
-		return nil, errors.Wrapf(ErrUnsupported, "%s reads %q, but the chain of layers has moved on to %q: only a single chain is supported (no branches or skip connections)", where, x, r.head)
+	if p, ok := r.pads[x]; ok {
+		return p.src, r.acts[p.src], p.p, nil
 	}
-	return r.acts[x], nil
+	return x, r.acts[x], 0, nil
 }
 
 // weightInput returns input i of n, which must be a constant (or nil when
@@ -143,32 +188,43 @@ func (r *reader) weightInput(where string, n *onnx.NodeProto, i int, optional bo
 	return v, nil
 }
 
-// addLayer appends a layer read from n (nil weights for layers without
-// parameters), working out its output shape from in.
-func (r *reader) addLayer(where string, n *onnx.NodeProto, l models.Layer, in []int, w *[2]*value) error {
+// addLayer appends a layer read from n that reads the activations xs
+// (nil weights for layers without parameters), working out its output
+// shape.
+func (r *reader) addLayer(where string, n *onnx.NodeProto, l models.Layer, xs []string, w map[string]*value) error {
 	out, err := outputs(where, n, 1)
 	if err != nil {
 		return err
 	}
-	shape, err := l.OutShape(in)
-	if err != nil {
+	if len(r.layers) >= models.MaxLayers {
+		return errors.Wrapf(ErrUnsupported, "%s: more than %d layers", where, models.MaxLayers)
+	}
+	var shape []int
+	if l.Kind == models.Add {
+		a, b := r.acts[xs[0]], r.acts[xs[1]]
+		if !reflect.DeepEqual(a, b) {
+			return errors.Wrapf(ErrShape, "%s adds %q of shape [batch %v] and %q of shape [batch %v]; an Add of two activations needs equal shapes", where, xs[0], a, xs[1], b)
+		}
+		shape = append([]int(nil), a...)
+	} else if shape, err = l.OutShape(r.acts[xs[0]]); err != nil {
 		return errors.Wrapf(ErrUnsupported, "%s: %v", where, err)
 	}
-	r.layers = append(r.layers, l)
-	r.sources = append(r.sources, []string{where})
-	if w != nil {
-		r.weights = append(r.weights, *w)
-		r.biasable = len(r.layers) - 1
-	} else {
-		r.weights = append(r.weights, [2]*value{})
-		r.biasable = -1
+	ins := make([]int, len(xs))
+	for i, x := range xs {
+		ins[i] = r.prod[x]
 	}
+	r.layers = append(r.layers, l)
+	r.ins = append(r.ins, ins)
+	r.sources = append(r.sources, []string{where})
+	r.names = append(r.names, n.GetName())
+	r.weights = append(r.weights, w)
 	r.acts[out] = shape
-	r.head = out
+	r.prod[out] = len(r.layers) - 1
 	return nil
 }
 
-// alias makes the output of n another name of the head (or of a constant).
+// alias makes the output of n another name of its first input (an
+// activation or a constant).
 func (r *reader) alias(where string, n *onnx.NodeProto, want int) error {
 	out, err := outputs(where, n, want)
 	if err != nil {
@@ -179,13 +235,11 @@ func (r *reader) alias(where string, n *onnx.NodeProto, want int) error {
 		r.consts[out] = v
 		return nil
 	}
-	if x != r.head {
-		return errors.Wrapf(ErrUnsupported, "%s reads %q, but the chain of layers has moved on to %q: only a single chain is supported", where, x, r.head)
-	}
 	r.acts[out] = r.acts[x]
-	r.head = out
-	if len(r.sources) > 0 {
-		r.sources[len(r.sources)-1] = append(r.sources[len(r.sources)-1], where)
+	p := r.prod[x]
+	r.prod[out] = p
+	if p >= 0 {
+		r.sources[p] = append(r.sources[p], where)
 	}
 	return nil
 }
@@ -201,9 +255,16 @@ func (r *reader) identity(where string, n *onnx.NodeProto) error {
 }
 
 // dropout is the identity at inference; a training_mode that is true is
-// refused.
+// refused. Before opset 12 the ratio is an attribute.
 func (r *reader) dropout(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n, "seed"); err != nil {
+	known := []string{"seed"}
+	if r.opset < 12 {
+		known = []string{"ratio"}
+	}
+	if r.opset < 10 {
+		known = append(known, "is_test")
+	}
+	if _, err := nodeAttrs(where, n, known...); err != nil {
 		return err
 	}
 	ins := n.GetInput()
@@ -393,15 +454,27 @@ func (r *reader) gather(where string, n *onnx.NodeProto, x *value) (*value, erro
 	return v, nil
 }
 
-// squeeze evaluates Unsqueeze and Squeeze (axes from the second input, as
-// opset 13 has it), which change the dimensions only.
+// squeeze evaluates Unsqueeze and Squeeze (axes from the second input
+// from opset 13, from an attribute before), which change the dimensions
+// only.
 func (r *reader) squeeze(where string, n *onnx.NodeProto, x *value) (*value, error) {
-	if _, err := nodeAttrs(where, n); err != nil {
+	var known []string
+	if r.opset < 13 {
+		known = []string{"axes"}
+	}
+	a, err := nodeAttrs(where, n, known...)
+	if err != nil {
 		return nil, err
 	}
 	ins := n.GetInput()
-	var axes []int64
-	if len(ins) > 2 {
+	axes, _, err := a.ints("axes")
+	if err != nil {
+		return nil, err
+	}
+	if len(axes) > 64 {
+		return nil, errors.Wrapf(ErrFormat, "%s: axes must be a short integer list", where)
+	}
+	if len(ins) > 2 || (r.opset < 13 && len(ins) > 1) {
 		return nil, errors.Wrapf(ErrFormat, "%s has %d inputs; want 1 or 2", where, len(ins))
 	}
 	if len(ins) == 2 && ins[1] != "" {
@@ -561,367 +634,4 @@ func (r *reader) arith(where string, n *onnx.NodeProto) error {
 	}
 	r.consts[out] = res
 	return nil
-}
-
-// bias folds Add(head, constant) into the bias of the dense or conv layer
-// whose output the head is.
-func (r *reader) bias(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
-		return err
-	}
-	ins := n.GetInput()
-	if len(ins) != 2 {
-		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 2", where, len(ins))
-	}
-	xi, ci := 0, 1
-	if _, ok := r.consts[ins[0]]; ok {
-		xi, ci = 1, 0
-	}
-	if _, ok := r.consts[ins[ci]]; !ok {
-		return errors.Wrapf(ErrUnsupported, "%s adds two activations (%q and %q): skip connections are not supported", where, ins[0], ins[1])
-	}
-	if ins[xi] != r.head {
-		return errors.Wrapf(ErrUnsupported, "%s reads %q, but the chain of layers has moved on to %q: only a single chain is supported", where, ins[xi], r.head)
-	}
-	c, err := r.weightInput(where, n, ci, false)
-	if err != nil {
-		return err
-	}
-	if r.biasable < 0 {
-		return errors.Wrapf(ErrUnsupported, "%s: an Add is supported only as the bias right after Gemm, MatMul or Conv", where)
-	}
-	shape := r.acts[r.head]
-	// The constant must broadcast per unit (dense) or per channel (conv):
-	// a scalar, or [units] (conv: [channels, 1, 1]) after leading ones.
-	ok := c.size() == 1
-	if !ok && len(c.dims) <= len(shape)+1 {
-		d := c.dims
-		for len(d) > 0 && d[0] == 1 {
-			d = d[1:]
-		}
-		ok = len(d) == len(shape) && d[0] == shape[0] && numel(d[1:]) == 1
-	}
-	if !ok {
-		return errors.Wrapf(ErrUnsupported, "%s: constant %q of dimensions %v is not a bias for an output of shape [batch %v]", where, ins[ci], c.dims, shape)
-	}
-	b := r.weights[r.biasable][1]
-	sum := &value{dims: b.dims, floats: make([]float32, len(b.floats))}
-	for i := range sum.floats {
-		sum.floats[i] = b.floats[i] + c.floats[min(i, c.size()-1)]
-	}
-	r.weights[r.biasable][1] = sum
-	out, err := outputs(where, n, 1)
-	if err != nil {
-		return err
-	}
-	r.acts[out] = shape
-	r.head = out
-	r.sources[r.biasable] = append(r.sources[r.biasable], where)
-	return nil
-}
-
-// gemm maps Gemm(x, B, C) = alpha·x·op(B) + beta·C onto a dense layer.
-func (r *reader) gemm(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "alpha", "beta", "transA", "transB")
-	if err != nil {
-		return err
-	}
-	in, err := r.chainInput(where, n, 2, 3)
-	if err != nil {
-		return err
-	}
-	alpha, err := a.float("alpha", 1)
-	if err != nil {
-		return err
-	}
-	beta, err := a.float("beta", 1)
-	if err != nil {
-		return err
-	}
-	if ta, err := a.int("transA", 0); err != nil || ta != 0 {
-		if err != nil {
-			return err
-		}
-		return a.unsupported("transA", ta, "the input must not be transposed")
-	}
-	tb, err := a.int("transB", 0)
-	if err != nil {
-		return err
-	}
-	if len(in) != 1 {
-		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; Gemm needs [batch, features]", where, in)
-	}
-	bv, err := r.weightInput(where, n, 1, false)
-	if err != nil {
-		return err
-	}
-	if len(bv.dims) != 2 {
-		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v; want 2", where, bv.dims)
-	}
-	rows, cols := bv.dims[0], bv.dims[1]
-	units, fanin := cols, rows
-	if tb != 0 {
-		units, fanin = rows, cols
-	}
-	if fanin != in[0] {
-		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v (transB=%d) for %d input features", where, bv.dims, tb, in[0])
-	}
-	w := &value{dims: []int{fanin, units}, floats: make([]float32, fanin*units)}
-	for i := 0; i < fanin; i++ {
-		for o := 0; o < units; o++ {
-			x := bv.floats[i*units+o]
-			if tb != 0 {
-				x = bv.floats[o*fanin+i]
-			}
-			w.floats[i*units+o] = alpha * x
-		}
-	}
-	b := &value{dims: []int{units}, floats: make([]float32, units)}
-	c, err := r.weightInput(where, n, 2, true)
-	if err != nil {
-		return err
-	}
-	if c != nil {
-		if c.size() != 1 && c.size() != units || (len(c.dims) > 0 && c.dims[len(c.dims)-1] != c.size()) {
-			return errors.Wrapf(ErrShape, "%s: bias of dimensions %v for %d units", where, c.dims, units)
-		}
-		for o := range b.floats {
-			b.floats[o] = beta * c.floats[min(o, c.size()-1)]
-		}
-	}
-	return r.addLayer(where, n, models.Layer{Kind: models.Dense, Units: units}, in, &[2]*value{w, b})
-}
-
-// matmul maps MatMul(x, W) with a constant [in, out] W onto a dense layer
-// with a zero bias (a following Add fills it in).
-func (r *reader) matmul(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
-		return err
-	}
-	in, err := r.chainInput(where, n, 2, 2)
-	if err != nil {
-		return err
-	}
-	if len(in) != 1 {
-		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; MatMul needs [batch, features]", where, in)
-	}
-	w, err := r.weightInput(where, n, 1, false)
-	if err != nil {
-		return err
-	}
-	if len(w.dims) != 2 || w.dims[0] != in[0] {
-		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v for %d input features; want [%d, units]", where, w.dims, in[0], in[0])
-	}
-	units := w.dims[1]
-	b := &value{dims: []int{units}, floats: make([]float32, units)}
-	return r.addLayer(where, n, models.Layer{Kind: models.Dense, Units: units}, in, &[2]*value{w, b})
-}
-
-// conv maps Conv(x, W, B) onto a conv2d layer.
-func (r *reader) conv(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides")
-	if err != nil {
-		return err
-	}
-	in, err := r.chainInput(where, n, 2, 3)
-	if err != nil {
-		return err
-	}
-	if len(in) != 3 {
-		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; Conv needs [batch, channels, height, width]", where, in)
-	}
-	w, err := r.weightInput(where, n, 1, false)
-	if err != nil {
-		return err
-	}
-	if len(w.dims) != 4 || w.dims[1] != in[0] {
-		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v for %d input channels; want [filters, %d, kernel, kernel]", where, w.dims, in[0], in[0])
-	}
-	if g, err := a.int("group", 1); err != nil || g != 1 {
-		if err != nil {
-			return err
-		}
-		return a.unsupported("group", g, "grouped convolutions")
-	}
-	k, s, p, err := window(a, w.dims[2:])
-	if err != nil {
-		return err
-	}
-	filters := w.dims[0]
-	b := &value{dims: []int{filters}, floats: make([]float32, filters)}
-	bv, err := r.weightInput(where, n, 2, true)
-	if err != nil {
-		return err
-	}
-	if bv != nil {
-		if len(bv.dims) != 1 || bv.dims[0] != filters {
-			return errors.Wrapf(ErrShape, "%s: bias of dimensions %v for %d filters", where, bv.dims, filters)
-		}
-		b = bv
-	}
-	l := models.Layer{Kind: models.Conv2d, Filters: filters, Kernel: k, Padding: p}
-	if s != 1 {
-		l.Stride = s
-	}
-	return r.addLayer(where, n, l, in, &[2]*value{w, b})
-}
-
-func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides")
-	if err != nil {
-		return err
-	}
-	in, err := r.chainInput(where, n, 1, 1)
-	if err != nil {
-		return err
-	}
-	if len(in) != 3 {
-		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; MaxPool needs [batch, channels, height, width]", where, in)
-	}
-	ks, ok, err := a.ints("kernel_shape")
-	if err != nil {
-		return err
-	}
-	if !ok || len(ks) != 2 {
-		return errors.Wrapf(ErrFormat, "%s: kernel_shape must list 2 sizes", where)
-	}
-	if ks[0] <= 0 || ks[0] > models.MaxSize || ks[1] <= 0 || ks[1] > models.MaxSize {
-		return a.unsupported("kernel_shape", ks, "sizes must be positive")
-	}
-	k, s, p, err := window(a, []int{int(ks[0]), int(ks[1])})
-	if err != nil {
-		return err
-	}
-	if p != 0 {
-		return a.unsupported("pads", p, "padded max-pooling")
-	}
-	if so, err := a.int("storage_order", 0); err != nil || so != 0 {
-		if err != nil {
-			return err
-		}
-		return a.unsupported("storage_order", so, "row-major only")
-	}
-	cm, err := a.int("ceil_mode", 0)
-	if err != nil {
-		return err
-	}
-	if cm != 0 && ((in[1]-k)%s != 0 || (in[2]-k)%s != 0) {
-		return a.unsupported("ceil_mode", cm, fmt.Sprintf("rounding up changes the output size of a %d×%d input", in[1], in[2]))
-	}
-	l := models.Layer{Kind: models.MaxPool2d, Kernel: k}
-	if s != k {
-		l.Stride = s
-	}
-	return r.addLayer(where, n, l, in, nil)
-}
-
-// window reads the kernel_shape, strides, pads, dilations and auto_pad of a
-// Conv or MaxPool with kernel size kernel, and returns the square kernel,
-// the stride and the padding it maps onto.
-func window(a attrs, kernel []int) (k, s, p int, err error) {
-	if kernel[0] != kernel[1] {
-		return 0, 0, 0, a.unsupported("kernel_shape", kernel, "only square kernels")
-	}
-	k = kernel[0]
-	if ks, ok, err := a.ints("kernel_shape"); err != nil {
-		return 0, 0, 0, err
-	} else if ok && (len(ks) != 2 || ks[0] != int64(k) || ks[1] != int64(k)) {
-		return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: kernel_shape %v disagrees with the weight's %v", a.where, ks, kernel)
-	}
-	ap, err := a.str("auto_pad", "NOTSET")
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	if ap != "NOTSET" && ap != "VALID" && ap != "" {
-		return 0, 0, 0, a.unsupported("auto_pad", ap, "only explicit pads")
-	}
-	if d, ok, err := a.ints("dilations"); err != nil {
-		return 0, 0, 0, err
-	} else if ok && (len(d) != 2 || d[0] != 1 || d[1] != 1) {
-		return 0, 0, 0, a.unsupported("dilations", d, "only 1")
-	}
-	s = 1
-	if st, ok, err := a.ints("strides"); err != nil {
-		return 0, 0, 0, err
-	} else if ok {
-		if len(st) != 2 || st[0] != st[1] || st[0] <= 0 || st[0] > models.MaxSize {
-			return 0, 0, 0, a.unsupported("strides", st, "only equal positive strides")
-		}
-		s = int(st[0])
-	}
-	if pd, ok, err := a.ints("pads"); err != nil {
-		return 0, 0, 0, err
-	} else if ok {
-		if len(pd) != 4 || pd[0] != pd[1] || pd[0] != pd[2] || pd[0] != pd[3] || pd[0] < 0 || pd[0] > models.MaxSize {
-			return 0, 0, 0, a.unsupported("pads", pd, "only the same padding on every side")
-		}
-		if ap == "VALID" && pd[0] != 0 {
-			return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: auto_pad VALID with pads %v", a.where, pd)
-		}
-		p = int(pd[0])
-	}
-	return k, s, p, nil
-}
-
-func (r *reader) flatten(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "axis")
-	if err != nil {
-		return err
-	}
-	in, err := r.chainInput(where, n, 1, 1)
-	if err != nil {
-		return err
-	}
-	axis, err := a.int("axis", 1)
-	if err != nil {
-		return err
-	}
-	if axis < 0 {
-		axis += int64(1 + len(in))
-	}
-	if axis != 1 {
-		return a.unsupported("axis", axis, "only flattening everything after the batch dimension")
-	}
-	if len(in) == 1 {
-		return r.alias(where, n, 1)
-	}
-	return r.addLayer(where, n, models.Layer{Kind: models.Flatten}, in, nil)
-}
-
-// reshape maps a Reshape of the head to [batch, features], with the target
-// shape a constant or computed from Shape, onto a flatten.
-func (r *reader) reshape(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "allowzero")
-	if err != nil {
-		return err
-	}
-	in, err := r.chainInput(where, n, 2, 2)
-	if err != nil {
-		return err
-	}
-	t, ok := r.consts[n.GetInput()[1]]
-	if !ok {
-		return errors.Wrapf(ErrShape, "%s: the target shape %q is computed from values, not shapes", where, n.GetInput()[1])
-	}
-	if t.ints == nil || len(t.dims) != 1 {
-		return errors.Wrapf(ErrFormat, "%s: the target shape must be a 1-D integer tensor", where)
-	}
-	allowZero, err := a.int("allowzero", 0)
-	if err != nil {
-		return err
-	}
-	size := int64(numel(in))
-	if len(t.ints) != 2 {
-		return errors.Wrapf(ErrUnsupported, "%s: reshaping [batch %v] to %v; only flattening to [batch, %d] is supported", where, in, t.ints, size)
-	}
-	b, f := t.ints[0], t.ints[1]
-	batchOK := b.batch || (b.n == 0 && allowZero == 0) || (b.n == -1 && !f.batch && f.n == size) || (r.batch > 0 && b.n == r.batch)
-	featOK := !f.batch && (f.n == size || (f.n == -1 && !(b.n == -1 && !b.batch)) || (f.n == 0 && allowZero == 0 && len(in) == 1))
-	if !batchOK || !featOK {
-		return errors.Wrapf(ErrShape, "%s: reshaping [batch %v] to %v; only flattening to [batch, %d] is supported", where, in, t.ints, size)
-	}
-	if len(in) == 1 {
-		return r.alias(where, n, 1)
-	}
-	return r.addLayer(where, n, models.Layer{Kind: models.Flatten}, in, nil)
 }

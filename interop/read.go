@@ -26,8 +26,12 @@ var (
 	ErrShape = errors.New("unresolvable ONNX shape")
 )
 
-// MinOpset is the oldest opset of the default ONNX domain Decode reads.
-const MinOpset = 13
+// MinOpset and MaxImportOpset are the oldest and newest opsets of the
+// default ONNX domain Decode reads.
+const (
+	MinOpset       = 7
+	MaxImportOpset = 18
+)
 
 // denseValuesPerByte bounds how many dense values the sparse initializers of
 // a file may expand to, per byte of the file.
@@ -76,15 +80,22 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 	return m, rep, nil
 }
 
-// Decode maps a serialized ONNX model onto a sequential spec and its
-// parameters. It reads what torch.onnx.export writes for MLPs and CNNs at
-// opset 13 and newer: Gemm, MatMul and Add (dense layers and their bias),
-// Conv, Relu, MaxPool, Flatten, Reshape to [batch, features], Identity and
-// Dropout (dropped), and the Constant, Shape, Gather, Unsqueeze, Squeeze,
-// Concat, Cast and integer arithmetic around a Reshape, which it evaluates.
-// The graph must be one chain from its single input to its single output;
-// only the first input dimension (the batch) may be dynamic. Weights come
-// from initializers, sparse initializers or Constant nodes. Anything else is
+// Decode maps a serialized ONNX model onto a spec and its parameters. It
+// reads what torch.onnx.export writes for MLPs and (residual) CNNs at
+// opsets 7 to 18: Gemm, MatMul and Add (dense layers and their bias), Conv
+// (with groups, with or without bias, a zero Pad before it merged into its
+// padding), BatchNormalization (inference mode), Relu, Clip to [0, ∞),
+// MaxPool, AveragePool, GlobalAveragePool, the Add of two activations,
+// Flatten, Reshape to [batch, features], Identity and Dropout (dropped),
+// and the Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast and
+// integer arithmetic around a Reshape, which it evaluates. The graph must
+// have a single input and a single output, computed by its last layer,
+// with every other layer's output read by a later layer; only the first
+// input dimension (the batch) may be dynamic. Each layer reads the layers
+// that produce its ONNX inputs; a chain imports as a chain (no Inputs, the
+// layers named as the zoo names them), a graph with the layers it
+// references named after their ONNX nodes. Weights come from
+// initializers, sparse initializers or Constant nodes. Anything else is
 // an error that names the node and the op or attribute (ErrUnsupported),
 // the shape (ErrShape) or the defect of the file (ErrFormat). The model
 // returned passes Check.
@@ -108,9 +119,13 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 		return nil, nil, errors.Wrap(ErrFormat, "no opset of the default ONNX domain is imported")
 	}
 	if rep.Opset < MinOpset {
-		return nil, nil, errors.Wrapf(ErrUnsupported, "opset %d is too old: export at opset %d or newer", rep.Opset, MinOpset)
+		return nil, nil, errors.Wrapf(ErrUnsupported, "opset %d is too old: export at opset %d to %d", rep.Opset, MinOpset, MaxImportOpset)
 	}
-	r := &reader{consts: map[string]*value{}, acts: map[string][]int{}, biasable: -1, opset: rep.Opset,
+	if rep.Opset > MaxImportOpset {
+		return nil, nil, errors.Wrapf(ErrUnsupported, "opset %d is too new: export at opset %d to %d", rep.Opset, MinOpset, MaxImportOpset)
+	}
+	r := &reader{consts: map[string]*value{}, acts: map[string][]int{}, prod: map[string]int{},
+		pads: map[string]padded{}, stale: map[string]string{}, opset: rep.Opset,
 		budget: denseValuesPerByte * max(len(b), 1<<12)}
 	if err := r.initializers(g); err != nil {
 		return nil, nil, err
@@ -127,13 +142,17 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 	if err := r.output(g); err != nil {
 		return nil, nil, err
 	}
+	if err := r.deadEnds(); err != nil {
+		return nil, nil, err
+	}
 	spec := models.Spec{Name: opts.Name, Input: input, Layers: r.layers, Loss: models.LossSoftmaxCrossEntropy}
 	var meta models.Provenance
-	if exported, prov, ok := spredMetadata(&mp); ok {
-		nameLike(&spec, exported)
+	exported, prov, ok := spredMetadata(&mp)
+	if ok {
 		meta = prov
-	} else {
-		nameLayers(spec.Layers)
+	}
+	if !ok || !nameLike(&spec, r.ins, exported) {
+		r.name(spec.Layers)
 	}
 	if spec.Name == "" {
 		spec.Name = g.GetName()
@@ -154,21 +173,23 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 }
 
 // reader holds the state of one import: the known constants, the shapes of
-// the activations, and the layers found so far.
+// the activations and the layers that produce them, and the layers found
+// so far.
 type reader struct {
 	consts map[string]*value
-	acts   map[string][]int // per-sample shape of every activation
-	head   string           // the activation the next layer reads
-	batch  int64            // the input's batch size when fixed, else 0
+	acts   map[string][]int  // per-sample shape of every activation
+	prod   map[string]int    // the layer whose output each activation is (models.InputIndex: the graph input)
+	pads   map[string]padded // outputs of zero Pads, which only a Conv or AveragePool may read
+	stale  map[string]string // activations a bias Add replaced, and that Add
+	batch  int64             // the input's batch size when fixed, else 0
 	opset  int64
 	budget int // dense values sparse initializers may still expand to
 
 	layers  []models.Layer
-	weights [][2]*value // per layer: W (in this toolkit's layout) and b, or nil
+	ins     [][]int             // per layer: the layers it reads (models.InputIndex: the graph input)
+	weights []map[string]*value // per layer: its parameters by role, in this toolkit's layout
 	sources [][]string
-	// biasable is the index of the dense or conv layer whose output is the
-	// head, or -1 (an Add may fold into its bias only then).
-	biasable int
+	names   []string // per layer: the name of the ONNX node it was made from
 }
 
 func (r *reader) initializers(g *onnx.GraphProto) error {
@@ -251,11 +272,11 @@ func (r *reader) input(g *onnx.GraphProto) ([]int, error) {
 		shape[i] = int(v.DimValue)
 	}
 	r.acts[in.GetName()] = shape
-	r.head = in.GetName()
+	r.prod[in.GetName()] = models.InputIndex
 	return shape, nil
 }
 
-// output checks that the graph's one output is the end of the chain and,
+// output checks that the graph's one output is the last layer's and,
 // where it declares fixed sizes, has the shape the layers give.
 func (r *reader) output(g *onnx.GraphProto) error {
 	outs := g.GetOutput()
@@ -263,16 +284,20 @@ func (r *reader) output(g *onnx.GraphProto) error {
 		return errors.Wrapf(ErrUnsupported, "the graph has %d outputs; want exactly one (the class scores)", len(outs))
 	}
 	name := outs[0].GetName()
-	if name != r.head {
-		if _, isAct := r.acts[name]; isAct {
-			return errors.Wrapf(ErrUnsupported, "output %q is not the end of the chain of layers (%q is)", name, r.head)
+	p, isAct := r.prod[name]
+	if !isAct {
+		if _, ok := r.pads[name]; ok {
+			return errors.Wrapf(ErrUnsupported, "output %q is the output of a Pad", name)
 		}
 		return errors.Wrapf(ErrFormat, "output %q is not computed by any node", name)
 	}
 	if len(r.layers) == 0 {
 		return errors.Wrap(ErrUnsupported, "the graph has no layers")
 	}
-	got := r.acts[r.head]
+	if last := len(r.layers) - 1; p != last {
+		return errors.Wrapf(ErrUnsupported, "output %q is not the end of the graph: %s comes after the layer that computes it", name, r.sources[last][0])
+	}
+	got := r.acts[name]
 	if dims := outs[0].GetType().GetTensorType().GetShape().GetDim(); len(dims) > 0 {
 		if len(dims) != 1+len(got) {
 			return errors.Wrapf(ErrShape, "output %q is declared with rank %d; the layers give [batch %v]", name, len(dims), got)
@@ -281,6 +306,24 @@ func (r *reader) output(g *onnx.GraphProto) error {
 			if v, ok := d.GetValue().(*onnx.TensorShapeProto_Dimension_DimValue); ok && int(v.DimValue) != got[i] {
 				return errors.Wrapf(ErrShape, "output %q is declared with dimension %d = %d; the layers give [batch %v]", name, i+1, v.DimValue, got)
 			}
+		}
+	}
+	return nil
+}
+
+// deadEnds refuses layers whose output no layer reads (but the last).
+func (r *reader) deadEnds() error {
+	read := make([]bool, len(r.layers))
+	for _, ins := range r.ins {
+		for _, j := range ins {
+			if j >= 0 {
+				read[j] = true
+			}
+		}
+	}
+	for i := range r.layers[:len(r.layers)-1] {
+		if !read[i] {
+			return errors.Wrapf(ErrUnsupported, "%s: its output is read by no layer and is not the graph's output (a dead branch)", r.sources[i][0])
 		}
 	}
 	return nil
@@ -295,11 +338,7 @@ func (r *reader) model(spec models.Spec) (*models.Model, error) {
 	ps := &models.Params{}
 	for _, pi := range infos {
 		p := models.NewParam(pi.Name, pi.Prunable, tensor.Float32, pi.Shape)
-		w := r.weights[pi.Layer]
-		src := w[0]
-		if pi.Role == "b" {
-			src = w[1]
-		}
+		src := r.weights[pi.Layer][pi.Role]
 		if src == nil || len(src.floats) != p.Len() {
 			return nil, errors.Errorf("internal error: layer %d has no %s of %d values", pi.Layer, pi.Role, p.Len())
 		}
@@ -315,10 +354,154 @@ func (r *reader) model(spec models.Spec) (*models.Model, error) {
 	return m, nil
 }
 
-// nameLayers names dense layers fc1, fc2, ... and conv layers conv1, ...,
-// as the zoo does.
+// isChain reports whether every layer reads the one before it.
+func isChain(ins [][]int) bool {
+	for i, in := range ins {
+		if len(in) != 1 || in[0] != i-1 {
+			return false
+		}
+	}
+	return true
+}
+
+// name names the layers of an import without a spred export's spec: a
+// chain as the zoo names its chains (fc1, fc2, ..., conv1, ..., bn1, ...)
+// and nothing else; in a graph every layer with parameters or read by a
+// layer other than the next one gets a name, taken from its ONNX node
+// where that gives a unique one (torch's "/layer1/layer1.0/conv1/Conv"
+// gives "layer1.0.conv1"), and every layer reads its inputs by name
+// unless it reads the previous one.
+func (r *reader) name(ls []models.Layer) {
+	if isChain(r.ins) {
+		nameLayers(ls)
+		return
+	}
+	need := make([]bool, len(ls))
+	for i, in := range r.ins {
+		if len(in) != 1 || in[0] != i-1 {
+			for _, j := range in {
+				if j >= 0 {
+					need[j] = true
+				}
+			}
+		}
+	}
+	taken := map[string]bool{models.InputName: true}
+	for i := range ls {
+		if k := models.Kind(ls[i].Kind); k != nil && k.Named {
+			need[i] = true
+		}
+		ls[i].Name = ""
+		if need[i] {
+			if nm := torchName(r.names[i], ls[i].Kind, r.onnxOp(i)); nm != "" && !taken[nm] {
+				ls[i].Name = nm
+				taken[nm] = true
+			}
+		}
+	}
+	count := map[string]int{}
+	for i := range ls {
+		if !need[i] || ls[i].Name != "" {
+			continue
+		}
+		prefix := map[string]string{models.Dense: "fc", models.Conv2d: "conv", models.BatchNorm2d: "bn"}[ls[i].Kind]
+		if prefix == "" {
+			prefix = ls[i].Kind
+		}
+		for {
+			count[prefix]++
+			nm := fmt.Sprintf("%s%d", prefix, count[prefix])
+			if !taken[nm] {
+				ls[i].Name = nm
+				taken[nm] = true
+				break
+			}
+		}
+	}
+	setInputs(ls, r.ins)
+}
+
+// onnxOp is the op of the node layer i was made from.
+func (r *reader) onnxOp(i int) string {
+	s := r.sources[i][0]
+	if j := strings.LastIndex(s, "("); j >= 0 && strings.HasSuffix(s, ")") {
+		return s[j+1 : len(s)-1]
+	}
+	return ""
+}
+
+// torchName turns an ONNX node name into a layer name: torch's scoped
+// names ("/layer1/layer1.0/conv1/Conv") become the module's dotted path
+// ("layer1.0.conv1"; "/layer1/layer1.0/Relu_1" gives "layer1.0.relu_1"),
+// other names are kept. It returns "" for names that make poor layer
+// names (empty, too long, with control characters).
+func torchName(name, kind, op string) string {
+	if name == "" || len(name) > 200 || strings.ContainsFunc(name, func(c rune) bool { return c < ' ' || c == 0x7f }) {
+		return ""
+	}
+	if !strings.HasPrefix(name, "/") {
+		return name
+	}
+	parts := strings.Split(strings.TrimPrefix(name, "/"), "/")
+	var path []string
+	for _, p := range parts {
+		if p == "" {
+			return ""
+		}
+		if n := len(path); n > 0 && strings.HasPrefix(p, path[n-1]+".") {
+			path[n-1] = p
+		} else {
+			path = append(path, p)
+		}
+	}
+	if n := len(path); op != "" && (path[n-1] == op || strings.HasPrefix(path[n-1], op+"_")) {
+		last := strings.ToLower(path[n-1])
+		path = path[:n-1]
+		// The module is the layer for layers with parameters ("conv1")
+		// and modules named after the op ("relu"); functional ops in a
+		// module are named after the op ("layer1.0.relu").
+		keepOp := len(path) == 0
+		if !keepOp {
+			k := models.Kind(kind)
+			keepOp = (k == nil || !k.Named) && !strings.HasPrefix(strings.ToLower(module(path[len(path)-1])), strings.ToLower(op))
+		}
+		if keepOp {
+			path = append(path, last)
+		}
+	}
+	return strings.Join(path, ".")
+}
+
+// module is the last part of a dotted module path.
+func module(p string) string {
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// setInputs sets the Inputs of every layer that does not read only the
+// previous layer (ins, by index) to the names of the layers it reads.
+func setInputs(ls []models.Layer, ins [][]int) {
+	for i := range ls {
+		ls[i].Inputs = nil
+		if len(ins[i]) == 1 && ins[i][0] == i-1 {
+			continue
+		}
+		for _, j := range ins[i] {
+			nm := models.InputName
+			if j >= 0 {
+				nm = ls[j].Name
+			}
+			ls[i].Inputs = append(ls[i].Inputs, nm)
+		}
+	}
+}
+
+// nameLayers names dense layers fc1, fc2, ..., conv layers conv1, ... and
+// batch norms bn1, ..., as the zoo does.
 func nameLayers(ls []models.Layer) {
-	nd, nc := 0, 0
+	nd, nc, nb := 0, 0, 0
 	for i := range ls {
 		switch ls[i].Kind {
 		case models.Dense:
@@ -327,36 +510,85 @@ func nameLayers(ls []models.Layer) {
 		case models.Conv2d:
 			nc++
 			ls[i].Name = fmt.Sprintf("conv%d", nc)
+		case models.BatchNorm2d:
+			nb++
+			ls[i].Name = fmt.Sprintf("bn%d", nb)
 		}
 	}
 }
 
-// nameLike takes the spec name and layer names of exported, the spec a
-// spred export recorded, when its layers other than dropout are those
-// imported; otherwise it names the layers as nameLayers does.
-func nameLike(spec *models.Spec, exported models.Spec) {
+// normal is l without its name and inputs and with its defaults spelled
+// out (stride 0 and 1 of a conv are the same).
+func normal(l models.Layer) models.Layer {
+	l.Name, l.Inputs = "", nil
+	switch l.Kind {
+	case models.Conv2d, models.MaxPool2d, models.AvgPool2d:
+		l.Stride = l.StrideOrDefault()
+		l.Groups = l.GroupsOrDefault()
+	case models.BatchNorm2d:
+		l.Eps, l.Momentum = l.EpsOrDefault(), l.MomentumOrDefault()
+	}
+	return l
+}
+
+// nameLike takes the spec name and layers of exported, the
+// spec a spred export recorded, when its layers other than dropout are
+// those imported (the same settings, up to defaults, and inputs); it
+// reports whether they were.
+func nameLike(spec *models.Spec, ins [][]int, exported models.Spec) bool {
+	nodes, err := exported.Nodes()
+	if err != nil {
+		return false
+	}
+	// keptIndex maps each exported layer to the kept layer whose output
+	// it passes on (dropout: the layer it reads).
+	keptIndex := make([]int, len(nodes))
 	var kept []models.Layer
-	for _, l := range exported.Layers {
-		if l.Kind != models.Dropout {
-			kept = append(kept, l)
+	var keptIns [][]int
+	dropped := false
+	for i, n := range nodes {
+		if n.Layer.Kind == models.Dropout {
+			keptIndex[i] = models.InputIndex
+			if j := n.Inputs[0]; j >= 0 {
+				keptIndex[i] = keptIndex[j]
+			}
+			dropped = true
+			continue
+		}
+		var in []int
+		for _, j := range n.Inputs {
+			if j >= 0 {
+				j = keptIndex[j]
+			}
+			in = append(in, j)
+		}
+		keptIndex[i] = len(kept)
+		kept = append(kept, n.Layer)
+		keptIns = append(keptIns, in)
+	}
+	if len(kept) != len(spec.Layers) || !reflect.DeepEqual(keptIns, ins) {
+		return false
+	}
+	for i := range kept {
+		if !reflect.DeepEqual(normal(kept[i]), normal(spec.Layers[i])) {
+			return false
 		}
 	}
-	same := len(kept) == len(spec.Layers)
-	for i := 0; same && i < len(kept); i++ {
-		a, b := kept[i], spec.Layers[i]
-		a.Name, b.Name = "", ""
-		same = reflect.DeepEqual(a, b)
-	}
-	if !same {
-		nameLayers(spec.Layers)
-		return
-	}
-	for i := range spec.Layers {
-		spec.Layers[i].Name = kept[i].Name
+	copy(spec.Layers, kept)
+	if dropped {
+		for i := range spec.Layers {
+			for _, j := range ins[i] {
+				if j >= 0 && kept[j].Name == "" && !(len(ins[i]) == 1 && j == i-1) {
+					return false
+				}
+			}
+		}
+		setInputs(spec.Layers, ins)
 	}
 	if spec.Name == "" {
 		spec.Name = exported.Name
 	}
+	return true
 }
 
 func oneLine(s string) string {

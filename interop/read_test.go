@@ -332,7 +332,8 @@ func badFiles(t testing.TB) []badFile {
 		{"asymmetric pads", setAttr("Conv", ints("pads", 1, 1, 0, 0)), interop.ErrUnsupported, []string{"conv1", "pads"}},
 		{"auto_pad SAME", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_UPPER")}), interop.ErrUnsupported, []string{"conv1", "auto_pad=SAME_UPPER"}},
 		{"attribute of the wrong type", setAttr("Conv", &onnx.AttributeProto{Name: "group", Type: onnx.AttributeProto_FLOAT, F: 1}), interop.ErrFormat, []string{"conv1", "group"}},
-		{"padded maxpool", setAttr("MaxPool", ints("pads", 1, 1, 1, 1)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
+		{"maxpool padded beyond half the kernel", setAttr("MaxPool", ints("pads", 2, 2, 2, 2)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
+		{"asymmetric maxpool pads", setAttr("MaxPool", ints("pads", 1, 1, 0, 0)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
 		{"ceil_mode that changes the size", edit(func(mp *onnx.ModelProto) {
 			n := node(mp, "MaxPool")
 			n.Attribute = []*onnx.AttributeProto{ints("kernel_shape", 3, 3), ints("strides", 2, 2), intAttr("ceil_mode", 1)}
@@ -354,16 +355,49 @@ func badFiles(t testing.TB) []badFile {
 		{"two outputs", edit(func(mp *onnx.ModelProto) {
 			mp.Graph.Output = append(mp.Graph.Output, &onnx.ValueInfoProto{Name: "relu_3"})
 		}), interop.ErrUnsupported, []string{"2 outputs"}},
-		{"skip connection", edit(func(mp *onnx.ModelProto) {
-			g := mp.Graph
-			g.Node[len(g.Node)-1].Input[0] = "flatten_4"
-		}), interop.ErrUnsupported, []string{`"fc2" (Gemm)`, "flatten_4", "single chain"}},
-		{"adding two activations", edit(func(mp *onnx.ModelProto) {
+		{"dead branch", edit(func(mp *onnx.ModelProto) { node(mp, "Flatten").Input[0] = "conv2d_2" }),
+			interop.ErrUnsupported, []string{`"relu_3" (Relu)`, "read by no layer"}},
+		{"adding two shapes", edit(func(mp *onnx.ModelProto) {
 			g := mp.Graph
 			last := g.Node[len(g.Node)-1]
 			last.Output[0] = "y"
-			g.Node = append(g.Node, &onnx.NodeProto{Name: "res", OpType: "Add", Input: []string{"y", "y"}, Output: []string{"logits"}})
-		}), interop.ErrUnsupported, []string{`"res" (Add)`, "skip connections"}},
+			g.Node = append(g.Node, &onnx.NodeProto{Name: "res", OpType: "Add", Input: []string{"y", "relu_3"}, Output: []string{"logits"}})
+		}), interop.ErrShape, []string{`"res" (Add)`, "[batch [3]]", "[batch [4 2 2]]"}},
+		{"cycle", edit(func(mp *onnx.ModelProto) { node(mp, "MaxPool").Input[0] = "relu_3" }),
+			interop.ErrFormat, []string{"maxpool2d_1", `"relu_3"`, "no initializer or earlier node"}},
+		{"a node reading itself", edit(func(mp *onnx.ModelProto) {
+			n := node(mp, "Relu")
+			n.Input[0] = n.Output[0]
+		}), interop.ErrFormat, []string{"relu_3", "no initializer or earlier node"}},
+		{"the bias-free output read after a bias Add", edit(func(mp *onnx.ModelProto) {
+			c := node(mp, "Conv")
+			out := c.Output[0]
+			c.Input, c.Output = c.Input[:2], []string{"raw"}
+			initializer(mp, "conv1/b").Dims = []int64{3, 1, 1}
+			replaceNode(mp, c, c, &onnx.NodeProto{Name: "bias", OpType: "Add", Input: []string{"raw", "conv1/b"}, Output: []string{out}})
+			node(mp, "MaxPool").Input[0] = "raw"
+		}), interop.ErrUnsupported, []string{"maxpool2d_1", `"raw"`, "bias"}},
+		{"zero Pad before a MaxPool", edit(func(mp *onnx.ModelProto) {
+			m := node(mp, "MaxPool")
+			x := m.Input[0]
+			m.Input[0] = "padded"
+			replaceNode(mp, m, constNode("pads", 0, 0, 1, 1, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, m)
+		}), interop.ErrUnsupported, []string{"maxpool2d_1", `"pad" (Pad)`, "Conv or AveragePool"}},
+		{"asymmetric Pad before a Conv", edit(func(mp *onnx.ModelProto) {
+			c := nodeOf(t, mp, "Conv")
+			x := c.Input[0]
+			c.Input[0] = "padded"
+			replaceNode(mp, c, constNode("pads", 0, 0, 1, 0, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, c)
+		}), interop.ErrUnsupported, []string{`"pad" (Pad)`, "pads [0 0 1 0 0 0 1 1]"}},
+		{"reflecting Pad", edit(func(mp *onnx.ModelProto) {
+			c := nodeOf(t, mp, "Conv")
+			x := c.Input[0]
+			c.Input[0] = "padded"
+			replaceNode(mp, c, constNode("pads", 0, 0, 1, 1, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"},
+				Attribute: []*onnx.AttributeProto{{Name: "mode", Type: onnx.AttributeProto_STRING, S: []byte("reflect")}}}, c)
+		}), interop.ErrUnsupported, []string{`"pad" (Pad)`, "mode=reflect"}},
+		{"absurd conv weight", edit(func(mp *onnx.ModelProto) { initializer(mp, "conv2/W").Dims = []int64{1 << 20, 3, 1 << 20, 1 << 20} }),
+			interop.ErrFormat, []string{"conv2/W", "dimensions"}},
 		{"weight computed at run time", edit(func(mp *onnx.ModelProto) { node(mp, "Gemm").Input[1] = "flatten_4" }), interop.ErrUnsupported, []string{"fc1", "computed at run time"}},
 		{"integer weight", edit(func(mp *onnx.ModelProto) {
 			w := initializer(mp, "fc1/W")
@@ -373,7 +407,8 @@ func badFiles(t testing.TB) []badFile {
 			w := initializer(mp, "fc2/W")
 			w.Dims = []int64{3, 5}
 		}), interop.ErrShape, []string{"fc2", "[3 5]"}},
-		{"opset 11", edit(func(mp *onnx.ModelProto) { mp.OpsetImport[0].Version = 11 }), interop.ErrUnsupported, []string{"opset 11"}},
+		{"opset 19", edit(func(mp *onnx.ModelProto) { mp.OpsetImport[0].Version = 19 }), interop.ErrUnsupported, []string{"opset 19"}},
+		{"opset 6", edit(func(mp *onnx.ModelProto) { mp.OpsetImport[0].Version = 6 }), interop.ErrUnsupported, []string{"opset 6"}},
 		{"no opset", edit(func(mp *onnx.ModelProto) { mp.OpsetImport = nil }), interop.ErrFormat, []string{"opset"}},
 		{"external data", edit(func(mp *onnx.ModelProto) {
 			w := initializer(mp, "fc1/W")

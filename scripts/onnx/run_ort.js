@@ -4,6 +4,12 @@
 //   {"logits": [[...], ...], "labels": [...], "accuracy": 0.98, "n": 10000}
 //
 // Usage: node run_ort.js --model m.onnx [--mnist DIR] [--count N] [--batch B]
+//        node run_ort.js --model m.onnx[,m2.onnx...] --input x.f32 --shape C,H,W [--count N]
+//
+// With --input, the samples are read from a file of little-endian float32
+// values of the per-sample --shape instead of MNIST, several models (comma-
+// separated) run on them, and the output is {"models": [{"model": M,
+// "logits": [[...], ...]}, ...]} (no labels).
 //
 // DIR holds t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz
 // (default $SPRED_MNIST_DIR). Pixels are scaled to [0, 1] as spred does.
@@ -16,7 +22,7 @@ const zlib = require('zlib');
 const ort = require('onnxruntime-node');
 
 function parseArgs(argv) {
-  const args = { mnist: process.env.SPRED_MNIST_DIR || '', count: 10000, batch: 1000 };
+  const args = { mnist: process.env.SPRED_MNIST_DIR || '', count: 10000, batch: 1000, input: '', shape: '' };
   for (let i = 0; i < argv.length; i++) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in args) && key !== 'model') throw new Error(`unknown flag ${argv[i]}`);
@@ -38,8 +44,33 @@ function readIdx(file) {
   return { dims, body: data.subarray(4 + 4 * ndim) };
 }
 
+async function runRaw(args) {
+  const shape = args.shape.split(',').map((d) => parseInt(d, 10));
+  if (shape.length === 0 || shape.some((d) => !(d > 0))) throw new Error(`bad --shape ${args.shape}`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  const buf = fs.readFileSync(args.input);
+  const all = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length - (buf.length % 4)));
+  const n = Math.min(args.count, Math.floor(all.length / size));
+  const results = [];
+  for (const model of args.model.split(',')) {
+    const session = await ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const logits = [];
+    for (let start = 0; start < n; start += args.batch) {
+      const b = Math.min(args.batch, n - start);
+      const x = all.slice(start * size, (start + b) * size);
+      const out = (await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', x, [b, ...shape]) }))[session.outputNames[0]];
+      const classes = out.dims[1];
+      for (let i = 0; i < b; i++) logits.push(Array.from(out.data.subarray(i * classes, (i + 1) * classes)));
+    }
+    results.push({ model, logits });
+  }
+  process.stdout.write(JSON.stringify({ models: results, n }));
+  process.stdout.write('\n');
+}
+
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  if (args.input) return runRaw(args);
   const images = readIdx(path.join(args.mnist, 't10k-images-idx3-ubyte.gz'));
   const labels = readIdx(path.join(args.mnist, 't10k-labels-idx1-ubyte.gz'));
   const n = Math.min(args.count, images.dims[0]);

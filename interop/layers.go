@@ -1,0 +1,722 @@
+package interop
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/advancedclimatesystems/gonnx/onnx"
+	"github.com/pkg/errors"
+
+	"github.com/spred-go/spred/models"
+)
+
+// padded is the output of a Pad with zeros: the activation it pads and
+// the padding on every side of its height and width.
+type padded struct {
+	src   string
+	p     int
+	where string
+}
+
+// bias folds Add(x, constant) into the bias of the dense or conv layer
+// whose output x is, when nothing has read that output yet.
+func (r *reader) bias(where string, n *onnx.NodeProto) error {
+	if _, err := nodeAttrs(where, n); err != nil {
+		return err
+	}
+	ins := n.GetInput()
+	if len(ins) != 2 {
+		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 2", where, len(ins))
+	}
+	xi, ci := 0, 1
+	if _, ok := r.consts[ins[0]]; ok {
+		xi, ci = 1, 0
+	}
+	x := ins[xi]
+	c, err := r.weightInput(where, n, ci, false)
+	if err != nil {
+		return err
+	}
+	p := r.prod[x]
+	if p < 0 || (r.layers[p].Kind != models.Dense && r.layers[p].Kind != models.Conv2d) {
+		return errors.Wrapf(ErrUnsupported, "%s: an Add of a constant is supported only as the bias right after Gemm, MatMul or Conv", where)
+	}
+	for j := p + 1; j < len(r.layers); j++ {
+		for _, k := range r.ins[j] {
+			if k == p {
+				return errors.Wrapf(ErrUnsupported, "%s: adds a bias to %q, which %s reads without it", where, x, r.sources[j][0])
+			}
+		}
+	}
+	shape := r.acts[x]
+	// The constant must broadcast per unit (dense) or per channel (conv):
+	// a scalar, or [units] (conv: [channels, 1, 1]) after leading ones.
+	ok := c.size() == 1
+	if !ok && len(c.dims) <= len(shape)+1 {
+		d := c.dims
+		for len(d) > 0 && d[0] == 1 {
+			d = d[1:]
+		}
+		ok = len(d) == len(shape) && d[0] == shape[0] && numel(d[1:]) == 1
+	}
+	if !ok {
+		return errors.Wrapf(ErrUnsupported, "%s: constant %q of dimensions %v is not a bias for an output of shape [batch %v]", where, ins[ci], c.dims, shape)
+	}
+	units := shape[0]
+	b := r.weights[p][models.RoleBias]
+	sum := &value{dims: []int{units}, floats: make([]float32, units)}
+	for i := range sum.floats {
+		if b != nil {
+			sum.floats[i] = b.floats[i]
+		}
+		sum.floats[i] += c.floats[min(i, c.size()-1)]
+	}
+	r.weights[p][models.RoleBias] = sum
+	r.layers[p].NoBias = false
+	out, err := outputs(where, n, 1)
+	if err != nil {
+		return err
+	}
+	for name, q := range r.prod {
+		if q == p {
+			delete(r.prod, name)
+			delete(r.acts, name)
+			r.stale[name] = where
+		}
+	}
+	r.acts[out] = shape
+	r.prod[out] = p
+	r.sources[p] = append(r.sources[p], where)
+	return nil
+}
+
+// residual maps the Add of two activations onto an add layer.
+func (r *reader) residual(where string, n *onnx.NodeProto) error {
+	if _, err := nodeAttrs(where, n); err != nil {
+		return err
+	}
+	ins := n.GetInput()
+	if len(ins) != 2 || ins[0] == "" || ins[1] == "" {
+		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 2", where, len(ins))
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.Add}, ins, nil)
+}
+
+// gemm maps Gemm(x, B, C) = alpha·x·op(B) + beta·C onto a dense layer.
+func (r *reader) gemm(where string, n *onnx.NodeProto) error {
+	known := []string{"alpha", "beta", "transA", "transB"}
+	if r.opset < 7 {
+		known = append(known, "broadcast")
+	}
+	a, err := nodeAttrs(where, n, known...)
+	if err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 2, 3)
+	if err != nil {
+		return err
+	}
+	alpha, err := a.float("alpha", 1)
+	if err != nil {
+		return err
+	}
+	beta, err := a.float("beta", 1)
+	if err != nil {
+		return err
+	}
+	if ta, err := a.int("transA", 0); err != nil || ta != 0 {
+		if err != nil {
+			return err
+		}
+		return a.unsupported("transA", ta, "the input must not be transposed")
+	}
+	tb, err := a.int("transB", 0)
+	if err != nil {
+		return err
+	}
+	if len(in) != 1 {
+		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; Gemm needs [batch, features]", where, in)
+	}
+	bv, err := r.weightInput(where, n, 1, false)
+	if err != nil {
+		return err
+	}
+	if len(bv.dims) != 2 {
+		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v; want 2", where, bv.dims)
+	}
+	rows, cols := bv.dims[0], bv.dims[1]
+	units, fanin := cols, rows
+	if tb != 0 {
+		units, fanin = rows, cols
+	}
+	if fanin != in[0] {
+		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v (transB=%d) for %d input features", where, bv.dims, tb, in[0])
+	}
+	w := &value{dims: []int{fanin, units}, floats: make([]float32, fanin*units)}
+	for i := 0; i < fanin; i++ {
+		for o := 0; o < units; o++ {
+			x := bv.floats[i*units+o]
+			if tb != 0 {
+				x = bv.floats[o*fanin+i]
+			}
+			w.floats[i*units+o] = alpha * x
+		}
+	}
+	b := &value{dims: []int{units}, floats: make([]float32, units)}
+	c, err := r.weightInput(where, n, 2, true)
+	if err != nil {
+		return err
+	}
+	if c != nil {
+		if c.size() != 1 && c.size() != units || (len(c.dims) > 0 && c.dims[len(c.dims)-1] != c.size()) {
+			return errors.Wrapf(ErrShape, "%s: bias of dimensions %v for %d units", where, c.dims, units)
+		}
+		for o := range b.floats {
+			b.floats[o] = beta * c.floats[min(o, c.size()-1)]
+		}
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.Dense, Units: units}, []string{x},
+		map[string]*value{models.RoleWeight: w, models.RoleBias: b})
+}
+
+// matmul maps MatMul(x, W) with a constant [in, out] W onto a dense layer
+// without a bias (a following Add gives it one).
+func (r *reader) matmul(where string, n *onnx.NodeProto) error {
+	if _, err := nodeAttrs(where, n); err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 2, 2)
+	if err != nil {
+		return err
+	}
+	if len(in) != 1 {
+		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; MatMul needs [batch, features]", where, in)
+	}
+	w, err := r.weightInput(where, n, 1, false)
+	if err != nil {
+		return err
+	}
+	if len(w.dims) != 2 || w.dims[0] != in[0] {
+		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v for %d input features; want [%d, units]", where, w.dims, in[0], in[0])
+	}
+	units := w.dims[1]
+	return r.addLayer(where, n, models.Layer{Kind: models.Dense, Units: units, NoBias: true}, []string{x},
+		map[string]*value{models.RoleWeight: w})
+}
+
+// conv maps Conv(x, W, B) onto a conv2d layer (without B: one without a
+// bias), a zero Pad before it into its padding.
+func (r *reader) conv(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides")
+	if err != nil {
+		return err
+	}
+	x, in, extra, err := r.paddedInput(where, n, 2, 3)
+	if err != nil {
+		return err
+	}
+	if len(in) != 3 {
+		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; Conv needs [batch, channels, height, width]", where, in)
+	}
+	w, err := r.weightInput(where, n, 1, false)
+	if err != nil {
+		return err
+	}
+	if len(w.dims) != 4 {
+		return errors.Wrapf(ErrShape, "%s: weight of dimensions %v; want [filters, channels/group, kernel, kernel]", where, w.dims)
+	}
+	g, err := a.int("group", 1)
+	if err != nil {
+		return err
+	}
+	filters := w.dims[0]
+	if g < 1 || g > int64(in[0]) || int64(in[0])%g != 0 || int64(filters)%g != 0 || int64(w.dims[1]) != int64(in[0])/g {
+		return a.unsupported("group", g, fmt.Sprintf("the group count must divide the %d input channels and the %d filters of the weight %v, whose second dimension is channels/group", in[0], filters, w.dims))
+	}
+	k, s, p, err := window(a, w.dims[2:])
+	if err != nil {
+		return err
+	}
+	var bv *value
+	if bv, err = r.weightInput(where, n, 2, true); err != nil {
+		return err
+	}
+	l := models.Layer{Kind: models.Conv2d, Filters: filters, Kernel: k, Padding: p + extra}
+	ws := map[string]*value{models.RoleWeight: w}
+	if bv != nil {
+		if len(bv.dims) != 1 || bv.dims[0] != filters {
+			return errors.Wrapf(ErrShape, "%s: bias of dimensions %v for %d filters", where, bv.dims, filters)
+		}
+		ws[models.RoleBias] = bv
+	} else {
+		l.NoBias = true
+	}
+	if s != 1 {
+		l.Stride = s
+	}
+	if g != 1 {
+		l.Groups = int(g)
+	}
+	return r.addLayer(where, n, l, []string{x}, ws)
+}
+
+// pool reads the window of a MaxPool or AveragePool on a [C, H, W] input
+// and refuses a ceil_mode that changes the output size or padding beyond
+// half the kernel.
+func (r *reader) pool(a attrs, in []int, extra int) (k, s, p int, err error) {
+	if len(in) != 3 {
+		return 0, 0, 0, errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; pooling needs [batch, channels, height, width]", a.where, in)
+	}
+	ks, ok, err := a.ints("kernel_shape")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if !ok || len(ks) != 2 {
+		return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: kernel_shape must list 2 sizes", a.where)
+	}
+	if ks[0] <= 0 || ks[0] > models.MaxSize || ks[1] <= 0 || ks[1] > models.MaxSize {
+		return 0, 0, 0, a.unsupported("kernel_shape", ks, "sizes must be positive")
+	}
+	if k, s, p, err = window(a, []int{int(ks[0]), int(ks[1])}); err != nil {
+		return 0, 0, 0, err
+	}
+	p += extra
+	if 2*p > k {
+		return 0, 0, 0, a.unsupported("pads", p, fmt.Sprintf("padding more than half the kernel %d", k))
+	}
+	cm, err := a.int("ceil_mode", 0)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if h, w := in[1]+2*p-k, in[2]+2*p-k; cm != 0 && (h < 0 || w < 0 || h%s != 0 || w%s != 0) {
+		return 0, 0, 0, a.unsupported("ceil_mode", cm, fmt.Sprintf("rounding up changes the output size of a %d×%d input", in[1], in[2]))
+	}
+	return k, s, p, nil
+}
+
+func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides")
+	if err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	k, s, p, err := r.pool(a, in, 0)
+	if err != nil {
+		return err
+	}
+	if so, err := a.int("storage_order", 0); err != nil || so != 0 {
+		if err != nil {
+			return err
+		}
+		return a.unsupported("storage_order", so, "row-major only")
+	}
+	l := models.Layer{Kind: models.MaxPool2d, Kernel: k, Padding: p}
+	if s != k {
+		l.Stride = s
+	}
+	return r.addLayer(where, n, l, []string{x}, nil)
+}
+
+// avgpool maps AveragePool onto avgpool2d, whose zero padding counts in
+// the mean: count_include_pad=1, or no padding (a zero Pad before it
+// counts either way).
+func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides")
+	if err != nil {
+		return err
+	}
+	x, in, extra, err := r.paddedInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	k, s, p, err := r.pool(a, in, extra)
+	if err != nil {
+		return err
+	}
+	cip, err := a.int("count_include_pad", 0)
+	if err != nil {
+		return err
+	}
+	if cip == 0 && p-extra != 0 {
+		return a.unsupported("count_include_pad", cip, "padding left out of the mean; only count_include_pad=1 or no padding")
+	}
+	l := models.Layer{Kind: models.AvgPool2d, Kernel: k, Padding: p}
+	if s != k {
+		l.Stride = s
+	}
+	return r.addLayer(where, n, l, []string{x}, nil)
+}
+
+func (r *reader) globalavgpool(where string, n *onnx.NodeProto) error {
+	if _, err := nodeAttrs(where, n); err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	if len(in) != 3 {
+		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; GlobalAveragePool needs [batch, channels, height, width]", where, in)
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.GlobalAvgPool2d}, []string{x}, nil)
+}
+
+// batchnorm maps BatchNormalization in inference mode onto batchnorm2d.
+func (r *reader) batchnorm(where string, n *onnx.NodeProto) error {
+	known := []string{"epsilon", "momentum"}
+	switch {
+	case r.opset < 9:
+		known = append(known, "spatial")
+	case r.opset >= 14:
+		known = append(known, "training_mode")
+	}
+	a, err := nodeAttrs(where, n, known...)
+	if err != nil {
+		return err
+	}
+	if sp, err := a.int("spatial", 1); err != nil || sp != 1 {
+		if err != nil {
+			return err
+		}
+		return a.unsupported("spatial", sp, "statistics per channel only (spatial=1)")
+	}
+	if tm, err := a.int("training_mode", 0); err != nil || tm != 0 {
+		if err != nil {
+			return err
+		}
+		return a.unsupported("training_mode", tm, "export the model in eval mode")
+	}
+	x, in, err := r.actInput(where, n, 5, 5)
+	if err != nil {
+		return err
+	}
+	if len(in) != 3 {
+		return errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; BatchNormalization needs [batch, channels, height, width]", where, in)
+	}
+	ws := map[string]*value{}
+	for i, role := range []string{models.RoleScale, models.RoleShift, models.RoleMean, models.RoleVar} {
+		v, err := r.weightInput(where, n, i+1, false)
+		if err != nil {
+			return err
+		}
+		if v.size() != in[0] || (len(v.dims) != 1 && !(len(v.dims) == 0 && in[0] == 1)) {
+			return errors.Wrapf(ErrShape, "%s: %s %q of dimensions %v for %d channels", where, role, n.GetInput()[i+1], v.dims, in[0])
+		}
+		if role == models.RoleVar {
+			for _, f := range v.floats {
+				if f < 0 {
+					return errors.Wrapf(ErrFormat, "%s: variance %q has a negative value %g", where, n.GetInput()[i+1], f)
+				}
+			}
+		}
+		ws[role] = &value{dims: []int{in[0]}, floats: v.floats}
+	}
+	eps, err := a.float("epsilon", 1e-5)
+	if err != nil {
+		return err
+	}
+	mom, err := a.float("momentum", 0.9)
+	if err != nil {
+		return err
+	}
+	l := models.Layer{Kind: models.BatchNorm2d}
+	if e := decimal(float64(decimal32(eps))); e != models.DefaultBNEps {
+		if !(e > 0 && e < 1) {
+			return a.unsupported("epsilon", eps, "want 0 < epsilon < 1")
+		}
+		l.Eps = e
+	}
+	if m := decimal(1 - decimal32(mom)); m != models.DefaultBNMomentum {
+		if !(m > 0 && m <= 1) {
+			return a.unsupported("momentum", mom, "want 0 ≤ momentum < 1 (ONNX's, the weight of the running statistics)")
+		}
+		l.Momentum = m
+	}
+	return r.addLayer(where, n, l, []string{x}, ws)
+}
+
+// decimal32 is the float64 of the shortest decimal that reads back as f.
+func decimal32(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
+}
+
+// decimal rounds x to 7 significant digits (float32 precision), so that
+// 1 − 0.9 gives 0.1.
+func decimal(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 7, 64), 64)
+	return v
+}
+
+// clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer; other bounds are
+// refused.
+func (r *reader) clip(where string, n *onnx.NodeProto) error {
+	var known []string
+	if r.opset < 11 {
+		known = []string{"min", "max"}
+	}
+	a, err := nodeAttrs(where, n, known...)
+	if err != nil {
+		return err
+	}
+	x, _, err := r.actInput(where, n, 1, 3)
+	if err != nil {
+		return err
+	}
+	lo, hi := float32(math.Inf(-1)), float32(math.Inf(1))
+	if r.opset < 11 {
+		if lo, err = a.float("min", lo); err != nil {
+			return err
+		}
+		if hi, err = a.float("max", hi); err != nil {
+			return err
+		}
+	} else {
+		for i, bound := range []*float32{&lo, &hi} {
+			v, err := r.weightInput(where, n, i+1, true)
+			if err != nil {
+				return err
+			}
+			if v != nil {
+				if v.size() != 1 {
+					return errors.Wrapf(ErrFormat, "%s: bound %q is not a scalar", where, n.GetInput()[i+1])
+				}
+				*bound = v.floats[0]
+			}
+		}
+	}
+	if lo != 0 || !math.IsInf(float64(hi), 1) && hi < math.MaxFloat32 {
+		return errors.Wrapf(ErrUnsupported, "%s: Clip to [%g, %g] is not supported (only min=0 without max, a ReLU)", where, lo, hi)
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.ReLU}, []string{x}, nil)
+}
+
+// pad records a Pad with zeros of the height and width, the same on every
+// side, which the Conv or AveragePool that reads it takes as its padding.
+func (r *reader) pad(where string, n *onnx.NodeProto) error {
+	var known []string
+	if r.opset < 11 {
+		known = []string{"mode", "pads", "value"}
+	} else {
+		known = []string{"mode"}
+	}
+	a, err := nodeAttrs(where, n, known...)
+	if err != nil {
+		return err
+	}
+	maxIn := 1
+	if r.opset >= 18 {
+		maxIn = 4
+	} else if r.opset >= 11 {
+		maxIn = 3
+	}
+	x, in, err := r.actInput(where, n, 1, maxIn)
+	if err != nil {
+		return err
+	}
+	out, err := outputs(where, n, 1)
+	if err != nil {
+		return err
+	}
+	if mode, err := a.str("mode", "constant"); err != nil || mode != "constant" {
+		if err != nil {
+			return err
+		}
+		return a.unsupported("mode", mode, "only constant padding with zeros")
+	}
+	rank := len(in) + 1
+	var pads []int64
+	value := float32(0)
+	if r.opset < 11 {
+		ps, ok, err := a.ints("pads")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.Wrapf(ErrFormat, "%s: no pads", where)
+		}
+		pads = ps
+		if value, err = a.float("value", 0); err != nil {
+			return err
+		}
+	} else {
+		ins := n.GetInput()
+		if len(ins) < 2 || ins[1] == "" {
+			return errors.Wrapf(ErrFormat, "%s: no pads", where)
+		}
+		pv, ok := r.consts[ins[1]]
+		if !ok || pv.ints == nil {
+			return errors.Wrapf(ErrUnsupported, "%s: pads %q must be a constant integer tensor", where, ins[1])
+		}
+		for _, d := range pv.ints {
+			if d.batch {
+				return errors.Wrapf(ErrShape, "%s: pads depend on the batch size", where)
+			}
+			pads = append(pads, d.n)
+		}
+		if len(ins) > 2 && ins[2] != "" {
+			cv, ok := r.consts[ins[2]]
+			if !ok || cv.size() != 1 {
+				return errors.Wrapf(ErrUnsupported, "%s: constant_value %q must be a constant scalar", where, ins[2])
+			}
+			if cv.floats != nil {
+				value = cv.floats[0]
+			} else if cv.ints[0].n != 0 || cv.ints[0].batch {
+				value = 1
+			}
+		}
+		if len(ins) > 3 && ins[3] != "" {
+			av, ok := r.consts[ins[3]]
+			if !ok || av.ints == nil || len(av.ints) > rank || 2*len(av.ints) != len(pads) {
+				return errors.Wrapf(ErrUnsupported, "%s: axes %q must be a constant list of at most %d axes, half as long as pads", where, ins[3], rank)
+			}
+			full := make([]int64, 2*rank)
+			seen := map[int64]bool{}
+			for i, d := range av.ints {
+				ax := d.n
+				if ax < 0 {
+					ax += int64(rank)
+				}
+				if d.batch || ax < 0 || ax >= int64(rank) || seen[ax] {
+					return errors.Wrapf(ErrFormat, "%s: axes %v out of range or repeated for rank %d", where, av.ints, rank)
+				}
+				seen[ax] = true
+				full[ax], full[int64(rank)+ax] = pads[i], pads[len(av.ints)+i]
+			}
+			pads = full
+		}
+	}
+	if value != 0 {
+		return errors.Wrapf(ErrUnsupported, "%s: padding with %g is not supported (only zeros)", where, value)
+	}
+	if len(pads) != 2*rank {
+		return errors.Wrapf(ErrFormat, "%s: %d pads for rank %d", where, len(pads), rank)
+	}
+	if rank != 4 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 ||
+		pads[2] != pads[3] || pads[2] != pads[6] || pads[2] != pads[7] || pads[2] < 0 || pads[2] > models.MaxSize {
+		return errors.Wrapf(ErrUnsupported, "%s: pads %v are not supported (only the same padding on every side of the height and width of a [batch, channels, height, width] input)", where, pads)
+	}
+	if p, ok := r.pads[x]; ok {
+		x, pads[2] = p.src, pads[2]+int64(p.p)
+		if pads[2] > models.MaxSize {
+			return errors.Wrapf(ErrUnsupported, "%s: padding of %d", where, pads[2])
+		}
+	}
+	r.pads[out] = padded{src: x, p: int(pads[2]), where: where}
+	return nil
+}
+
+// window reads the kernel_shape, strides, pads, dilations and auto_pad of a
+// Conv or pooling with kernel size kernel, and returns the square kernel,
+// the stride and the padding it maps onto.
+func window(a attrs, kernel []int) (k, s, p int, err error) {
+	if kernel[0] != kernel[1] {
+		return 0, 0, 0, a.unsupported("kernel_shape", kernel, "only square kernels")
+	}
+	k = kernel[0]
+	if ks, ok, err := a.ints("kernel_shape"); err != nil {
+		return 0, 0, 0, err
+	} else if ok && (len(ks) != 2 || ks[0] != int64(k) || ks[1] != int64(k)) {
+		return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: kernel_shape %v disagrees with the weight's %v", a.where, ks, kernel)
+	}
+	ap, err := a.str("auto_pad", "NOTSET")
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	if ap != "NOTSET" && ap != "VALID" && ap != "" {
+		return 0, 0, 0, a.unsupported("auto_pad", ap, "only explicit pads")
+	}
+	if d, ok, err := a.ints("dilations"); err != nil {
+		return 0, 0, 0, err
+	} else if ok && (len(d) != 2 || d[0] != 1 || d[1] != 1) {
+		return 0, 0, 0, a.unsupported("dilations", d, "only 1")
+	}
+	s = 1
+	if st, ok, err := a.ints("strides"); err != nil {
+		return 0, 0, 0, err
+	} else if ok {
+		if len(st) != 2 || st[0] != st[1] || st[0] <= 0 || st[0] > models.MaxSize {
+			return 0, 0, 0, a.unsupported("strides", st, "only equal positive strides")
+		}
+		s = int(st[0])
+	}
+	if pd, ok, err := a.ints("pads"); err != nil {
+		return 0, 0, 0, err
+	} else if ok {
+		if len(pd) != 4 || pd[0] != pd[1] || pd[0] != pd[2] || pd[0] != pd[3] || pd[0] < 0 || pd[0] > models.MaxSize {
+			return 0, 0, 0, a.unsupported("pads", pd, "only the same padding on every side")
+		}
+		if ap == "VALID" && pd[0] != 0 {
+			return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: auto_pad VALID with pads %v", a.where, pd)
+		}
+		p = int(pd[0])
+	}
+	return k, s, p, nil
+}
+
+func (r *reader) flatten(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "axis")
+	if err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	axis, err := a.int("axis", 1)
+	if err != nil {
+		return err
+	}
+	if axis < 0 {
+		axis += int64(1 + len(in))
+	}
+	if axis != 1 {
+		return a.unsupported("axis", axis, "only flattening everything after the batch dimension")
+	}
+	if len(in) == 1 {
+		return r.alias(where, n, 1)
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.Flatten}, []string{x}, nil)
+}
+
+// reshape maps a Reshape to [batch, features], with the target
+// shape a constant or computed from Shape, onto a flatten.
+func (r *reader) reshape(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "allowzero")
+	if err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 2, 2)
+	if err != nil {
+		return err
+	}
+	t, ok := r.consts[n.GetInput()[1]]
+	if !ok {
+		return errors.Wrapf(ErrShape, "%s: the target shape %q is computed from values, not shapes", where, n.GetInput()[1])
+	}
+	if t.ints == nil || len(t.dims) != 1 {
+		return errors.Wrapf(ErrFormat, "%s: the target shape must be a 1-D integer tensor", where)
+	}
+	allowZero, err := a.int("allowzero", 0)
+	if err != nil {
+		return err
+	}
+	size := int64(numel(in))
+	if len(t.ints) != 2 {
+		return errors.Wrapf(ErrUnsupported, "%s: reshaping [batch %v] to %v; only flattening to [batch, %d] is supported", where, in, t.ints, size)
+	}
+	b, f := t.ints[0], t.ints[1]
+	batchOK := b.batch || (b.n == 0 && allowZero == 0) || (b.n == -1 && !f.batch && f.n == size) || (r.batch > 0 && b.n == r.batch)
+	featOK := !f.batch && (f.n == size || (f.n == -1 && !(b.n == -1 && !b.batch)) || (f.n == 0 && allowZero == 0 && len(in) == 1))
+	if !batchOK || !featOK {
+		return errors.Wrapf(ErrShape, "%s: reshaping [batch %v] to %v; only flattening to [batch, %d] is supported", where, in, t.ints, size)
+	}
+	if len(in) == 1 {
+		return r.alias(where, n, 1)
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.Flatten}, []string{x}, nil)
+}
