@@ -412,3 +412,160 @@ func minPositive(xs []float64) float64 {
 	}
 	return m
 }
+
+// biasResNet has residual spaces of conv2d layers with biases and of dense
+// layers: a conv block and a dense block, each adding into its input.
+func biasResNet() models.Spec {
+	return models.Spec{
+		Name:  "bias-resnet",
+		Input: []int{2, 6, 6},
+		Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c1", Filters: 4, Kernel: 3, Padding: 1}, {Kind: models.ReLU, Name: "r1"},
+			{Kind: models.Conv2d, Name: "c2", Filters: 4, Kernel: 3, Padding: 1},
+			{Kind: models.Add, Name: "a1", Inputs: []string{"c2", "r1"}}, {Kind: models.ReLU},
+			{Kind: models.MaxPool2d, Kernel: 2},
+			{Kind: models.Flatten},
+			{Kind: models.Dense, Name: "d1", Units: 5}, {Kind: models.ReLU, Name: "r2"},
+			{Kind: models.Dense, Name: "d2", Units: 5},
+			{Kind: models.Add, Name: "a2", Inputs: []string{"d2", "r2"}}, {Kind: models.ReLU},
+			{Kind: models.Dense, Name: "out", Units: 3},
+		},
+		Loss: models.LossSoftmaxCrossEntropy,
+	}
+}
+
+// On conv2d and dense residual spaces with biases (structure mixed): the
+// groups hold weights and biases, the split computes the same function,
+// the penalty is the group lasso at balance, and the gradients of g and of
+// V of weights and biases match finite differences.
+func TestCoupledDenseAndBiases(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	m, err := models.New(biasResNet(), tensor.Float64, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Biases away from zero: at zero a sample whose block input is all
+	// zero sits on the kink of a ReLU, where no finite difference holds.
+	for _, p := range m.Params.All() {
+		if strings.HasSuffix(p.Name, "/b") {
+			v := p.Float64s()
+			for i := range v {
+				v[i] = 0.3 * rng.NormFloat64()
+			}
+			if err := p.SetFloat64s(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	c, err := SplitCoupled(m, StructureMixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var spaces []string
+	for _, sp := range c.Spaces() {
+		spaces = append(spaces, strings.Join(sp.Params, " "))
+	}
+	if got, want := strings.Join(spaces, "; "), "c1/W c1/b c2/W c2/b; d1/W d1/b d2/W d2/b"; got != want {
+		t.Fatalf("spaces %q, want %q", got, want)
+	}
+	pen := 0.0
+	for _, grp := range c.Groups() {
+		s := 0.0
+		for a, name := range grp.Params {
+			w := m.Params.Get(name).Float64s()
+			for _, i := range grp.Index[a] {
+				s += w[i] * w[i]
+			}
+		}
+		pen += math.Sqrt(s)
+	}
+	for _, x := range m.Params.Get("out/W").Float64s() {
+		pen += math.Abs(x)
+	}
+	if got := c.Penalty(1); math.Abs(got-pen) > 1e-12*pen {
+		t.Errorf("penalty %v, want Σ‖w_group‖₂ + ‖out/W‖₁ = %v", got, pen)
+	}
+	d := noiseData(4, []int{2, 6, 6}, 3, 3)
+	a, b := predict(t, m, nil, d), predict(t, m, c, d)
+	for i := range a {
+		if math.Abs(a[i]-b[i]) > 1e-12*(1+math.Abs(a[i])) {
+			t.Fatalf("output %d is %v through the source, %v plain", i, b[i], a[i])
+		}
+	}
+	sess, err := graph.New(m, graph.Options{Batch: 4, Source: c, Train: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	loss := func() float64 {
+		l, err := sess.Run(d.X, d.Y, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	loss()
+	grads := map[string][]float64{}
+	for _, l := range sess.Learnables() {
+		g, err := sess.Grad(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		grads[l.Name] = append([]float64(nil), models.Float64s(g.Data())...)
+	}
+	checked := 0
+	for _, l := range sess.Learnables() {
+		if !strings.HasSuffix(l.Name, ".g") && !strings.HasSuffix(l.Name, ".V") {
+			continue
+		}
+		vals := l.Value.Data().([]float64)
+		for i := range vals {
+			const h = 1e-6
+			x := vals[i]
+			vals[i] = x + h
+			up := loss()
+			vals[i] = x - h
+			down := loss()
+			vals[i] = x
+			fd := (up - down) / (2 * h)
+			if got := grads[l.Name][i]; math.Abs(got-fd) > 1e-6*(1+math.Abs(fd)) {
+				t.Errorf("%s[%d]: gradient %v, finite difference %v", l.Name, i, got, fd)
+			}
+			checked++
+		}
+	}
+	// g of 4 and 5 channels; c1 [4, 2, 3, 3], c2 [4, 4, 3, 3], d1 [36, 5]
+	// and d2 [5, 5], with their biases.
+	if want := 4 + 5 + (72 + 4) + (144 + 4) + (180 + 5) + (25 + 5); checked != want {
+		t.Errorf("checked %d entries, want %d", checked, want)
+	}
+}
+
+// --structure mixed on conv2d and dense residual spaces with biases: whole
+// channels of both go, and the thinned model computes what the
+// thresholded one did.
+func TestRunStructuredMixedResidual(t *testing.T) {
+	data := Data{Train: noiseData(40, []int{2, 6, 6}, 3, 1), Test: noiseData(20, []int{2, 6, 6}, 3, 2)}
+	cfg := Config{Structure: StructureMixed, Lambda: 0.5, Threshold: 1e-3, Epochs: 30, Batch: 10,
+		LR: 0.02, Momentum: 0.9, Seed: 1}
+	m, err := models.New(biasResNet(), tensor.Float32, rand.New(rand.NewSource(3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), m, data, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := map[string]int{}
+	for _, l := range rep.Thin.Layers {
+		removed[l.Name] = l.UnitsBefore - l.UnitsAfter
+	}
+	t.Logf("removed %v; accuracy %v → %v", removed, *rep.Accuracy.Thresholded, *rep.Accuracy.Thinned)
+	if removed["c1"] != removed["c2"] || removed["d1"] != removed["d2"] || removed["c1"]+removed["d1"] == 0 {
+		t.Errorf("removed %v: want whole coupled channels, some", removed)
+	}
+	if *rep.Accuracy.Thinned != *rep.Accuracy.Thresholded || math.Abs(*rep.Loss.Thinned-*rep.Loss.Thresholded) > 1e-5 {
+		t.Errorf("accuracy %v / loss %v after thinning, %v / %v before", *rep.Accuracy.Thinned, *rep.Loss.Thinned,
+			*rep.Accuracy.Thresholded, *rep.Loss.Thresholded)
+	}
+}
