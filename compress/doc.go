@@ -50,11 +50,14 @@
 // together or not at all. There each channel of a space is one group
 // (SplitCoupled): the filters of every convolution writing into the space
 // with their biases, and the scales and shifts of its batch norms. The
-// batch-norm parameters do not pass through a graph.WeightSource, so the
-// group lasso λ Σ‖group‖₂ is applied by its proximal step after every SGD
-// step instead of by factors; the thresholded groups are channels that are
-// zero wherever they are read, and models.Thin removes them from every
-// layer of their space.
+// group lasso λ Σ‖group‖₂ goes through the same rewrite as on chains: one
+// scale g_c per channel of the space and a factor V of every tensor of the
+// group, w = g_c·V, with weight decay λ on g and every V (equal to the group
+// lasso at balance, |g_c| = ‖V_group‖). The weights reach the factors
+// through the graph.WeightSource seam, the biases and batch-norm scales and
+// shifts through its optional extension graph.ParamSource. The thresholded
+// groups are channels that are zero wherever they are read, and models.Thin
+// removes them from every layer of their space.
 //
 // # Baselines
 //

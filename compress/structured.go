@@ -383,11 +383,11 @@ func splitStructured(m *models.Model, structure string) (structuredSource, *Coup
 }
 
 // structuredPhase trains the grouped factors of work with decay λ (on
-// networks thinned by channel spaces, the coupled groups with their
-// proximal step after every SGD step), thresholds units and elements,
-// collapses, thins work into the smaller dense model (work's spec and
-// parameters are replaced), measures the stages and returns the zero mask
-// of the thinned model for fine-tuning.
+// networks thinned by channel spaces, the g·V factors of the coupled
+// channel groups), thresholds units and elements, collapses, thins work
+// into the smaller dense model (work's spec and parameters are replaced),
+// measures the stages and returns the zero mask of the thinned model for
+// fine-tuning.
 func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, r *Report, rec Recorder,
 	eval func(graph.WeightSource) (*float64, *float64, error)) (*Mask, error) {
 	gs, coupled, err := splitStructured(work, cfg.Structure)
@@ -395,18 +395,8 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 		return nil, err
 	}
 	var opt *train.SGD
-	tc := cfg.spredTrain().Defaults()
-	step := stepper(rec, PhaseSpred, cfg.Epochs)
-	afterStep := step
 	if coupled != nil {
 		r.Settings.Decay = coupledDecaySetting(cfg.Structure)
-		afterStep = func(epoch, s, steps int) error {
-			coupled.Prox(tc.Schedule.Rate(tc.LR, epoch-1, tc.Epochs)*cfg.Lambda, opt)
-			if step != nil {
-				return step(epoch, s, steps)
-			}
-			return nil
-		}
 	}
 	hooks := train.Hooks{
 		Optimizer: func(o *train.SGD) { opt = o },
@@ -416,7 +406,7 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 			}
 			return nil
 		},
-		AfterStep: afterStep,
+		AfterStep: stepper(rec, PhaseSpred, cfg.Epochs),
 	}
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := gs.Stats(cfg.Threshold)
@@ -594,7 +584,7 @@ func decaySetting(c Config) string {
 // coupledDecaySetting is decaySetting for the coupled channel groups.
 func coupledDecaySetting(structure string) string {
 	what := map[string]string{StructureFilter: "conv2d", StructureNeuron: "dense", StructureMixed: "conv2d and dense"}[structure]
-	return "λ Σ‖group‖₂ over the coupled channels of " + what + " layers (filters or neurons with their biases, batch-norm scales and shifts), by a proximal step after every SGD step; λ on u and v of the other prunable weights; biases not decayed"
+	return "λ on g and V of the coupled channels of " + what + " layers (group lasso λ Σ‖group‖₂ over filters or neurons with their biases and batch-norm scales and shifts, one scale g per channel and a factor V of every tensor of the group); λ on u and v of the other prunable weights; other biases not decayed"
 }
 
 // writeThinText renders the thinning and speed sections of a structured

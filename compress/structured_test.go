@@ -52,13 +52,11 @@ func noiseData(n int, shape []int, classes int, seed int64) *dataset.Dataset {
 
 func predict(t *testing.T, m *models.Model, src interface{}, d *dataset.Dataset) []float64 {
 	t.Helper()
-	var e *train.Evaluator
-	switch s := src.(type) {
-	case *Groups:
-		e = train.NewEvaluator(m, s, 0)
-	default:
-		e = train.NewEvaluator(m, nil, 0)
+	var ws graph.WeightSource
+	if s, ok := src.(graph.WeightSource); ok {
+		ws = s
 	}
+	e := train.NewEvaluator(m, ws, 0)
 	defer e.Close()
 	out, err := e.Predict(d)
 	if err != nil {

@@ -25,7 +25,7 @@ type Builder struct {
 	g     *gorgonia.ExprGraph
 	dt    tensor.Dtype
 	learn []*Learnable
-	names map[string]bool
+	names map[string]*Learnable
 
 	gorgoniaOps bool // see Options.GorgoniaOps
 }
@@ -39,16 +39,27 @@ func (b *Builder) Dtype() tensor.Dtype { return b.dt }
 // Learnable adds a node bound to value (which keeps living outside the
 // graph) and registers it for training; decay marks it for weight decay.
 func (b *Builder) Learnable(name string, value *tensor.Dense, decay bool) (*gorgonia.Node, error) {
-	if b.names[name] {
+	if b.names[name] != nil {
 		return nil, errors.Errorf("learnable %q registered twice", name)
 	}
 	if value.Dtype() != b.dt {
 		return nil, errors.Errorf("learnable %q is %v, the graph is %v", name, value.Dtype(), b.dt)
 	}
 	n := gorgonia.NodeFromAny(b.g, value, gorgonia.WithName(name))
-	b.names[name] = true
-	b.learn = append(b.learn, &Learnable{Name: name, Node: n, Value: value, Decay: decay})
+	l := &Learnable{Name: name, Node: n, Value: value, Decay: decay}
+	b.names[name] = l
+	b.learn = append(b.learn, l)
 	return n, nil
+}
+
+// Learned returns the node of the learnable registered under name in this
+// graph, or nil: a source that shares one learnable between several
+// parameters registers it on first use and finds it here afterwards.
+func (b *Builder) Learned(name string) *gorgonia.Node {
+	if l := b.names[name]; l != nil {
+		return l.Node
+	}
+	return nil
 }
 
 // Product returns u⊙v, the weight of a factorised layer, for a
@@ -69,7 +80,7 @@ func guard(err *error, what string) {
 }
 
 func newBuilder(dt tensor.Dtype) *Builder {
-	return &Builder{g: gorgonia.NewGraph(), dt: dt, names: map[string]bool{}}
+	return &Builder{g: gorgonia.NewGraph(), dt: dt, names: map[string]*Learnable{}}
 }
 
 func (b *Builder) input(name string, shape ...int) *gorgonia.Node {

@@ -97,7 +97,34 @@ func (c *layerCtx) bias() (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.b.Learnable(bp.Name, bp.Value, false)
+	return c.learnable(bp, false)
+}
+
+// learnable returns the node of a parameter that is not a prunable weight
+// (a bias, a batch-norm scale or shift): the source's when it is a
+// ParamSource that supplies one, otherwise the parameter itself as a
+// learnable, decayed when decay is set.
+func (c *layerCtx) learnable(p *models.Param, decay bool) (*gorgonia.Node, error) {
+	if ps, ok := c.src.(ParamSource); ok {
+		n, ok, err := ps.Param(c.b, p)
+		if err != nil {
+			return nil, errors.Wrapf(err, "parameter source, %s", p.Name)
+		}
+		if ok {
+			if n == nil || !n.Shape().Eq(p.Value.Shape()) || n.Dtype() != p.Value.Dtype() {
+				return nil, errors.Errorf("parameter source returned %v for %s %v %v", describe(n), p.Name, p.Value.Dtype(), p.Value.Shape())
+			}
+			return n, nil
+		}
+	}
+	return c.b.Learnable(p.Name, p.Value, decay)
+}
+
+func describe(n *gorgonia.Node) string {
+	if n == nil {
+		return "no node"
+	}
+	return fmt.Sprintf("%v %v", n.Dtype(), n.Shape())
 }
 
 // layer builds one layer; errors name it.
@@ -180,7 +207,7 @@ func avgPoolLayer(c *layerCtx) (*gorgonia.Node, error) {
 func globalAvgPoolLayer(c *layerCtx) (*gorgonia.Node, error) { return GlobalAvgPool2D(c.x()) }
 
 // batchNormLayer binds scale and shift as learnables (decayed when
-// Options.DecayNorm is set) and the running mean and variance as plain
+// Options.DecayNorm is set; a ParamSource may supply them instead) and the running mean and variance as plain
 // nodes, which a training graph updates in place on every run.
 func batchNormLayer(c *layerCtx) (*gorgonia.Node, error) {
 	var nodes [4]*gorgonia.Node
@@ -190,7 +217,7 @@ func batchNormLayer(c *layerCtx) (*gorgonia.Node, error) {
 			return nil, err
 		}
 		if i < 2 {
-			nodes[i], err = c.b.Learnable(p.Name, p.Value, c.decayNorm)
+			nodes[i], err = c.learnable(p, c.decayNorm)
 			if err != nil {
 				return nil, err
 			}

@@ -72,8 +72,9 @@ func compressCommand() *cli.Command {
 			"computing the same function), fine-tunes it, and reports the units, FLOPs and forward-pass\n" +
 			"times before and after; it writes no checkpoint. On residual networks a unit is a coupled\n" +
 			"channel: filter c of every conv whose output meets at an add, with the scale and shift c of\n" +
-			"their batch norms; that group lasso is applied by a proximal step after every SGD step\n" +
-			"(not through the u⊙v rewrite), and whole channels are removed together.",
+			"their batch norms; that group lasso goes through the same rewrite, g·V with one scale g per\n" +
+			"channel and a factor V of every filter, bias, scale and shift of the group (all decayed by λ),\n" +
+			"and whole channels are removed together.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.String("model") == "" {
