@@ -79,6 +79,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			modelsCommand(),
 			trainCommand(),
 			withLogits(evalCommand()),
+			predictCommand(),
 			inspectCommand(),
 			compressCommand(),
 			lassoCommand(),

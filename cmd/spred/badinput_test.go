@@ -12,6 +12,7 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/internal/npy"
 	"github.com/spred-go/spred/models"
 )
 
@@ -51,6 +52,11 @@ const mnistArg = "\x00mnist"
 //     parse, a flag without its value, required flags missing;
 //   - the command line itself: unknown command, unknown flag, unexpected
 //     arguments;
+//   - arrays for predict: a dtype other than float32 and float64, big-endian,
+//     Fortran order, truncated, a shape claiming far more than the file, not
+//     a .npy file, missing; shapes that do not fit the model (both shapes
+//     named), no sample dimension, no samples; --out the same file as --input
+//     (by name or through a link) or --model;
 //   - MNIST and output folders: --data-dir empty, not there, or holding
 //     corrupt files; --out, --report, --markdown or --checkpoint into a folder
 //     that does not exist (checked before any training); --resume without a
@@ -232,6 +238,36 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 	noDir := filepath.Join(dir, "no-such-folder")
+
+	// Arrays for predict: good ones of the wrong shape, and bad files.
+	array := func(name string, shape ...int) string {
+		a := &npy.Array{Shape: shape}
+		a.Data = make([]float32, a.Len())
+		p := filepath.Join(dir, name)
+		if err := npy.WriteFile(p, a); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	images := array("images.npy", 2, 1, 28, 28)
+	wrongWidth := array("wide.npy", 3, 100)
+	oneSample := array("one.npy", 784)
+	noSamples := array("none.npy", 0, 784)
+	resWrong := array("res.npy", 2, 2, 6, 7)
+	int64s := write("int64.npy", npyFile("<i8", "False", "(2, 784)", make([]byte, 8*2*784)))
+	fortran := write("fortran.npy", npyFile("<f4", "True", "(2, 784)", make([]byte, 4*2*784)))
+	bigEndian := write("big.npy", npyFile(">f4", "False", "(2, 784)", make([]byte, 4*2*784)))
+	truncatedNPY := write("truncated.npy", npyFile("<f4", "False", "(2, 784)", make([]byte, 4*784)))
+	hugeNPY := write("huge.npy", npyFile("<f4", "False", "(1000000, 784)", nil))
+	notNPY := write("text.npy", []byte("1,2,3\n4,5,6\n"))
+	linkToInput := filepath.Join(dir, "link.npy")
+	if err := os.Symlink(images, linkToInput); err != nil {
+		t.Fatal(err)
+	}
+	predictOut := filepath.Join(dir, "logits.npy")
+	predict := func(model, input string, extra ...string) []string {
+		return append([]string{"predict", "--model", model, "--input", input, "--out", predictOut}, extra...)
+	}
 	quick := []string{"--train-samples", "100", "--epochs", "1", "--batch", "50", "--quiet", "--data-dir", mnistArg}
 
 	cases := []struct {
@@ -365,6 +401,30 @@ func TestBadInput(t *testing.T) {
 			append([]string{"train", "--checkpoint", filepath.Join(noDir, "c.ckpt")}, quick...)},
 		{"resume without a checkpoint", 1, "no checkpoint at",
 			append([]string{"train", "--out", filepath.Join(dir, "fresh.safetensors"), "--resume"}, quick...)},
+
+		// Arrays for predict.
+		{"predict int64 array", 1, "int64.npy: dtype '<i8' is not read (want '<f4' (float32) or '<f8' (float64))", predict(goodPath, int64s)},
+		{"predict big-endian array", 1, "dtype '>f4' is big-endian", predict(goodPath, bigEndian)},
+		{"predict Fortran-order array", 1, "array of shape [2 784] is in Fortran order (want C order", predict(goodPath, fortran)},
+		{"predict truncated array", 1, "truncated: shape [2 784] of '<f4' needs 6272 data bytes, the file has 3136", predict(goodPath, truncatedNPY)},
+		{"predict array larger than its file", 1, "truncated: shape [1000000 784] of '<f4' needs 3136000000 data bytes, the file has 0", predict(goodPath, hugeNPY)},
+		{"predict not an array", 1, `does not start with "\x93NUMPY"`, predict(goodPath, notNPY)},
+		{"predict missing array", 1, "no such file", predict(goodPath, filepath.Join(dir, "nope.npy"))},
+		{"predict wrong shape", 2, `wide.npy: array of shape [3 100] does not fit model "lenet-300-100", whose input is [784]: want [N 784], or any [N, ...] of 784 values per sample`, predict(goodPath, wrongWidth)},
+		{"predict no sample dimension", 2, "array of shape [784] does not fit", predict(goodPath, oneSample)},
+		{"predict no samples", 2, "array of shape [0 784] holds no samples", predict(goodPath, noSamples)},
+		{"predict wrong image shape", 2, `array of shape [2 2 6 7] does not fit model "res", whose input is [2 6 6]: want [N 2 6 6] (see --help)`, predict(resPath, resWrong)},
+		{"predict images for a conv model of another size", 2, "array of shape [2 1 28 28] does not fit", predict(resPath, images)},
+		{"predict truncated model file", 1, "truncated", predict(truncated, images)},
+		{"predict --out is --input", 2, "--out " + images + " is the same file as --input " + images, []string{"predict", "--model", goodPath, "--input", images, "--out", images}},
+		{"predict --out links to --input", 2, "is the same file as --input", []string{"predict", "--model", goodPath, "--input", images, "--out", linkToInput}},
+		{"predict --out is --model", 2, "is the same file as --model", []string{"predict", "--model", goodPath, "--input", images, "--out", goodPath}},
+		{"predict --out into a missing folder", 1, "folder " + noDir + " does not exist", []string{"predict", "--model", goodPath, "--input", images, "--out", filepath.Join(noDir, "y.npy")}},
+		{"predict zero batch", 2, "--batch must be positive, got 0", predict(goodPath, images, "--batch", "0")},
+		{"predict unknown kernels", 2, `--kernels: unknown kernels "fast"`, predict(goodPath, images, "--kernels", "fast")},
+		{"predict without input", 2, "predict: --input is required", []string{"predict", "--model", goodPath, "--out", predictOut}},
+		{"predict without out", 2, "predict: --out is required", []string{"predict", "--model", goodPath, "--input", images}},
+		{"predict extra argument", 2, `predict: unexpected argument "x.npy"`, append(predict(goodPath, images), "x.npy")},
 		{"unknown finetune schedule names the flag", 2, "--finetune-schedule", []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},
 	}
 	cwd, err := os.Getwd()
@@ -403,6 +463,15 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// npyFile builds a .npy file (version 1.0) around a header and data.
+func npyFile(descr, fortran, shape string, data []byte) []byte {
+	dict := "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }"
+	hlen := (10+len(dict)+1+63)/64*64 - 10
+	b := binary.LittleEndian.AppendUint16([]byte("\x93NUMPY\x01\x00"), uint16(hlen))
+	b = append(b, dict+strings.Repeat(" ", hlen-len(dict)-1)+"\n"...)
+	return append(b, data...)
 }
 
 // listDir lists the names in dir, sorted.
