@@ -105,7 +105,9 @@ func compressCommand() *cli.Command {
 			if out == "" {
 				out = trimExt(in) + "-pruned.safetensors"
 			}
-			if err := checkOutputs(out, c.String("report"), c.String("markdown"), c.String("checkpoint")); err != nil {
+			if err := checkPaths([]path{{"--model", in}},
+				path{"--out", out}, path{"--report", c.String("report")}, path{"--markdown", c.String("markdown")},
+				path{"--checkpoint", checkpointPath(c, out)}); err != nil {
 				return err
 			}
 			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), m.Spec)

@@ -73,10 +73,10 @@ func exportCommand() *cli.Command {
 			if format == "thin" && onnxOut == out {
 				return usagef("--onnx and --out are the same file %s", out)
 			}
-			if err := checkOutputs(out, onnxOut); err != nil {
+			in := c.String("model")
+			if err := checkPaths([]path{{"--model", in}}, path{"--out", out}, path{"--onnx", onnxOut}); err != nil {
 				return err
 			}
-			in := c.String("model")
 			m, err := models.ReadFile(in)
 			if err != nil {
 				return err

@@ -43,10 +43,10 @@ func importCommand() *cli.Command {
 			if out == "" {
 				return usagef("import: --out is required")
 			}
-			if err := checkOutputs(out); err != nil {
+			src := c.Args().First()
+			if err := checkPaths([]path{{"the ONNX file", src}}, path{"--out", out}); err != nil {
 				return err
 			}
-			src := c.Args().First()
 			m, rep, err := interop.ReadFile(src, interop.ImportOptions{Name: c.String("name")})
 			if err != nil {
 				return err

@@ -22,11 +22,11 @@ func withLogits(cmd *cli.Command) *cli.Command {
 		Usage: `also write every test image's logits and label to this JSON file ({"logits": [[...], ...], "labels": [...]})`})
 	action := cmd.Action
 	cmd.Action = func(c *cli.Context) error {
-		path := c.String("logits")
-		if path == "" {
+		logitsPath := c.String("logits")
+		if logitsPath == "" {
 			return action(c)
 		}
-		if err := checkOutputs(path); err != nil {
+		if err := checkPaths([]path{{"--model", c.String("model")}}, path{"--logits", logitsPath}); err != nil {
 			return err
 		}
 		if err := action(c); err != nil {
@@ -44,7 +44,7 @@ func withLogits(cmd *cli.Command) *cli.Command {
 		if err != nil {
 			return err
 		}
-		return writeLogits(path, m, testSet, c.Int("batch"))
+		return writeLogits(logitsPath, m, testSet, c.Int("batch"))
 	}
 	return cmd
 }

@@ -58,7 +58,7 @@ func sensitivityCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkOutputs(csvPath, pngPath); err != nil {
+			if err := checkPaths([]path{{"--model", in}}, path{"--csv", csvPath}, path{"--png", pngPath}); err != nil {
 				return err
 			}
 			_, testSet, err := loadMNIST(c.String("data-dir"), 0, m.Spec)

@@ -110,7 +110,7 @@ func trainCommand() *cli.Command {
 			if out == "" {
 				out = entry.Name + ".safetensors"
 			}
-			if err := checkOutputs(out, c.String("checkpoint")); err != nil {
+			if err := checkPaths(nil, path{"--out", out}, path{"--checkpoint", checkpointPath(c, out)}); err != nil {
 				return err
 			}
 			spec, trainSet, testSet, info, err := loadDataFor(c.String("data-dir"), c.Int("train-samples"), entry)

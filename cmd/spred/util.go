@@ -198,6 +198,59 @@ func checkOutputs(paths ...string) error {
 	return nil
 }
 
+// path is a file a command reads or writes, with the flag that names it
+// (for messages).
+type path struct{ flag, name string }
+
+// checkPaths refuses, before any work, outputs that would destroy what
+// the command reads or writes: an output that is an input or another
+// output, by name or through links (os.SameFile on existing files, the
+// resolved folder and base name otherwise). It then checks that every
+// output's folder exists (checkOutputs). Empty names are skipped.
+func checkPaths(inputs []path, outputs ...path) error {
+	key := func(p string) string {
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			dir = filepath.Dir(p)
+		}
+		if abs, err := filepath.Abs(dir); err == nil {
+			dir = abs
+		}
+		if target, err := filepath.EvalSymlinks(p); err == nil {
+			if abs, err := filepath.Abs(target); err == nil {
+				return abs
+			}
+		}
+		return filepath.Join(dir, filepath.Base(p))
+	}
+	same := func(a, b string) bool {
+		if sa, err := os.Stat(a); err == nil {
+			if sb, err := os.Stat(b); err == nil {
+				return os.SameFile(sa, sb)
+			}
+		}
+		return key(a) == key(b)
+	}
+	var names []string
+	for i, o := range outputs {
+		if o.name == "" {
+			continue
+		}
+		for _, in := range inputs {
+			if in.name != "" && same(o.name, in.name) {
+				return usagef("%s %s is %s %s: refusing to overwrite what the command reads", o.flag, o.name, in.flag, in.name)
+			}
+		}
+		for _, other := range outputs[:i] {
+			if other.name != "" && same(o.name, other.name) {
+				return usagef("%s %s and %s %s are the same file", other.flag, other.name, o.flag, o.name)
+			}
+		}
+		names = append(names, o.name)
+	}
+	return checkOutputs(names...)
+}
+
 // checkSchedule names the flag of an unknown schedule.
 func checkSchedule(flag, kind string) error {
 	if err := (train.Schedule{Kind: kind}).Validate(); err != nil {
