@@ -97,6 +97,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		},
 	}
 	for _, cmd := range app.Commands {
+		decimalFlags(cmd.Flags)
 		cmd.OnUsageError = onUsage
 		if cmd.Before == nil {
 			cmd.Before = noExtraArgs(cmd)

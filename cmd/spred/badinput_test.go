@@ -49,7 +49,8 @@ const mnistArg = "\x00mnist"
 //     --threshold, --finetune-epochs -1, --finetune-lr 0, --train-samples -5,
 //     negative --max-iter and --tol, unknown --family, --schedule,
 //     --finetune-schedule, --dtype and model name, a flag value that does not
-//     parse, a flag without its value, required flags missing;
+//     parse, a flag without its value, required flags missing, integers
+//     that are not decimal or out of range;
 //   - the command line itself: unknown command, unknown flag, unexpected
 //     arguments;
 //   - arrays for predict: a dtype other than float32 and float64, big-endian,
@@ -341,6 +342,8 @@ func TestBadInput(t *testing.T) {
 
 		// Flags out of range or unknown.
 		{"zero batch", 2, "--batch", []string{"train", "--batch", "0"}},
+		{"hexadecimal integer", 2, `"0x10" is not a decimal integer`, []string{"train", "--batch", "0x10"}},
+		{"integer out of range", 2, "99999999999999999999 is out of range", []string{"compress", "--model", goodPath, "--seed", "99999999999999999999"}},
 		{"eval zero batch", 2, "--batch must be positive", []string{"eval", "--model", goodPath, "--batch", "0"}},
 		{"compress zero batch", 2, "--batch must be positive", []string{"compress", "--model", goodPath, "--batch", "0"}},
 		{"zero epochs", 2, "--epochs", []string{"train", "--epochs", "0"}},
