@@ -157,3 +157,13 @@ func rewriteHeader(t *testing.T, file []byte, f func(h map[string]interface{})) 
 	binary.LittleEndian.PutUint64(out, uint64(len(hb)))
 	return append(append(out, hb...), file[8+n:]...)
 }
+
+// TestEvalClampsBatch: an evaluation batch larger than the test set sizes
+// the engine for the test set, not for the batch asked for.
+func TestEvalClampsBatch(t *testing.T) {
+	path := trainedModel(t)
+	code, out, errs := runApp(t, "eval", "--model", path, "--data-dir", mnistDir(t), "--batch", "1000000000", "--json")
+	if code != 0 || !strings.Contains(out, `"n":10000`) {
+		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+}

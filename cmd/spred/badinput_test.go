@@ -35,7 +35,8 @@ const mnistArg = "\x00mnist"
 //   - model contents: a NaN weight, a weight shape that disagrees with the
 //     spec, a spec whose shapes do not chain, a spec with an absurd layer size,
 //     a parameter missing from the file, a tensor the spec does not have, a
-//     model whose input does not fit MNIST;
+//     model whose input does not fit MNIST (also with as many values in
+//     another shape);
 //   - graph specs: a cycle, an input that names no layer, an add of two
 //     shapes, a batch norm whose channels disagree with its input;
 //   - image folders: a CIFAR-10 batch of the wrong length, an idx folder
@@ -171,6 +172,18 @@ func TestBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := models.WriteFile(tabular, tm); err != nil {
+		t.Fatal(err)
+	}
+
+	// A model whose images are 14×56: as many values as MNIST's, another shape.
+	wide := filepath.Join(dir, "wide.safetensors")
+	wm, err := models.New(models.Spec{Name: "wide", Input: []int{1, 14, 56}, Loss: models.LossSoftmaxCrossEntropy,
+		Layers: []models.Layer{{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3}, {Kind: models.Flatten},
+			{Kind: models.Dense, Name: "fc", Units: 10}}}, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := models.WriteFile(wide, wm); err != nil {
 		t.Fatal(err)
 	}
 
@@ -314,6 +327,7 @@ func TestBadInput(t *testing.T) {
 		{"tensor not in the spec", 1, `tensor "fc4/W" (shape [1]) is not a parameter`, []string{"eval", "--model", extraTensor}},
 		{"model does not fit MNIST", 2, "takes inputs of shape [100]", []string{"compress", "--model", tabular, "--data-dir", mnistArg}},
 		{"eval model that does not fit MNIST", 2, "takes inputs of shape [100]", []string{"eval", "--model", tabular, "--data-dir", mnistArg}},
+		{"images of another shape with as many values", 2, "takes inputs of shape [1 14 56]", []string{"eval", "--model", wide, "--data-dir", mnistArg}},
 
 		// Graph specs.
 		{"spec with a cycle", 1, `layer 3 "c2" (conv2d): cycle c2 → sum → c2`, []string{"eval", "--model", cycle}},

@@ -56,7 +56,8 @@ func evalCommand() *cli.Command {
 					return err
 				}
 			} else {
-				e, err := infer.New(m, infer.Options{Batch: c.Int("batch"), Kernels: kern})
+				// Buffers are sized for the batch: no larger than the data.
+				e, err := infer.New(m, infer.Options{Batch: min(c.Int("batch"), testSet.N()), Kernels: kern})
 				if err != nil {
 					return err
 				}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,12 +57,26 @@ func loadData(dir string, samples int, spec models.Spec) (trainSet, testSet *dat
 	if err != nil {
 		return nil, nil, info, err
 	}
-	if spec.InputSize() != trainSet.Size() {
+	if !fitsInput(spec.Input, trainSet.Shape) {
 		return nil, nil, info, usagef("model %q takes inputs of shape %v, the %s images in %s are %v",
 			spec.Name, spec.Input, info.Name, info.Dir, trainSet.Shape)
 	}
 	trainSet, err = limitSamples(trainSet, samples)
 	return trainSet, testSet, info, err
+}
+
+// fitsInput reports whether samples of the given shape are inputs of a spec
+// with input shape in: the same shape, or, for a flat input, any shape of
+// as many values (an MNIST image for LeNet-300-100).
+func fitsInput(in, shape []int) bool {
+	if len(in) == 1 {
+		n := 1
+		for _, d := range shape {
+			n *= d
+		}
+		return n == in[0]
+	}
+	return slices.Equal(in, shape)
 }
 
 // loadDataFor loads the data of --data-dir and builds the zoo entry's
