@@ -31,6 +31,13 @@ var layerBuilders = map[string]layerBuilder{
 	models.ReLU:            reluLayer,
 	models.Flatten:         flattenLayer,
 	models.Dropout:         dropoutLayer,
+	models.LeakyReLU: func(c *layerCtx) (*gorgonia.Node, error) {
+		return LeakyReLU(c.x(), c.layer.AlphaOrDefault())
+	},
+	models.Sigmoid: func(c *layerCtx) (*gorgonia.Node, error) { return Sigmoid(c.x()) },
+	models.Tanh:    func(c *layerCtx) (*gorgonia.Node, error) { return Tanh(c.x()) },
+	models.ReLU6:   func(c *layerCtx) (*gorgonia.Node, error) { return ReLU6(c.x()) },
+	models.Softmax: softmaxLayer,
 }
 
 // layerCtx is what a layer builder works with: the layer, its inputs, the
@@ -257,3 +264,9 @@ func dropoutLayer(c *layerCtx) (*gorgonia.Node, error) {
 	}
 	return c.dropout(c.x(), c.layer.Rate)
 }
+
+// softmaxLayer passes the logits on: a softmax is only ever a spec's last
+// layer, and the loss is the softmax cross-entropy of the logits before
+// it, which Session.Logits returns (see models.Softmax). The probabilities
+// are what infer computes.
+func softmaxLayer(c *layerCtx) (*gorgonia.Node, error) { return c.x(), nil }

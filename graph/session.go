@@ -21,7 +21,8 @@ type Options struct {
 	// and applies dropout; otherwise the graph only runs forward.
 	Train bool
 	// GorgoniaOps builds dense and conv layers, ReLU, add and the u⊙v
-	// product from Gorgonia's own ops instead of this package's fused ones.
+	// product from Gorgonia's own ops instead of this package's fused ones
+	// (leakyrelu, sigmoid, tanh and relu6 are always this package's).
 	// It is several times slower and allocates on every run; it is there to
 	// check the fused ops against. The loss, max-pooling, average-pooling
 	// and batch-norm ops are always this package's (see SoftmaxCrossEntropy,
@@ -278,7 +279,8 @@ func fillMask(m dropMask, rng *rand.Rand) {
 }
 
 // Logits returns the class scores of the last run, Batch() rows of
-// Classes() values, as float64.
+// Classes() values, as float64. For a spec that ends in a softmax they are
+// the scores before it, which the loss reads (see models.Softmax).
 func (s *Session) Logits() []float64 {
 	return models.Float64s(s.logits.Value().Data())
 }

@@ -80,6 +80,16 @@ func tinySpecs() map[string]models.Spec {
 			{Kind: models.ReLU},
 			{Kind: models.Conv2d, Name: "pw", Filters: 4, Kernel: 1, Groups: 2},
 			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3, NoBias: true}}},
+		// The cheap activations, and a trailing softmax the loss skips.
+		"activations": {Name: "activations", Input: []int{2, 5, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c1", Filters: 3, Kernel: 3, Padding: 1},
+			{Kind: models.LeakyReLU, Alpha: 0.2},
+			{Kind: models.Conv2d, Name: "c2", Filters: 2, Kernel: 3},
+			{Kind: models.ReLU6}, {Kind: models.Flatten},
+			{Kind: models.Dense, Name: "fc1", Units: 5}, {Kind: models.Tanh},
+			{Kind: models.Dense, Name: "fc2", Units: 4}, {Kind: models.Sigmoid},
+			{Kind: models.Dense, Name: "fc3", Units: 3}, {Kind: models.LeakyReLU},
+			{Kind: models.Dense, Name: "fc4", Units: 3}, {Kind: models.Softmax}}},
 	}
 }
 

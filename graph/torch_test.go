@@ -139,3 +139,68 @@ func TestForwardMatchesTorch(t *testing.T) {
 		}
 	}
 }
+
+// TestActivationsMatchTorch runs a spec with every activation and a
+// trailing softmax in PyTorch and in an evaluation session, float32 and
+// float64: the session's logits are PyTorch's output of the layer before
+// the softmax (the loss reads those), and their softmax PyTorch's
+// probabilities.
+func TestActivationsMatchTorch(t *testing.T) {
+	spec := models.Spec{Name: "activations", Input: []int{2, 6, 5}, Loss: models.LossSoftmaxCrossEntropy, Layers: []models.Layer{
+		{Kind: models.Conv2d, Name: "c1", Filters: 4, Kernel: 3, Padding: 1},
+		{Kind: models.LeakyReLU, Alpha: 0.2},
+		{Kind: models.Conv2d, Name: "c2", Filters: 3, Kernel: 3},
+		{Kind: models.ReLU6}, {Kind: models.Flatten},
+		{Kind: models.Dense, Name: "fc1", Units: 6}, {Kind: models.Tanh},
+		{Kind: models.Dense, Name: "fc2", Units: 5}, {Kind: models.Sigmoid},
+		{Kind: models.Dense, Name: "fc3", Units: 5}, {Kind: models.LeakyReLU},
+		{Kind: models.Dense, Name: "fc4", Units: 4}, {Kind: models.Softmax}}}
+	rng := rand.New(rand.NewSource(9))
+	m64, err := models.New(spec, tensor.Float64, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	randomize(m64, rng)
+	// Weights large enough that relu6 saturates somewhere.
+	for _, p := range m64.Params.All() {
+		v := p.Float64s()
+		for i := range v {
+			v[i] *= 3
+		}
+		_ = p.SetFloat64s(v)
+	}
+	const n = 4
+	x := make([]float32, n*spec.InputSize())
+	x64 := make([]float64, len(x))
+	for i := range x {
+		x[i] = float32(2 * rng.NormFloat64())
+		x64[i] = float64(x[i])
+	}
+	ref := interoptest.TorchForward(t, m64, x64, n, false)
+	for _, c := range []struct {
+		dt  tensor.Dtype
+		tol float64
+	}{{tensor.Float64, 1e-10}, {tensor.Float32, 1e-4}} {
+		t.Run(c.dt.String(), func(t *testing.T) {
+			ps, err := m64.Params.AsType(c.dt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := graph.New(&models.Model{Spec: spec, Params: ps}, graph.Options{Batch: n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Run(x, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			logits := s.Logits()
+			near(t, "logits", logits, ref.Outputs["fc4"], c.tol)
+			probs := make([]float64, len(logits))
+			for r := 0; r < n; r++ {
+				graph.SoftmaxRow(logits[r*4:(r+1)*4], probs[r*4:(r+1)*4])
+			}
+			near(t, "probabilities", probs, ref.Logits.Data, c.tol)
+		})
+	}
+}

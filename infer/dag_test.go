@@ -147,10 +147,13 @@ func everyKindSpec() models.Spec {
 		{Kind: models.BatchNorm2d, Name: "b.short_bn"},
 		L(models.Layer{Kind: models.Add, Name: "b.add"}, "b.bn2", "b.short_bn"),
 		{Kind: models.ReLU, Name: "b.relu"},
+		{Kind: models.ReLU6},
 		{Kind: models.MaxPool2d, Kernel: 3, Stride: 1, Padding: 1},
 		{Kind: models.AvgPool2d, Kernel: 2, Stride: 1, Padding: 1},
 		{Kind: models.Conv2d, Name: "dw", Filters: 12, Kernel: 3, Padding: 1, Groups: 12},
+		{Kind: models.LeakyReLU, Alpha: 0.1},
 		{Kind: models.Conv2d, Name: "grouped", Filters: 8, Kernel: 2, Groups: 4, NoBias: true},
+		{Kind: models.Sigmoid},
 		{Kind: models.AvgPool2d, Kernel: 2},
 		{Kind: models.MaxPool2d, Kernel: 2, Padding: 1},
 		{Kind: models.GlobalAvgPool2d},
@@ -158,7 +161,9 @@ func everyKindSpec() models.Spec {
 		{Kind: models.Dropout, Rate: 0.3},
 		{Kind: models.Dense, Name: "fc1", Units: 16, NoBias: true},
 		{Kind: models.ReLU},
+		{Kind: models.Tanh},
 		{Kind: models.Dense, Name: "fc2", Units: 5},
+		{Kind: models.Softmax},
 	}}
 }
 
@@ -417,5 +422,59 @@ func TestConvChunks(t *testing.T) {
 				t.Errorf("%s kernels %v: chunked convolutions change the logits by %.3g", spec.Name, k, d)
 			}
 		}
+	}
+}
+
+// TestTrailingSoftmax: with a trailing softmax the engine returns the
+// probabilities of the logits the same model without it returns, and
+// Evaluate gives the same loss and accuracy.
+func TestTrailingSoftmax(t *testing.T) {
+	spec := unfoldableSpec()
+	withSM := spec
+	withSM.Layers = append(append([]models.Layer(nil), spec.Layers...), models.Layer{Kind: models.Softmax})
+	m := randomModel(t, spec, []float64{0}, 3)
+	const n = 9
+	x := randomInput(spec, n, 4)
+	y := make([]int, n)
+	for i := range y {
+		y[i] = i % 3
+	}
+	plain, err := New(m, Options{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm, err := New(&models.Model{Spec: withSM, Params: m.Params}, Options{Batch: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := append([]float32(nil), forwardAll(t, plain, x, n)...)
+	probs := forwardAll(t, sm, x, n)
+	for r := 0; r < n; r++ {
+		row := logits[r*3 : (r+1)*3]
+		mx := math.Inf(-1)
+		for _, v := range row {
+			mx = math.Max(mx, float64(v))
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v) - mx)
+		}
+		for j, v := range row {
+			want := math.Exp(float64(v)-mx) / sum
+			if d := math.Abs(float64(probs[r*3+j]) - want); d > 1e-6 {
+				t.Fatalf("sample %d class %d: probability %v, want %v", r, j, probs[r*3+j], want)
+			}
+		}
+	}
+	a, err := plain.Evaluate(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := sm.Evaluate(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(a.Loss-b.Loss) > 1e-5*math.Max(1, a.Loss) || a.Accuracy != b.Accuracy {
+		t.Errorf("Evaluate with a trailing softmax %+v, without %+v", b, a)
 	}
 }

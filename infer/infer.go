@@ -109,6 +109,7 @@ type Engine struct {
 	plan     []LayerPlan
 	bufs     [][]float32 // activation buffers, each shared by values whose lifetimes do not overlap
 	out      int         // buffer of the logits
+	probs    bool        // the output is a trailing softmax's probabilities
 	sc       scratch
 	scratchF int // scratch floats and int32s the steps asked for
 	scratchI int
@@ -139,7 +140,7 @@ func New(m *models.Model, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{spec: m.Spec, batch: opts.Batch, classes: m.Spec.Classes()}
+	e := &Engine{spec: m.Spec, batch: opts.Batch, classes: m.Spec.Classes(), probs: nodes[len(nodes)-1].Layer.Kind == models.Softmax}
 
 	// Batch norms to fold: those that are the only reader of a layer
 	// whose kind folds them.
@@ -282,7 +283,8 @@ func (e *Engine) Batch() int { return e.batch }
 
 // Forward computes the logits of n ≤ Batch() samples (x holds n·InputSize
 // values) and returns them, n rows of classes values, in a buffer the next
-// call overwrites. The layers that read the model's input read x itself.
+// call overwrites. For a spec that ends in a softmax they are the
+// probabilities (see models.Softmax). The layers that read the model's input read x itself.
 func (e *Engine) Forward(x []float32, n int) ([]float32, error) {
 	size := e.spec.InputSize()
 	if n <= 0 || n > e.batch {
@@ -333,6 +335,20 @@ func (e *Engine) Evaluate(x []float32, y []int) (Metrics, error) {
 				return Metrics{}, errors.Errorf("sample %d: label %d outside [0, %d)", start+i, label, e.classes)
 			}
 			row := logits[i*e.classes : (i+1)*e.classes]
+			if e.probs {
+				// -log p[label]; the argmax is that of the logits.
+				arg := 0
+				for j, v := range row {
+					if v > row[arg] {
+						arg = j
+					}
+				}
+				loss -= math.Log(math.Max(float64(row[label]), math.SmallestNonzeroFloat64))
+				if arg == label {
+					correct++
+				}
+				continue
+			}
 			mx, arg := math.Inf(-1), 0
 			for j, v := range row {
 				if float64(v) > mx {

@@ -36,6 +36,14 @@ var kinds = map[string]kind{
 	models.ReLU:            {build: func(*buildCtx) (step, error) { return reluStep{}, nil }, inPlace: true},
 	models.Flatten:         {build: passThrough},
 	models.Dropout:         {build: passThrough}, // off at inference
+	models.LeakyReLU: {build: func(c *buildCtx) (step, error) {
+		return leakyStep{alpha: float32(c.node.Layer.AlphaOrDefault())}, nil
+	}, inPlace: true},
+	models.Sigmoid: {build: func(*buildCtx) (step, error) { return sigmoidStep{}, nil }, inPlace: true},
+	models.Tanh:    {build: func(*buildCtx) (step, error) { return tanhStep{}, nil }, inPlace: true},
+	models.ReLU6:   {build: func(*buildCtx) (step, error) { return relu6Step{}, nil }, inPlace: true},
+	// The probabilities of the class scores (the last layer only).
+	models.Softmax: {build: func(c *buildCtx) (step, error) { return softmaxStep{classes: numel(c.node.Out)}, nil }, inPlace: true},
 }
 
 func passThrough(*buildCtx) (step, error) { return nil, nil }
@@ -424,3 +432,81 @@ func (reluStep) run(n int, in [][]float32, y []float32, _ *scratch) {
 type copyStep struct{}
 
 func (copyStep) run(_ int, in [][]float32, y []float32, _ *scratch) { copy(y, in[0]) }
+
+// leakyStep is x for x ≥ 0, alpha·x below.
+type leakyStep struct{ alpha float32 }
+
+func (s leakyStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x := in[0]
+	par.For(len(y), 1<<15, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			if v < 0 {
+				v *= s.alpha
+			}
+			y[lo+i] = v
+		}
+	})
+}
+
+// sigmoidStep is 1/(1 + e^-x), computed in float64.
+type sigmoidStep struct{}
+
+func (sigmoidStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x := in[0]
+	par.For(len(y), 1<<13, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			y[lo+i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	})
+}
+
+// tanhStep is tanh(x), computed in float64.
+type tanhStep struct{}
+
+func (tanhStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x := in[0]
+	par.For(len(y), 1<<13, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			y[lo+i] = float32(math.Tanh(float64(v)))
+		}
+	})
+}
+
+// relu6Step is min(max(x, 0), 6).
+type relu6Step struct{}
+
+func (relu6Step) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x := in[0]
+	par.For(len(y), 1<<15, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			y[lo+i] = min(max(v, 0), 6)
+		}
+	})
+}
+
+// softmaxStep is exp(x)/Σexp(x) over each sample's classes scores, less
+// their maximum first, summed in float64.
+type softmaxStep struct{ classes int }
+
+func (s softmaxStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x, k := in[0], s.classes
+	par.For(n, 64, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*k:(r+1)*k], y[r*k:(r+1)*k]
+			mx := xr[0]
+			for _, v := range xr[1:] {
+				mx = max(mx, v)
+			}
+			var sum float64
+			for j, v := range xr {
+				e := math.Exp(float64(v - mx))
+				yr[j] = float32(e)
+				sum += e
+			}
+			inv := 1 / sum
+			for j := range yr {
+				yr[j] = float32(float64(yr[j]) * inv)
+			}
+		}
+	})
+}

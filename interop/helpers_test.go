@@ -37,6 +37,22 @@ func tinyCNN() models.Spec {
 }
 
 // tinyMLP is a 6-4-3 MLP.
+// activationsCNN has every activation kind and a trailing softmax.
+func activationsCNN() models.Spec {
+	return models.Spec{
+		Name:  "activations",
+		Input: []int{2, 5, 5},
+		Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "conv1", Filters: 3, Kernel: 3, Padding: 1}, {Kind: models.LeakyReLU, Alpha: 0.2},
+			{Kind: models.Conv2d, Name: "conv2", Filters: 3, Kernel: 3}, {Kind: models.ReLU6}, {Kind: models.Flatten},
+			{Kind: models.Dense, Name: "fc1", Units: 6}, {Kind: models.Tanh},
+			{Kind: models.Dense, Name: "fc2", Units: 5}, {Kind: models.Sigmoid},
+			{Kind: models.Dense, Name: "fc3", Units: 4}, {Kind: models.LeakyReLU},
+			{Kind: models.Dense, Name: "fc4", Units: 3}, {Kind: models.Softmax}},
+		Loss: models.LossSoftmaxCrossEntropy,
+	}
+}
+
 func tinyMLP() models.Spec {
 	return models.Spec{
 		Name:   "tiny-mlp",

@@ -452,8 +452,8 @@ func decimal(x float64) float64 {
 	return v
 }
 
-// clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer; other bounds are
-// refused.
+// clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer and Clip(x, 0, 6)
+// onto relu6; other bounds are refused.
 func (r *reader) clip(where string, n *onnx.NodeProto) error {
 	var known []string
 	if r.opset < 11 {
@@ -489,10 +489,73 @@ func (r *reader) clip(where string, n *onnx.NodeProto) error {
 			}
 		}
 	}
-	if lo != 0 || !math.IsInf(float64(hi), 1) && hi < math.MaxFloat32 {
-		return errors.Wrapf(ErrUnsupported, "%s: Clip to [%g, %g] is not supported (only min=0 without max, a ReLU)", where, lo, hi)
+	kind := models.ReLU
+	switch {
+	case lo == 0 && hi == 6:
+		kind = models.ReLU6
+	case lo != 0 || !math.IsInf(float64(hi), 1) && hi < math.MaxFloat32:
+		return errors.Wrapf(ErrUnsupported, "%s: Clip to [%g, %g] is not supported (only min=0 with max=6, a ReLU6, or without max, a ReLU)", where, lo, hi)
 	}
-	return r.addLayer(where, n, models.Layer{Kind: models.ReLU}, []string{x}, nil)
+	return r.addLayer(where, n, models.Layer{Kind: kind}, []string{x}, nil)
+}
+
+// leakyrelu maps LeakyRelu onto leakyrelu (alpha=0, a ReLU, onto relu).
+func (r *reader) leakyrelu(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "alpha")
+	if err != nil {
+		return err
+	}
+	x, _, err := r.actInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	alpha, err := a.float("alpha", float32(models.DefaultLeakyAlpha))
+	if err != nil {
+		return err
+	}
+	if math.IsNaN(float64(alpha)) || math.IsInf(float64(alpha), 0) {
+		return a.unsupported("alpha", alpha, "want a finite slope")
+	}
+	l := models.Layer{Kind: models.LeakyReLU}
+	switch v := decimal32(alpha); {
+	case v == 0:
+		l.Kind = models.ReLU
+	case v != models.DefaultLeakyAlpha:
+		l.Alpha = v
+	}
+	return r.addLayer(where, n, l, []string{x}, nil)
+}
+
+// softmax maps a Softmax over the class scores of a [batch, classes]
+// activation (axis 1 or -1) onto softmax, which must compute the graph's
+// output (checked by Decode).
+func (r *reader) softmax(where string, n *onnx.NodeProto) error {
+	a, err := nodeAttrs(where, n, "axis")
+	if err != nil {
+		return err
+	}
+	x, in, err := r.actInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	def := int64(-1)
+	if r.opset < 13 {
+		def = 1
+	}
+	axis, err := a.int("axis", def)
+	if err != nil {
+		return err
+	}
+	if axis < 0 {
+		axis += int64(1 + len(in))
+	}
+	if len(in) != 1 {
+		return errors.Wrapf(ErrUnsupported, "%s: input of shape [batch %v]; Softmax is supported only over the class scores of a [batch, classes] input", where, in)
+	}
+	if axis != 1 {
+		return a.unsupported("axis", axis, "only over the classes, axis 1 or -1")
+	}
+	return r.addLayer(where, n, models.Layer{Kind: models.Softmax}, []string{x}, nil)
 }
 
 // pad records a Pad with zeros of the height and width, the same on every

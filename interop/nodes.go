@@ -90,6 +90,23 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 		return r.addLayer(where, n, models.Layer{Kind: models.ReLU}, []string{x}, nil)
 	case "Clip":
 		return r.clip(where, n)
+	case "LeakyRelu":
+		return r.leakyrelu(where, n)
+	case "Sigmoid", "Tanh":
+		if _, err := nodeAttrs(where, n); err != nil {
+			return err
+		}
+		x, _, err := r.actInput(where, n, 1, 1)
+		if err != nil {
+			return err
+		}
+		kind := models.Sigmoid
+		if n.GetOpType() == "Tanh" {
+			kind = models.Tanh
+		}
+		return r.addLayer(where, n, models.Layer{Kind: kind}, []string{x}, nil)
+	case "Softmax":
+		return r.softmax(where, n)
 	case "BatchNormalization":
 		return r.batchnorm(where, n)
 	case "AveragePool":
@@ -103,7 +120,7 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 	case "Reshape":
 		return r.reshape(where, n)
 	}
-	return errors.Wrapf(ErrUnsupported, "%s: op %s is not supported (supported: Gemm, MatMul, Add, Conv, BatchNormalization, Relu, Clip as a ReLU, MaxPool, AveragePool, GlobalAveragePool, Pad with zeros before Conv or AveragePool, Flatten, Reshape, Identity, Dropout, and Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Mul, Sub, Div on shape constants)", where, n.GetOpType())
+	return errors.Wrapf(ErrUnsupported, "%s: op %s is not supported (supported: Gemm, MatMul, Add, Conv, BatchNormalization, Relu, LeakyRelu, Sigmoid, Tanh, Clip to [0, ∞) or [0, 6], Softmax of the class scores at the end, MaxPool, AveragePool, GlobalAveragePool, Pad with zeros before Conv or AveragePool, Flatten, Reshape, Identity, Dropout, and Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast, Mul, Sub, Div on shape constants)", where, n.GetOpType())
 }
 
 func (r *reader) allConst(n *onnx.NodeProto) bool {

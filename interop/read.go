@@ -84,7 +84,9 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 // reads what torch.onnx.export writes for MLPs and (residual) CNNs at
 // opsets 7 to 18: Gemm, MatMul and Add (dense layers and their bias), Conv
 // (with groups, with or without bias, a zero Pad before it merged into its
-// padding), BatchNormalization (inference mode), Relu, Clip to [0, ∞),
+// padding), BatchNormalization (inference mode), Relu, LeakyRelu, Sigmoid,
+// Tanh, Clip to [0, ∞) (a relu) or [0, 6] (relu6), Softmax over the class
+// scores as the graph's output,
 // MaxPool, AveragePool, GlobalAveragePool, the Add of two activations,
 // Flatten, Reshape to [batch, features], Identity and Dropout (dropped),
 // and the Constant, Shape, Gather, Unsqueeze, Squeeze, Concat, Cast and
@@ -144,6 +146,11 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 	}
 	if err := r.deadEnds(); err != nil {
 		return nil, nil, err
+	}
+	for i, l := range r.layers[:len(r.layers)-1] {
+		if l.Kind == models.Softmax {
+			return nil, nil, errors.Wrapf(ErrUnsupported, "%s: Softmax is supported only as the graph's output (the probabilities of the class scores)", r.sources[i][0])
+		}
 	}
 	spec := models.Spec{Name: opts.Name, Input: input, Layers: r.layers, Loss: models.LossSoftmaxCrossEntropy}
 	var meta models.Provenance

@@ -28,6 +28,8 @@ func TestExportImportRoundTrip(t *testing.T) {
 		{"tiny mlp opset 17", randomModel(t, tinyMLP(), 3), interop.ExportOptions{Opset: 17}},
 		{"lenet-300-100 sparse", prune(t, randomModel(t, must(models.Lookup("lenet-300-100")), 4), 0.05, 2), interop.ExportOptions{Sparse: true, Opset: 14}},
 		{"lenet-5", randomModel(t, must(models.Lookup("lenet-5")), 5), interop.ExportOptions{}},
+		{"activations", randomModel(t, activationsCNN(), 6), interop.ExportOptions{}},
+		{"activations opset 17", randomModel(t, activationsCNN(), 7), interop.ExportOptions{Opset: 17}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			b := encode(t, c.m, c.opts)
@@ -317,7 +319,27 @@ func badFiles(t testing.TB) []badFile {
 		{"safetensors bytes", append(binary.LittleEndian.AppendUint64(nil, 2), "{}"...), interop.ErrFormat, nil},
 		{"truncated", base[:len(base)/2], interop.ErrFormat, nil},
 		{"truncated sparse", sparse[:len(sparse)-7], interop.ErrFormat, nil},
-		{"unsupported op", edit(func(mp *onnx.ModelProto) { node(mp, "Relu").OpType = "Sigmoid" }), interop.ErrUnsupported, []string{`"relu_3"`, "Sigmoid"}},
+		{"unsupported op", edit(func(mp *onnx.ModelProto) { node(mp, "Relu").OpType = "HardSigmoid" }), interop.ErrUnsupported, []string{`"relu_3"`, "HardSigmoid"}},
+		{"Softmax in the middle", edit(func(mp *onnx.ModelProto) {
+			var last *onnx.NodeProto
+			for _, n := range mp.Graph.Node {
+				if n.OpType == "Relu" {
+					last = n
+				}
+			}
+			last.OpType = "Softmax"
+		}), interop.ErrUnsupported, []string{`(Softmax)`, "only as the graph's output"}},
+		{"Softmax over the batch", edit(func(mp *onnx.ModelProto) {
+			g := mp.Graph
+			last := g.Node[len(g.Node)-1]
+			last.Output[0] = "scores"
+			g.Node = append(g.Node, &onnx.NodeProto{Name: "/Softmax", OpType: "Softmax", Input: []string{"scores"}, Output: []string{"logits"},
+				Attribute: []*onnx.AttributeProto{intAttr("axis", 0)}})
+		}), interop.ErrUnsupported, []string{`"/Softmax"`, "axis=0"}},
+		{"LeakyRelu with an infinite slope", edit(func(mp *onnx.ModelProto) {
+			r := node(mp, "Relu")
+			r.OpType, r.Attribute = "LeakyRelu", []*onnx.AttributeProto{{Name: "alpha", Type: onnx.AttributeProto_FLOAT, F: float32(math.Inf(1))}}
+		}), interop.ErrUnsupported, []string{`"relu_3" (LeakyRelu)`, "alpha=+Inf"}},
 		{"LogSoftmax at the end", edit(func(mp *onnx.ModelProto) {
 			g := mp.Graph
 			last := g.Node[len(g.Node)-1]

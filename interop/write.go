@@ -49,8 +49,9 @@ func (o ExportOptions) Validate() error {
 
 // Encode serializes m as an ONNX model: one input "input" of shape [batch,
 // spec input...] (the batch dimension symbolic), one output "logits", a
-// node per layer (Gemm, Conv, MaxPool, Relu, Flatten; dropout is left out,
-// as at inference) and the parameters as initializers named like the
+// node per layer (Gemm, Conv, MaxPool, Relu, LeakyRelu, Sigmoid, Tanh,
+// Clip(0, 6) for relu6, Softmax, Flatten; dropout is left out, as at
+// inference; a trailing softmax makes "logits" the probabilities) and the parameters as initializers named like the
 // model's ("fc1/W"; dense weights keep this toolkit's [in, out] layout,
 // which Gemm reads with transB=0). The spec and provenance are stored as
 // metadata_props, so that Decode gives back the same layer names. The
@@ -291,6 +292,27 @@ func exportNodes(spec models.Spec) ([]*onnx.NodeProto, error) {
 			n = &onnx.NodeProto{OpType: "Add", Input: []string{x, input(sn.Inputs[1])}}
 		case models.ReLU:
 			n = &onnx.NodeProto{OpType: "Relu", Input: []string{x}}
+		case models.LeakyReLU:
+			n = &onnx.NodeProto{OpType: "LeakyRelu", Input: []string{x}, Attribute: []*onnx.AttributeProto{
+				{Name: "alpha", Type: onnx.AttributeProto_FLOAT, F: float32(l.AlphaOrDefault())}}}
+		case models.Sigmoid:
+			n = &onnx.NodeProto{OpType: "Sigmoid", Input: []string{x}}
+		case models.Tanh:
+			n = &onnx.NodeProto{OpType: "Tanh", Input: []string{x}}
+		case models.ReLU6:
+			// Clip's bounds are inputs from opset 11: scalar constants.
+			lo, hi := out+"_min", out+"_max"
+			for _, c := range []struct {
+				name string
+				v    float32
+			}{{lo, 0}, {hi, 6}} {
+				nodes = append(nodes, &onnx.NodeProto{OpType: "Constant", Name: c.name, Output: []string{c.name}, Attribute: []*onnx.AttributeProto{
+					{Name: "value", Type: onnx.AttributeProto_TENSOR, T: floatTensor("", nil, []float32{c.v})}}})
+			}
+			n = &onnx.NodeProto{OpType: "Clip", Input: []string{x, lo, hi}}
+		case models.Softmax:
+			n = &onnx.NodeProto{OpType: "Softmax", Input: []string{x}, Attribute: []*onnx.AttributeProto{
+				{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}}
 		case models.Flatten:
 			n = &onnx.NodeProto{OpType: "Flatten", Input: []string{x}, Attribute: []*onnx.AttributeProto{
 				{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}}

@@ -2,6 +2,7 @@ package models
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -22,7 +23,32 @@ const (
 	ReLU            = "relu"            // max(x, 0)
 	Flatten         = "flatten"         // [C, H, W] → [C·H·W]
 	Dropout         = "dropout"         // zeroes a fraction Rate of activations during training
+	LeakyReLU       = "leakyrelu"       // x for x ≥ 0, Alpha·x below (Alpha 0 means DefaultLeakyAlpha)
+	Sigmoid         = "sigmoid"         // 1/(1 + e^-x)
+	Tanh            = "tanh"            // tanh(x)
+	ReLU6           = "relu6"           // min(max(x, 0), 6)
+	Softmax         = "softmax"         // e^x/Σe^x over the class scores; only as the last layer (see below)
 )
+
+// DefaultLeakyAlpha is the slope of a leakyrelu below zero when Alpha is 0,
+// PyTorch's default.
+const DefaultLeakyAlpha = 0.01
+
+// A trailing softmax. The loss is always the softmax cross-entropy of the
+// class scores, so a softmax layer may only be the last layer, reading a
+// flat vector of class scores: its output is then the probabilities the
+// loss already computes. How each package treats it:
+//
+//   - models accepts softmax only as the last layer (Spec.Nodes refuses it
+//     anywhere else), and Classes is the width of its input and output;
+//   - graph builds the loss from the softmax's input, the logits, as for
+//     a spec without it (the gradient is that of the cross-entropy on the
+//     logits, never through the softmax), and Session.Logits returns those
+//     pre-softmax logits;
+//   - infer applies it: Engine.Forward returns probabilities, and
+//     Engine.Evaluate takes the loss as -log p[label] (the same value);
+//   - interop imports an ONNX Softmax (axis 1 or -1) that computes the
+//     graph's output, and exports the layer as one.
 
 // Parameter roles: the part of a parameter's name after the layer's name
 // and a slash ("conv1/W").
@@ -123,6 +149,14 @@ func (l Layer) MomentumOrDefault() float64 {
 	return DefaultBNMomentum
 }
 
+// AlphaOrDefault is the slope of a leakyrelu layer below zero.
+func (l Layer) AlphaOrDefault() float64 {
+	if l.Alpha != 0 {
+		return l.Alpha
+	}
+	return DefaultLeakyAlpha
+}
+
 // StrideOrDefault returns the effective stride of a conv2d or pooling
 // layer: 0 means 1 for conv2d and Kernel for the pools.
 func (l Layer) StrideOrDefault() int {
@@ -169,6 +203,7 @@ func (l Layer) setFields() []string {
 	add(l.NoBias, "no_bias")
 	add(l.Eps != 0, "eps")
 	add(l.Momentum != 0, "momentum")
+	add(l.Alpha != 0, "alpha")
 	return f
 }
 
@@ -395,5 +430,42 @@ func init() {
 			return same(in[0]), nil
 		},
 		Describe: func(l Layer) string { return fmt.Sprintf("dropout %g", l.Rate) },
+	})
+	elementwise := func(kind, summary string) {
+		register(&KindInfo{
+			Kind: kind, Summary: summary, Arity: 1,
+			Shape:    func(_ Layer, in [][]int) ([]int, error) { return same(in[0]), nil },
+			Describe: func(Layer) string { return kind },
+		})
+	}
+	register(&KindInfo{
+		Kind: LeakyReLU, Summary: "x for x ≥ 0, alpha·x below (alpha 0 means 0.01, PyTorch's default)",
+		Arity: 1, Fields: []string{"alpha"},
+		Shape: func(l Layer, in [][]int) ([]int, error) {
+			if math.IsNaN(l.Alpha) || math.IsInf(l.Alpha, 0) {
+				return nil, errors.Errorf("alpha must be finite, got %v", l.Alpha)
+			}
+			return same(in[0]), nil
+		},
+		Describe: func(l Layer) string {
+			if l.Alpha != 0 {
+				return fmt.Sprintf("leakyrelu %g", l.Alpha)
+			}
+			return LeakyReLU
+		},
+	})
+	elementwise(Sigmoid, "1/(1 + exp(-x))")
+	elementwise(Tanh, "tanh(x)")
+	elementwise(ReLU6, "min(max(x, 0), 6)")
+	register(&KindInfo{
+		Kind: Softmax, Summary: "probabilities exp(x)/Σexp(x) of flat class scores; only as the last layer (training uses the logits before it)",
+		Arity: 1,
+		Shape: func(_ Layer, in [][]int) ([]int, error) {
+			if len(in[0]) != 1 {
+				return nil, errors.New("softmax needs a flat vector of class scores; add a flatten layer")
+			}
+			return same(in[0]), nil
+		},
+		Describe: func(Layer) string { return Softmax },
 	})
 }

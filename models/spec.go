@@ -48,6 +48,7 @@ type Layer struct {
 	NoBias   bool     `json:"no_bias,omitempty"`  // dense, conv2d: no bias parameter
 	Eps      float64  `json:"eps,omitempty"`      // batchnorm2d: 0 means DefaultBNEps
 	Momentum float64  `json:"momentum,omitempty"` // batchnorm2d: 0 means DefaultBNMomentum
+	Alpha    float64  `json:"alpha,omitempty"`    // leakyrelu: slope below zero; 0 means DefaultLeakyAlpha
 }
 
 // InputName is the name by which a layer reads the model's input.
@@ -169,6 +170,9 @@ func (s Spec) Nodes() ([]Node, error) {
 	var params int64 // at most 5·MaxSize: checked after every layer
 	for i, l := range s.Layers {
 		k := Kind(l.Kind)
+		if l.Kind == Softmax && i != len(s.Layers)-1 {
+			return nil, errors.Wrapf(ErrSpec, "layer %d %q (softmax): softmax is allowed only as the last layer (the loss is the cross-entropy of the logits before it)", i, l.Name)
+		}
 		if k != nil && k.Named && l.Name == "" {
 			return nil, errors.Wrapf(ErrSpec, "layer %d (%s) has no name", i, l.Kind)
 		}

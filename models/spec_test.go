@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"math"
 	"math/rand"
 	"reflect"
 	"strings"
@@ -47,7 +48,16 @@ func TestLayerOutShapes(t *testing.T) {
 		{Layer{Kind: Flatten}, []int{50, 4, 4}, []int{800}, ""},
 		{Layer{Kind: Dropout, Rate: 0.5}, []int{10}, []int{10}, ""},
 		{Layer{Kind: Dropout, Rate: 1}, []int{10}, nil, "rate"},
-		{Layer{Kind: "softmax"}, []int{10}, nil, "unknown layer"},
+		{Layer{Kind: "gelu"}, []int{10}, nil, "unknown layer"},
+		{Layer{Kind: LeakyReLU}, []int{3, 4, 4}, []int{3, 4, 4}, ""},
+		{Layer{Kind: LeakyReLU, Alpha: 0.2}, []int{10}, []int{10}, ""},
+		{Layer{Kind: LeakyReLU, Alpha: math.Inf(1)}, []int{10}, nil, "alpha must be finite"},
+		{Layer{Kind: ReLU, Alpha: 0.2}, []int{10}, nil, `does not take "alpha"`},
+		{Layer{Kind: Sigmoid}, []int{2, 3}, []int{2, 3}, ""},
+		{Layer{Kind: Tanh}, []int{7}, []int{7}, ""},
+		{Layer{Kind: ReLU6}, []int{2, 3, 3}, []int{2, 3, 3}, ""},
+		{Layer{Kind: Softmax}, []int{10}, []int{10}, ""},
+		{Layer{Kind: Softmax}, []int{2, 3, 3}, nil, "flat vector"},
 	}
 	for _, c := range cases {
 		got, err := c.layer.OutShape(c.in)
@@ -60,6 +70,22 @@ func TestLayerOutShapes(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, c.want) {
 			t.Errorf("%+v on %v: %v, %v; want %v", c.layer, c.in, got, err, c.want)
 		}
+	}
+}
+
+// TestSoftmaxOnlyLast: a softmax is accepted as the last layer (the class
+// scores are its width) and refused anywhere else.
+func TestSoftmaxOnlyLast(t *testing.T) {
+	ce := LossSoftmaxCrossEntropy
+	ok := Spec{Name: "sm", Input: []int{4}, Loss: ce, Layers: []Layer{
+		{Kind: Dense, Name: "fc", Units: 3}, {Kind: Softmax}}}
+	if err := ok.Validate(); err != nil || ok.Classes() != 3 {
+		t.Fatalf("trailing softmax: %v, %d classes", err, ok.Classes())
+	}
+	bad := Spec{Name: "sm", Input: []int{4}, Loss: ce, Layers: []Layer{
+		{Kind: Dense, Name: "fc1", Units: 3}, {Kind: Softmax}, {Kind: Dense, Name: "fc2", Units: 2}}}
+	if err := bad.Validate(); err == nil || !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), "only as the last layer") {
+		t.Fatalf("softmax in the middle: %v", err)
 	}
 }
 

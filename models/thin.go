@@ -1,6 +1,8 @@
 package models
 
 import (
+	"math"
+
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 )
@@ -358,6 +360,16 @@ func constantOut(t, next *thinLayer, j int) (float64, bool) {
 			if c < 0 {
 				c = 0
 			}
+		case LeakyReLU:
+			if c < 0 {
+				c *= l.AlphaOrDefault()
+			}
+		case ReLU6:
+			c = min(max(c, 0), 6)
+		case Sigmoid:
+			c = 1 / (1 + math.Exp(-c))
+		case Tanh:
+			c = math.Tanh(c)
 		case MaxPool2d:
 			if l.Padding > 0 && c < 0 {
 				return 0, false

@@ -144,6 +144,8 @@ func (t *spaceThin) zeros() [][]bool {
 				z[c] = len(b) == len(in) && in[c] && b[c]
 			}
 			zero[i] = z
+		case Sigmoid, Softmax:
+			zero[i] = make([]bool, len(in)) // f(0) ≠ 0
 		default:
 			zero[i] = in
 		}

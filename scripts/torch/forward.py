@@ -15,7 +15,10 @@ The request is a JSON object:
 The reply holds "logits" {"shape", "data"}, "outputs" (every named layer's
 output, flat) and "buffers" (the running statistics after the pass).
 Each layer follows PyTorch's own operator: F.conv2d, F.max_pool2d,
-F.avg_pool2d (count_include_pad=True), F.batch_norm, torch.flatten.
+F.avg_pool2d (count_include_pad=True), F.batch_norm, torch.flatten,
+F.leaky_relu (alpha 0 means 0.01), torch.sigmoid, torch.tanh, F.relu6 and
+torch.softmax over the classes (a trailing softmax: "logits" are then the
+probabilities).
 """
 import json
 import sys
@@ -62,6 +65,16 @@ def run(req):
             y = ins[0] + ins[1]
         elif kind == "relu":
             y = torch.relu(a)
+        elif kind == "leakyrelu":
+            y = F.leaky_relu(a, l.get("alpha", 0) or 0.01)
+        elif kind == "sigmoid":
+            y = torch.sigmoid(a)
+        elif kind == "tanh":
+            y = torch.tanh(a)
+        elif kind == "relu6":
+            y = F.relu6(a)
+        elif kind == "softmax":
+            y = torch.softmax(a, dim=1)
         elif kind == "flatten":
             y = torch.flatten(a, 1)
         elif kind == "dropout":
