@@ -220,11 +220,12 @@ func TestResidualExportRuns(t *testing.T) {
 	const n = 16
 	r8 := bnModel(t, resnet8(t), 5)
 	tiny := bnModel(t, tinyResNet(), 6)
+	thin := thinnedResNet8(t, r8)
 	cases := []struct {
 		name  string
 		m     *models.Model
 		opset int
-	}{{"resnet-8 opset 13", r8, 13}, {"resnet-8 opset 17", r8, 17}, {"tiny resnet", tiny, 13}}
+	}{{"resnet-8 opset 13", r8, 13}, {"resnet-8 opset 17", r8, 17}, {"resnet-8 thinned", thin, 13}, {"tiny resnet", tiny, 13}}
 	for _, shape := range [][]int{r8.Spec.Input, tiny.Spec.Input} {
 		var files []string
 		var run []int
@@ -266,11 +267,47 @@ func TestResidualExportRuns(t *testing.T) {
 	}
 }
 
+// thinnedResNet8 kills three channels inside resnet-8's first block (their
+// filters and batch-norm scale and shift) and thins the model: a residual
+// network with fewer channels computing the same function.
+func thinnedResNet8(t *testing.T, m *models.Model) *models.Model {
+	t.Helper()
+	m = &models.Model{Spec: m.Spec, Params: m.Params.Clone(), Meta: m.Meta}
+	w := m.Params.Get("layer1.0.conv1/W")
+	vals := w.Float64s()
+	per := len(vals) / w.Shape()[0]
+	for _, c := range []int{1, 4, 9} {
+		for i := c * per; i < (c+1)*per; i++ {
+			vals[i] = 0
+		}
+		for _, role := range []string{models.RoleScale, models.RoleShift} {
+			p := m.Params.Get(models.ParamName("layer1.0.bn1", role))
+			v := p.Float64s()
+			v[c] = 0
+			if err := p.SetFloat64s(v); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := w.SetFloat64s(vals); err != nil {
+		t.Fatal(err)
+	}
+	thin, rep, err := models.Thin(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := thin.Params.Get("layer1.0.conv1/W").Shape()[0]; got != 13 || rep.FLOPsAfter >= rep.FLOPsBefore {
+		t.Fatalf("thinned layer1.0.conv1 to %d filters (want 13), FLOPs %d → %d", got, rep.FLOPsBefore, rep.FLOPsAfter)
+	}
+	return thin
+}
+
 func formatInt(n int) string { return strconvItoa(n) }
 
 func strconvItoa(n int) string { return strconv.Itoa(n) }
 
-// TestImportTorchResNets: He et al.'s CIFAR ResNet-8 (scripts/torch) and
+// TestImportTorchResNets: He et al.'s CIFAR ResNet-8 and ResNet-20
+// (scripts/torch) and
 // torchvision's ResNet-18 with random weights and batch-norm statistics,
 // exported by torch.onnx.export with the batch norms kept and folded into
 // the convolutions, at opsets 13 and 17 (the CIFAR ResNet also at 7, 9 and
@@ -283,6 +320,7 @@ func TestImportTorchResNets(t *testing.T) {
 		"cifar-resnet-8:13:bn", "cifar-resnet-8:17:bn", "cifar-resnet-8:13:folded", "cifar-resnet-8:17:folded",
 		"resnet18:13:bn", "resnet18:17:bn", "resnet18:13:folded", "resnet18:17:folded",
 		"cifar-resnet-8:7:bn", "cifar-resnet-8:9:bn", "cifar-resnet-8:11:folded",
+		"cifar-resnet-20:13:bn", "cifar-resnet-20:17:folded",
 	}
 	var got struct {
 		Input  string `json:"input"`

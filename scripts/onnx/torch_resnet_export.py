@@ -7,7 +7,7 @@ and python3-torchvision; no network, no pretrained weights).
       VARIANT [VARIANT ...]
 
 VARIANT is ARCH:OPSET:MODE with
-  ARCH   cifar-resnet-8 (scripts/torch/cifar_resnet.py) or resnet18
+  ARCH   cifar-resnet-8, cifar-resnet-20 (scripts/torch/cifar_resnet.py) or resnet18
          (torchvision.models.resnet18(num_classes=10)), on 3x32x32 input
   OPSET  the ONNX opset torch.onnx.export writes
   MODE   bn      eval mode with the BatchNormalization nodes kept
@@ -40,8 +40,8 @@ import cifar_resnet  # noqa: E402
 
 def build(arch, seed):
     torch.manual_seed(seed)
-    if arch == "cifar-resnet-8":
-        m = cifar_resnet.build("resnet-8", 3)
+    if arch in ("cifar-resnet-8", "cifar-resnet-20"):
+        m = cifar_resnet.build(arch[len("cifar-"):], 3)
     elif arch == "resnet18":
         m = torchvision.models.resnet18(num_classes=10)
     else:
