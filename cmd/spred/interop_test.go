@@ -352,10 +352,10 @@ func TestInteropBadInput(t *testing.T) {
 	truncated := write("truncated.onnx", good[:len(good)/3])
 	notONNX := write("text.onnx", []byte("hello, this is not a model\n"))
 	safetensorsAsONNX := write("st.onnx", must(os.ReadFile(in)))
-	sigmoid := edit("sigmoid.onnx", func(mp *onnx.ModelProto) {
+	elu := edit("elu.onnx", func(mp *onnx.ModelProto) {
 		for _, n := range mp.Graph.Node {
 			if n.OpType == "Relu" {
-				n.OpType, n.Name = "Sigmoid", "/act/Sigmoid"
+				n.OpType, n.Name = "Elu", "/act/Elu"
 			}
 		}
 	})
@@ -387,7 +387,7 @@ func TestInteropBadInput(t *testing.T) {
 		{"import text", 1, "not an ONNX protobuf", []string{"import", notONNX, "--out", out}},
 		{"import truncated file", 1, "malformed ONNX model", []string{"import", truncated, "--out", out}},
 		{"import safetensors file", 1, "malformed ONNX model", []string{"import", safetensorsAsONNX, "--out", out}},
-		{"import unsupported op", 1, `node "/act/Sigmoid" (Sigmoid): op Sigmoid is not supported`, []string{"import", sigmoid, "--out", out}},
+		{"import unsupported op", 1, `node "/act/Elu" (Elu): op Elu is not supported`, []string{"import", elu, "--out", out}},
 		{"import dynamic shape", 1, `dimension 2 is the symbol "height"; only the first (batch) dimension may be dynamic`, []string{"import", dynamic, "--out", out}},
 		{"import input that is not MNIST", 1, "model input [3 32 32] (3072 values) is not an MNIST image (1×28×28 or 784 wide)", []string{"import", cifarONNX, "--out", out}},
 		{"import into a missing folder", 1, "folder " + noDir + " does not exist", []string{"import", goodONNX, "--out", filepath.Join(noDir, "m.safetensors")}},
@@ -404,7 +404,7 @@ func TestInteropBadInput(t *testing.T) {
 		{"export thin onto one file", 2, "--onnx and --out are the same file", []string{"export", "--model", in, "--format", "thin", "--out", out, "--onnx", out}},
 		{"export extra argument", 2, `export: unexpected argument "extra"`, []string{"export", "--model", in, "--out", out, "extra"}},
 		{"inspect truncated ONNX", 1, "malformed ONNX model", []string{"inspect", truncated}},
-		{"inspect unsupported ONNX", 1, "Sigmoid", []string{"inspect", sigmoid}},
+		{"inspect unsupported ONNX", 1, "Elu", []string{"inspect", elu}},
 		{"eval --logits into a missing folder", 1, "folder " + noDir + " does not exist", []string{"eval", "--model", in, "--logits", filepath.Join(noDir, "l.json")}},
 	}
 	for _, c := range cases {
