@@ -12,20 +12,22 @@ import (
 // node in their errors.
 type attrs struct {
 	where string
+	opset int64
 	byKey map[string]*onnx.AttributeProto
 }
 
 // nodeAttrs indexes the attributes of n and refuses any that the op's
-// mapping does not handle (known), naming the node and the attribute.
-func nodeAttrs(where string, n *onnx.NodeProto, known ...string) (attrs, error) {
-	a := attrs{where: where, byKey: map[string]*onnx.AttributeProto{}}
+// mapping does not handle at the file's opset (known), naming the node,
+// the attribute and the opset.
+func (r *reader) nodeAttrs(where string, n *onnx.NodeProto, known ...string) (attrs, error) {
+	a := attrs{where: where, opset: r.opset, byKey: map[string]*onnx.AttributeProto{}}
 	ok := map[string]bool{}
 	for _, k := range known {
 		ok[k] = true
 	}
 	for _, at := range n.GetAttribute() {
 		if !ok[at.GetName()] {
-			return a, errors.Wrapf(ErrUnsupported, "%s: unsupported attribute %q", where, at.GetName())
+			return a, errors.Wrapf(ErrUnsupported, "%s: unsupported attribute %q at opset %d", where, at.GetName(), r.opset)
 		}
 		if at.GetRefAttrName() != "" {
 			return a, errors.Wrapf(ErrUnsupported, "%s: attribute %q refers to a function attribute", where, at.GetName())
@@ -93,6 +95,33 @@ func (a attrs) tensor(name string) (*onnx.TensorProto, error) {
 // unsupported reports an attribute value the mapping cannot express.
 func (a attrs) unsupported(name string, v interface{}, why string) error {
 	return errors.Wrapf(ErrUnsupported, "%s: attribute %s=%v is not supported (%s)", a.where, name, v, why)
+}
+
+// before returns names when the file's opset is older than v (the
+// attributes an op had up to opset v-1), else nothing.
+func (r *reader) before(v int64, names ...string) []string {
+	if r.opset < v {
+		return names
+	}
+	return nil
+}
+
+// since returns names when the file's opset is v or newer.
+func (r *reader) since(v int64, names ...string) []string {
+	if r.opset >= v {
+		return names
+	}
+	return nil
+}
+
+// legacy is the consumed_inputs attribute many ops had before opset 6, a
+// hint for in-place execution that does not change what they compute.
+func (r *reader) legacy() []string { return r.before(6, "consumed_inputs") }
+
+// unsupportedAt reports an attribute value the mapping cannot express at
+// the file's opset (where its meaning is that opset's).
+func (a attrs) unsupportedAt(name string, v interface{}, why string) error {
+	return errors.Wrapf(ErrUnsupported, "%s: attribute %s=%v is not supported at opset %d (%s)", a.where, name, v, a.opset, why)
 }
 
 func formatInt(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,7 +1,19 @@
 // Package interop moves models between this toolkit and ONNX.
 //
 // Decode (and ReadFile) import what torch.onnx.export writes for MLPs,
-// CNNs and residual CNNs at opsets 7 to 18. The importer walks the graph
+// CNNs and residual CNNs at opsets 7 to 18, and the older files (opsets 1
+// to 6) of model zoos and of ONNX's own test data. Every op is read at
+// every opset from 1 to 18 with the attributes and meaning it has there:
+// consumed_inputs (before 6) is ignored; an Add before 7 must broadcast its
+// constant second input per unit or channel (broadcast=1, axis=1 or the
+// last dimensions of a dense layer's output), Gemm before 7 must have
+// broadcast=1 and before 11 its C input, BatchNormalization before 7
+// is_test=1 (and before 9 spatial=1), Dropout before 7 is_test=1,
+// AveragePool before 7 (which leaves padding out of the mean) no padding;
+// Reshape takes its target shape from an attribute before 5, Pad its
+// amounts from paddings at 1 and pads at 2 to 10, Cast its type by name
+// before 6; attributes an op does not have at the file's opset (such as
+// MaxPool's ceil_mode before 10) are refused. The importer walks the graph
 // from its one input in node order and maps each op onto a layer of the
 // Spec's graph, each layer reading the layers that produce its inputs
 // (named only where it does not read the previous layer, so that chains

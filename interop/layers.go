@@ -19,10 +19,74 @@ type padded struct {
 	where string
 }
 
+// oldBroadcast is the broadcasting of Add, Sub, Mul and Div before opset
+// 7: with broadcast=1 the second input B alone is extended to the shape
+// of A, its dimensions matching those of A from axis on (without axis,
+// A's last ones); with broadcast=0 the shapes must be equal.
+type oldBroadcast struct {
+	on      int64
+	axis    int64
+	hasAxis bool
+}
+
+// broadcast reads the attributes of an element-wise Add, Sub, Mul or Div:
+// none from opset 7, broadcast and axis before.
+func (r *reader) broadcast(where string, n *onnx.NodeProto) (oldBroadcast, attrs, error) {
+	a, err := r.nodeAttrs(where, n, append(r.before(7, "broadcast", "axis"), r.legacy()...)...)
+	if err != nil {
+		return oldBroadcast{}, a, err
+	}
+	var b oldBroadcast
+	if b.on, err = a.int("broadcast", 0); err != nil {
+		return b, a, err
+	}
+	if b.on != 0 && b.on != 1 {
+		return b, a, a.unsupportedAt("broadcast", b.on, "0 or 1")
+	}
+	_, b.hasAxis = a.byKey["axis"]
+	if b.axis, err = a.int("axis", 0); err != nil {
+		return b, a, err
+	}
+	return b, a, nil
+}
+
+// oldBias gives the dimensions, in today's (numpy) broadcasting, of a
+// constant B of dimensions dims that Add extends to an activation of
+// per-sample shape shape before opset 7, or refuses the Add.
+func (r *reader) oldBias(a attrs, b oldBroadcast, c *value, name string, shape []int) ([]int, error) {
+	if b.on == 0 {
+		return nil, a.unsupportedAt("broadcast", b.on, fmt.Sprintf("the constant %q must then have the whole shape of the activation, batch included; only broadcast=1 with a bias per unit or channel", name))
+	}
+	if c.size() == 1 {
+		return c.dims, nil
+	}
+	rank := 1 + len(shape)
+	start := int64(rank - len(c.dims))
+	if b.hasAxis {
+		start = b.axis
+	}
+	ok := start >= 1 && start+int64(len(c.dims)) <= int64(rank)
+	for i := 0; ok && i < len(c.dims); i++ {
+		ok = c.dims[i] == shape[int(start)-1+i]
+	}
+	if !ok {
+		if b.hasAxis {
+			return nil, a.unsupportedAt("axis", b.axis, fmt.Sprintf("the constant %q of dimensions %v does not match the dimensions of [batch %v] from axis %d after the batch", name, c.dims, shape, b.axis))
+		}
+		return nil, errors.Wrapf(ErrUnsupported, "%s: at opset %d the constant %q of dimensions %v broadcasts to the last dimensions of [batch %v] (no axis), which is not a bias per unit or channel", a.where, a.opset, name, c.dims, shape)
+	}
+	dims := append([]int(nil), c.dims...)
+	for len(dims) < rank-int(start) {
+		dims = append(dims, 1)
+	}
+	return dims, nil
+}
+
 // bias folds Add(x, constant) into the bias of the dense or conv layer
 // whose output x is, when nothing has read that output yet.
 func (r *reader) bias(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
+	bc, a, err := r.broadcast(where, n)
+	if err != nil {
 		return err
 	}
 	ins := n.GetInput()
@@ -42,6 +106,16 @@ func (r *reader) bias(where string, n *onnx.NodeProto) error {
 	if p < 0 || (r.layers[p].Kind != models.Dense && r.layers[p].Kind != models.Conv2d) {
 		return errors.Wrapf(ErrUnsupported, "%s: an Add of a constant is supported only as the bias right after Gemm, MatMul or Conv", where)
 	}
+	shape := r.acts[x]
+	dims := c.dims
+	if r.opset < 7 {
+		if ci == 0 {
+			return errors.Wrapf(ErrUnsupported, "%s: at opset %d only the second input broadcasts; the constant %q is the first", where, r.opset, ins[ci])
+		}
+		if dims, err = r.oldBias(a, bc, c, ins[ci], shape); err != nil {
+			return err
+		}
+	}
 	for j := p + 1; j < len(r.layers); j++ {
 		for _, k := range r.ins[j] {
 			if k == p {
@@ -49,19 +123,18 @@ func (r *reader) bias(where string, n *onnx.NodeProto) error {
 			}
 		}
 	}
-	shape := r.acts[x]
 	// The constant must broadcast per unit (dense) or per channel (conv):
 	// a scalar, or [units] (conv: [channels, 1, 1]) after leading ones.
 	ok := c.size() == 1
-	if !ok && len(c.dims) <= len(shape)+1 {
-		d := c.dims
+	if !ok && len(dims) <= len(shape)+1 {
+		d := dims
 		for len(d) > 0 && d[0] == 1 {
 			d = d[1:]
 		}
 		ok = len(d) == len(shape) && d[0] == shape[0] && numel(d[1:]) == 1
 	}
 	if !ok {
-		return errors.Wrapf(ErrUnsupported, "%s: constant %q of dimensions %v is not a bias for an output of shape [batch %v]", where, ins[ci], c.dims, shape)
+		return errors.Wrapf(ErrUnsupported, "%s: constant %q of dimensions %v is not a bias for an output of shape [batch %v]", where, ins[ci], dims, shape)
 	}
 	units := shape[0]
 	b := r.weights[p][models.RoleBias]
@@ -93,8 +166,13 @@ func (r *reader) bias(where string, n *onnx.NodeProto) error {
 
 // residual maps the Add of two activations onto an add layer.
 func (r *reader) residual(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
+	bc, a, err := r.broadcast(where, n)
+	if err != nil {
 		return err
+	}
+	if bc.on != 0 && bc.hasAxis && bc.axis != 0 {
+		// Equal shapes (which the add needs) match from axis 0 only.
+		return a.unsupportedAt("axis", bc.axis, "an Add of two activations of the same shape; only axis 0")
 	}
 	ins := n.GetInput()
 	if len(ins) != 2 || ins[0] == "" || ins[1] == "" {
@@ -105,17 +183,26 @@ func (r *reader) residual(where string, n *onnx.NodeProto) error {
 
 // gemm maps Gemm(x, B, C) = alpha·x·op(B) + beta·C onto a dense layer.
 func (r *reader) gemm(where string, n *onnx.NodeProto) error {
-	known := []string{"alpha", "beta", "transA", "transB"}
-	if r.opset < 7 {
-		known = append(known, "broadcast")
-	}
-	a, err := nodeAttrs(where, n, known...)
+	known := append([]string{"alpha", "beta", "transA", "transB"}, r.before(7, "broadcast")...)
+	a, err := r.nodeAttrs(where, n, known...)
 	if err != nil {
 		return err
+	}
+	if len(n.GetInput()) < 3 && r.opset < 11 {
+		return errors.Wrapf(ErrFormat, "%s has %d inputs; C is required before opset 11 (the file's is %d)", where, len(n.GetInput()), r.opset)
 	}
 	x, in, err := r.actInput(where, n, 2, 3)
 	if err != nil {
 		return err
+	}
+	if r.opset < 7 {
+		// C is broadcast to [batch, units] only with broadcast=1.
+		if bc, err := a.int("broadcast", 0); err != nil || bc != 1 {
+			if err != nil {
+				return err
+			}
+			return a.unsupportedAt("broadcast", bc, "C must then have the output's whole shape [batch, units]; only broadcast=1, a bias per unit")
+		}
 	}
 	alpha, err := a.float("alpha", 1)
 	if err != nil {
@@ -183,7 +270,7 @@ func (r *reader) gemm(where string, n *onnx.NodeProto) error {
 // matmul maps MatMul(x, W) with a constant [in, out] W onto a dense layer
 // without a bias (a following Add gives it one).
 func (r *reader) matmul(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
+	if _, err := r.nodeAttrs(where, n); err != nil {
 		return err
 	}
 	x, in, err := r.actInput(where, n, 2, 2)
@@ -208,7 +295,7 @@ func (r *reader) matmul(where string, n *onnx.NodeProto) error {
 // conv maps Conv(x, W, B) onto a conv2d layer (without B: one without a
 // bias), a zero Pad before it into its padding.
 func (r *reader) conv(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides")
+	a, err := r.nodeAttrs(where, n, "auto_pad", "dilations", "group", "kernel_shape", "pads", "strides")
 	if err != nil {
 		return err
 	}
@@ -296,7 +383,8 @@ func (r *reader) pool(a attrs, in []int, extra int) (k, s, p int, err error) {
 }
 
 func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "auto_pad", "ceil_mode", "dilations", "kernel_shape", "pads", "storage_order", "strides")
+	known := append([]string{"auto_pad", "kernel_shape", "pads", "strides"}, r.since(8, "storage_order")...)
+	a, err := r.nodeAttrs(where, n, append(known, r.since(10, "ceil_mode", "dilations")...)...)
 	if err != nil {
 		return err
 	}
@@ -323,9 +411,11 @@ func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
 
 // avgpool maps AveragePool onto avgpool2d, whose zero padding counts in
 // the mean: count_include_pad=1, or no padding (a zero Pad before it
-// counts either way).
+// counts either way). Before opset 7, which has no count_include_pad,
+// padding is left out of the mean.
 func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "auto_pad", "ceil_mode", "count_include_pad", "dilations", "kernel_shape", "pads", "strides")
+	known := append([]string{"auto_pad", "kernel_shape", "pads", "strides"}, r.since(7, "count_include_pad")...)
+	a, err := r.nodeAttrs(where, n, append(known, r.since(10, "ceil_mode")...)...)
 	if err != nil {
 		return err
 	}
@@ -342,6 +432,9 @@ func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
 		return err
 	}
 	if cip == 0 && p-extra != 0 {
+		if r.opset < 7 {
+			return a.unsupportedAt("pads", p-extra, "AveragePool before opset 7 leaves padding out of the mean (count_include_pad arrived at opset 7); only no padding")
+		}
 		return a.unsupported("count_include_pad", cip, "padding left out of the mean; only count_include_pad=1 or no padding")
 	}
 	l := models.Layer{Kind: models.AvgPool2d, Kernel: k, Padding: p}
@@ -352,7 +445,7 @@ func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
 }
 
 func (r *reader) globalavgpool(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
+	if _, err := r.nodeAttrs(where, n); err != nil {
 		return err
 	}
 	x, in, err := r.actInput(where, n, 1, 1)
@@ -365,18 +458,23 @@ func (r *reader) globalavgpool(where string, n *onnx.NodeProto) error {
 	return r.addLayer(where, n, models.Layer{Kind: models.GlobalAvgPool2d}, []string{x}, nil)
 }
 
-// batchnorm maps BatchNormalization in inference mode onto batchnorm2d.
+// batchnorm maps BatchNormalization in inference mode onto batchnorm2d:
+// training_mode=0 (from opset 14), is_test=1 (before opset 7), spatial=1
+// (before opset 9).
 func (r *reader) batchnorm(where string, n *onnx.NodeProto) error {
-	known := []string{"epsilon", "momentum"}
-	switch {
-	case r.opset < 9:
-		known = append(known, "spatial")
-	case r.opset >= 14:
-		known = append(known, "training_mode")
-	}
-	a, err := nodeAttrs(where, n, known...)
+	known := append([]string{"epsilon", "momentum"}, r.before(9, "spatial")...)
+	known = append(append(known, r.since(14, "training_mode")...), r.before(7, "is_test")...)
+	a, err := r.nodeAttrs(where, n, append(known, r.legacy()...)...)
 	if err != nil {
 		return err
+	}
+	if r.opset < 7 {
+		if t, err := a.int("is_test", 0); err != nil || t == 0 {
+			if err != nil {
+				return err
+			}
+			return a.unsupportedAt("is_test", t, "training mode, normalizing by the batch's statistics; export the model in eval mode (is_test=1)")
+		}
 	}
 	if sp, err := a.int("spatial", 1); err != nil || sp != 1 {
 		if err != nil {
@@ -455,15 +553,15 @@ func decimal(x float64) float64 {
 // clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer and Clip(x, 0, 6)
 // onto relu6; other bounds are refused.
 func (r *reader) clip(where string, n *onnx.NodeProto) error {
-	var known []string
-	if r.opset < 11 {
-		known = []string{"min", "max"}
-	}
-	a, err := nodeAttrs(where, n, known...)
+	a, err := r.nodeAttrs(where, n, append(r.before(11, "min", "max"), r.legacy()...)...)
 	if err != nil {
 		return err
 	}
-	x, _, err := r.actInput(where, n, 1, 3)
+	maxIn := 3
+	if r.opset < 11 {
+		maxIn = 1
+	}
+	x, _, err := r.actInput(where, n, 1, maxIn)
 	if err != nil {
 		return err
 	}
@@ -501,7 +599,7 @@ func (r *reader) clip(where string, n *onnx.NodeProto) error {
 
 // leakyrelu maps LeakyRelu onto leakyrelu (alpha=0, a ReLU, onto relu).
 func (r *reader) leakyrelu(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "alpha")
+	a, err := r.nodeAttrs(where, n, append([]string{"alpha"}, r.legacy()...)...)
 	if err != nil {
 		return err
 	}
@@ -530,7 +628,7 @@ func (r *reader) leakyrelu(where string, n *onnx.NodeProto) error {
 // activation (axis 1 or -1) onto softmax, which must compute the graph's
 // output (checked by Decode).
 func (r *reader) softmax(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "axis")
+	a, err := r.nodeAttrs(where, n, "axis")
 	if err != nil {
 		return err
 	}
@@ -561,13 +659,14 @@ func (r *reader) softmax(where string, n *onnx.NodeProto) error {
 // pad records a Pad with zeros of the height and width, the same on every
 // side, which the Conv or AveragePool that reads it takes as its padding.
 func (r *reader) pad(where string, n *onnx.NodeProto) error {
-	var known []string
-	if r.opset < 11 {
-		known = []string{"mode", "pads", "value"}
-	} else {
-		known = []string{"mode"}
+	// The amounts are the attribute paddings at opset 1, pads at 2 to 10,
+	// and an input from 11 (the layout is the same).
+	padsAttr := "pads"
+	if r.opset < 2 {
+		padsAttr = "paddings"
 	}
-	a, err := nodeAttrs(where, n, known...)
+	known := append([]string{"mode"}, r.before(11, padsAttr, "value")...)
+	a, err := r.nodeAttrs(where, n, known...)
 	if err != nil {
 		return err
 	}
@@ -595,12 +694,12 @@ func (r *reader) pad(where string, n *onnx.NodeProto) error {
 	var pads []int64
 	value := float32(0)
 	if r.opset < 11 {
-		ps, ok, err := a.ints("pads")
+		ps, ok, err := a.ints(padsAttr)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			return errors.Wrapf(ErrFormat, "%s: no pads", where)
+			return errors.Wrapf(ErrFormat, "%s: no %s", where, padsAttr)
 		}
 		pads = ps
 		if value, err = a.float("value", 0); err != nil {
@@ -722,7 +821,7 @@ func window(a attrs, kernel []int) (k, s, p int, err error) {
 }
 
 func (r *reader) flatten(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "axis")
+	a, err := r.nodeAttrs(where, n, "axis")
 	if err != nil {
 		return err
 	}
@@ -749,17 +848,38 @@ func (r *reader) flatten(where string, n *onnx.NodeProto) error {
 // reshape maps a Reshape to [batch, features], with the target
 // shape a constant or computed from Shape, onto a flatten.
 func (r *reader) reshape(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "allowzero")
+	known := append(r.since(14, "allowzero"), r.before(5, "shape")...)
+	a, err := r.nodeAttrs(where, n, append(known, r.legacy()...)...)
 	if err != nil {
 		return err
 	}
-	x, in, err := r.actInput(where, n, 2, 2)
-	if err != nil {
-		return err
-	}
-	t, ok := r.consts[n.GetInput()[1]]
-	if !ok {
-		return errors.Wrapf(ErrShape, "%s: the target shape %q is computed from values, not shapes", where, n.GetInput()[1])
+	var t *value
+	var x string
+	var in []int
+	if r.opset < 5 {
+		// Before opset 5 the target shape is an attribute.
+		if x, in, err = r.actInput(where, n, 1, 1); err != nil {
+			return err
+		}
+		s, ok, err := a.ints("shape")
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.Wrapf(ErrFormat, "%s: no shape attribute (the target shape before opset 5)", where)
+		}
+		t = &value{dims: []int{len(s)}, ints: []dim{}}
+		for _, d := range s {
+			t.ints = append(t.ints, dim{n: d})
+		}
+	} else {
+		if x, in, err = r.actInput(where, n, 2, 2); err != nil {
+			return err
+		}
+		var ok bool
+		if t, ok = r.consts[n.GetInput()[1]]; !ok {
+			return errors.Wrapf(ErrShape, "%s: the target shape %q is computed from values, not shapes", where, n.GetInput()[1])
+		}
 	}
 	if t.ints == nil || len(t.dims) != 1 {
 		return errors.Wrapf(ErrFormat, "%s: the target shape must be a 1-D integer tensor", where)

@@ -80,7 +80,7 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 	case "MaxPool":
 		return r.maxpool(where, n)
 	case "Relu":
-		if _, err := nodeAttrs(where, n); err != nil {
+		if _, err := r.nodeAttrs(where, n, r.legacy()...); err != nil {
 			return err
 		}
 		x, _, err := r.actInput(where, n, 1, 1)
@@ -93,7 +93,7 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 	case "LeakyRelu":
 		return r.leakyrelu(where, n)
 	case "Sigmoid", "Tanh":
-		if _, err := nodeAttrs(where, n); err != nil {
+		if _, err := r.nodeAttrs(where, n, r.legacy()...); err != nil {
 			return err
 		}
 		x, _, err := r.actInput(where, n, 1, 1)
@@ -262,7 +262,7 @@ func (r *reader) alias(where string, n *onnx.NodeProto, want int) error {
 }
 
 func (r *reader) identity(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
+	if _, err := r.nodeAttrs(where, n); err != nil {
 		return err
 	}
 	if len(n.GetInput()) != 1 {
@@ -272,21 +272,30 @@ func (r *reader) identity(where string, n *onnx.NodeProto) error {
 }
 
 // dropout is the identity at inference; a training_mode that is true is
-// refused. Before opset 12 the ratio is an attribute.
+// refused. Before opset 12 the ratio is an attribute; before opset 7
+// is_test must be set (its default, 0, is training mode).
 func (r *reader) dropout(where string, n *onnx.NodeProto) error {
-	known := []string{"seed"}
-	if r.opset < 12 {
-		known = []string{"ratio"}
-	}
-	if r.opset < 10 {
-		known = append(known, "is_test")
-	}
-	if _, err := nodeAttrs(where, n, known...); err != nil {
+	known := append(r.since(12, "seed"), r.before(12, "ratio")...)
+	known = append(append(known, r.before(7, "is_test")...), r.legacy()...)
+	a, err := r.nodeAttrs(where, n, known...)
+	if err != nil {
 		return err
 	}
+	if r.opset < 7 {
+		if t, err := a.int("is_test", 0); err != nil || t == 0 {
+			if err != nil {
+				return err
+			}
+			return a.unsupportedAt("is_test", t, "training mode, a random output; export the model in eval mode (is_test=1)")
+		}
+	}
 	ins := n.GetInput()
-	if len(ins) < 1 || len(ins) > 3 {
-		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 1 to 3", where, len(ins))
+	maxIn := 3
+	if r.opset < 12 {
+		maxIn = 1
+	}
+	if len(ins) < 1 || len(ins) > maxIn {
+		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 1 to %d at opset %d", where, len(ins), maxIn, r.opset)
 	}
 	if len(ins) == 3 && ins[2] != "" {
 		v, ok := r.consts[ins[2]]
@@ -301,7 +310,7 @@ func (r *reader) dropout(where string, n *onnx.NodeProto) error {
 }
 
 func (r *reader) constant(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "value", "value_float", "value_floats", "value_int", "value_ints")
+	a, err := r.nodeAttrs(where, n, append([]string{"value"}, r.since(12, "value_float", "value_floats", "value_int", "value_ints")...)...)
 	if err != nil {
 		return err
 	}
@@ -359,7 +368,7 @@ func (r *reader) constant(where string, n *onnx.NodeProto) error {
 
 // shape evaluates Shape of an activation (batch first) or of a constant.
 func (r *reader) shape(where string, n *onnx.NodeProto) error {
-	a, err := nodeAttrs(where, n, "start", "end")
+	a, err := r.nodeAttrs(where, n, r.since(15, "start", "end")...)
 	if err != nil {
 		return err
 	}
@@ -440,7 +449,7 @@ func (r *reader) shapeOp(where string, n *onnx.NodeProto) error {
 }
 
 func (r *reader) gather(where string, n *onnx.NodeProto, x *value) (*value, error) {
-	a, err := nodeAttrs(where, n, "axis")
+	a, err := r.nodeAttrs(where, n, "axis")
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +488,7 @@ func (r *reader) squeeze(where string, n *onnx.NodeProto, x *value) (*value, err
 	if r.opset < 13 {
 		known = []string{"axes"}
 	}
-	a, err := nodeAttrs(where, n, known...)
+	a, err := r.nodeAttrs(where, n, known...)
 	if err != nil {
 		return nil, err
 	}
@@ -550,11 +559,15 @@ func (r *reader) squeeze(where string, n *onnx.NodeProto, x *value) (*value, err
 }
 
 func (r *reader) concat(where string, n *onnx.NodeProto) (*value, error) {
-	a, err := nodeAttrs(where, n, "axis")
+	a, err := r.nodeAttrs(where, n, "axis")
 	if err != nil {
 		return nil, err
 	}
-	if axis, err := a.int("axis", 0); err != nil || (axis != 0 && axis != -1) {
+	def := int64(0) // axis is required from opset 4
+	if r.opset < 4 {
+		def = 1
+	}
+	if axis, err := a.int("axis", def); err != nil || (axis != 0 && axis != -1) {
 		if err != nil {
 			return nil, err
 		}
@@ -576,12 +589,23 @@ func (r *reader) concat(where string, n *onnx.NodeProto) (*value, error) {
 }
 
 func (r *reader) cast(where string, n *onnx.NodeProto, x *value) (*value, error) {
-	a, err := nodeAttrs(where, n, "to", "saturate")
+	a, err := r.nodeAttrs(where, n, "to")
 	if err != nil {
 		return nil, err
 	}
-	to, err := a.int("to", 0)
-	if err != nil {
+	var to int64
+	if r.opset < 6 {
+		// Before opset 6, to is the name of the type ("INT64").
+		s, err := a.str("to", "")
+		if err != nil {
+			return nil, err
+		}
+		t, ok := onnx.TensorProto_DataType_value[s]
+		if !ok {
+			return nil, a.unsupportedAt("to", s, "the name of a TensorProto data type")
+		}
+		to = int64(t)
+	} else if to, err = a.int("to", 0); err != nil {
 		return nil, err
 	}
 	switch onnx.TensorProto_DataType(to) {
@@ -600,7 +624,8 @@ func (r *reader) cast(where string, n *onnx.NodeProto, x *value) (*value, error)
 // arith evaluates Add, Sub, Mul and Div of integer shape constants (a
 // scalar broadcasts); the batch size is known only through Mul by 1.
 func (r *reader) arith(where string, n *onnx.NodeProto) error {
-	if _, err := nodeAttrs(where, n); err != nil {
+	bc, _, err := r.broadcast(where, n)
+	if err != nil {
 		return err
 	}
 	out, err := outputs(where, n, 1)
@@ -617,6 +642,9 @@ func (r *reader) arith(where string, n *onnx.NodeProto) error {
 	}
 	if len(x.ints) != len(y.ints) && len(x.ints) != 1 && len(y.ints) != 1 {
 		return errors.Wrapf(ErrFormat, "%s: operands of %d and %d values", where, len(x.ints), len(y.ints))
+	}
+	if r.opset < 7 && len(x.ints) != len(y.ints) && (bc.on == 0 || len(y.ints) != 1) {
+		return errors.Wrapf(ErrUnsupported, "%s: operands of %d and %d values with broadcast=%d at opset %d (only a scalar B broadcasts, with broadcast=1)", where, len(x.ints), len(y.ints), bc.on, r.opset)
 	}
 	res := &value{dims: x.dims}
 	if len(y.ints) > len(x.ints) {

@@ -27,9 +27,13 @@ var (
 )
 
 // MinOpset and MaxImportOpset are the oldest and newest opsets of the
-// default ONNX domain Decode reads.
+// default ONNX domain Decode reads. Each op is read with the attributes and
+// meaning it has at the file's opset; what an old opset means that the
+// layers cannot express (BatchNormalization or Dropout in training mode,
+// the broadcasting of an Add before opset 7 other than a bias per unit or
+// channel) is refused, naming the op, the attribute and the opset.
 const (
-	MinOpset       = 7
+	MinOpset       = 1
 	MaxImportOpset = 18
 )
 
@@ -82,7 +86,8 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 
 // Decode maps a serialized ONNX model onto a spec and its parameters. It
 // reads what torch.onnx.export writes for MLPs and (residual) CNNs at
-// opsets 7 to 18: Gemm, MatMul and Add (dense layers and their bias), Conv
+// opsets 7 to 18, and older files down to opset 1 where each op means
+// there what it maps onto (see MinOpset and the package doc): Gemm, MatMul and Add (dense layers and their bias), Conv
 // (with groups, with or without bias, a zero Pad before it merged into its
 // padding), BatchNormalization (inference mode), Relu, LeakyRelu, Sigmoid,
 // Tanh, Clip to [0, ∞) (a relu) or [0, 6] (relu6), Softmax over the class
@@ -121,7 +126,7 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 		return nil, nil, errors.Wrap(ErrFormat, "no opset of the default ONNX domain is imported")
 	}
 	if rep.Opset < MinOpset {
-		return nil, nil, errors.Wrapf(ErrUnsupported, "opset %d is too old: export at opset %d to %d", rep.Opset, MinOpset, MaxImportOpset)
+		return nil, nil, errors.Wrapf(ErrFormat, "opset %d is not an ONNX opset", rep.Opset)
 	}
 	if rep.Opset > MaxImportOpset {
 		return nil, nil, errors.Wrapf(ErrUnsupported, "opset %d is too new: export at opset %d to %d", rep.Opset, MinOpset, MaxImportOpset)

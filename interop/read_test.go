@@ -430,7 +430,7 @@ func badFiles(t testing.TB) []badFile {
 			w.Dims = []int64{3, 5}
 		}), interop.ErrShape, []string{"fc2", "[3 5]"}},
 		{"opset 19", edit(func(mp *onnx.ModelProto) { mp.OpsetImport[0].Version = 19 }), interop.ErrUnsupported, []string{"opset 19"}},
-		{"opset 6", edit(func(mp *onnx.ModelProto) { mp.OpsetImport[0].Version = 6 }), interop.ErrUnsupported, []string{"opset 6"}},
+		{"opset -1", edit(func(mp *onnx.ModelProto) { mp.OpsetImport[0].Version = -1 }), interop.ErrFormat, []string{"opset -1"}},
 		{"no opset", edit(func(mp *onnx.ModelProto) { mp.OpsetImport = nil }), interop.ErrFormat, []string{"opset"}},
 		{"external data", edit(func(mp *onnx.ModelProto) {
 			w := initializer(mp, "fc1/W")
