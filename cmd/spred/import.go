@@ -71,6 +71,10 @@ func importCommand() *cli.Command {
 			if err := write(out, m); err != nil {
 				return err
 			}
+			counts, err := m.Spec.Counts()
+			if err != nil {
+				return err
+			}
 			if c.Bool("json") {
 				enc := json.NewEncoder(c.App.Writer)
 				enc.SetIndent("", "  ")
@@ -79,7 +83,7 @@ func importCommand() *cli.Command {
 					Spec   models.Spec           `json:"spec"`
 					Params int                   `json:"params"`
 					Report *interop.ImportReport `json:"import"`
-				}{out, m.Spec, m.Params.Count(), rep})
+				}{out, m.Spec, counts.Params, rep})
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "%s: ONNX IR %d, opset %d, producer %q\n", src, rep.IRVersion, rep.Opset, rep.Producer)
@@ -87,7 +91,11 @@ func importCommand() *cli.Command {
 			for _, l := range rep.Layers {
 				fmt.Fprintf(w, "  %-24s ← %s\n", l.Layer.String(), strings.Join(l.Nodes, ", "))
 			}
-			fmt.Fprintf(w, "wrote %s: model %q, %d layers, %d parameters\n", out, m.Spec.Name, len(m.Spec.Layers), m.Params.Count())
+			buffers := ""
+			if counts.Buffers > 0 {
+				buffers = fmt.Sprintf(" (and %d batch-norm statistics)", counts.Buffers)
+			}
+			fmt.Fprintf(w, "wrote %s: model %q, %d layers, %d parameters%s\n", out, m.Spec.Name, len(m.Spec.Layers), counts.Params, buffers)
 			return nil
 		},
 	}
