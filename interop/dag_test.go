@@ -210,7 +210,7 @@ func TestResidualRoundTrip(t *testing.T) {
 }
 
 // TestResidualExportRuns: ONNX Runtime runs the exports of resnet-8 (opsets
-// 13 and 17) and of tinyResNet with random weights and batch-norm
+// 13 and 17, thinned, and 90% pruned with sparse initializers) and of tinyResNet with random weights and batch-norm
 // statistics and gives the engine's logits within 1e-4 (relative to the
 // largest logit, at least 1).
 func TestResidualExportRuns(t *testing.T) {
@@ -221,11 +221,14 @@ func TestResidualExportRuns(t *testing.T) {
 	r8 := bnModel(t, resnet8(t), 5)
 	tiny := bnModel(t, tinyResNet(), 6)
 	thin := thinnedResNet8(t, r8)
+	sparse := prune(t, bnModel(t, resnet8(t), 7), 0.1, 8)
 	cases := []struct {
-		name  string
-		m     *models.Model
-		opset int
-	}{{"resnet-8 opset 13", r8, 13}, {"resnet-8 opset 17", r8, 17}, {"resnet-8 thinned", thin, 13}, {"tiny resnet", tiny, 13}}
+		name   string
+		m      *models.Model
+		opset  int
+		sparse bool
+	}{{"resnet-8 opset 13", r8, 13, false}, {"resnet-8 opset 17", r8, 17, false}, {"resnet-8 thinned", thin, 13, false},
+		{"resnet-8 pruned sparse opset 17", sparse, 17, true}, {"tiny resnet", tiny, 13, false}}
 	for _, shape := range [][]int{r8.Spec.Input, tiny.Spec.Input} {
 		var files []string
 		var run []int
@@ -234,7 +237,7 @@ func TestResidualExportRuns(t *testing.T) {
 				continue
 			}
 			p := filepath.Join(tmp, strings.ReplaceAll(c.name, " ", "-")+".onnx")
-			if err := interop.WriteFile(p, c.m, interop.ExportOptions{Opset: c.opset}); err != nil {
+			if err := interop.WriteFile(p, c.m, interop.ExportOptions{Opset: c.opset, Sparse: c.sparse}); err != nil {
 				t.Fatal(err)
 			}
 			files, run = append(files, p), append(run, i)
