@@ -12,8 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 model=${1:-lenet-300-100}
 epochs=${2:-40}
-shift 2 || true
-lambdas=("$@")
+lambdas=("${@:3}")
 [ ${#lambdas[@]} -gt 0 ] || lambdas=(2e-4 3e-4 4e-4 5e-4)
 out=benchmarks/results/frontier/$model
 mkdir -p "$out" bin
