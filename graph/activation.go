@@ -100,20 +100,7 @@ func (op *actOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 }
 
 func (op *actOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != op.Arity() {
-		return nil, errors.Errorf("%v: %d inputs", op, len(inputs))
-	}
-	var dy any
-	if op.grad {
-		dy = inputs[1].Data()
-	}
-	switch x := inputs[0].Data().(type) {
-	case []float32:
-		return act(op, x, dy)
-	case []float64:
-		return act(op, x, dy)
-	}
-	return nil, errors.Errorf("%v: unsupported %T", op, inputs[0].Data())
+	return doElementwise(op, op.Arity(), op.grad, inputs, act[float32], act[float64])
 }
 
 // actFuncs returns the element-wise forward function of op's kind and its
@@ -235,20 +222,7 @@ func (op *softmaxOp) SymDiff(_ gorgonia.Nodes, output, grad *gorgonia.Node) (gor
 }
 
 func (op *softmaxOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != op.Arity() {
-		return nil, errors.Errorf("%v: %d inputs", op, len(inputs))
-	}
-	var dy any
-	if op.grad {
-		dy = inputs[1].Data()
-	}
-	switch x := inputs[0].Data().(type) {
-	case []float32:
-		return softmax(op, x, dy)
-	case []float64:
-		return softmax(op, x, dy)
-	}
-	return nil, errors.Errorf("%v: unsupported %T", op, inputs[0].Data())
+	return doElementwise(op, op.Arity(), op.grad, inputs, softmax[float32], softmax[float64])
 }
 
 func softmax[T float32 | float64](op *softmaxOp, x []T, dyv any) (gorgonia.Value, error) {

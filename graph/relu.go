@@ -68,20 +68,7 @@ func (op *reluOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 }
 
 func (op *reluOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != op.Arity() {
-		return nil, errors.Errorf("%v: %d inputs", op, len(inputs))
-	}
-	var dy any
-	if op.grad {
-		dy = inputs[1].Data()
-	}
-	switch x := inputs[0].Data().(type) {
-	case []float32:
-		return relu(op, x, dy)
-	case []float64:
-		return relu(op, x, dy)
-	}
-	return nil, errors.Errorf("%v: unsupported %T", op, inputs[0].Data())
+	return doElementwise(op, op.Arity(), op.grad, inputs, relu[float32], relu[float64])
 }
 
 func relu[T float32 | float64](op *reluOp, x []T, dyv any) (gorgonia.Value, error) {

@@ -1,8 +1,11 @@
 package graph
 
 import (
+	"fmt"
 	"sync"
 
+	"github.com/pkg/errors"
+	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
 
@@ -33,4 +36,25 @@ func output[T float32 | float64](r *reuse, shape tensor.Shape) (*tensor.Dense, [
 	d := make([]T, shape.TotalSize())
 	r.t = tensor.New(tensor.WithShape(shape.Clone()...), tensor.WithBacking(d))
 	return r.t, d
+}
+
+// doElementwise is the Do of an op whose forward op reads x and whose
+// gradient op reads x (or the output) and dy: it checks the inputs and
+// calls f32 or f64 with x and, for the gradient, dy's data.
+func doElementwise[Op fmt.Stringer](op Op, arity int, grad bool, inputs []gorgonia.Value,
+	f32 func(Op, []float32, any) (gorgonia.Value, error), f64 func(Op, []float64, any) (gorgonia.Value, error)) (gorgonia.Value, error) {
+	if len(inputs) != arity {
+		return nil, errors.Errorf("%v: %d inputs", op, len(inputs))
+	}
+	var dy any
+	if grad {
+		dy = inputs[1].Data()
+	}
+	switch x := inputs[0].Data().(type) {
+	case []float32:
+		return f32(op, x, dy)
+	case []float64:
+		return f64(op, x, dy)
+	}
+	return nil, errors.Errorf("%v: unsupported %T", op, inputs[0].Data())
 }
