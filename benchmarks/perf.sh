@@ -22,7 +22,7 @@ fi
 out=benchmarks/results/perf
 mkdir -p "$out" bin
 # shellcheck disable=SC2046
-go build $(scripts/blas-tags.sh) -o bin/spred-perf ./benchmarks/perf
+go build -o bin/spred-perf ./benchmarks/perf
 threads=$(nproc)
 # PyTorch's OpenMP threads otherwise spin and fight on a small machine.
 export OPENBLAS_NUM_THREADS=$threads OMP_WAIT_POLICY=PASSIVE GOMAXPROCS=$threads

@@ -23,7 +23,7 @@ trap 'rm -rf "$tmp"' EXIT
 
 cd "$root"
 # shellcheck disable=SC2046
-go build $(scripts/blas-tags.sh) -o "$tmp/spred" ./cmd/spred
+go build -o "$tmp/spred" ./cmd/spred
 
 # Write each problem as CSV, and list "name family lambda" jobs.
 "$py" - "$dir" "$tmp" <<'PY'

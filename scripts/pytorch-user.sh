@@ -15,7 +15,7 @@ out=${1:-runs/pytorch-user}
 data=${DATA:-/usr/share/datasets/fashion-mnist}
 mkdir -p "$out" bin
 # shellcheck disable=SC2046
-go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
+go build -o bin/spred ./cmd/spred
 export OPENBLAS_NUM_THREADS=2 OMP_WAIT_POLICY=PASSIVE
 echo "== PyTorch: train and export"
 /usr/bin/python3 scripts/torch/train_fashion.py --out "$out/resnet8-torch.onnx" --data "$data" --epochs "${TORCH_EPOCHS:-2}"

@@ -11,7 +11,7 @@ mkdir -p "$work" bin
 
 echo "== building spred" >&2
 # shellcheck disable=SC2046
-go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
+go build -o bin/spred ./cmd/spred
 
 echo "== fetching MNIST (a Go module) into the module cache" >&2
 export SPRED_MNIST_DIR=$(scripts/fetch-mnist.sh)

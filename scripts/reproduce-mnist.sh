@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 out=${1:-runs/reproduce}
 mkdir -p "$out" bin
 # shellcheck disable=SC2046
-go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
+go build -o bin/spred ./cmd/spred
 export SPRED_MNIST_DIR=$(scripts/fetch-mnist.sh)
 
 for m in lenet-300-100 lenet-5; do

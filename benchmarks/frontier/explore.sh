@@ -17,7 +17,7 @@ lambdas=("${@:3}")
 out=benchmarks/results/frontier/$model
 mkdir -p "$out" bin
 # shellcheck disable=SC2046
-go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
+go build -o bin/spred ./cmd/spred
 dense=$out/dense-seed1.safetensors
 [ -f "$dense" ] || bin/spred train --model "$model" --seed 1 --out "$dense" --quiet
 extra=()

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
 )
 
 // Exit codes.
@@ -40,6 +41,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 			code = exitFailure
 		}
 	}()
+	if graph.BLASError != nil {
+		fmt.Fprintf(stderr, "spred: SPRED_BLAS=%s: %s\n", os.Getenv("SPRED_BLAS"), oneLine(graph.BLASError.Error()))
+		return exitFailure
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(stdout, stderr)
@@ -65,6 +70,7 @@ func oneLine(s string) string {
 }
 
 func newApp(stdout, stderr io.Writer) *cli.App {
+	cli.VersionPrinter = func(c *cli.Context) { printVersion(c.App.Writer) }
 	onUsage := func(c *cli.Context, err error, isSubcommand bool) error { return usageError{err} }
 	app := &cli.App{
 		Name:    "spred",
@@ -88,6 +94,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			exportCommand(),
 			sensitivityCommand(),
 			selectCommand(),
+			versionCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {

@@ -132,7 +132,7 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 }
 
 // Gemm computes c = alpha·op(a)·op(b) + beta·c in row-major layout through
-// the BLAS Gorgonia uses (gonum's, or OpenBLAS with the openblas build tag).
+// the BLAS Gorgonia uses (OpenBLAS when graph loaded it, gonum otherwise).
 func Gemm[T float32 | float64](ta, tb bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	t := func(x bool) blas.Transpose {
 		if x {

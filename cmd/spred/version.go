@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
+)
+
+func versionCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version, the Go version, the BLAS backend of the matrix products and the commit",
+		Description: "The BLAS backend is openblas when the system's OpenBLAS shared library was loaded\n" +
+			"(Debian: apt-get install libopenblas0), gonum (pure Go, slower) otherwise; SPRED_BLAS=gonum\n" +
+			"forces gonum, SPRED_BLAS=openblas requires OpenBLAS, SPRED_BLAS=PATH loads that library.",
+		Action: func(c *cli.Context) error {
+			printVersion(c.App.Writer)
+			return nil
+		},
+	}
+}
+
+// printVersion writes the version lines of `spred version` and `--version`.
+func printVersion(w io.Writer) {
+	fmt.Fprintf(w, "spred-go %s\n", spred.Version)
+	fmt.Fprintf(w, "go       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	fmt.Fprintf(w, "blas     %s\n", graph.BLASBackend)
+	fmt.Fprintf(w, "commit   %s\n", commit())
+}
+
+// commit is the VCS revision the binary was built from, as the go command
+// records it, with "+modified" for a dirty tree; "unknown" without one
+// (go run, go test, or a build outside a checkout).
+func commit() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	var rev, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				modified = "+modified"
+			}
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	return rev + modified
+}

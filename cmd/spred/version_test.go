@@ -1,0 +1,27 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/graph"
+)
+
+// TestVersion checks that `spred version` and `spred --version` name the
+// version, the Go version and the BLAS backend actually in use.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"spred", "version"}, {"spred", "--version"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != exitOK {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		got := out.String()
+		for _, want := range []string{"spred-go " + spred.Version + "\n", "\ngo       go1.", "\nblas     " + graph.BLASBackend + "\n", "\ncommit   "} {
+			if !strings.Contains(got, want) {
+				t.Errorf("%v: output %q lacks %q", args, got, want)
+			}
+		}
+	}
+}

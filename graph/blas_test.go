@@ -1,0 +1,134 @@
+package graph
+
+import (
+	"math"
+	"math/rand"
+	"os"
+	"strings"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// TestBLASBackend checks that OpenBLAS is loaded whenever it can be: a
+// library that loads now but was not loaded at start is a defect of the
+// loader, and SPRED_BLAS=openblas (as CI sets it) makes a failure to load
+// it a test failure.
+func TestBLASBackend(t *testing.T) {
+	if BLASError != nil {
+		t.Fatalf("SPRED_BLAS=%s: %v", os.Getenv("SPRED_BLAS"), BLASError)
+	}
+	switch BLASBackend {
+	case "openblas":
+		if os.Getenv("SPRED_BLAS") == "gonum" {
+			t.Fatal("SPRED_BLAS=gonum but OpenBLAS was loaded")
+		}
+	case "gonum":
+		if os.Getenv("SPRED_BLAS") == "gonum" {
+			return
+		}
+		if _, err := loadOpenBLAS(openBLASNames); err == nil {
+			t.Fatal("OpenBLAS loads but was not loaded at start")
+		}
+		t.Skip("OpenBLAS is not installed: the gonum backend is in use")
+	default:
+		t.Fatalf("BLASBackend %q", BLASBackend)
+	}
+}
+
+// TestOpenBLASGemm compares the loaded library's products with gonum's for
+// every transposition, with leading dimensions wider than the matrices and
+// a non-zero beta, in both precisions.
+func TestOpenBLASGemm(t *testing.T) {
+	if BLASBackend != "openblas" {
+		t.Skip("OpenBLAS not loaded")
+	}
+	lib, err := loadOpenBLAS(openBLASNames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := openBLAS{lib: lib}
+	rng := rand.New(rand.NewSource(1))
+	for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			m, n, k := 37, 19, 53
+			ra, ca := m, k
+			if tA == blas.Trans {
+				ra, ca = k, m
+			}
+			rb, cb := k, n
+			if tB == blas.Trans {
+				rb, cb = n, k
+			}
+			lda, ldb, ldc := ca+3, cb+2, n+5
+			a64 := make([]float64, ra*lda)
+			b64 := make([]float64, rb*ldb)
+			c64 := make([]float64, m*ldc)
+			for _, s := range [][]float64{a64, b64, c64} {
+				for i := range s {
+					s[i] = rng.NormFloat64()
+				}
+			}
+			want64 := append([]float64(nil), c64...)
+			gonum.Implementation{}.Dgemm(tA, tB, m, n, k, 0.7, a64, lda, b64, ldb, -0.3, want64, ldc)
+			got64 := append([]float64(nil), c64...)
+			o.Dgemm(tA, tB, m, n, k, 0.7, a64, lda, b64, ldb, -0.3, got64, ldc)
+			if d := maxDiff(got64, want64); d > 1e-12 {
+				t.Errorf("dgemm %v %v: max |diff| %g", tA, tB, d)
+			}
+			f32 := func(s []float64) []float32 {
+				r := make([]float32, len(s))
+				for i, v := range s {
+					r[i] = float32(v)
+				}
+				return r
+			}
+			a32, b32 := f32(a64), f32(b64)
+			want32, got32 := f32(c64), f32(c64)
+			gonum.Implementation{}.Sgemm(tA, tB, m, n, k, 0.7, a32, lda, b32, ldb, -0.3, want32, ldc)
+			o.Sgemm(tA, tB, m, n, k, 0.7, a32, lda, b32, ldb, -0.3, got32, ldc)
+			var d float64
+			for i := range got32 {
+				d = math.Max(d, math.Abs(float64(got32[i]-want32[i])))
+			}
+			if d > 1e-4 {
+				t.Errorf("sgemm %v %v: max |diff| %g", tA, tB, d)
+			}
+			// The padding between rows of c is never written.
+			for i := 0; i < m; i++ {
+				for j := n; j < ldc && i*ldc+j < len(c64); j++ {
+					if got64[i*ldc+j] != c64[i*ldc+j] {
+						t.Fatalf("dgemm %v %v wrote c[%d][%d] outside the product", tA, tB, i, j)
+					}
+				}
+			}
+		}
+	}
+}
+
+func maxDiff(a, b []float64) float64 {
+	var d float64
+	for i := range a {
+		d = math.Max(d, math.Abs(a[i]-b[i]))
+	}
+	return d
+}
+
+// TestLoadOpenBLASErrors checks that a library that cannot be loaded, or
+// one without the CBLAS functions, is an error naming it.
+func TestLoadOpenBLASErrors(t *testing.T) {
+	if len(openBLASNames) == 0 {
+		t.Skip("OpenBLAS is not loaded on this platform")
+	}
+	_, err := loadOpenBLAS([]string{"/nonexistent/libopenblas.so"})
+	if err == nil {
+		t.Fatal("a missing library loaded")
+	}
+	if got := err.Error(); !strings.Contains(got, "/nonexistent/libopenblas.so") {
+		t.Errorf("error %q does not name the library", got)
+	}
+	if _, err := loadOpenBLAS([]string{"libc.so.6"}); err == nil {
+		t.Error("libc loaded as OpenBLAS")
+	}
+}
