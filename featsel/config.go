@@ -15,7 +15,7 @@ const (
 	// first layer (a group lasso over input features), thresholding of s.
 	MethodSpred Method = "spred"
 	// MethodL1Logistic is L1-penalised logistic regression solved by
-	// compress.Lasso (binomial family, two classes only).
+	// lasso.Solve (binomial family, two classes only).
 	MethodL1Logistic Method = "l1-logistic"
 )
 
@@ -55,7 +55,7 @@ type Config struct {
 	// MLP's output layer has unit rows and no decay), whose minimum over
 	// the split equals that of L + λ·Σ_j ‖s_j·W1_j‖, a group lasso over the
 	// rows of the effective first layer. For
-	// MethodL1Logistic it is the L1 coefficient of compress.Lasso.
+	// MethodL1Logistic it is the L1 coefficient of lasso.Solve.
 	Lambda float64 `json:"lambda,omitempty"`
 	// Features, if > 0, searches λ by bisection on the log scale for the
 	// smallest λ at which at most Features features survive.

@@ -12,7 +12,7 @@
 // survivors are ranked by |s_j|. With two classes and the linear head this
 // is exactly L1-penalised logistic regression at λ/√2 (the logit
 // difference b_j = V_j2 − V_j1 costs at least |b_j|/√2), which the tests
-// check against compress.Lasso.
+// check against lasso.Solve.
 //
 // # Solver
 //

@@ -5,14 +5,14 @@ import (
 	"math"
 	"testing"
 
-	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/lasso"
 )
 
 // TestGateIsL1Logistic: with two classes the linear gated head is an exact
 // L1-logistic regression. Its logit difference is b_j = V_j2 − V_j1 with
 // V_j = s_j·W1_j, and min ‖V_j‖ subject to V_j2 − V_j1 = b_j is |b_j|/√2,
 // so the group lasso at λ is the Lasso at λ/√2. The spred fit (working
-// set, thresholding) must find compress.Lasso's support and coefficients.
+// set, thresholding) must find lasso.Solve's support and coefficients.
 func TestGateIsL1Logistic(t *testing.T) {
 	X, y := synthetic(120, 300, 2, []int{0, 10, 20, 30, 40}, 3)
 	yf := make([]float64, len(y))
@@ -25,8 +25,8 @@ func TestGateIsL1Logistic(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ref, err := compress.Lasso(context.Background(), X.Data, X.Rows, X.Cols, yf,
-			compress.LassoConfig{Family: compress.FamilyBinomial, Lambda: lam / math.Sqrt2, Intercept: true})
+		ref, err := lasso.Solve(context.Background(), X.Data, X.Rows, X.Cols, yf,
+			lasso.Config{Family: lasso.FamilyBinomial, Lambda: lam / math.Sqrt2, Intercept: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,11 +7,11 @@ import (
 
 	"github.com/pkg/errors"
 
-	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/lasso"
 )
 
 // l1Fit solves L1-penalised logistic regression (two classes, an
-// unpenalised intercept) at λ with compress.Lasso, the spred solver of
+// unpenalised intercept) at λ with lasso.Solve, the spred solver of
 // `spred lasso`, on a working set of columns: solve on the set, check the
 // optimality condition |X_jᵀ(σ(η) − y)|/n ≤ λ for every column outside,
 // add the largest violators and repeat. The problem is convex, so the
@@ -40,8 +40,8 @@ func l1Fit(ctx context.Context, p problem, lam float64, warm *fit) (*fit, error)
 		coef, b0 = nil, 0
 		if len(feats) > 0 {
 			z := p.X.columns(feats)
-			res, err := compress.Lasso(ctx, z.Data, n, len(feats), y, compress.LassoConfig{
-				Family: compress.FamilyBinomial, Lambda: lam, Intercept: true,
+			res, err := lasso.Solve(ctx, z.Data, n, len(feats), y, lasso.Config{
+				Family: lasso.FamilyBinomial, Lambda: lam, Intercept: true,
 			})
 			if err != nil {
 				return nil, errors.Wrap(err, "featsel: l1-logistic")

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/pkg/errors"
+
+	"github.com/spred-go/spred/internal/lbfgs"
 )
 
 // lbfgsMemory is the number of correction pairs kept.
@@ -30,10 +32,20 @@ func minimize(ctx context.Context, nt *net, x []float64, maxIter int, tol float6
 	dir := make([]float64, m)
 	xNew := make([]float64, m)
 	gNew := make([]float64, m)
-	S := make([][]float64, 0, lbfgsMemory)
-	Y := make([][]float64, 0, lbfgsMemory)
-	rho := make([]float64, 0, lbfgsMemory)
-	alpha := make([]float64, lbfgsMemory)
+	mem := lbfgs.New(lbfgsMemory)
+	// H₀ = γ·I: the usual scaling sᵀy/yᵀy, and before the first pair a
+	// first step of length at most 1 per entry.
+	h0 := func(q, y []float64, rho float64) {
+		gamma := 1.0
+		if y != nil {
+			gamma = 1 / (rho * dot(y, y))
+		} else if gi := maxAbs(g); gi > 1 {
+			gamma = 1 / gi
+		}
+		for i := range q {
+			q[i] *= gamma
+		}
+	}
 	stall := 0
 	for it := 1; it <= maxIter; it++ {
 		if err := ctx.Err(); err != nil {
@@ -42,32 +54,10 @@ func minimize(ctx context.Context, nt *net, x []float64, maxIter int, tol float6
 		if maxAbs(g) < 1e-9 {
 			return it - 1, nil
 		}
-		// Two-loop recursion: dir = −H·g.
-		copy(dir, g)
-		k := len(S)
-		for i := k - 1; i >= 0; i-- {
-			alpha[i] = rho[i] * dot(S[i], dir)
-			axpy(-alpha[i], Y[i], dir)
-		}
-		gamma := 1.0
-		if k > 0 {
-			gamma = 1 / (rho[k-1] * dot(Y[k-1], Y[k-1]))
-		} else if gi := maxAbs(g); gi > 1 {
-			gamma = 1 / gi // a first step of length at most 1 per entry
-		}
-		for i := range dir {
-			dir[i] *= gamma
-		}
-		for i := 0; i < k; i++ {
-			beta := rho[i] * dot(Y[i], dir)
-			axpy(alpha[i]-beta, S[i], dir)
-		}
-		for i := range dir {
-			dir[i] = -dir[i]
-		}
+		mem.Direction(g, dir, h0)
 		dg := dot(dir, g)
 		if !(dg < 0) {
-			S, Y, rho = S[:0], Y[:0], rho[:0]
+			mem.Reset()
 			for i := range dir {
 				dir[i] = -g[i]
 			}
@@ -89,31 +79,13 @@ func minimize(ctx context.Context, nt *net, x []float64, maxIter int, tol float6
 			t *= 0.5
 		}
 		if !ok {
-			if len(S) > 0 {
-				S, Y, rho = S[:0], Y[:0], rho[:0]
+			if mem.Len() > 0 {
+				mem.Reset()
 				continue
 			}
 			return it, nil // no decrease left in float64
 		}
-		var s, yv []float64
-		if len(S) == lbfgsMemory {
-			s, yv = S[0], Y[0]
-			copy(S, S[1:])
-			copy(Y, Y[1:])
-			copy(rho, rho[1:])
-			S, Y, rho = S[:lbfgsMemory-1], Y[:lbfgsMemory-1], rho[:lbfgsMemory-1]
-		} else {
-			s, yv = make([]float64, m), make([]float64, m)
-		}
-		for i := range s {
-			s[i] = xNew[i] - x[i]
-			yv[i] = gNew[i] - g[i]
-		}
-		if sy := dot(s, yv); sy > 1e-16*math.Sqrt(dot(s, s)*dot(yv, yv)) {
-			S = append(S, s)
-			Y = append(Y, yv)
-			rho = append(rho, 1/sy)
-		}
+		mem.Push(xNew, x, gNew, g)
 		rel := math.Abs(f-fNew) / math.Max(math.Abs(fNew), 1e-300)
 		copy(x, xNew)
 		copy(g, gNew)
@@ -132,19 +104,7 @@ func minimize(ctx context.Context, nt *net, x []float64, maxIter int, tol float6
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-func dot(a, b []float64) float64 {
-	var s float64
-	for i, v := range a {
-		s += v * b[i]
-	}
-	return s
-}
-
-func axpy(alpha float64, x, y []float64) {
-	for i, v := range x {
-		y[i] += alpha * v
-	}
-}
+func dot(a, b []float64) float64 { return lbfgs.Dot(a, b) }
 
 func maxAbs(a []float64) float64 {
 	m := 0.0

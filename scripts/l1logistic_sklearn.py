@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Check `spred select --method l1-logistic` (compress.Lasso on standardised
+"""Check `spred select --method l1-logistic` (lasso.Solve on standardised
 features) and the two-class linear spred gate against scikit-learn's
 LogisticRegression(penalty="l1") on the same standardised table.
 

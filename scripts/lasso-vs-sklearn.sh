@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compare `spred lasso` with scikit-learn on the Lasso reference problems
-# (glmnet solutions, compress/testdata/lasso or the folder given as $1) and
+# (glmnet solutions, lasso/testdata or the folder given as $1) and
 # print one Markdown table.
 #
 #   scripts/lasso-vs-sklearn.sh [DIR]
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-dir=$(cd "${1:-$root/compress/testdata/lasso}" && pwd)
+dir=$(cd "${1:-$root/lasso/testdata}" && pwd)
 py=${PYTHON:-/usr/bin/python3}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

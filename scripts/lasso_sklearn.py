@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Solve the Lasso reference problems with scikit-learn and compare with glmnet.
 
-For every problem in DIR (default: compress/testdata/lasso of this repository)
+For every problem in DIR (default: lasso/testdata of this repository)
 and every lambda in its solutions:
 
   gaussian: sklearn.linear_model.Lasso(alpha=lambda, fit_intercept=False,

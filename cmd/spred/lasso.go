@@ -7,14 +7,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/spred-go/spred/compress"
 	"github.com/spred-go/spred/dataset"
+	"github.com/spred-go/spred/lasso"
 )
 
 // lassoOutput is what `spred lasso` prints: the fit and the feature names
 // in the order of the coefficients.
 type lassoOutput struct {
-	*compress.LassoResult
+	*lasso.Result
 	Features []string `json:"features"`
 }
 
@@ -32,11 +32,11 @@ func lassoCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "csv", Usage: "input table, plain or gzip-compressed (required)"},
 			&cli.StringFlag{Name: "label", Value: "y", Usage: "column holding the response"},
-			&cli.StringFlag{Name: "family", Value: string(compress.FamilyGaussian), Usage: "gaussian (least squares) or binomial (logistic, labels 0/1)"},
+			&cli.StringFlag{Name: "family", Value: string(lasso.FamilyGaussian), Usage: "gaussian (least squares) or binomial (logistic, labels 0/1)"},
 			&cli.Float64Flag{Name: "lambda", Usage: "L1 penalty λ ≥ 0 on the mean loss (required)"},
 			&cli.BoolFlag{Name: "intercept", Value: true, Usage: "fit an unpenalised intercept (--intercept=false for none)"},
-			&cli.Float64Flag{Name: "tol", Usage: fmt.Sprintf("stop when the relative objective change stays below this (0: %g)", compress.DefaultLassoTol)},
-			&cli.IntFlag{Name: "max-iter", Usage: fmt.Sprintf("iteration limit (0: %d)", compress.DefaultLassoMaxIter)},
+			&cli.Float64Flag{Name: "tol", Usage: fmt.Sprintf("stop when the relative objective change stays below this (0: %g)", lasso.DefaultTol)},
+			&cli.IntFlag{Name: "max-iter", Usage: fmt.Sprintf("iteration limit (0: %d)", lasso.DefaultMaxIter)},
 			&cli.Float64Flag{Name: "threshold", Usage: "set |u⊙v| below this to 0 (0: sqrt(tol)·max(1, max|b|); negative: none)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -47,11 +47,11 @@ func lassoCommand() *cli.Command {
 			if !c.IsSet("lambda") {
 				return usagef("lasso: --lambda is required")
 			}
-			fam := compress.Family(c.String("family"))
-			if fam != compress.FamilyGaussian && fam != compress.FamilyBinomial {
+			fam := lasso.Family(c.String("family"))
+			if fam != lasso.FamilyGaussian && fam != lasso.FamilyBinomial {
 				return usagef("lasso: unknown --family %q (want gaussian or binomial)", string(fam))
 			}
-			cfg := compress.LassoConfig{
+			cfg := lasso.Config{
 				Family:    fam,
 				Lambda:    c.Float64("lambda"),
 				Intercept: c.Bool("intercept"),
@@ -74,7 +74,7 @@ func lassoCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			res, err := compress.Lasso(c.Context, X, n, d, y, cfg)
+			res, err := lasso.Solve(c.Context, X, n, d, y, cfg)
 			if err != nil {
 				return err
 			}

@@ -24,12 +24,12 @@ type lassoRefProblem struct {
 	} `json:"solutions"`
 }
 
-// lassoRefCSV writes a reference problem of compress/testdata/lasso as a
+// lassoRefCSV writes a reference problem of lasso/testdata as a
 // CSV table (gzipped if zip) with feature columns x1..xd and label y
 // between them, and returns the problem and the file's path.
 func lassoRefCSV(t *testing.T, name string, zip bool) (*lassoRefProblem, string) {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "compress", "testdata", "lasso", name+".json.gz"))
+	f, err := os.Open(filepath.Join("..", "..", "lasso", "testdata", name+".json.gz"))
 	if err != nil {
 		t.Fatal(err)
 	}

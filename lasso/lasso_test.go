@@ -1,4 +1,4 @@
-package compress
+package lasso
 
 import (
 	"compress/gzip"
@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-// lassoRef is one reference problem of testdata/lasso, solved by glmnet.
+// lassoRef is one reference problem of testdata, solved by glmnet.
 type lassoRef struct {
 	Name        string      `json:"name"`
 	Family      Family      `json:"family"`
@@ -40,9 +40,9 @@ func (r *lassoRef) flatX() []float64 {
 
 func loadLassoRefs(t testing.TB) []*lassoRef {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join("testdata", "lasso", "*.json.gz"))
+	paths, err := filepath.Glob(filepath.Join("testdata", "*.json.gz"))
 	if err != nil || len(paths) == 0 {
-		t.Fatalf("no reference problems in testdata/lasso: %v", err)
+		t.Fatalf("no reference problems in testdata: %v", err)
 	}
 	var refs []*lassoRef
 	for _, p := range paths {
@@ -84,7 +84,7 @@ func maxAbsDiff(a, b []float64) float64 {
 	return m
 }
 
-// TestLassoReference checks Lasso against glmnet on every reference problem
+// TestLassoReference checks Solve against glmnet on every reference problem
 // and λ: the same non-zero coefficients, max|b − b_glmnet| ≤
 // 1e-6·max(1, max|b_glmnet|), and an objective no worse than glmnet's.
 //
@@ -103,7 +103,7 @@ func TestLassoReference(t *testing.T) {
 		for _, s := range r.Solutions {
 			name := fmt.Sprintf("%s/lambda=%g", r.Name, s.Lambda)
 			start := time.Now()
-			res, err := Lasso(context.Background(), X, r.N, r.D, r.Y, LassoConfig{Family: r.Family, Lambda: s.Lambda})
+			res, err := Solve(context.Background(), X, r.N, r.D, r.Y, Config{Family: r.Family, Lambda: s.Lambda})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -149,12 +149,12 @@ func TestLassoReference(t *testing.T) {
 				t.Errorf("%s: max|b − b_exact| = %.3g > %.3g", name, errExact, 0.01*tol)
 			}
 
-			objRef := LassoObjective(X, r.N, r.D, r.Y, s.Coef, 0, r.Family, s.Lambda)
+			objRef := Objective(X, r.N, r.D, r.Y, s.Coef, 0, r.Family, s.Lambda)
 			if res.Objective > objRef+1e-13*math.Max(1, math.Abs(objRef)) {
 				t.Errorf("%s: objective %.17g > glmnet's %.17g", name, res.Objective, objRef)
 			}
-			if got := LassoObjective(X, r.N, r.D, r.Y, res.Coef, 0, r.Family, s.Lambda); got != res.Objective {
-				t.Errorf("%s: Objective = %.17g, LassoObjective gives %.17g", name, res.Objective, got)
+			if got := Objective(X, r.N, r.D, r.Y, res.Coef, 0, r.Family, s.Lambda); got != res.Objective {
+				t.Errorf("%s: Objective = %.17g, Objective gives %.17g", name, res.Objective, got)
 			}
 			t.Logf("%s: %d iterations, %v, %d non-zero, max|b−b_glmnet| %.2g, max|b−b_exact| %.2g, objective − glmnet's %.2g",
 				name, res.Iterations, elapsed.Round(time.Millisecond), res.NonZero, errGlmnet, errExact, res.Objective-objRef)
@@ -207,7 +207,7 @@ func lassoRefByName(t *testing.T, name string) *lassoRef {
 	return nil
 }
 
-// TestLassoLambdaZero: with λ = 0 on a problem with n > d, Lasso is least
+// TestLassoLambdaZero: with λ = 0 on a problem with n > d, Solve is least
 // squares.
 func TestLassoLambdaZero(t *testing.T) {
 	r := lassoRefByName(t, "gaussian_small")
@@ -227,7 +227,7 @@ func TestLassoLambdaZero(t *testing.T) {
 	if !ok {
 		t.Fatal("XᵀX is not positive definite")
 	}
-	res, err := Lasso(context.Background(), X, n, d, r.Y, LassoConfig{})
+	res, err := Solve(context.Background(), X, n, d, r.Y, Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,7 +276,7 @@ func TestLassoLambdaMax(t *testing.T) {
 		for _, ic := range []bool{false, true} {
 			lmax, b0 := lassoLambdaMax(X, r.N, r.D, r.Y, r.Family, ic)
 			for _, f := range []float64{1, 1.0001, 2} {
-				res, err := Lasso(context.Background(), X, r.N, r.D, r.Y, LassoConfig{Family: r.Family, Lambda: f * lmax, Intercept: ic})
+				res, err := Solve(context.Background(), X, r.N, r.D, r.Y, Config{Family: r.Family, Lambda: f * lmax, Intercept: ic})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -285,7 +285,7 @@ func TestLassoLambdaMax(t *testing.T) {
 						r.Name, ic, f, res.NonZero, res.Intercept, b0, res.Converged)
 				}
 			}
-			res, err := Lasso(context.Background(), X, r.N, r.D, r.Y, LassoConfig{Family: r.Family, Lambda: 0.99 * lmax, Intercept: ic})
+			res, err := Solve(context.Background(), X, r.N, r.D, r.Y, Config{Family: r.Family, Lambda: 0.99 * lmax, Intercept: ic})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -300,15 +300,15 @@ func TestLassoLambdaMax(t *testing.T) {
 }
 
 // TestLassoSpredZeroes runs the spred iteration itself (without the λ_max
-// shortcut of Lasso) above λ_max: every u_j·v_j must go to 0.
+// shortcut of Solve) above λ_max: every u_j·v_j must go to 0.
 func TestLassoSpredZeroes(t *testing.T) {
 	for _, r := range loadLassoRefs(t) {
 		X := r.flatX()
 		lmax, _ := lassoLambdaMax(X, r.N, r.D, r.Y, r.Family, false)
 		for _, f := range []float64{1.01, 1.5} {
-			p := newLassoProblem(X, r.N, r.D, r.Y, r.Family, f*lmax, false)
+			p := newProblem(X, r.N, r.D, r.Y, r.Family, f*lmax, false)
 			x, _ := p.start()
-			st, err := lassoLBFGS(context.Background(), p, x, DefaultLassoTol, 10000)
+			st, err := minimize(context.Background(), p, x, DefaultTol, 10000)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -331,8 +331,8 @@ func TestLassoIntercept(t *testing.T) {
 	X := r.flatX()
 	n, d := r.N, r.D
 	const lambda, shift = 0.05, 3.25
-	cfg := LassoConfig{Lambda: lambda, Intercept: true}
-	a, err := Lasso(context.Background(), X, n, d, r.Y, cfg)
+	cfg := Config{Lambda: lambda, Intercept: true}
+	a, err := Solve(context.Background(), X, n, d, r.Y, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -340,7 +340,7 @@ func TestLassoIntercept(t *testing.T) {
 	for i, v := range r.Y {
 		ys[i] = v + shift
 	}
-	b, err := Lasso(context.Background(), X, n, d, ys, cfg)
+	b, err := Solve(context.Background(), X, n, d, ys, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -367,7 +367,7 @@ func TestLassoIntercept(t *testing.T) {
 			Xc[i*d+j] = X[i*d+j] - xm[j]
 		}
 	}
-	c, err := Lasso(context.Background(), Xc, n, d, yc, LassoConfig{Lambda: lambda})
+	c, err := Solve(context.Background(), Xc, n, d, yc, Config{Lambda: lambda})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +385,7 @@ func TestLassoIntercept(t *testing.T) {
 	rb := lassoRefByName(t, "binomial_small")
 	Xb := rb.flatX()
 	for _, lam := range []float64{0.02, 0.005} {
-		res, err := Lasso(context.Background(), Xb, rb.N, rb.D, rb.Y, LassoConfig{Family: FamilyBinomial, Lambda: lam, Intercept: true})
+		res, err := Solve(context.Background(), Xb, rb.N, rb.D, rb.Y, Config{Family: FamilyBinomial, Lambda: lam, Intercept: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -399,12 +399,12 @@ func TestLassoIntercept(t *testing.T) {
 func TestLassoDeterministic(t *testing.T) {
 	r := lassoRefByName(t, "gaussian_wide")
 	X := r.flatX()
-	cfg := LassoConfig{Lambda: 0.1, Intercept: true}
-	a, err := Lasso(context.Background(), X, r.N, r.D, r.Y, cfg)
+	cfg := Config{Lambda: 0.1, Intercept: true}
+	a, err := Solve(context.Background(), X, r.N, r.D, r.Y, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Lasso(context.Background(), X, r.N, r.D, r.Y, cfg)
+	b, err := Solve(context.Background(), X, r.N, r.D, r.Y, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -417,7 +417,7 @@ func TestLassoDeterministic(t *testing.T) {
 func TestLassoOptions(t *testing.T) {
 	r := lassoRefByName(t, "gaussian_small")
 	X := r.flatX()
-	res, err := Lasso(context.Background(), X, r.N, r.D, r.Y, LassoConfig{Lambda: 0.03, MaxIter: 3})
+	res, err := Solve(context.Background(), X, r.N, r.D, r.Y, Config{Lambda: 0.03, MaxIter: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -426,14 +426,14 @@ func TestLassoOptions(t *testing.T) {
 	}
 	// A huge threshold zeroes everything; a negative one keeps the tiny
 	// values that thresholding would remove.
-	res, err = Lasso(context.Background(), X, r.N, r.D, r.Y, LassoConfig{Lambda: 0.03, Threshold: 100})
+	res, err = Solve(context.Background(), X, r.N, r.D, r.Y, Config{Lambda: 0.03, Threshold: 100})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.NonZero != 0 {
 		t.Errorf("threshold 100: %d non-zero", res.NonZero)
 	}
-	res, err = Lasso(context.Background(), X, r.N, r.D, r.Y, LassoConfig{Lambda: 0.03, Threshold: -1})
+	res, err = Solve(context.Background(), X, r.N, r.D, r.Y, Config{Lambda: 0.03, Threshold: -1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +442,7 @@ func TestLassoOptions(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Lasso(ctx, X, r.N, r.D, r.Y, LassoConfig{Lambda: 0.03}); !errors.Is(err, context.Canceled) {
+	if _, err := Solve(ctx, X, r.N, r.D, r.Y, Config{Lambda: 0.03}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: err = %v", err)
 	}
 }
@@ -456,30 +456,30 @@ func TestLassoBadInputs(t *testing.T) {
 		X    []float64
 		n, d int
 		y    []float64
-		cfg  LassoConfig
+		cfg  Config
 		want string
 	}{
-		{"negative lambda", X, 3, 2, y, LassoConfig{Lambda: -1}, "lambda"},
-		{"NaN lambda", X, 3, 2, y, LassoConfig{Lambda: nan}, "lambda"},
-		{"Inf lambda", X, 3, 2, y, LassoConfig{Lambda: inf}, "lambda"},
-		{"unknown family", X, 3, 2, y, LassoConfig{Family: "poisson"}, "family"},
-		{"negative tol", X, 3, 2, y, LassoConfig{Tol: -1}, "tol"},
-		{"negative max-iter", X, 3, 2, y, LassoConfig{MaxIter: -1}, "max-iter"},
-		{"NaN threshold", X, 3, 2, y, LassoConfig{Threshold: nan}, "threshold"},
-		{"n = 0", nil, 0, 2, nil, LassoConfig{}, "sample"},
-		{"d = 0", nil, 3, 0, y, LassoConfig{}, "feature"},
-		{"negative n", X, -3, 2, y, LassoConfig{}, "sample"},
-		{"short X", X[:5], 3, 2, y, LassoConfig{}, "X has 5"},
-		{"short y", X, 3, 2, y[:2], LassoConfig{}, "y has 2"},
-		{"NaN in X", []float64{1, 2, nan, 4, 5, 6}, 3, 2, y, LassoConfig{}, "X[1][0]"},
-		{"Inf in X", []float64{1, 2, 3, 4, 5, -inf}, 3, 2, y, LassoConfig{}, "X[2][1]"},
-		{"NaN in y", X, 3, 2, []float64{1, nan, 0}, LassoConfig{}, "y[1]"},
-		{"binomial label 2", X, 3, 2, []float64{1, 2, 0}, LassoConfig{Family: FamilyBinomial}, "y[1] = 2"},
-		{"binomial label 0.5", X, 3, 2, []float64{1, 0.5, 0}, LassoConfig{Family: FamilyBinomial}, "want 0 or 1"},
-		{"binomial one class", X, 3, 2, []float64{1, 1, 1}, LassoConfig{Family: FamilyBinomial, Intercept: true}, "no minimum"},
+		{"negative lambda", X, 3, 2, y, Config{Lambda: -1}, "lambda"},
+		{"NaN lambda", X, 3, 2, y, Config{Lambda: nan}, "lambda"},
+		{"Inf lambda", X, 3, 2, y, Config{Lambda: inf}, "lambda"},
+		{"unknown family", X, 3, 2, y, Config{Family: "poisson"}, "family"},
+		{"negative tol", X, 3, 2, y, Config{Tol: -1}, "tol"},
+		{"negative max-iter", X, 3, 2, y, Config{MaxIter: -1}, "max-iter"},
+		{"NaN threshold", X, 3, 2, y, Config{Threshold: nan}, "threshold"},
+		{"n = 0", nil, 0, 2, nil, Config{}, "sample"},
+		{"d = 0", nil, 3, 0, y, Config{}, "feature"},
+		{"negative n", X, -3, 2, y, Config{}, "sample"},
+		{"short X", X[:5], 3, 2, y, Config{}, "X has 5"},
+		{"short y", X, 3, 2, y[:2], Config{}, "y has 2"},
+		{"NaN in X", []float64{1, 2, nan, 4, 5, 6}, 3, 2, y, Config{}, "X[1][0]"},
+		{"Inf in X", []float64{1, 2, 3, 4, 5, -inf}, 3, 2, y, Config{}, "X[2][1]"},
+		{"NaN in y", X, 3, 2, []float64{1, nan, 0}, Config{}, "y[1]"},
+		{"binomial label 2", X, 3, 2, []float64{1, 2, 0}, Config{Family: FamilyBinomial}, "y[1] = 2"},
+		{"binomial label 0.5", X, 3, 2, []float64{1, 0.5, 0}, Config{Family: FamilyBinomial}, "want 0 or 1"},
+		{"binomial one class", X, 3, 2, []float64{1, 1, 1}, Config{Family: FamilyBinomial, Intercept: true}, "no minimum"},
 	}
 	for _, c := range cases {
-		res, err := Lasso(context.Background(), c.X, c.n, c.d, c.y, c.cfg)
+		res, err := Solve(context.Background(), c.X, c.n, c.d, c.y, c.cfg)
 		if err == nil {
 			t.Errorf("%s: no error, result %+v", c.name, res)
 			continue
@@ -489,14 +489,14 @@ func TestLassoBadInputs(t *testing.T) {
 		}
 	}
 	// Validate alone.
-	if err := (LassoConfig{}).Validate(); err != nil {
+	if err := (Config{}).Validate(); err != nil {
 		t.Errorf("zero config: %v", err)
 	}
-	if err := (LassoConfig{Family: FamilyBinomial, Lambda: 0.1, Tol: 1e-9, MaxIter: 10, Threshold: -1}).Validate(); err != nil {
+	if err := (Config{Family: FamilyBinomial, Lambda: 0.1, Tol: 1e-9, MaxIter: 10, Threshold: -1}).Validate(); err != nil {
 		t.Errorf("valid config: %v", err)
 	}
 	// A binomial problem with one class but no intercept is fine.
-	if _, err := Lasso(context.Background(), X, 3, 2, []float64{0, 0, 0}, LassoConfig{Family: FamilyBinomial, Lambda: 0.01}); err != nil {
+	if _, err := Solve(context.Background(), X, 3, 2, []float64{0, 0, 0}, Config{Family: FamilyBinomial, Lambda: 0.01}); err != nil {
 		t.Errorf("binomial all-0 labels without intercept: %v", err)
 	}
 }
@@ -506,23 +506,23 @@ func TestLassoObjective(t *testing.T) {
 	y := []float64{1, 0}
 	b := []float64{0.5, -1}
 	// gaussian: η = (0.5, -2): ((0.5)² + 2²)/(2·2) + λ·1.5
-	if got, want := LassoObjective(X, 2, 2, y, b, 0, "", 0.1), (0.25+4)/4+0.15; math.Abs(got-want) > 1e-15 {
+	if got, want := Objective(X, 2, 2, y, b, 0, "", 0.1), (0.25+4)/4+0.15; math.Abs(got-want) > 1e-15 {
 		t.Errorf("gaussian: %v, want %v", got, want)
 	}
 	// with intercept 1: η = (1.5, -1): (0.25 + 1)/4 + 0.15
-	if got, want := LassoObjective(X, 2, 2, y, b, 1, FamilyGaussian, 0.1), 1.25/4+0.15; math.Abs(got-want) > 1e-15 {
+	if got, want := Objective(X, 2, 2, y, b, 1, FamilyGaussian, 0.1), 1.25/4+0.15; math.Abs(got-want) > 1e-15 {
 		t.Errorf("gaussian with intercept: %v, want %v", got, want)
 	}
 	// binomial: −(1·0.5 − log(1+e^0.5) + 0 − log(1+e^−2))/2 + 0.15
 	want := -(0.5-math.Log1p(math.Exp(0.5))-math.Log1p(math.Exp(-2)))/2 + 0.15
-	if got := LassoObjective(X, 2, 2, y, b, 0, FamilyBinomial, 0.1); math.Abs(got-want) > 1e-15 {
+	if got := Objective(X, 2, 2, y, b, 0, FamilyBinomial, 0.1); math.Abs(got-want) > 1e-15 {
 		t.Errorf("binomial: %v, want %v", got, want)
 	}
 	// Large |η| does not overflow.
-	if got := LassoObjective([]float64{1000}, 1, 1, []float64{0}, []float64{1}, 0, FamilyBinomial, 0); math.Abs(got-1000) > 1e-9 {
+	if got := Objective([]float64{1000}, 1, 1, []float64{0}, []float64{1}, 0, FamilyBinomial, 0); math.Abs(got-1000) > 1e-9 {
 		t.Errorf("binomial η = 1000: %v, want 1000", got)
 	}
-	if got := LassoObjective(X, 2, 2, y, b, 0, "poisson", 0.1); !math.IsNaN(got) {
+	if got := Objective(X, 2, 2, y, b, 0, "poisson", 0.1); !math.IsNaN(got) {
 		t.Errorf("unknown family: %v, want NaN", got)
 	}
 }
@@ -532,7 +532,7 @@ func TestLassoGradient(t *testing.T) {
 	for _, r := range loadLassoRefs(t) {
 		X := r.flatX()
 		for _, ic := range []bool{false, true} {
-			p := newLassoProblem(X, r.N, r.D, r.Y, r.Family, 0.07, ic)
+			p := newProblem(X, r.N, r.D, r.Y, r.Family, 0.07, ic)
 			x, _ := p.start()
 			for i := range x {
 				x[i] += 0.3 * math.Sin(float64(i)*1.7)
