@@ -90,18 +90,6 @@ func (o *SGD) ZeroVelocity(name string, idx []int) {
 	}
 }
 
-// ResetVelocity forgets the momentum of the named learnables (all if none
-// given).
-func (o *SGD) ResetVelocity(names ...string) {
-	if len(names) == 0 {
-		o.vel = nil
-		return
-	}
-	for _, n := range names {
-		delete(o.vel, n)
-	}
-}
-
 func velocity[T float32 | float64](o *SGD, name string, n int) []T {
 	if v, ok := o.vel[name].([]T); ok && len(v) == n {
 		return v
