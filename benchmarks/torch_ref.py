@@ -12,8 +12,13 @@ import os
 import resource
 import time
 
+import sys
+
 import torch
 import torch.nn.functional as F
+from torch.nn.utils import parametrize
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts", "torch"))
 
 
 def factor(shape, gen):
@@ -57,6 +62,30 @@ class Net(torch.nn.Module):
         return F.linear(x, self.w("fc2"), self.b["fc2"])
 
 
+class UV(torch.nn.Module):
+    """The spred parametrisation w = u*v of one weight, from balanced factors."""
+
+    def forward(self, u, v):
+        return u * v
+
+    def right_inverse(self, w):
+        return torch.sign(w) * w.abs().sqrt(), w.abs().sqrt()
+
+
+def resnet(name, gen):
+    """A CIFAR ResNet of scripts/torch/cifar_resnet.py (the zoo's definition)
+    for 1x28x28 inputs, every conv and linear weight rewritten as u*v."""
+    import cifar_resnet
+    torch.manual_seed(int(torch.randint(0, 2**31, (1,), generator=gen)))
+    net = cifar_resnet.build(name, 1)
+    for mod in net.modules():
+        if isinstance(mod, (torch.nn.Conv2d, torch.nn.Linear)):
+            parametrize.register_parametrization(mod, "weight", UV(), unsafe=True)
+    decayed = [p for n, p in net.named_parameters() if "parametrizations.weight.original" in n]
+    others = [p for n, p in net.named_parameters() if "parametrizations.weight.original" not in n]
+    return net, decayed, others
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--model", default="lenet-300-100")
@@ -66,6 +95,7 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gemm", type=int, default=0, help="time an NxNxN float32 matmul instead")
+    ap.add_argument("--channels-last", action="store_true", help="NHWC memory format for the CNNs")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     gen = torch.Generator().manual_seed(a.seed)
@@ -77,14 +107,22 @@ def main():
         best = min(timed(lambda: x @ y) for _ in range(5))
         out.update(model=f"sgemm-{n}", gflop_per_s=2 * n ** 3 / best / 1e9)
     else:
-        net = Net(a.model, gen)
+        if a.model.startswith("resnet"):
+            net, decayed, others = resnet(a.model, gen)
+        else:
+            net = Net(a.model, gen)
+            decayed, others = list(net.u.values()) + list(net.v.values()), list(net.b.values())
         shape = (784,) if a.model == "lenet-300-100" else (1, 28, 28)
         n = (a.warmup + a.steps) * a.batch
         X = torch.rand((n,) + shape, generator=gen)
         Y = torch.randint(0, 10, (n,), generator=gen)
+        if a.channels_last and len(shape) == 3:
+            net = net.to(memory_format=torch.channels_last)
+            X = X.contiguous(memory_format=torch.channels_last)
+        net.train()
         opt = torch.optim.SGD([
-            {"params": list(net.u.values()) + list(net.v.values()), "weight_decay": 1e-4},
-            {"params": list(net.b.values()), "weight_decay": 0.0},
+            {"params": decayed, "weight_decay": 1e-4},
+            {"params": others, "weight_decay": 0.0},
         ], lr=0.01, momentum=0.9)
         start = None
         for s in range(a.warmup + a.steps):
@@ -99,6 +137,8 @@ def main():
             (logits.argmax(1) == yb).sum().item()  # the Go side counts hits too
         per = (time.perf_counter() - start) / a.steps
         out.update(model=a.model, batch=a.batch, steps=a.steps, seconds_per_step=per,
+                   channels_last=bool(a.channels_last and len(shape) == 3),
+                   omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""),
                    steps_per_second=1 / per, seconds_per_epoch=per * 60000 / a.batch)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))

@@ -56,6 +56,7 @@ type Result struct {
 
 func main() {
 	model := flag.String("model", "lenet-300-100", "zoo model")
+	input := flag.String("input", "", "input shape of a zoo model that takes any (the ResNets), e.g. 1,28,28 (Fashion-MNIST's; the default for them)")
 	steps := flag.Int("steps", 50, "timed training steps")
 	warmup := flag.Int("warmup", 5, "untimed steps first")
 	batch := flag.Int("batch", 100, "samples per step")
@@ -87,7 +88,7 @@ func main() {
 	if *gemmN > 0 {
 		r, err = gemm(*gemmN)
 	} else {
-		r, err = step(*model, *steps, *warmup, *batch, *seed)
+		r, err = step(*model, *input, *steps, *warmup, *batch, *seed)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "perf:", err)
@@ -100,10 +101,27 @@ func main() {
 	fmt.Println(string(b))
 }
 
-func step(name string, steps, warmup, batch int, seed int64) (*Result, error) {
-	spec, err := models.Lookup(name)
+func step(name, input string, steps, warmup, batch int, seed int64) (*Result, error) {
+	entry, err := models.LookupEntry(name)
 	if err != nil {
 		return nil, err
+	}
+	spec := entry.Spec
+	if strings.HasPrefix(name, "resnet") && input == "" {
+		input = "1,28,28"
+	}
+	if input != "" {
+		var shape []int
+		for _, f := range strings.Split(input, ",") {
+			v, err := strconv.Atoi(f)
+			if err != nil {
+				return nil, fmt.Errorf("-input %q: %v", input, err)
+			}
+			shape = append(shape, v)
+		}
+		if spec, err = entry.ForInput(shape); err != nil {
+			return nil, err
+		}
 	}
 	rng := rand.New(rand.NewSource(seed))
 	m, err := models.New(spec, tensor.Float32, rng)
@@ -159,33 +177,26 @@ func step(name string, steps, warmup, batch int, seed int64) (*Result, error) {
 
 // trainingFLOPs is the arithmetic of one training example: the forward
 // multiply-adds of every dense and conv layer, twice that backward (input
-// and weight gradients) less the input gradient of the first layer, which
-// nothing needs; two FLOPs per multiply-add. Element-wise work (u⊙v,
-// activations, pooling, the update) is left out: it is a few percent.
+// and weight gradients) less the input gradient of the layers that read the
+// model's input, which nothing needs; two FLOPs per multiply-add.
+// Element-wise work (u⊙v, activations, batch norm, pooling, the update) is
+// left out: it is a few percent.
 func trainingFLOPs(s models.Spec) (float64, error) {
-	shapes, err := s.Shapes()
+	nodes, err := s.Nodes()
 	if err != nil {
 		return 0, err
 	}
 	var fwd, first float64
-	in := s.Input
-	for i, l := range s.Layers {
-		out := shapes[i]
-		prev := in
-		in = out
-		var macs float64
-		switch l.Kind {
-		case models.Dense:
-			macs = float64(tensor.Shape(prev).TotalSize() * l.Units)
-		case models.Conv2d:
-			macs = float64(tensor.Shape(out).TotalSize() * prev[0] * l.Kernel * l.Kernel)
-		default:
+	for _, nd := range nodes {
+		k := models.Kind(nd.Layer.Kind)
+		if k.MACs == nil {
 			continue
 		}
-		if fwd == 0 {
-			first = macs
-		}
+		macs := float64(k.MACs(nd.Layer, nd.InShapes, nd.Out))
 		fwd += macs
+		if len(nd.Inputs) == 1 && nd.Inputs[0] == models.InputIndex {
+			first += macs
+		}
 	}
 	return 2 * (3*fwd - first), nil
 }
