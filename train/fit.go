@@ -239,7 +239,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				}
 			}
 			lossSum += loss
-			correct += countCorrect(sess.Logits(), yb, sess.Classes())
+			correct += Correct(sess.Logits(), yb, sess.Classes())
 			if cfg.Rate != nil {
 				if lr = cfg.Rate(epoch, step+1, steps); lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
 					return history, errors.Errorf("epoch %d step %d: Config.Rate gave the learning rate %v (want ≥ 0 and finite)", epoch, step+1, lr)
@@ -321,7 +321,9 @@ func checkData(m *models.Model, d *dataset.Dataset) error {
 	return nil
 }
 
-func countCorrect(logits []float64, labels []int, classes int) int {
+// Correct counts the rows of logits (batch × classes, row-major) whose
+// largest entry (the first of equal ones) is at the row's label.
+func Correct(logits []float64, labels []int, classes int) int {
 	n := 0
 	for i, y := range labels {
 		row := logits[i*classes : (i+1)*classes]
