@@ -174,7 +174,8 @@ func (b bothMomenta) ZeroVelocity(name string, idx []int) {
 // y their class indices) with one step of SGD at the epoch's learning rate
 // (Config.LR on Config.Schedule over Config.Epochs), momentum, and weight
 // decay Lambda on u and v, and returns the batch's mean loss. Every batch
-// of the same size runs on the same compiled graph. A loss or gradient that
+// of the same size runs on the same compiled graph; dropout masks draw from
+// a source seeded with Config.Seed. A loss or gradient that
 // is not finite stops with an error wrapping train.ErrDiverged before the
 // step changes anything.
 func (p *Pass) Step(x []float32, y []int) (float64, error) {
