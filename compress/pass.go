@@ -130,6 +130,13 @@ func (p *Pass) Factors() *Factors { return p.f }
 // velocity BeginEpoch clears wherever it thresholds (*train.SGD is one).
 func (p *Pass) SetOptimizer(o Momentum) { p.opt = o }
 
+// TrainConfig returns the train.Config of Run's spred phase (Epochs, Batch,
+// LR, Schedule, Momentum, Nesterov, weight decay Lambda, Seed, Dtype), for
+// driving the pass with train.Fit:
+//
+//	train.Fit(ctx, p.Model(), data, p.TrainConfig(), p.Factors(), p.Hooks(), rec)
+func (p *Pass) TrainConfig() train.Config { return p.cfg.spredTrain() }
+
 // Hooks returns the hooks with which train.Fit drives the pass: the
 // optimizer's velocity is cleared where the factors are thresholded, and
 // BeginEpoch runs before every epoch. Set the other hooks on the result.

@@ -203,3 +203,38 @@ func TestNewPassRefuses(t *testing.T) {
 		t.Errorf("Step before BeginEpoch: %v", err)
 	}
 }
+
+// TestPassDrivenByFit: a Pass driven by train.Fit with its TrainConfig and
+// Hooks, finished by Finish, is Run's spred phase bit for bit.
+func TestPassDrivenByFit(t *testing.T) {
+	data := sparseTask(300, 1)
+	cfg := Config{Lambda: 0.05, Threshold: 1e-3, EpochThreshold: true, Epochs: 3, Batch: 30, LR: 0.1, Momentum: 0.9, Seed: 4}
+	p, err := NewPass(trainedLinear(t), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	epochs := 0
+	rec := train.RecorderFunc(func(*train.EpochStats) { p.FinishEpoch(); epochs++ })
+	if _, err := train.Fit(context.Background(), p.Model(), train.Data{Train: data}, p.TrainConfig(), p.Factors(), p.Hooks(), rec); err != nil {
+		t.Fatal(err)
+	}
+	got, rep, err := p.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := trainedLinear(t)
+	if _, err := Run(context.Background(), want, Data{Train: data}, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range want.Params.All() {
+		a, b := q.Float64s(), got.Params.Get(q.Name).Float64s()
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s[%d]: Run %v, Fit with the pass's hooks %v", q.Name, i, a[i], b[i])
+			}
+		}
+	}
+	if epochs != 3 || len(rep.History) != 3 || rep.Totals.PrunableNonZero == rep.Totals.PrunableParams {
+		t.Errorf("%d epochs, history of %d, %d of %d non-zero", epochs, len(rep.History), rep.Totals.PrunableNonZero, rep.Totals.PrunableParams)
+	}
+}
