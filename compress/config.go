@@ -9,8 +9,11 @@ import (
 	"github.com/spred-go/spred/train"
 )
 
-// Config configures Run. The zero value of every field means its default,
-// given in its comment; Validate rejects values out of range.
+// Config configures Run and NewPass. The zero value of every field means
+// its default, given in its comment; Validate rejects values out of range.
+// Those zero-value defaults are bare (no momentum, no epoch thresholding,
+// no fine-tuning): start from DefaultConfig for the recipe that compresses,
+// which is what `spred compress` runs.
 type Config struct {
 	// Method is the compression method: MethodSpred (the zero value means
 	// this), or one of the baselines MethodMagnitude and MethodL1, which run
@@ -33,9 +36,23 @@ type Config struct {
 	// models.Thin and the smaller model is fine-tuned. Method spred only.
 	Structure string `json:",omitempty"`
 
-	// Lambda is the L1 coefficient λ: the weight decay on u and v. With the
-	// mean batch loss L the pass minimises L(w) + λ‖w‖₁. 0 means no
-	// penalty (the factors then only rescale the weights).
+	// Lambda is the L1 coefficient λ: the weight decay on u and v, so that
+	// the pass minimises L(w) + λ‖w‖₁. It is required (> 0) for method
+	// spred, whose factors without a penalty only rescale the weights.
+	//
+	// The scale of λ is that of the loss L: the mean over the batch of the
+	// per-sample loss (for softmax cross-entropy, summed over the classes
+	// of a sample, not averaged over them: graph.SoftmaxCrossEntropy). A loss that also averages over
+	// the classes, as Gorgonia's examples do with Mean over a batch ×
+	// classes matrix, is smaller by the number of classes and makes the
+	// same λ that many times stronger.
+	//
+	// How far λ gets depends on the learning rate and the number of steps:
+	// a weight the penalty alone acts on shrinks by a factor of about
+	// 1 − 2·lr·λ/(1 − momentum) per step, so what decides whether it falls
+	// below Threshold is roughly λ·lr·steps/(1 − momentum), with steps =
+	// Epochs × samples/Batch. Halving LR or Epochs needs about twice the λ
+	// for the same sparsity.
 	Lambda float64
 	// Threshold τ: after training, |u⊙v| < τ becomes exactly 0. 0 means 1e-3.
 	Threshold float64
@@ -160,6 +177,8 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "from-scratch applies to method spred only, not %s", m)
 	case bad(c.Lambda):
 		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
+	case m == MethodSpred && c.Lambda == 0:
+		return errors.Wrapf(ErrConfig, "lambda is 0: method spred then penalises nothing and compresses nothing (DefaultConfig has %g)", DefaultConfig().Lambda)
 	case bad(c.Threshold):
 		return errors.Wrapf(ErrConfig, "threshold must be ≥ 0 and finite, got %v", c.Threshold)
 	case c.Epochs < 0:

@@ -76,8 +76,34 @@
 //
 // The baselines keep no checkpoints: Run rejects Resume for them.
 //
-// The pieces are usable on their own from a user's training code: Split
-// makes the factors, which are a graph.WeightSource that any graph built by
-// package graph accepts; train.Fit trains them; Factors.Threshold and
-// Factors.Collapse finish the job.
+// # Defaults
+//
+// The zero Config is bare (no momentum, no fine-tuning); DefaultConfig is
+// the recipe `spred compress` runs, whose flags read their defaults from it,
+// and DefaultConfigFor gives the baselines and the structures their own
+// learning rate. Validate refuses λ = 0 for method spred, which could not
+// compress. The effect of λ grows with lr × steps (see Config.Lambda).
+//
+// # In a training loop of one's own
+//
+// A Pass is the spred phase of Run driven by the caller: NewPass splits the
+// weights, BeginEpoch thresholds (clearing the momentum of what it zeroes),
+// Step trains on a batch (or the caller steps a graph of Pass.Model with
+// Pass.Factors as its WeightSource), FinishEpoch measures, and Finish
+// collapses the factors into a dense model with exact zeros and a Report.
+// Run's own spred phase is a Pass driven by train.Fit.
+//
+// # On a Gorgonia graph of one's own
+//
+// A network written directly in Gorgonia needs none of package models or
+// graph: Rewrite turns a weight into the node u⊙v with the factors as
+// learnables, Penalty is the node (λ/2)·Σ(u² + v²) to add to the loss for
+// Gorgonia's solvers, NodePair.Threshold makes the small weights exactly
+// zero, and Collapse returns the dense weights for models.WriteTensorsFile
+// (plain safetensors) or a model of one's own spec.
+//
+// The smaller pieces are usable on their own too: Split makes the factors,
+// which are a graph.WeightSource that any graph built by package graph
+// accepts; train.Fit trains them; Factors.Threshold and Factors.Collapse
+// finish the job.
 package compress

@@ -32,15 +32,18 @@ type Pair struct {
 // Split factorises every prunable weight of m into balanced factors
 // u = sign(w)·√|w|, v = √|w|, so the network computes the same function.
 func Split(m *models.Model) (*Factors, error) {
-	return newFactors(m, func(_ string, w []float64, u, v []float64) {
-		for i, x := range w {
-			r := math.Sqrt(math.Abs(x))
-			u[i], v[i] = math.Copysign(r, x), r
-			if x == 0 {
-				u[i] = 0
-			}
+	return newFactors(m, func(_ string, w []float64, u, v []float64) { balanced(w, u, v) })
+}
+
+// balanced writes the balanced split u = sign(w)·√|w|, v = √|w| of w.
+func balanced(w, u, v []float64) {
+	for i, x := range w {
+		r := math.Sqrt(math.Abs(x))
+		u[i], v[i] = math.Copysign(r, x), r
+		if x == 0 {
+			u[i] = 0
 		}
-	})
+	}
 }
 
 // RandomFactors draws u and v independently from rng for training from

@@ -2,7 +2,6 @@ package compress
 
 import (
 	"context"
-	"math/rand"
 	"time"
 
 	"github.com/pkg/errors"
@@ -207,35 +206,19 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 }
 
 // spredPhase trains the factors of work with decay λ on u and v (nothing
-// else), thresholds and collapses them into work, measures the stages, and
-// returns the zero mask for fine-tuning.
+// else) as a Pass driven by train.Fit, thresholds and collapses them into
+// work, measures the stages, and returns the zero mask for fine-tuning.
 func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
 	eval func(graph.WeightSource) (*float64, *float64, error), save func(*train.State) error) (*Mask, error) {
-	var f *Factors
-	var err error
-	if cfg.FromScratch {
-		f, err = RandomFactors(work, rand.New(rand.NewSource(cfg.Seed)))
-	} else {
-		f, err = Split(work)
-	}
+	p, err := newPass(work, cfg)
 	if err != nil {
 		return nil, err
 	}
-	var opt *train.SGD
-	hooks := train.Hooks{
-		Optimizer: func(o *train.SGD) { opt = o },
-		BeforeEpoch: func(epoch int) error {
-			if cfg.EpochThreshold && epoch > 1 {
-				f.Threshold(cfg.Threshold, opt)
-			}
-			return nil
-		},
-		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
-		Checkpoint: save,
-	}
+	hooks := p.Hooks()
+	hooks.AfterStep = stepper(rec, PhaseSpred, cfg.Epochs)
+	hooks.Checkpoint = save
 	record := train.RecorderFunc(func(s *train.EpochStats) {
-		st := f.Stats(cfg.Threshold)
-		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
+		full := p.endEpoch(*s)
 		r.History = append(r.History, full)
 		if rec != nil {
 			rec.Record(&full)
@@ -246,15 +229,14 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 		tc.Resume = ck.Train
 	}
 	if cfg.Epochs > 0 {
-		if _, err := train.Fit(ctx, work, data, tc, f, hooks, record); err != nil {
+		if _, err := train.Fit(ctx, work, data, tc, p.Factors(), hooks, record); err != nil {
 			return nil, errors.Wrap(err, "spred training")
 		}
 	}
-	if r.Accuracy.Trained, r.Loss.Trained, err = eval(f); err != nil {
+	if r.Accuracy.Trained, r.Loss.Trained, err = eval(p.Factors()); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	f.Threshold(cfg.Threshold, nil) // the factors are collapsed: no more steps
-	if err := f.Collapse(work); err != nil {
+	if err := p.collapse(); err != nil {
 		return nil, err
 	}
 	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {

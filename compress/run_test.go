@@ -56,7 +56,7 @@ func trainedLinear(t *testing.T) *models.Model {
 func TestRunSparsifiesMoreWithLargerLambda(t *testing.T) {
 	data := Data{Train: sparseTask(600, 1), Test: sparseTask(300, 2)}
 	var prev = -1
-	for _, lambda := range []float64{0, 0.01, 0.05} {
+	for _, lambda := range []float64{1e-3, 0.01, 0.05} {
 		m := trainedLinear(t)
 		cfg := Config{Lambda: lambda, Threshold: 1e-3, Epochs: 4, Batch: 30, LR: 0.1, Momentum: 0.9, Seed: 1,
 			EpochThreshold: true, FinetuneEpochs: 1}
@@ -131,10 +131,10 @@ func TestRunRejectsBadInput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Run(context.Background(), nm, Data{Train: &dataset.Dataset{Shape: []int{3}, X: make([]float32, 300), Y: make([]int, 100), Classes: 2}}, Config{}, nil); !errors.Is(err, ErrNoPrunable) {
+	if _, err := Run(context.Background(), nm, Data{Train: &dataset.Dataset{Shape: []int{3}, X: make([]float32, 300), Y: make([]int, 100), Classes: 2}}, Config{Lambda: 0.01}, nil); !errors.Is(err, ErrNoPrunable) {
 		t.Errorf("model without weights: %v", err)
 	}
-	if _, err := Run(context.Background(), m, Data{Train: randomData(smallCNN(), 100, 1)}, Config{}, nil); err == nil || !strings.Contains(err.Error(), "takes 20") {
+	if _, err := Run(context.Background(), m, Data{Train: randomData(smallCNN(), 100, 1)}, Config{Lambda: 0.01}, nil); err == nil || !strings.Contains(err.Error(), "takes 20") {
 		t.Errorf("mismatched data: %v", err)
 	}
 }
@@ -158,3 +158,58 @@ func TestRunDivergenceLeavesModel(t *testing.T) {
 type recorderFunc func(*Stats)
 
 func (f recorderFunc) Record(s *Stats) { f(s) }
+
+// TestValidateRefusesZeroLambda: method spred without a penalty cannot
+// compress, element-wise or grouped, and says so; the baselines that do not
+// read λ, and l1 (thresholding alone), accept it.
+func TestValidateRefusesZeroLambda(t *testing.T) {
+	for _, c := range []Config{{}, {Method: MethodSpred}, {Structure: StructureNeuron}, {Lambda: 0, Epochs: 4}} {
+		err := c.Validate()
+		if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "lambda is 0") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%+v: got %v", c, err)
+		}
+	}
+	for _, c := range []Config{{Method: MethodMagnitude, TargetSparsity: 0.5}, {Method: MethodL1}, {Lambda: 1e-6}} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%+v: %v", c, err)
+		}
+	}
+}
+
+// TestDefaultConfig: the recipe validates as it is for spred and each
+// structure and baseline (magnitude once given its target), carries the
+// settings that make it compress (momentum, epoch thresholding,
+// fine-tuning), and gives the baselines and structures their own rate.
+func TestDefaultConfig(t *testing.T) {
+	d := DefaultConfig()
+	if err := d.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if d.Lambda <= 0 || d.Momentum == 0 || !d.EpochThreshold || d.FinetuneEpochs == 0 || d.LR <= (Config{}).Defaults().LR {
+		t.Errorf("DefaultConfig is not the recipe: %+v", d)
+	}
+	if dd := d.Defaults(); dd.EvalBatch != 1000 || func() bool { dd.EvalBatch = 0; return dd != d }() {
+		t.Errorf("Defaults changes DefaultConfig beyond the evaluation batch: %+v", dd)
+	}
+	for _, c := range []struct {
+		method, structure string
+		lr                float64
+	}{
+		{"", "", d.LR}, {MethodSpred, StructureElement, d.LR}, {MethodSpred, StructureNeuron, 0.05},
+		{"", StructureMixed, 0.05}, {MethodL1, "", 0.02}, {MethodMagnitude, "", 0.02},
+	} {
+		cfg := DefaultConfigFor(c.method, c.structure)
+		if cfg.Method == MethodMagnitude {
+			if cfg.Rounds != 3 {
+				t.Errorf("magnitude: %d rounds", cfg.Rounds)
+			}
+			cfg.TargetSparsity = 0.9
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Errorf("%s/%s: %v", c.method, c.structure, err)
+		}
+		if cfg.LR != c.lr {
+			t.Errorf("%s/%s: lr %v, want %v", c.method, c.structure, cfg.LR, c.lr)
+		}
+	}
+}

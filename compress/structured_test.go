@@ -489,15 +489,15 @@ func TestStructuredConfigErrors(t *testing.T) {
 			t.Errorf("%+v: no error", c)
 		}
 	}
-	if err := (Config{Structure: StructureElement}).Validate(); err != nil {
+	if err := (Config{Structure: StructureElement, Lambda: 0.01}).Validate(); err != nil {
 		t.Error(err)
 	}
 	m := trainedLinear(t)
-	_, err := Run(context.Background(), m, Data{Train: sparseTask(60, 1)}, Config{Structure: StructureNeuron, Resume: &Checkpoint{}}, nil)
-	if err == nil {
+	_, err := Run(context.Background(), m, Data{Train: sparseTask(60, 1)}, Config{Structure: StructureNeuron, Lambda: 0.01, Resume: &Checkpoint{}}, nil)
+	if err == nil || !strings.Contains(err.Error(), "cannot resume") {
 		t.Error("structured run with Resume: no error")
 	}
-	_, err = Run(context.Background(), m, Data{Train: sparseTask(60, 1)}, Config{Structure: StructureFilter, Epochs: 1, Batch: 30}, nil)
+	_, err = Run(context.Background(), m, Data{Train: sparseTask(60, 1)}, Config{Structure: StructureFilter, Lambda: 0.01, Epochs: 1, Batch: 30}, nil)
 	if err == nil || !strings.Contains(err.Error(), "groups no layer") {
 		t.Errorf("structure filter on a model without conv layers: %v", err)
 	}

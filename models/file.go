@@ -97,6 +97,11 @@ func writeBlobs(w io.Writer, m *Model, extra map[string]string, blobs []blob) er
 	if err != nil {
 		return err
 	}
+	return writeHeaderAndBlobs(w, header, blobs)
+}
+
+// writeHeaderAndBlobs writes the length prefix, the header and the data.
+func writeHeaderAndBlobs(w io.Writer, header []byte, blobs []blob) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var prefix [8]byte
 	binary.LittleEndian.PutUint64(prefix[:], uint64(len(header)))
@@ -134,15 +139,24 @@ func encodeHeader(m *Model, extra map[string]string, blobs []blob) ([]byte, erro
 	for k, v := range extra {
 		entries[k] = v
 	}
-	meta, err := json.Marshal(entries)
-	if err != nil {
-		return nil, errors.Wrap(err, "marshal metadata")
-	}
+	return headerOf(entries, blobs)
+}
+
+// headerOf returns the JSON header listing the metadata entries (none when
+// nil) and then the tensors in order, space-padded to a multiple of 8 bytes.
+func headerOf(entries map[string]string, blobs []blob) ([]byte, error) {
 	var buf bytes.Buffer
-	buf.WriteString(`{"__metadata__":`)
-	buf.Write(meta)
+	buf.WriteByte('{')
+	if entries != nil {
+		meta, err := json.Marshal(entries)
+		if err != nil {
+			return nil, errors.Wrap(err, "marshal metadata")
+		}
+		buf.WriteString(`"__metadata__":`)
+		buf.Write(meta)
+	}
 	var off int64
-	for _, b := range blobs {
+	for i, b := range blobs {
 		n := int64(len(b.data))
 		name, err := json.Marshal(b.name)
 		if err != nil {
@@ -152,7 +166,9 @@ func encodeHeader(m *Model, extra map[string]string, blobs []blob) ([]byte, erro
 		if err != nil {
 			return nil, errors.Wrapf(err, "marshal header of %q", b.name)
 		}
-		buf.WriteByte(',')
+		if entries != nil || i > 0 {
+			buf.WriteByte(',')
+		}
 		buf.Write(name)
 		buf.WriteByte(':')
 		buf.Write(entry)

@@ -19,9 +19,16 @@ type Config struct {
 	WeightDecay float64  // λ, applied to the learnables marked Decay; 0 means none
 	L1          float64  `json:",omitempty"` // subgradient L1 coefficient on the learnables marked Decay (see SGD.L1); 0 means none
 	Schedule    Schedule // learning-rate schedule; zero value is constant
-	Seed        int64    // seeds shuffling and dropout
-	EvalBatch   int      // batch of the evaluation graph; 0 means 1000
-	Dtype       tensor.Dtype
+	// Rate, when set, gives the learning rate of every step in place of LR
+	// and Schedule: any function of the epoch (1-based), the step about to
+	// be taken (1-based) and the steps per epoch, such as a warm-up. It
+	// must return a finite rate ≥ 0. EpochStats.LR is then the rate of the
+	// epoch's last step. It is not part of a configuration's JSON, so a
+	// run resumed from a checkpoint needs the same function again.
+	Rate      RateFunc `json:"-"`
+	Seed      int64    // seeds shuffling and dropout
+	EvalBatch int      // batch of the evaluation graph; 0 means 1000
+	Dtype     tensor.Dtype
 	// Augment transforms every training batch (random crops and flips,
 	// drawn from the run's seeded source); the zero value leaves the data
 	// as it is.

@@ -14,8 +14,11 @@
 // L(w) + (λ/2)·‖w‖².
 //
 // Fit runs epochs of seeded shuffled minibatches with a learning-rate
-// Schedule, evaluates on held-out data after every epoch, reports to a
-// Recorder, and lets callers hook in before each epoch and after each step
-// (package compress thresholds and masks weights there). Same seed, same
+// Schedule (or any Config.Rate of the epoch and step, such as a warm-up),
+// evaluates on held-out data after every epoch, reports to a Recorder, and
+// lets callers hook in before each epoch and after each step (package
+// compress thresholds and masks weights there). A hook stops the run
+// cleanly by returning ErrStop (early stopping): the epochs that ran, the
+// last one included, are in the returned history. Same seed, same
 // configuration: bit-identical parameters.
 package train

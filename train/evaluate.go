@@ -63,7 +63,7 @@ func (e *Evaluator) Evaluate(d *dataset.Dataset) (Metrics, error) {
 			return Metrics{}, errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
 		}
 		lossSum += loss * float64(b)
-		correct += countCorrect(s.Logits(), labels, s.Classes())
+		correct += Correct(s.Logits(), labels, s.Classes())
 	}
 	return Metrics{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n), N: n}, nil
 }

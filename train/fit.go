@@ -43,8 +43,17 @@ type RecorderFunc func(*EpochStats)
 // Record implements Recorder.
 func (f RecorderFunc) Record(s *EpochStats) { f(s) }
 
+// ErrStop, returned by a hook (wrapped or not), ends Fit cleanly: Fit
+// returns the history and a nil error. From AfterEpoch it stops after that
+// epoch, which is in the history, is recorded and is checkpointed as usual.
+// From AfterStep it ends the epoch after that step: the epoch's statistics
+// cover the steps run, are evaluated, recorded and kept in the history, but
+// no checkpoint is taken (a resumed run would skip the rest of the epoch).
+// From BeforeEpoch it stops before that epoch runs a step.
+var ErrStop = errors.New("stop training")
+
 // Hooks let a caller act during Fit. Any of them may be nil; an error stops
-// the run and is returned.
+// the run and is returned, except ErrStop, which stops it cleanly.
 type Hooks struct {
 	BeforeEpoch func(epoch int) error                    // before the first step of epoch (1-based)
 	AfterStep   func(epoch, step, steps int) error       // after every update
@@ -74,7 +83,10 @@ type Metrics struct {
 
 // Fit trains m's parameters in place: every learnable the WeightSource
 // registers (nil means graph.Plain{Decay: true}: weights decayed, biases
-// not) is updated by SGD. It returns the statistics of every epoch.
+// not) is updated by SGD. It returns the statistics of every epoch that ran,
+// also when it stops early: on a hook's ErrStop (with a nil error) or on the
+// context's cancellation (with the context's error, after the Checkpoint
+// hook has seen the state to resume from).
 func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.WeightSource, hooks Hooks, rec Recorder) ([]EpochStats, error) {
 	cfg = cfg.Defaults()
 	if err := cfg.Validate(); err != nil {
@@ -165,12 +177,14 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			lossSum, correct = 0, 0
 			if hooks.BeforeEpoch != nil {
 				if err := hooks.BeforeEpoch(epoch); err != nil {
-					return history, err
+					return history, stopped(err)
 				}
 			}
 		}
 		snapshot := snapshotOf(kept)
 		lr := cfg.Schedule.Rate(cfg.LR, epoch-1, cfg.Epochs)
+		stop := false // a hook returned ErrStop
+		ran := 0      // steps run in this epoch, counting those before a resume
 		startStep := 0
 		if epoch == first && cfg.Resume != nil {
 			target := cfg.Resume.Draws
@@ -189,7 +203,8 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			}
 			startStep = firstStep
 		}
-		for step := startStep; step < steps; step++ {
+		ran = startStep
+		for step := startStep; step < steps && !stop; step++ {
 			if err := ctx.Err(); err != nil {
 				if serr := save(epoch, step, epochDraws); serr != nil {
 					return history, errors.Wrap(serr, "saving the checkpoint after an interruption")
@@ -224,13 +239,22 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				}
 			}
 			lossSum += loss
-			correct += countCorrect(sess.Logits(), yb, sess.Classes())
+			correct += Correct(sess.Logits(), yb, sess.Classes())
+			if cfg.Rate != nil {
+				if lr = cfg.Rate(epoch, step+1, steps); lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
+					return history, errors.Errorf("epoch %d step %d: Config.Rate gave the learning rate %v (want ≥ 0 and finite)", epoch, step+1, lr)
+				}
+			}
 			if err := opt.Step(ls, grads, lr); err != nil {
 				return history, err
 			}
+			ran = step + 1
 			if hooks.AfterStep != nil {
 				if err := hooks.AfterStep(epoch, step+1, steps); err != nil {
-					return history, err
+					if !errors.Is(err, ErrStop) {
+						return history, err
+					}
+					stop = true
 				}
 			}
 		}
@@ -241,7 +265,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			}
 		}
 		st := EpochStats{Epoch: epoch, Epochs: cfg.Epochs, LR: lr,
-			TrainLoss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(steps*cfg.Batch)}
+			TrainLoss: lossSum / float64(ran), TrainAcc: float64(correct) / float64(ran*cfg.Batch)}
 		if eval != nil {
 			mt, err := eval.Evaluate(data.Test)
 			if err != nil {
@@ -249,9 +273,13 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			}
 			st.TestLoss, st.TestAcc = mt.Loss, mt.Accuracy
 		}
+		partial := stop && ran < steps // stopped within the epoch: no checkpoint of it
 		if hooks.AfterEpoch != nil {
 			if err := hooks.AfterEpoch(epoch, &st); err != nil {
-				return history, err
+				if !errors.Is(err, ErrStop) {
+					return history, err
+				}
+				stop = true
 			}
 		}
 		st.Seconds = time.Since(start).Seconds()
@@ -260,11 +288,24 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			rec.Record(&st)
 		}
 		lossSum, correct = 0, 0
-		if err := save(epoch+1, 0, src64.n); err != nil {
-			return history, errors.Wrapf(err, "saving the checkpoint of epoch %d", epoch)
+		if !partial {
+			if err := save(epoch+1, 0, src64.n); err != nil {
+				return history, errors.Wrapf(err, "saving the checkpoint of epoch %d", epoch)
+			}
+		}
+		if stop {
+			break
 		}
 	}
 	return history, nil
+}
+
+// stopped is err, or nil when it is ErrStop.
+func stopped(err error) error {
+	if errors.Is(err, ErrStop) {
+		return nil
+	}
+	return err
 }
 
 func checkData(m *models.Model, d *dataset.Dataset) error {
@@ -280,7 +321,9 @@ func checkData(m *models.Model, d *dataset.Dataset) error {
 	return nil
 }
 
-func countCorrect(logits []float64, labels []int, classes int) int {
+// Correct counts the rows of logits (batch × classes, row-major) whose
+// largest entry (the first of equal ones) is at the row's label.
+func Correct(logits []float64, labels []int, classes int) int {
 	n := 0
 	for i, y := range labels {
 		row := logits[i*classes : (i+1)*classes]

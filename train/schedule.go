@@ -13,6 +13,10 @@ const (
 	Cosine   = "cosine"   // η·(1+cos(π·epoch/epochs))/2, from η down towards 0
 )
 
+// RateFunc is a learning rate of one's own (Config.Rate): the rate of step
+// (1-based, of steps per epoch) of epoch (1-based).
+type RateFunc func(epoch, step, steps int) float64
+
 // Schedule gives the learning rate of an epoch (0-based) out of epochs.
 type Schedule struct {
 	Kind      string  // Constant (also ""), Step or Cosine

@@ -46,7 +46,7 @@ const mnistArg = "\x00mnist"
 //     binomial labels outside {0, 1}, a duplicate column name, no feature
 //     column, an unterminated quote, a corrupt gzip stream;
 //   - flags out of range or unknown: --batch 0, --epochs 0, negative --lr,
-//     --lr NaN, --momentum 1.5, negative and NaN --lambda, negative and NaN
+//     --lr NaN, --momentum 1.5, negative, NaN and (method spred) zero --lambda, negative and NaN
 //     --threshold, --finetune-epochs -1, --finetune-lr 0, --train-samples -5,
 //     negative --max-iter and --tol, unknown --family, --schedule,
 //     --finetune-schedule, --dtype and model name, a flag value that does not
@@ -368,6 +368,7 @@ func TestBadInput(t *testing.T) {
 		{"compress momentum 1.5", 2, "momentum must be in [0, 1), got 1.5", []string{"compress", "--model", goodPath, "--momentum", "1.5"}},
 		{"negative lambda", 2, "lambda", []string{"compress", "--model", truncated, "--lambda", "-1"}},
 		{"NaN lambda", 2, "lambda must be ≥ 0 and finite, got NaN", []string{"compress", "--model", goodPath, "--lambda", "NaN"}},
+		{"zero lambda", 2, "lambda is 0: method spred then penalises nothing", []string{"compress", "--model", goodPath, "--lambda", "0"}},
 		{"negative threshold", 2, "threshold", []string{"compress", "--model", truncated, "--threshold", "-1"}},
 		{"NaN threshold", 2, "--threshold must be positive and finite, got NaN", []string{"compress", "--model", goodPath, "--threshold", "NaN"}},
 		{"negative finetune epochs", 2, "--finetune-epochs must be ≥ 0, got -1", []string{"compress", "--model", goodPath, "--finetune-epochs", "-1"}},

@@ -21,41 +21,42 @@ import (
 	"github.com/spred-go/spred/train"
 )
 
-// compressDefaults: the spred phase needs a larger learning rate than dense
-// training (the factors move w at an effective rate of about 2·lr·|w|), and a
-// constant one, since the weights that should die shrink at a rate of about
-// 2·lr·λ/(1−momentum) per step. These are the settings of the README's
-// LeNet-300-100 result.
-var compressDefaults = sgdDefaults{epochs: 10, lr: 0.3, schedule: train.Constant}
-
-// baselineLR is the default learning rate of the magnitude and l1 methods.
-const baselineLR = 0.02
+// compressDefaults are the flag defaults of `spred compress` and
+// `spred sweep`: the library's recipe (compress.DefaultConfig).
+var compressDefaults = compress.DefaultConfig()
 
 // structuredLR is the default learning rate of --structure neuron, filter
 // and mixed.
-const structuredLR = 0.05
+var structuredLR = compress.DefaultConfigFor("", compress.StructureNeuron).LR
+
+// compressSGDDefaults are the SGD flags' defaults, read from compressDefaults.
+func compressSGDDefaults() sgdDefaults {
+	d := compressDefaults
+	return sgdDefaults{epochs: d.Epochs, batch: d.Batch, lr: d.LR, momentum: d.Momentum, nesterov: d.Nesterov,
+		schedule: d.Schedule.Kind, stepEvery: d.Schedule.StepEvery, gamma: d.Schedule.Gamma, seed: d.Seed, dtype: d.Dtype.String()}
+}
 
 func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
-		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method: spred, or the baselines magnitude (iterative magnitude pruning with retraining) and l1 (subgradient L1 on w, then thresholding); same epochs and data; the baselines default to --lr 0.02"},
+		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method: spred, or the baselines magnitude (iterative magnitude pruning with retraining) and l1 (subgradient L1 on w, then thresholding); same epochs and data; the baselines default to --lr " + fmt.Sprint(compress.DefaultConfigFor(compress.MethodL1, "").LR)},
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "--method magnitude: final fraction of prunable weights set to zero, in (0, 1); required"},
-		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
-		&cli.Float64Flag{Name: "retrain-decay", Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
+		&cli.IntFlag{Name: "rounds", Value: compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
+		&cli.Float64Flag{Name: "retrain-decay", Value: compressDefaults.RetrainDecay, Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
 		&cli.StringFlag{Name: "structure", Value: compress.StructureElement, Usage: "what λ removes: element (u⊙v, L1 on every weight), neuron (one scale per output neuron of dense layers: group lasso, then the dead neurons are removed), filter (the same per conv filter), mixed (neurons and filters); on residual networks, coupled channels (see the description); --method spred only"},
 		&cli.StringFlag{Name: "speed-batches", Value: "1,100", Usage: "--structure neuron/filter/mixed: batch sizes at which to time the forward pass of the dense and the thinned model (empty: none)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
 		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
 		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file"},
-		&cli.Float64Flag{Name: "lambda", Value: 1.5e-4, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
-		&cli.Float64Flag{Name: "threshold", Value: 3e-3, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
-		&cli.BoolFlag{Name: "epoch-threshold", Value: true, Usage: "also threshold at the start of every epoch"},
-		&cli.BoolFlag{Name: "from-scratch", Usage: "draw u and v from the seed instead of splitting the model's weights"},
-		&cli.IntFlag{Name: "finetune-epochs", Value: 5, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
-		&cli.Float64Flag{Name: "finetune-lr", Value: 0.003, Usage: "fine-tuning learning rate"},
-		&cli.StringFlag{Name: "finetune-schedule", Value: train.Cosine, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
+		&cli.Float64Flag{Name: "lambda", Value: compressDefaults.Lambda, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
+		&cli.Float64Flag{Name: "threshold", Value: compressDefaults.Threshold, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
+		&cli.BoolFlag{Name: "epoch-threshold", Value: compressDefaults.EpochThreshold, Usage: "also threshold at the start of every epoch"},
+		&cli.BoolFlag{Name: "from-scratch", Value: compressDefaults.FromScratch, Usage: "draw u and v from the seed instead of splitting the model's weights"},
+		&cli.IntFlag{Name: "finetune-epochs", Value: compressDefaults.FinetuneEpochs, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
+		&cli.Float64Flag{Name: "finetune-lr", Value: compressDefaults.FinetuneLR, Usage: "fine-tuning learning rate"},
+		&cli.StringFlag{Name: "finetune-schedule", Value: compressDefaults.FinetuneSchedule.Kind, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
 		dataDirFlag, samplesFlag, quietFlag,
-	}, append(checkpointFlags(), sgdFlags(compressDefaults, "")...)...)
+	}, append(checkpointFlags(), sgdFlags(compressSGDDefaults(), "")...)...)
 	return &cli.Command{
 		Name:  "compress",
 		Usage: "make a trained model sparse with spred and write the pruned model and its report",
@@ -67,7 +68,7 @@ func compressCommand() *cli.Command {
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
 			"--method magnitude (with --target-sparsity, --rounds) or --method l1 (with --lambda, --threshold)\n" +
 			"runs a baseline instead under the same epochs and data; baselines write no checkpoint.\n" +
-			"--structure neuron, filter or mixed (default --lr 0.05) puts one factor on each output neuron or filter (group\n" +
+			"--structure neuron, filter or mixed (default --lr " + fmt.Sprint(structuredLR) + ") puts one factor on each output neuron or filter (group\n" +
 			"lasso λ Σ‖w_unit‖₂), zeroes units with ‖w_unit‖₂ < τ, removes them (a smaller dense model\n" +
 			"computing the same function), fine-tunes it, and reports the units, FLOPs and forward-pass\n" +
 			"times before and after; it writes no checkpoint. On residual networks a unit is a coupled\n" +
@@ -217,15 +218,9 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 	if !validMethod(cfg.Method) {
 		return cfg, usagef("--method must be one of %s, got %q", strings.Join(compress.Methods, ", "), cfg.Method)
 	}
-	if cfg.Method != compress.MethodSpred && !c.IsSet("lr") {
-		// The baselines train w itself, which takes a dense-training rate;
-		// spred's 0.3 moves w only at about 2·0.3·|w|.
-		cfg.LR = baselineLR
-	}
-	if cfg.Structure != "" && !c.IsSet("lr") {
-		// A unit's factors move w_unit at an effective rate of about
-		// lr·‖w_unit‖₂ (≈ 1 for a trained neuron), not 2·lr·|w|.
-		cfg.LR = structuredLR
+	if !c.IsSet("lr") {
+		// The baselines and the grouped structures have their own rate.
+		cfg.LR = compress.DefaultConfigFor(cfg.Method, cfg.Structure).LR // structuredLR for a grouped structure
 	}
 	if cfg.Method != compress.MethodMagnitude {
 		// --rounds and --retrain-decay have defaults; they only matter to magnitude.

@@ -107,7 +107,13 @@ func runSweep(c *cli.Context) error {
 	default:
 		return usagef("sweep: give the λ values with --lambdas or --lambda-range")
 	}
-	cfg, err := compressConfig(c, nil)
+	// The swept λ, not a --lambda flag (sweep has none), is what the
+	// config is checked with; every point is checked again below.
+	cfg, err := compressConfig(c, func(cfg *compress.Config) {
+		if len(lambdas) > 0 {
+			cfg.Lambda = lambdas[0]
+		}
+	})
 	if err != nil {
 		return err
 	}

@@ -18,27 +18,32 @@ import (
 
 // sgdDefaults are the defaults of the SGD flags of one command.
 type sgdDefaults struct {
-	epochs   int
-	lr       float64
-	schedule string
+	epochs, batch int
+	lr, momentum  float64
+	nesterov      bool
+	schedule      string
+	stepEvery     int
+	gamma         float64
+	seed          int64
+	dtype         string
 }
 
 // trainDefaults apply to `spred train`, which replaces the epochs and the
 // learning rate by the zoo model's recipe unless they are given.
-var trainDefaults = sgdDefaults{epochs: 15, lr: 0.05, schedule: train.Cosine}
+var trainDefaults = sgdDefaults{epochs: 15, batch: 100, lr: 0.05, momentum: 0.9, schedule: train.Cosine, gamma: 0.1, seed: 1, dtype: "float32"}
 
 func sgdFlags(d sgdDefaults, note string) []cli.Flag {
 	return []cli.Flag{
 		&cli.IntFlag{Name: "epochs", Value: d.epochs, Usage: "passes over the training data" + note},
-		&cli.IntFlag{Name: "batch", Value: 100, Usage: "samples per SGD step"},
+		&cli.IntFlag{Name: "batch", Value: d.batch, Usage: "samples per SGD step"},
 		&cli.Float64Flag{Name: "lr", Value: d.lr, Usage: "base learning rate" + note},
-		&cli.Float64Flag{Name: "momentum", Value: 0.9, Usage: "SGD momentum (0 for none)"},
-		&cli.BoolFlag{Name: "nesterov", Usage: "Nesterov momentum"},
+		&cli.Float64Flag{Name: "momentum", Value: d.momentum, Usage: "SGD momentum (0 for none)"},
+		&cli.BoolFlag{Name: "nesterov", Value: d.nesterov, Usage: "Nesterov momentum"},
 		&cli.StringFlag{Name: "schedule", Value: d.schedule, Usage: "learning-rate schedule: constant, step or cosine"},
-		&cli.IntFlag{Name: "step-every", Usage: "step schedule: epochs between decays (0: a third of the run)"},
-		&cli.Float64Flag{Name: "gamma", Value: 0.1, Usage: "step schedule: decay factor"},
-		&cli.Int64Flag{Name: "seed", Value: 1, Usage: "seed of initial values, shuffling and dropout"},
-		&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic"},
+		&cli.IntFlag{Name: "step-every", Value: d.stepEvery, Usage: "step schedule: epochs between decays (0: a third of the run)"},
+		&cli.Float64Flag{Name: "gamma", Value: d.gamma, Usage: "step schedule: decay factor"},
+		&cli.Int64Flag{Name: "seed", Value: d.seed, Usage: "seed of initial values, shuffling and dropout"},
+		&cli.StringFlag{Name: "dtype", Value: d.dtype, Usage: "float32 or float64 arithmetic"},
 	}
 }
 
