@@ -130,11 +130,11 @@ func TestRunRejectsBadMethod(t *testing.T) {
 // is empty or "spred", and both have the same fingerprint.
 func TestSpredSettingsMethod(t *testing.T) {
 	m := trainedLinear(t)
-	a, err := fingerprint(m, Config{Lambda: 0.01}.Defaults())
+	a, err := fingerprint(m, Data{}, Config{Lambda: 0.01}.Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := fingerprint(m, Config{Lambda: 0.01, Method: MethodSpred}.Defaults())
+	b, _ := fingerprint(m, Data{}, Config{Lambda: 0.01, Method: MethodSpred}.Defaults())
 	if a != b {
 		t.Error("Method spred changes the fingerprint")
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"hash"
 	"math"
 	"math/rand"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
@@ -28,7 +31,7 @@ var ErrCheckpoint = errors.New("checkpoint does not match this run")
 // the pruned model is bit-identical to one from an uninterrupted run.
 type Checkpoint struct {
 	Tool     string           // tool version that wrote it
-	Key      string           // fingerprint of the configuration and the input model
+	Key      string           // the run's Key: configuration, input model and data
 	Phase    string           // PhaseSpred, PhaseMagnitude, PhaseL1 or PhaseFinetune
 	Round    int              // PhaseMagnitude: the round (1-based) under way
 	Train    *train.State     // the training loop of that phase
@@ -48,9 +51,19 @@ type Checkpointer interface {
 	Checkpoint(*Checkpoint) error
 }
 
-// fingerprint identifies a run: the configuration (without Resume) and
-// every value of the input model.
-func fingerprint(m *models.Model, cfg Config) (string, error) {
+// Key identifies the result of Run(ctx, m, data, cfg, ...): the SHA-256,
+// in hex, of the tool version and BLAS backend, every field of cfg with
+// its defaults (Resume aside), m's spec and every value of its parameters,
+// and the training and test data. Two runs with the same key compute the
+// same model and report, bit for bit (the wall times aside); Run records it
+// in Report.Key and in its checkpoints, and refuses a checkpoint with
+// another.
+func Key(m *models.Model, data Data, cfg Config) (string, error) {
+	return fingerprint(m, data, cfg.Defaults())
+}
+
+// fingerprint is Key of a configuration whose defaults are filled in.
+func fingerprint(m *models.Model, data Data, cfg Config) (string, error) {
 	cfg.Resume = nil
 	if cfg.Method == MethodSpred {
 		cfg.Method = "" // the same run either way, and the same key as before methods existed
@@ -80,7 +93,35 @@ func fingerprint(m *models.Model, cfg Config) (string, error) {
 			h.Write(b[:])
 		}
 	}
+	hashData(h, "train", data.Train)
+	hashData(h, "test", data.Test)
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashData writes d's shape, classes, values and labels to h (only its
+// name when d is nil).
+func hashData(h hash.Hash, name string, d *dataset.Dataset) {
+	h.Write([]byte(name))
+	if d == nil {
+		return
+	}
+	fmt.Fprintf(h, "%v %d %d %d", d.Shape, d.Classes, len(d.X), len(d.Y))
+	buf := make([]byte, 0, 1<<16)
+	for _, x := range d.X {
+		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
+		if len(buf) == cap(buf) {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	for _, y := range d.Y {
+		buf = binary.LittleEndian.AppendUint64(buf, uint64(y))
+		if len(buf)+8 > cap(buf) {
+			h.Write(buf)
+			buf = buf[:0]
+		}
+	}
+	h.Write(buf)
 }
 
 // firstPhase is the phase a pass of c starts with.

@@ -260,3 +260,41 @@ func TestResumeRejectsForgedCheckpoint(t *testing.T) {
 		})
 	}
 }
+
+// TestKeyCoversTheRun: the report records Key; another setting, another
+// input model or other data give another key, and a checkpoint of the run
+// is refused with other data.
+func TestKeyCoversTheRun(t *testing.T) {
+	data := Data{Train: sparseTask(300, 1), Test: sparseTask(60, 2)}
+	cfg := Config{Lambda: 0.02, Epochs: 1, Batch: 30, LR: 0.1, Seed: 3}
+	m := trainedLinear(t)
+	input := m.Params.Clone()
+	key, err := Key(m, data, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &checkpoints{}
+	rep, err := Run(context.Background(), &models.Model{Spec: m.Spec, Params: input.Clone()}, data, cfg, rec)
+	if err != nil || rep.Key != key {
+		t.Fatalf("report key %q, Key %q (%v)", rep.Key, key, err)
+	}
+	less := Data{Train: sparseTask(270, 1), Test: data.Test}
+	other := cfg
+	other.FinetuneSchedule = train.Schedule{Kind: train.Cosine}
+	changed := input.Clone()
+	changed.Get("fc/W").Value.Data().([]float32)[0] += 1e-6
+	for name, k := range map[string]func() (string, error){
+		"other data":    func() (string, error) { return Key(m, less, cfg) },
+		"other setting": func() (string, error) { return Key(m, data, other) },
+		"other model":   func() (string, error) { return Key(&models.Model{Spec: m.Spec, Params: changed}, data, cfg) },
+	} {
+		if got, _ := k(); got == key {
+			t.Errorf("%s: same key", name)
+		}
+	}
+	c := cfg
+	c.Resume = rec.all[0]
+	if _, err := Run(context.Background(), &models.Model{Spec: m.Spec, Params: input.Clone()}, less, c, nil); !errors.Is(err, ErrCheckpoint) {
+		t.Errorf("resume with other data: %v", err)
+	}
+}

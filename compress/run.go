@@ -71,10 +71,11 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
 	r := &Report{Settings: settings(cfg)}
-	key, err := fingerprint(m, cfg)
+	key, err := fingerprint(m, data, cfg)
 	if err != nil {
 		return nil, err
 	}
+	r.Key = key
 	ck := cfg.Resume
 	phase := cfg.firstPhase()
 	if ck != nil {
