@@ -298,3 +298,64 @@ func TestKeyCoversTheRun(t *testing.T) {
 		t.Errorf("resume with other data: %v", err)
 	}
 }
+
+// TestResumeRejectsForgedThinning: the fine-tuning checkpoint of a
+// structured pass is refused when its thinned spec is not a thinning of
+// the input (a wider layer, another layer) or its mask leaves the thinned
+// weights.
+func TestResumeRejectsForgedThinning(t *testing.T) {
+	spec := models.Spec{Name: "mlp", Input: []int{20}, Loss: models.LossSoftmaxCrossEntropy,
+		Layers: []models.Layer{{Kind: models.Dense, Name: "fc1", Units: 16}, {Kind: models.ReLU}, {Kind: models.Dense, Name: "fc2", Units: 3}}}
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	input := m.Params.Clone()
+	data := Data{Train: sparseTask(300, 1), Test: sparseTask(60, 2)}
+	cfg := Config{Structure: StructureNeuron, Lambda: 0.05, Threshold: 0.3, EpochThreshold: true, Epochs: 2, Batch: 30, LR: 0.3, Momentum: 0.9, Seed: 1, FinetuneEpochs: 1}
+	rec := &checkpoints{}
+	if _, err := Run(context.Background(), m, data, cfg, rec); err != nil {
+		t.Fatal(err)
+	}
+	ft := rec.all[len(rec.all)-1]
+	if ft.Phase != PhaseFinetune || ft.Thinned == nil {
+		t.Fatalf("last checkpoint: %s, thinned %v", ft.Phase, ft.Thinned != nil)
+	}
+	thinned, err := models.ParseSpec(ft.Thinned)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with := func(f func(s *models.Spec), mask map[string][]int) *Checkpoint {
+		s := thinned
+		s.Layers = append([]models.Layer(nil), thinned.Layers...)
+		f(&s)
+		b, err := models.MarshalSpec(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := *ft
+		c.Thinned = b
+		if mask != nil {
+			c.Mask = mask
+		}
+		return &c
+	}
+	for name, ck := range map[string]*Checkpoint{
+		"wider layer":    with(func(s *models.Spec) { s.Layers[0].Units = 32 }, nil),
+		"another layer":  with(func(s *models.Spec) { s.Layers[1].Kind = models.Sigmoid }, nil),
+		"mask too large": with(func(s *models.Spec) {}, map[string][]int{"fc1/W": {20 * 16}}),
+		"not a spec":     func() *Checkpoint { c := *ft; c.Thinned = []byte("{"); return &c }(),
+	} {
+		c := cfg
+		c.Resume = ck
+		_, err := Run(context.Background(), &models.Model{Spec: spec, Params: input.Clone()}, data, c, nil)
+		if !errors.Is(err, ErrCheckpoint) || !strings.Contains(err.Error(), "field ") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	c := cfg
+	c.Resume = ft
+	if _, err := Run(context.Background(), &models.Model{Spec: spec, Params: input.Clone()}, data, c, nil); err != nil {
+		t.Errorf("the checkpoint as written: %v", err)
+	}
+}
