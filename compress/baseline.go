@@ -93,12 +93,23 @@ func PruneMagnitude(m *models.Model, sparsity float64) int {
 // smallest surviving weights to the round's sparsity, then retrain the dense
 // weights with the zeros held for that round's share of the epochs (the
 // learning-rate schedule restarts every round). It returns the final mask.
-func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Config, r *Report, rec Recorder,
-	eval func(graph.WeightSource) (*float64, *float64, error)) (*Mask, error) {
+// A checkpoint ck of round k resumes that round with its mask and state
+// (the weights of the earlier rounds are in the state).
+func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
+	eval func(graph.WeightSource) (*float64, *float64, error), save func(phase string, round int, mask *Mask) func(*train.State) error) (*Mask, error) {
 	var mask *Mask
-	for round := 1; round <= cfg.Rounds; round++ {
-		PruneMagnitude(work, RoundSparsity(cfg.TargetSparsity, round, cfg.Rounds))
-		mask = MaskOf(work)
+	first := 1
+	if ck != nil {
+		first = ck.Round
+	}
+	for round := first; round <= cfg.Rounds; round++ {
+		resumed := ck != nil && round == ck.Round
+		if resumed {
+			mask = &Mask{zeros: ck.Mask}
+		} else {
+			PruneMagnitude(work, RoundSparsity(cfg.TargetSparsity, round, cfg.Rounds))
+			mask = MaskOf(work)
+		}
 		epochs := roundEpochs(cfg.Epochs, round, cfg.Rounds)
 		if epochs == 0 {
 			continue
@@ -110,9 +121,12 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 				return step(epoch, s, steps)
 			}
 			return nil
-		}}
+		}, Checkpoint: save(PhaseMagnitude, round, mask)}
 		tc := train.Config{Epochs: epochs, Batch: cfg.Batch, LR: cfg.LR, Momentum: cfg.Momentum, Nesterov: cfg.Nesterov,
 			WeightDecay: cfg.RetrainDecay, Schedule: cfg.Schedule, Seed: cfg.Seed + 1000*int64(round), EvalBatch: cfg.EvalBatch, Dtype: cfg.Dtype}
+		if resumed {
+			tc.Resume = ck.Train
+		}
 		if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseMagnitude, 0)); err != nil {
 			return nil, errors.Wrapf(err, "magnitude pruning round %d", round)
 		}
@@ -127,11 +141,14 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 
 // l1Phase trains the dense weights with the subgradient λ·sign(w) on the
 // prunable ones, thresholds |w| < τ to exact zeros and returns the mask.
-func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, r *Report, rec Recorder,
-	eval func(graph.WeightSource) (*float64, *float64, error)) (*Mask, error) {
+func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
+	eval func(graph.WeightSource) (*float64, *float64, error), save func(*train.State) error) (*Mask, error) {
 	tc := train.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Momentum: cfg.Momentum, Nesterov: cfg.Nesterov,
 		L1: cfg.Lambda, Schedule: cfg.Schedule, Seed: cfg.Seed, EvalBatch: cfg.EvalBatch, Dtype: cfg.Dtype}
-	hooks := train.Hooks{AfterStep: stepper(rec, PhaseL1, cfg.Epochs)}
+	if ck != nil {
+		tc.Resume = ck.Train
+	}
+	hooks := train.Hooks{AfterStep: stepper(rec, PhaseL1, cfg.Epochs), Checkpoint: save}
 	if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseL1, cfg.Threshold)); err != nil {
 		return nil, errors.Wrap(err, "L1 training")
 	}

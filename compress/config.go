@@ -92,8 +92,9 @@ type Config struct {
 	Dtype tensor.Dtype
 	// EvalBatch is the batch of the evaluation graphs; 0 means 1000.
 	EvalBatch int
-	// Resume continues the pass a Checkpoint was taken from; it must come
-	// from the same tool version, configuration and input model.
+	// Resume continues the pass a Checkpoint was taken from (any method
+	// and structure); it must come from the same tool version,
+	// configuration and input model.
 	Resume *Checkpoint `json:"-"`
 }
 

@@ -74,7 +74,18 @@
 //   - MethodL1: dense SGD with the subgradient λ·sign(w) (sign(0) = 0) on
 //     the prunable weights (train.Config.L1), then |w| < τ to exact zeros.
 //
-// The baselines keep no checkpoints: Run rejects Resume for them.
+// # Checkpoints
+//
+// Every method and structure checkpoints: a Recorder that is also a
+// Checkpointer receives a Checkpoint after every epoch of every phase (a
+// magnitude round, the spred or L1 training, the fine-tuning of the pruned
+// or thinned model) and when the context is cancelled, and Config.Resume
+// continues from it bit-identically. A checkpoint from another tool
+// version, configuration or input model is refused (ErrCheckpoint), and so
+// is one holding a field the run could not have written (an unknown phase
+// or round, an epoch beyond the phase, a mask outside the weights, a
+// thinned spec wider than the input; train.ErrResume for the training
+// state): the error names the field.
 //
 // # Defaults
 //

@@ -31,6 +31,9 @@ type Report struct {
 	// Speed is the measured forward-pass time of the dense and the thinned
 	// model, if the caller measured it (MeasureSpeed).
 	Speed []Speed `json:"speed,omitempty"`
+	// Key identifies the run that made the report (see Key): the same key,
+	// the same result. A sweep reuses a point's report only under its key.
+	Key string `json:"key,omitempty"`
 }
 
 // LayerStats counts one prunable weight.

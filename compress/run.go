@@ -70,21 +70,15 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
 	r := &Report{Settings: settings(cfg)}
-	key, err := fingerprint(m, cfg)
+	key, err := fingerprint(m, data, cfg)
 	if err != nil {
 		return nil, err
 	}
-	baseline := cfg.method() != MethodSpred
-	if baseline && cfg.Resume != nil {
-		return nil, errors.Wrapf(ErrConfig, "method %s cannot resume from a checkpoint (only spred can)", cfg.method())
-	}
-	if cfg.structured() && cfg.Resume != nil {
-		return nil, errors.Wrapf(ErrConfig, "structure %s cannot resume from a checkpoint (only element-wise spred can)", cfg.Structure)
-	}
+	r.Key = key
 	ck := cfg.Resume
-	phase := PhaseSpred
+	phase := cfg.firstPhase()
 	if ck != nil {
-		if err := checkResume(ck, key); err != nil {
+		if err := checkResume(ck, key, cfg, m); err != nil {
 			return nil, err
 		}
 		phase = ck.Phase
@@ -92,18 +86,22 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		r.History = append(r.History, ck.History...)
 	}
 	saver, _ := rec.(Checkpointer)
-	if baseline || cfg.structured() {
-		saver = nil // the baselines and the structured pass do not checkpoint
-	}
-	checkpoint := func(phase string, mask *Mask) func(*train.State) error {
+	checkpoint := func(phase string, round int, mask *Mask) func(*train.State) error {
 		if saver == nil {
 			return nil
 		}
 		return func(s *train.State) error {
-			c := &Checkpoint{Tool: spred.Tool, Key: key, Phase: phase, Train: s, Accuracy: r.Accuracy, Loss: r.Loss,
+			c := &Checkpoint{Tool: spred.Tool, Key: key, Phase: phase, Round: round, Train: s, Accuracy: r.Accuracy, Loss: r.Loss,
 				History: append([]Stats(nil), r.History...)}
 			if mask != nil {
 				c.Mask = mask.zeros
+			}
+			if phase == PhaseFinetune && cfg.structured() {
+				spec, err := models.MarshalSpec(work.Spec)
+				if err != nil {
+					return err
+				}
+				c.Thinned, c.Thin = spec, r.Thin
 			}
 			return saver.Checkpoint(c)
 		}
@@ -129,24 +127,26 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 
 	var mask *Mask
 	switch {
+	case phase == PhaseFinetune:
+		if mask, err = resumeFinetune(work, cfg, ck, r); err != nil {
+			return nil, err
+		}
 	case cfg.method() == MethodMagnitude:
-		if mask, err = magnitudePhase(ctx, work, data, cfg, r, rec, eval); err != nil {
+		if mask, err = magnitudePhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint); err != nil {
 			return nil, err
 		}
 	case cfg.method() == MethodL1:
-		if mask, err = l1Phase(ctx, work, data, cfg, r, rec, eval); err != nil {
+		if mask, err = l1Phase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseL1, 0, nil)); err != nil {
 			return nil, err
 		}
 	case cfg.structured():
-		if mask, err = structuredPhase(ctx, work, data, cfg, r, rec, eval); err != nil {
-			return nil, err
-		}
-	case phase == PhaseSpred:
-		if mask, err = spredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, nil)); err != nil {
+		if mask, err = structuredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, 0, nil)); err != nil {
 			return nil, err
 		}
 	default:
-		mask = &Mask{zeros: ck.Mask}
+		if mask, err = spredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, 0, nil)); err != nil {
+			return nil, err
+		}
 	}
 
 	if cfg.FinetuneEpochs > 0 {
@@ -158,7 +158,7 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 				}
 				return nil
 			},
-			Checkpoint: checkpoint(PhaseFinetune, mask),
+			Checkpoint: checkpoint(PhaseFinetune, 0, mask),
 		}
 		recordFT := train.RecorderFunc(func(s *train.EpochStats) {
 			rr := Report{}

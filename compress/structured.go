@@ -388,8 +388,8 @@ func splitStructured(m *models.Model, structure string) (structuredSource, *Coup
 // into the smaller dense model (work's spec and parameters are replaced),
 // measures the stages and returns the zero mask of the thinned model for
 // fine-tuning.
-func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, r *Report, rec Recorder,
-	eval func(graph.WeightSource) (*float64, *float64, error)) (*Mask, error) {
+func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
+	eval func(graph.WeightSource) (*float64, *float64, error), save func(*train.State) error) (*Mask, error) {
 	gs, coupled, err := splitStructured(work, cfg.Structure)
 	if err != nil {
 		return nil, err
@@ -406,7 +406,8 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 			}
 			return nil
 		},
-		AfterStep: stepper(rec, PhaseSpred, cfg.Epochs),
+		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
+		Checkpoint: save,
 	}
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := gs.Stats(cfg.Threshold)
@@ -416,8 +417,12 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 			rec.Record(&full)
 		}
 	})
+	tc := cfg.spredTrain()
+	if ck != nil {
+		tc.Resume = ck.Train
+	}
 	if cfg.Epochs > 0 {
-		if _, err := train.Fit(ctx, work, data, cfg.spredTrain(), gs, hooks, record); err != nil {
+		if _, err := train.Fit(ctx, work, data, tc, gs, hooks, record); err != nil {
 			return nil, errors.Wrap(err, "structured spred training")
 		}
 	}

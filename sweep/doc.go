@@ -1,17 +1,22 @@
 // Package sweep runs and summarises λ (and τ) sweeps of the spred
 // compression pass.
 //
-// A sweep compresses one dense model once per Point (method, λ, τ). Each
-// point has a stable, file-name-safe ID, such as
+// A sweep compresses one dense model once per Point (method, structure,
+// from scratch or not, λ, τ, or a target sparsity). Each point has a
+// stable, file-name-safe ID, such as
 //
 //	spred_lambda=1.5e-04_tau=3.0e-03
+//	spred-neuron_lambda=1.5e-04_tau=3.0e-03
 //
 // under which its outputs are stored in the sweep folder: ID.json (the
 // compress.Report, written last and atomically, so its presence means the
 // point is done), ID.safetensors (the pruned model) and ID.ckpt (the
 // checkpoint of a point in progress). `spred sweep` skips every point whose
-// report exists, so an interrupted sweep resumes where it stopped and
-// finished points are never recomputed; its --list-jobs prints one
+// report exists and carries the point's compress.Key (the whole
+// configuration, the input model's values and the data), so an interrupted
+// sweep resumes where it stopped and finished points are never recomputed,
+// while a report made from another model, other flags or other data is
+// never taken for a finished point (the sweep stops and says so); its --list-jobs prints one
 // `spred compress` command per pending point instead, for GNU parallel or a
 // batch scheduler, writing the same files (a job killed midway continues
 // with the same command plus --resume, or under `spred sweep`, which picks

@@ -47,10 +47,10 @@ func Plot(results []Result, title string, w io.Writer) error {
 		if !ok {
 			continue
 		}
-		if _, ok := byMethod[r.Method]; !ok {
-			methods = append(methods, r.Method)
+		if _, ok := byMethod[r.Series()]; !ok {
+			methods = append(methods, r.Series())
 		}
-		byMethod[r.Method] = append(byMethod[r.Method], xy)
+		byMethod[r.Series()] = append(byMethod[r.Series()], xy)
 	}
 	sort.Strings(methods)
 	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)

@@ -21,14 +21,35 @@ type Point struct {
 	// Target is the target sparsity of a magnitude-pruning point (0 for
 	// the other methods, whose IDs then do not mention it).
 	Target float64
+	// Structure is the grouping of a structured spred point ("neuron",
+	// "filter" or "mixed"; empty for the element-wise pass), and
+	// FromScratch marks a spred point whose factors are drawn from the
+	// seed instead of split from the model.
+	Structure   string
+	FromScratch bool
 }
 
-// ID names the point's files: method, λ and τ (and the target sparsity
-// when it is not 0), each number in the shortest exponent form (at least
-// one decimal) that reads back as the same float64, so distinct points have
-// distinct IDs. It contains only letters, digits and "_=.+-".
+// Series is the method as tables and plots show it: the method, then the
+// structure of a structured pass ("spred-neuron") and "-from-scratch" for
+// a point started from scratch ("spred-from-scratch").
+func (p Point) Series() string {
+	s := p.Method
+	if p.Structure != "" {
+		s += "-" + p.Structure
+	}
+	if p.FromScratch {
+		s += "-from-scratch"
+	}
+	return s
+}
+
+// ID names the point's files: the series (method, structure, from
+// scratch), λ and τ (and the target sparsity when it is not 0), each number
+// in the shortest exponent form (at least one decimal) that reads back as
+// the same float64, so distinct points have distinct IDs. It contains only
+// letters, digits and "_=.+-".
 func (p Point) ID() string {
-	id := fmt.Sprintf("%s_lambda=%s_tau=%s", safeName(p.Method), fmtExact(p.Lambda), fmtExact(p.Threshold))
+	id := fmt.Sprintf("%s_lambda=%s_tau=%s", safeName(p.Series()), fmtExact(p.Lambda), fmtExact(p.Threshold))
 	if p.Target != 0 {
 		id += "_target=" + fmtExact(p.Target)
 	}
@@ -36,7 +57,7 @@ func (p Point) ID() string {
 }
 
 func (p Point) String() string {
-	s := fmt.Sprintf("%s λ=%g τ=%g", p.Method, p.Lambda, p.Threshold)
+	s := fmt.Sprintf("%s λ=%g τ=%g", p.Series(), p.Lambda, p.Threshold)
 	if p.Target != 0 {
 		s += fmt.Sprintf(" target=%g", p.Target)
 	}

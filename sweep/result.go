@@ -35,17 +35,17 @@ type Result struct {
 	Report      string // base name of the report file
 }
 
-// FromReport extracts a Result from a report. The method is MethodSpred,
-// or "spred-from-scratch" for a run with FromScratch.
+// FromReport extracts a Result from a report: the method (MethodSpred
+// when the report names none), its structure and from-scratch setting, λ,
+// τ and the target sparsity, so that the Result's ID is the point's.
 func FromReport(r *compress.Report, file string) Result {
 	method := MethodSpred
-	if m := r.Settings.Method; m != "" && m != MethodSpred {
+	if m := r.Settings.Method; m != "" {
 		method = m
-	} else if r.Settings.FromScratch {
-		method = MethodSpred + "-from-scratch"
 	}
 	res := Result{
-		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold, Target: r.Settings.TargetSparsity},
+		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold, Target: r.Settings.TargetSparsity,
+			Structure: r.Settings.Structure, FromScratch: r.Settings.FromScratch},
 		Model: r.Model, Ratio: r.Totals.CompressionRatio, AllRatio: r.Totals.AllRatio,
 		Accuracy: r.Accuracy.Final(), Error: math.NaN(), NonZero: map[string]int{},
 		WallSeconds: r.WallSeconds, Report: filepath.Base(file),
@@ -128,7 +128,7 @@ func parseReport(b []byte, name string) (Result, bool, error) {
 		if err := json.Unmarshal(m, &s); err != nil || s == "" {
 			return Result{}, false, errors.New(`"method" must be a non-empty string`)
 		}
-		res.Method = s
+		res.Method, res.Structure, res.FromScratch = s, "", false
 	}
 	return res, true, nil
 }
@@ -138,8 +138,8 @@ func Sort(rs []Result) {
 	sort.SliceStable(rs, func(i, j int) bool {
 		a, b := rs[i], rs[j]
 		switch {
-		case a.Method != b.Method:
-			return a.Method < b.Method
+		case a.Series() != b.Series():
+			return a.Series() < b.Series()
 		case a.Lambda != b.Lambda:
 			return a.Lambda < b.Lambda
 		case a.Threshold != b.Threshold:
@@ -231,9 +231,9 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		if !math.IsNaN(r.Error) {
 			errPct = strconv.FormatFloat(r.Error, 'f', 4, 64)
 		}
-		row := []string{r.Method, fmtNum(r.Lambda), fmtNum(r.Threshold), ratio, errPct}
+		row := []string{r.Series(), fmtNum(r.Lambda), fmtNum(r.Threshold), ratio, errPct}
 		if targets {
-			row = []string{r.Method, fmtNum(r.Lambda), fmtNum(r.Threshold), fmtNum(r.Target), ratio, errPct}
+			row = []string{r.Series(), fmtNum(r.Lambda), fmtNum(r.Threshold), fmtNum(r.Target), ratio, errPct}
 		}
 		for _, l := range layers {
 			if nz, ok := r.NonZero[l]; ok {
@@ -274,9 +274,9 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 			errPct = fmt.Sprintf("%.2f%%", r.Error)
 		}
 		if targets {
-			fmt.Fprintf(&mb, "| %s | %g | %g | %g | %s | %s |", mdEscape(r.Method), r.Lambda, r.Threshold, r.Target, ratio, errPct)
+			fmt.Fprintf(&mb, "| %s | %g | %g | %g | %s | %s |", mdEscape(r.Series()), r.Lambda, r.Threshold, r.Target, ratio, errPct)
 		} else {
-			fmt.Fprintf(&mb, "| %s | %g | %g | %s | %s |", mdEscape(r.Method), r.Lambda, r.Threshold, ratio, errPct)
+			fmt.Fprintf(&mb, "| %s | %g | %g | %s | %s |", mdEscape(r.Series()), r.Lambda, r.Threshold, ratio, errPct)
 		}
 		for _, l := range layers {
 			if nz, ok := r.NonZero[l]; ok {

@@ -37,7 +37,9 @@ type Config struct {
 	// the fused ones (see graph.Options.GorgoniaOps): slower, for checking.
 	GorgoniaOps bool `json:",omitempty"`
 	// Resume continues the run a Hooks.Checkpoint State was taken from
-	// (same model, data and configuration); nil starts afresh.
+	// (same model, data and configuration); nil starts afresh. A State the
+	// run could not have written (see ErrResume) is refused before
+	// anything is changed.
 	Resume *State
 }
 

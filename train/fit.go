@@ -147,11 +147,15 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	var lossSum float64
 	correct := 0
 	if r := cfg.Resume; r != nil {
-		if err := apply(r, kept, opt); err != nil {
+		perEpoch, err := drawsPerEpoch(m, cfg, n)
+		if err != nil {
 			return nil, err
 		}
-		if r.Epoch < 1 || r.Step < 0 || r.Step >= steps || (r.Step > 0 && r.EpochDraws > r.Draws) {
-			return nil, errors.Errorf("resume: state at epoch %d step %d does not fit a run of %d steps per epoch", r.Epoch, r.Step, steps)
+		if err := r.check(bounds{epochs: cfg.Epochs, steps: steps, batch: cfg.Batch, perEpoch: perEpoch}); err != nil {
+			return nil, errors.Wrap(err, "resume")
+		}
+		if err := apply(r, kept, opt); err != nil {
+			return nil, errors.Wrap(err, "resume")
 		}
 		history = append(history, r.History...)
 		first, firstStep, lossSum, correct = r.Epoch, r.Step, r.LossSum, r.Correct
@@ -191,14 +195,14 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			if resumed {
 				target = cfg.Resume.EpochDraws
 			}
-			if err := src64.skipTo(target); err != nil {
+			if err := src64.skipTo(ctx, target); err != nil {
 				return history, errors.Wrap(err, "resume")
 			}
 		}
 		epochDraws := src64.n
 		perm := rng.Perm(n)
 		if resumed {
-			if err := src64.skipTo(cfg.Resume.Draws); err != nil {
+			if err := src64.skipTo(ctx, cfg.Resume.Draws); err != nil {
 				return history, errors.Wrap(err, "resume")
 			}
 			startStep = firstStep

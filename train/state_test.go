@@ -4,7 +4,9 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -175,5 +177,108 @@ func TestResumeBeforeFirstStep(t *testing.T) {
 		if a[i] != b[i] {
 			t.Fatal("resumed run differs")
 		}
+	}
+}
+
+// TestResumeRejectsForgedState: a state edited in any field to something
+// the run could not have written is refused before training, with an
+// error wrapping ErrResume that names the field, and the model is left as
+// it was.
+func TestResumeRejectsForgedState(t *testing.T) {
+	data := Data{Train: blobs(200, 6, 1)}
+	cfg := Config{Epochs: 2, Batch: 20, LR: 0.1, Momentum: 0.9, Seed: 7}
+	fresh := func() *models.Model {
+		m, _ := models.New(dropoutMLP(), tensor.Float32, rand.New(rand.NewSource(1)))
+		return m
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var good *State
+	_, err := Fit(ctx, fresh(), data, cfg, nil, Hooks{
+		AfterStep: func(epoch, step, steps int) error {
+			if epoch == 2 && step == 4 {
+				cancel()
+			}
+			return nil
+		},
+		Checkpoint: func(s *State) error { good = s; return nil },
+	}, nil)
+	if !errors.Is(err, context.Canceled) || good == nil || good.Epoch != 2 || good.Step != 4 {
+		t.Fatalf("interruption: %v %+v", err, good)
+	}
+	edit := func(f func(s *State)) *State {
+		s := *good
+		s.Values, s.Velocity = map[string][]float64{}, map[string][]float64{}
+		for k, v := range good.Values {
+			s.Values[k] = append([]float64(nil), v...)
+		}
+		for k, v := range good.Velocity {
+			s.Velocity[k] = append([]float64(nil), v...)
+		}
+		s.History = append([]EpochStats(nil), good.History...)
+		f(&s)
+		return &s
+	}
+	cases := []struct {
+		name, field string
+		state       *State
+	}{
+		{"epoch beyond the run", "Epoch", edit(func(s *State) { s.Epoch, s.Step = 100, 0 })},
+		{"epoch zero", "Epoch", edit(func(s *State) { s.Epoch = 0 })},
+		{"step beyond an epoch", "Step", edit(func(s *State) { s.Step = 10 })},
+		{"negative step", "Step", edit(func(s *State) { s.Step = -1 })},
+		{"step after the last epoch", "Step", edit(func(s *State) { s.Epoch = 3; s.History = append(s.History, s.History[0]) })},
+		{"history of another epoch", "History", edit(func(s *State) { s.History = nil })},
+		{"huge draw count", "Draws", edit(func(s *State) { s.Draws = 1 << 62 })},
+		{"huge epoch draws", "EpochDraws", edit(func(s *State) { s.EpochDraws = 1 << 62; s.Draws = 1 << 62 })},
+		{"draws before epoch draws", "Draws", edit(func(s *State) { s.Draws = s.EpochDraws - 1 })},
+		{"NaN loss sum", "LossSum", edit(func(s *State) { s.LossSum = math.NaN() })},
+		{"negative correct", "Correct", edit(func(s *State) { s.Correct = -1 })},
+		{"more correct than samples", "Correct", edit(func(s *State) { s.Correct = 4*20 + 1 })},
+		{"NaN weight", "Values", edit(func(s *State) { s.Values["fc1/W"][3] = math.NaN() })},
+		{"weight of another shape", "Values", edit(func(s *State) { s.Values["fc1/W"] = s.Values["fc1/W"][1:] })},
+		{"missing weight", "Values", edit(func(s *State) { delete(s.Values, "fc2/b"); delete(s.Velocity, "fc2/b") })},
+		{"infinite momentum", "Velocity", edit(func(s *State) { s.Velocity["fc1/W"][0] = math.Inf(1) })},
+		{"momentum of another shape", "Velocity", edit(func(s *State) { s.Velocity["fc1/W"] = s.Velocity["fc1/W"][:2] })},
+		{"momentum of no weight", "Velocity", edit(func(s *State) { s.Velocity["fc9/W"] = []float64{0} })},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			m := fresh()
+			before := m.Params.Get("fc1/W").Float64s()
+			cc := cfg
+			cc.Resume = c.state
+			_, err := Fit(context.Background(), m, data, cc, nil, Hooks{}, nil)
+			if !errors.Is(err, ErrResume) || !strings.Contains(err.Error(), "field "+c.field) {
+				t.Fatalf("got %v, want ErrResume naming field %s", err, c.field)
+			}
+			after := m.Params.Get("fc1/W").Float64s()
+			for i := range before {
+				if before[i] != after[i] {
+					t.Fatal("the refused state was written into the model")
+				}
+			}
+		})
+	}
+	cc := cfg
+	cc.Resume = good
+	if _, err := Fit(context.Background(), fresh(), data, cc, nil, Hooks{}, nil); err != nil {
+		t.Fatalf("the state as written: %v", err)
+	}
+}
+
+// TestSkipHearsCancel: replaying draws stops when the context is cancelled.
+func TestSkipHearsCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	c := newCountingSource(1)
+	done := make(chan error, 1)
+	go func() { done <- c.skipTo(ctx, 1<<62) }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("skip: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("skipTo did not stop on a cancelled context")
 	}
 }

@@ -12,8 +12,11 @@ import (
 
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/compress"
 	"github.com/spred-go/spred/internal/npy"
 	"github.com/spred-go/spred/models"
+	"github.com/spred-go/spred/train"
 )
 
 // mnistArg in a case's arguments stands for the MNIST folder; a case that
@@ -62,7 +65,11 @@ const mnistArg = "\x00mnist"
 //   - MNIST and output folders: --data-dir empty, not there, or holding
 //     corrupt files; --out, --report, --markdown or --checkpoint into a folder
 //     that does not exist (checked before any training); --resume without a
-//     checkpoint.
+//     checkpoint;
+//   - checkpoints and sweeps: a checkpoint with flipped bytes, without a
+//     checksum (an older version), cut short, of an epoch beyond the run,
+//     with a huge draw count, or of another run; a sweep folder holding a
+//     point's report from another run, or one that does not parse.
 //
 // No case writes a file, in the test's folder or in the working folder.
 func TestBadInput(t *testing.T) {
@@ -284,6 +291,59 @@ func TestBadInput(t *testing.T) {
 	}
 	quick := []string{"--train-samples", "100", "--epochs", "1", "--batch", "50", "--quiet", "--data-dir", mnistArg}
 
+	// Checkpoints of `train --model lenet-300-100` with the quick flags
+	// (the key of exactly that run, so that only the edited field is
+	// wrong) and a sweep folder holding reports of other runs.
+	quickCfg := train.Config{Epochs: 1, Batch: 50, LR: 0.05, Momentum: 0.9, WeightDecay: 5e-4, Seed: 1, Dtype: tensor.Float32,
+		Schedule: train.Schedule{Kind: train.Cosine, Gamma: 0.1}}
+	quickKey := trainKey("lenet-300-100", quickCfg, 100)
+	checkpoint := func(name string, st *train.State, edit func([]byte) []byte) string {
+		b, err := encodeCheckpoint(trainCheckpoint{Tool: spred.Tool, Key: quickKey, State: st})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return write(name, edit(b))
+	}
+	same := func(b []byte) []byte { return b }
+	fresh := &train.State{Epoch: 1, Values: map[string][]float64{"fc1/W": {0}}}
+	flipped := checkpoint("flipped.ckpt", fresh, func(b []byte) []byte {
+		for i := 0; i < 20; i++ {
+			b[len(b)-1-3*i] ^= 0x5a
+		}
+		return b
+	})
+	oldCkpt := checkpoint("old.ckpt", fresh, func(b []byte) []byte {
+		return append([]byte(oldCheckpointMagic), b[len(checkpointMagic)+len("sha256:")+64+1:]...)
+	})
+	cutCkpt := checkpoint("cut.ckpt", fresh, func(b []byte) []byte { return b[:len(checkpointMagic)+30] })
+	lateCkpt := checkpoint("late.ckpt", &train.State{Epoch: 100, History: make([]train.EpochStats, 99)}, same)
+	drawsCkpt := checkpoint("draws.ckpt", &train.State{Epoch: 1, Step: 1, Draws: 1 << 62}, same)
+	foreignCkpt := checkpoint("foreign.ckpt", fresh, func([]byte) []byte {
+		b, err := encodeCheckpoint(compress.Checkpoint{Tool: spred.Tool, Key: "another run", Phase: compress.PhaseSpred, Train: fresh})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	})
+	sweepDir := filepath.Join(dir, "sweep")
+	if err := os.Mkdir(sweepDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pointReport := filepath.Join(sweepDir, "spred_lambda=1.0e-03_tau=3.0e-03.json")
+	if err := os.WriteFile(pointReport, []byte(`{"model": "lenet-300-100", "key": "another run"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badReport := filepath.Join(sweepDir, "spred_lambda=2.0e-03_tau=3.0e-03.json")
+	if err := os.WriteFile(badReport, []byte(`{"model": 3}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	resume := func(ckpt string) []string {
+		return append([]string{"train", "--out", filepath.Join(dir, "resumed.safetensors"), "--checkpoint", ckpt, "--resume"}, quick...)
+	}
+	sweepArgs := func(lambdas string) []string {
+		return []string{"sweep", "--model", goodPath, "--dir", sweepDir, "--lambdas", lambdas, "--train-samples", "100", "--data-dir", mnistArg}
+	}
+
 	cases := []struct {
 		name string
 		code int
@@ -419,6 +479,17 @@ func TestBadInput(t *testing.T) {
 			append([]string{"train", "--checkpoint", filepath.Join(noDir, "c.ckpt")}, quick...)},
 		{"resume without a checkpoint", 1, "no checkpoint at",
 			append([]string{"train", "--out", filepath.Join(dir, "fresh.safetensors"), "--resume"}, quick...)},
+
+		// checkpoints and sweeps
+		{"checkpoint with 20 flipped bytes", 1, "read checkpoint " + flipped + ": corrupt: the checksum does not match", resume(flipped)},
+		{"checkpoint without a checksum", 1, "read checkpoint " + oldCkpt + ": written by an older spred without a checksum", resume(oldCkpt)},
+		{"checkpoint cut short", 1, "read checkpoint " + cutCkpt + ": corrupt: no checksum line", resume(cutCkpt)},
+		{"checkpoint of an epoch beyond the run", 1, "--resume: " + lateCkpt + " (remove it or change --checkpoint): resume: field Epoch: 100 is outside 1..2", resume(lateCkpt)},
+		{"checkpoint with a huge draw count", 1, "--resume: " + drawsCkpt + " (remove it or change --checkpoint): resume: field Draws", resume(drawsCkpt)},
+		{"compress checkpoint of another run", 1, "--resume: " + foreignCkpt + " (remove it or change --checkpoint): it was written by a run with another configuration",
+			append([]string{"compress", "--model", goodPath, "--out", filepath.Join(dir, "p.safetensors"), "--checkpoint", foreignCkpt, "--resume"}, quick...)},
+		{"sweep over a report of another run", 1, pointReport + " was made from another model, other flags or other data", sweepArgs("1e-3")},
+		{"sweep over a report that does not parse", 1, badReport + " is not a compression report", sweepArgs("2e-3")},
 
 		// Arrays for predict.
 		{"predict int64 array", 1, "int64.npy: dtype '<i8' is not read (want '<f4' (float32) or '<f8' (float64))", predict(goodPath, int64s)},

@@ -67,15 +67,19 @@ func compressCommand() *cli.Command {
 			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
 			"--method magnitude (with --target-sparsity, --rounds) or --method l1 (with --lambda, --threshold)\n" +
-			"runs a baseline instead under the same epochs and data; baselines write no checkpoint.\n" +
+			"runs a baseline instead under the same epochs and data.\n" +
 			"--structure neuron, filter or mixed (default --lr " + fmt.Sprint(structuredLR) + ") puts one factor on each output neuron or filter (group\n" +
 			"lasso λ Σ‖w_unit‖₂), zeroes units with ‖w_unit‖₂ < τ, removes them (a smaller dense model\n" +
 			"computing the same function), fine-tunes it, and reports the units, FLOPs and forward-pass\n" +
-			"times before and after; it writes no checkpoint. On residual networks a unit is a coupled\n" +
+			"times before and after. On residual networks a unit is a coupled\n" +
 			"channel: filter c of every conv whose output meets at an add, with the scale and shift c of\n" +
 			"their batch norms; that group lasso goes through the same rewrite, g·V with one scale g per\n" +
 			"channel and a factor V of every filter, bias, scale and shift of the group (all decayed by λ),\n" +
-			"and whole channels are removed together.",
+			"and whole channels are removed together.\n" +
+			"Every method and structure writes --checkpoint after every epoch of every phase and on\n" +
+			"SIGINT/SIGTERM; --resume continues it bit-identically. A checkpoint carries a SHA-256 of its\n" +
+			"content and is refused, naming the file and the field, when it is damaged, comes from other\n" +
+			"flags or another model, or holds values the flags do not allow.",
 		Flags: flags,
 		Action: func(c *cli.Context) error {
 			if c.String("model") == "" {
@@ -85,14 +89,7 @@ func compressCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			baseline := cfg.Method != compress.MethodSpred
-			if baseline && c.Bool("resume") {
-				return usagef("%s: --resume works with --method spred only", c.Command.Name)
-			}
 			structured := cfg.Structure != ""
-			if structured && c.Bool("resume") {
-				return usagef("%s: --resume works with --structure element only", c.Command.Name)
-			}
 			speedBatches, err := parseBatches(c.String("speed-batches"))
 			if err != nil {
 				return err
@@ -125,26 +122,17 @@ func compressCommand() *cli.Command {
 					return err
 				}
 				cfg.Resume = &ck
-				p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
+				p.logf("resuming from %s: %s", ckPath, resumePoint(&ck))
 			}
-			var rec compress.Recorder = compressProgress{p: p, path: ckPath}
-			if baseline || structured {
-				rec = baselineProgress{compressProgress{p: p}} // no checkpoints
-			}
+			rec := compressProgress{p: p, path: ckPath}
 			var dense *models.Model // the input, to time against the thinned model
 			if structured {
 				dense = &models.Model{Spec: m.Spec, Params: m.Params.Clone()}
 			}
 			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, rec)
 			if err != nil {
-				if errors.Is(err, compress.ErrCheckpoint) {
+				if badResume(err) {
 					return errors.Wrapf(err, "--resume: %s (remove it or change --checkpoint)", ckPath)
-				}
-				if baseline || structured {
-					if c.Context.Err() != nil {
-						return errors.Errorf("interrupted (method %s with structure %s keeps no checkpoint: rerun it from the start)", cfg.Method, c.String("structure"))
-					}
-					return err
 				}
 				return interrupted(err, c, ckPath)
 			}
@@ -166,9 +154,7 @@ func compressCommand() *cli.Command {
 					return err
 				}
 			}
-			if !baseline && !structured {
-				os.Remove(ckPath) // done: the checkpoint is of no further use
-			}
+			os.Remove(ckPath) // done: the checkpoint is of no further use
 			if path := c.String("report"); path != "" {
 				b, err := json.MarshalIndent(rep, "", "  ")
 				if err != nil {
@@ -291,16 +277,6 @@ func methodSettings(cfg compress.Config) string {
 		return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
 	}
 	return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
-}
-
-// baselineProgress is compressProgress without Checkpoint: the baseline
-// methods are not resumable.
-type baselineProgress struct{ cp compressProgress }
-
-func (b baselineProgress) Record(s *compress.Stats) { b.cp.Record(s) }
-
-func (b baselineProgress) Step(phase string, epoch, epochs, step, steps int) {
-	b.cp.Step(phase, epoch, epochs, step, steps)
 }
 
 // compressProgress adapts progress to compress.Recorder, StepRecorder and

@@ -26,16 +26,37 @@ func spredProcess(args ...string) *exec.Cmd {
 	return cmd
 }
 
-// TestKilledCompressionResumes kills a compression run with SIGKILL at a
-// random moment after its first checkpoint, resumes it with --resume, and
-// compares the pruned model file byte for byte with an uninterrupted run.
+// TestKilledCompressionResumes kills a compression run of every method
+// and structure with SIGKILL at a random moment after its first
+// checkpoint, resumes it with --resume, and compares the pruned model file
+// byte for byte with an uninterrupted run.
 func TestKilledCompressionResumes(t *testing.T) {
 	in := trainedModel(t)
-	dir := t.TempDir()
-	args := func(out string) []string {
-		return []string{"compress", "--model", in, "--lambda", "1e-3", "--epochs", "2", "--finetune-epochs", "1",
-			"--train-samples", "3000", "--batch", "50", "--data-dir", mnistDir(t), "--out", out, "--quiet"}
+	data := mnistDir(t)
+	for _, kind := range []struct {
+		name string
+		args []string
+	}{
+		{"spred", nil},
+		{"magnitude", []string{"--method", "magnitude", "--target-sparsity", "0.9", "--rounds", "2"}},
+		{"l1", []string{"--method", "l1", "--lambda", "1e-4"}},
+		{"neuron", []string{"--structure", "neuron", "--lambda", "1e-2", "--speed-batches", ""}},
+	} {
+		t.Run(kind.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := func(out string) []string {
+				return append([]string{"compress", "--model", in, "--lambda", "1e-3", "--epochs", "2", "--finetune-epochs", "1",
+					"--train-samples", "3000", "--batch", "50", "--data-dir", data, "--out", out, "--quiet"}, kind.args...)
+			}
+			checkKilledResumes(t, dir, args)
+		})
 	}
+}
+
+// checkKilledResumes runs args(out) uninterrupted, then again killed with
+// SIGKILL at a random moment after its first checkpoint and resumed with
+// --resume, and compares the two output files byte for byte.
+func checkKilledResumes(t *testing.T, dir string, args func(out string) []string) {
 	ref := filepath.Join(dir, "ref.safetensors")
 	if out, err := spredProcess(args(ref)...).CombinedOutput(); err != nil {
 		t.Fatalf("uninterrupted run: %v\n%s", err, out)

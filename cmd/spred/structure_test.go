@@ -60,7 +60,6 @@ func TestCompressStructureBadInput(t *testing.T) {
 	}{
 		{[]string{"--structure", "rows"}, `unknown structure "rows"`},
 		{[]string{"--structure", "neuron", "--method", "l1"}, "structure neuron applies to method spred only"},
-		{[]string{"--structure", "neuron", "--resume"}, "--resume works with --structure element only"},
 		{[]string{"--structure", "neuron", "--speed-batches", "0"}, `"0" is not a batch size`},
 		{[]string{"--structure", "filter", "--from-scratch"}, "from-scratch is element-wise only"},
 	} {

@@ -13,7 +13,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spred-go/spred/compress"
-	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/sweep"
@@ -58,8 +57,11 @@ func sweepCommand() *cli.Command {
 			"--thresholds replace --lambda and --threshold, and --dir the output files) once per point on a\n" +
 			"fresh copy of the model. Each point writes DIR/ID.json (its report, last and atomically),\n" +
 			"DIR/ID.safetensors and, while it runs, the checkpoint DIR/ID.ckpt. A point whose report exists\n" +
-			"is skipped, and a point with a checkpoint resumes from it: rerun the same command after an\n" +
-			"interruption. Then DIR/sweep.csv, sweep.md (with published results for the zoo model) and\n" +
+			"and was made from the same model, flags and data (its key) is skipped; a report from another\n" +
+			"run stops the sweep before anything runs (use another --dir). A point with a checkpoint resumes\n" +
+			"from it: rerun the same command after an interruption. The ID names the method, the structure\n" +
+			"(spred-neuron_...) and from-scratch (spred-from-scratch_...); a structured point is timed at\n" +
+			"--speed-batches. Then DIR/sweep.csv, sweep.md (with published results for the zoo model) and\n" +
 			"sweep.png (accuracy against compression ratio, Pareto front marked) are written from all the\n" +
 			"reports in DIR. A failing point does not stop the others; the exit code is 1 then.\n" +
 			"`spred sweep merge [--title T] [--model-name NAME] DIR` rebuilds the three from the reports.",
@@ -129,6 +131,9 @@ func runSweep(c *cli.Context) error {
 		}
 	}
 	points := sweep.Points(cfg.Method, lambdas, taus)
+	for i := range points {
+		points[i].Structure, points[i].FromScratch = cfg.Structure, cfg.FromScratch
+	}
 	for _, p := range points {
 		if err := pointConfig(cfg, p).Validate(); err != nil {
 			return usageError{err}
@@ -179,8 +184,19 @@ func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
 	return cfg
 }
 
-// runPoints runs the pending points of a sweep and merges the results.
+// runPoints runs the pending points of a sweep and merges the results. A
+// point is done when its report exists and carries the point's key (its
+// whole configuration, the input model and the data; see compress.Key) and
+// the speed batches asked for; a report with another key stops the sweep
+// before anything runs.
 func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []sweep.Point) error {
+	speedBatches, err := parseBatches(c.String("speed-batches"))
+	if err != nil {
+		return err
+	}
+	if cfg.Structure == "" {
+		speedBatches = nil // only a structured pass is timed
+	}
 	dense, err := models.ReadFile(in)
 	if err != nil {
 		return err
@@ -188,9 +204,18 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 	if err := makeSweepDir(dir); err != nil {
 		return err
 	}
+	trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), dense.Spec)
+	if err != nil {
+		return err
+	}
+	data := compress.Data{Train: trainSet, Test: testSet}
 	var pending []sweep.Point
 	for _, p := range points {
-		if _, err := os.Stat(filepath.Join(dir, p.ID()+".json")); err == nil {
+		done, err := pointDone(dir, p, dense, data, pointConfig(cfg, p), speedBatches)
+		if err != nil {
+			return err
+		}
+		if done {
 			fmt.Fprintf(c.App.ErrWriter, "skipping %s: done\n", p.ID())
 			continue
 		}
@@ -203,18 +228,12 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 		return nil
 	}
 
-	var trainSet, testSet *dataset.Dataset
-	if len(pending) > 0 {
-		if trainSet, testSet, err = loadMNIST(c.String("data-dir"), c.Int("train-samples"), dense.Spec); err != nil {
-			return err
-		}
-	}
 	var failed []string
 	for i, p := range pending {
 		pc := pointConfig(cfg, p)
-		err := sweepPoint(c, in, dir, p, pc, compress.Data{Train: trainSet, Test: testSet}, fmt.Sprintf("[%d/%d]", i+1, len(pending)))
+		err := sweepPoint(c, in, dir, p, pc, data, speedBatches, fmt.Sprintf("[%d/%d]", i+1, len(pending)))
 		if err != nil {
-			if c.Context.Err() != nil || errors.Is(err, compress.ErrCheckpoint) {
+			if c.Context.Err() != nil || badResume(err) {
 				return err
 			}
 			fmt.Fprintf(c.App.ErrWriter, "spred: sweep point %s failed: %s\n", p.ID(), oneLine(err.Error()))
@@ -252,9 +271,41 @@ func makeSweepDir(dir string) error {
 	return errors.Wrap(os.Mkdir(dir, 0o755), "create the sweep folder")
 }
 
+// pointDone reports whether the report of p in dir exists and was made by
+// the run p asks for: the same key (configuration, input model, data) and,
+// for a structured pass, the same speed batches. A report made by another
+// run is an error: the folder holds another sweep.
+func pointDone(dir string, p sweep.Point, dense *models.Model, data compress.Data, cfg compress.Config, speedBatches []int) (bool, error) {
+	path := filepath.Join(dir, p.ID()+".json")
+	b, err := os.ReadFile(path)
+	if os.IsNotExist(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, errors.Wrap(err, "sweep")
+	}
+	var rep compress.Report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		return false, errors.Errorf("sweep: %s is not a compression report (%v); remove it or use another --dir", path, err)
+	}
+	key, err := compress.Key(dense, data, cfg)
+	if err != nil {
+		return false, err
+	}
+	var timed []int
+	for _, s := range rep.Speed {
+		timed = append(timed, s.Batch)
+	}
+	if rep.Key != key || fmt.Sprint(timed) != fmt.Sprint(speedBatches) {
+		return false, errors.Errorf("sweep: %s was made from another model, other flags or other data (or by another spred version): remove it or use another --dir", path)
+	}
+	return true, nil
+}
+
 // sweepPoint runs one point on a fresh copy of the model, resuming from its
-// checkpoint if there is one, and writes its model and then its report.
-func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Config, data compress.Data, counter string) error {
+// checkpoint if there is one, times a structured pass at speedBatches, and
+// writes its model and then its report.
+func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Config, data compress.Data, speedBatches []int, counter string) error {
 	id := pt.ID()
 	base := filepath.Join(dir, id)
 	out, repPath, ckPath := base+".safetensors", base+".json", base+".ckpt"
@@ -265,31 +316,34 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 	p := newProgress(c.App.ErrWriter, c.Bool("quiet"), counter+" "+m.Spec.Name)
 	p.logf("%s %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
 		counter, id, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
-	baseline := cfg.Method != compress.MethodSpred
-	var rec compress.Recorder = compressProgress{p: p, path: ckPath}
-	if baseline {
-		rec = baselineProgress{compressProgress{p: p}} // the baselines keep no checkpoint
-	}
-	if _, err := os.Stat(ckPath); err == nil && !baseline {
+	rec := compressProgress{p: p, path: ckPath}
+	if _, err := os.Stat(ckPath); err == nil {
 		var ck compress.Checkpoint
 		if err := loadCheckpoint(ckPath, &ck); err != nil {
 			return err
 		}
 		cfg.Resume = &ck
-		p.logf("resuming from %s: %s phase, epoch %d step %d", ckPath, ck.Phase, ck.Train.Epoch, ck.Train.Step)
+		p.logf("resuming from %s: %s", ckPath, resumePoint(&ck))
+	}
+	var dense *models.Model // the input, to time against the thinned model
+	if len(speedBatches) > 0 {
+		dense = &models.Model{Spec: m.Spec, Params: m.Params.Clone()}
 	}
 	rep, err := compress.Run(c.Context, m, data, cfg, rec)
 	if err != nil {
-		if errors.Is(err, compress.ErrCheckpoint) {
+		if badResume(err) {
 			return errors.Wrapf(err, "resuming %s from %s (remove it to start the point afresh)", id, ckPath)
-		}
-		if c.Context.Err() != nil && baseline {
-			return errors.Errorf("interrupted; %s keeps no checkpoint: run the same command to start it again", id)
 		}
 		if c.Context.Err() != nil {
 			return errors.Errorf("interrupted; the state of %s is saved in %s: run the same command to continue", id, ckPath)
 		}
 		return err
+	}
+	if len(speedBatches) > 0 {
+		p.logf("timing the forward pass of the dense and the thinned model at batch %s", c.String("speed-batches"))
+		if rep.Speed, err = compress.MeasureSpeed(dense, m, speedBatches, speedBudget); err != nil {
+			return errors.Wrap(err, "timing the forward pass")
+		}
 	}
 	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in, data.Train)
 	if err := models.WriteFile(out, m); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/sweep"
 )
 
@@ -184,5 +187,79 @@ func TestSweepRunsResumesAndMerges(t *testing.T) {
 	img, err := png.Decode(f)
 	if err != nil || img.Bounds().Dx() != 800 || img.Bounds().Dy() != 500 {
 		t.Fatalf("sweep.png: %v", err)
+	}
+}
+
+// TestSweepKeysPoints: a finished point is skipped only when its report was
+// made by the same configuration, input model and data; a report from other
+// flags, another model or other data stops the sweep before anything runs
+// and names the file. A structured sweep's points have IDs and a series of
+// their own and are timed at --speed-batches.
+func TestSweepKeysPoints(t *testing.T) {
+	in := trainedModel(t)
+	data := mnistDir(t)
+	root := t.TempDir()
+	dir := filepath.Join(root, "sweep")
+	args := func(extra ...string) []string {
+		return append([]string{"sweep", "--model", in, "--lambdas", "1e-3", "--train-samples", "300", "--batch", "50",
+			"--epochs", "1", "--finetune-epochs", "0", "--data-dir", data, "--dir", dir, "--quiet"}, extra...)
+	}
+	if code, _, errs := runApp(t, args()...); code != 0 {
+		t.Fatalf("sweep exited %d: %s", code, errs)
+	}
+	id := sweep.Point{Method: "spred", Lambda: 1e-3, Threshold: 3e-3}.ID()
+	if code, _, errs := runApp(t, args()...); code != 0 || !strings.Contains(errs, "skipping "+id+": done") {
+		t.Fatalf("same sweep again: exit %d: %s", code, errs)
+	}
+	m, err := models.ReadFile(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Params.Get("fc1/W").Value.Data().([]float32)[0] += 0.01
+	other := filepath.Join(root, "other.safetensors")
+	if err := models.WriteFile(other, m); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, id+".json")
+	for name, a := range map[string][]string{
+		"other epochs":        args("--epochs", "2"),
+		"other seed":          args("--seed", "5"),
+		"other data":          args("--train-samples", "250"),
+		"other finetune lr":   args("--finetune-lr", "0.01"),
+		"other model":         append(args(), "--model", other),
+		"other epoch setting": args("--epoch-threshold=false"),
+	} {
+		code, out, errs := runApp(t, a...)
+		if code != exitFailure || strings.Contains(errs, "done") || !strings.Contains(errs, report+" was made from another model, other flags or other data") ||
+			strings.Count(strings.TrimSpace(errs), "\n") != 0 || out != "" {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errs)
+		}
+	}
+
+	// A structured sweep in the same folder: its own point, timed.
+	code, _, errs := runApp(t, args("--structure", "neuron", "--lambdas", "1e-3", "--speed-batches", "2")...)
+	if code != 0 || strings.Contains(errs, "done") {
+		t.Fatalf("structured sweep: exit %d: %s", code, errs)
+	}
+	rs, err := sweep.Load(dir)
+	if err != nil || len(rs) != 2 {
+		t.Fatalf("Load: %v, %d results", err, len(rs))
+	}
+	var got []string
+	for _, r := range rs {
+		got = append(got, r.Series()+" "+r.ID())
+	}
+	want := []string{"spred " + id, "spred-neuron spred-neuron_lambda=1.0e-03_tau=3.0e-03"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("results %q, want %q", got, want)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "spred-neuron_lambda=1.0e-03_tau=3.0e-03.json"))
+	var rep compress.Report
+	if err := json.Unmarshal(b, &rep); err != nil || len(rep.Speed) != 1 || rep.Speed[0].Batch != 2 || rep.Settings.Structure != "neuron" {
+		t.Errorf("structured report: %v, speed %+v, structure %q", err, rep.Speed, rep.Settings.Structure)
+	}
+	// The same structured sweep timed at other batches is another run.
+	if code, _, errs := runApp(t, args("--structure", "neuron", "--speed-batches", "3")...); code != exitFailure || !strings.Contains(errs, "was made from another") {
+		t.Errorf("other speed batches: exit %d: %s", code, errs)
 	}
 }

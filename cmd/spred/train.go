@@ -160,6 +160,9 @@ func trainCommand() *cli.Command {
 			}
 			hist, err := train.Fit(c.Context, m, train.Data{Train: trainSet, Test: testSet}, cfg, nil, hooks, p)
 			if err != nil {
+				if badResume(err) {
+					return errors.Wrapf(err, "--resume: %s (remove it or change --checkpoint)", ckPath)
+				}
 				return interrupted(err, c, ckPath)
 			}
 			last := hist[len(hist)-1]
