@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/internal/npy"
 	"github.com/spred-go/spred/interop"
 	"github.com/spred-go/spred/models"
 )
@@ -161,4 +162,40 @@ func makeHostileReaders(t *testing.T, dir string) hostileReaders {
 	h.gatherEmpty = write("gather.onnx", onnxOf(mlp, prepend(&onnx.NodeProto{Name: "g", OpType: "Gather", Input: []string{"c", ""}, Output: []string{"o"}})))
 	h.addConstEmpty = write("addconst.onnx", onnxOf(mlp, prepend(&onnx.NodeProto{Name: "a", OpType: "Add", Input: []string{"c", ""}, Output: []string{"o"}})))
 	return h
+}
+
+// TestPredictClampsBatch: a --batch far beyond the array and what memory
+// holds runs with the engine sized for the array (and within
+// infer.MaxBufferValues), and gives the logits of a small batch.
+func TestPredictClampsBatch(t *testing.T) {
+	dir := t.TempDir()
+	spec, err := models.Lookup("lenet-300-100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	model := filepath.Join(dir, "m.safetensors")
+	if err := models.WriteFile(model, m); err != nil {
+		t.Fatal(err)
+	}
+	in := filepath.Join(dir, "x.npy")
+	x := randomArray(t, in, 5, []int{784}, 4)
+	out := filepath.Join(dir, "y.npy")
+	code, stdout, errs := runApp(t, "predict", "--model", model, "--input", in, "--out", out, "--batch", "1000000000")
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, stdout, errs)
+	}
+	got, err := npy.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := enginePredict(t, m, x.Data, 2)
+	for i := range want {
+		if got.Data[i] != want[i] {
+			t.Fatalf("logit %d: %v, want %v", i, got.Data[i], want[i])
+		}
+	}
 }
