@@ -32,7 +32,7 @@ const MaxSize = math.MaxInt32
 // hundred bytes (a convolution padded by 5000) could ask for hundreds of
 // gigabytes. They sit far above what the zoo and real image models need
 // (torchvision's resnet18 on 3×224×224 images has at most 802,816 values in
-// one layer and about 5 million in all; VGG-16 3.2 and 30 million).
+// one layer and about 8.4 million in all; VGG-16 3.2 and 29 million).
 const (
 	MaxActivation  = 1 << 24 // 16,777,216 values (64 MiB as float32)
 	MaxActivations = 1 << 27 // 134,217,728 values (512 MiB as float32)
