@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -503,6 +504,18 @@ func TestPythonSparseReader(t *testing.T) {
 	}
 }
 
+// allocated returns the bytes f allocates on the heap.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// FuzzDecodeSparse: no file makes Decode panic or allocate more than a
+// small multiple of MaxSparseExpansion values per byte; every failure is a
+// one-line ErrFormat, and what it reads survives a sparse round trip.
 func FuzzDecodeSparse(f *testing.F) {
 	for _, keep := range []float64{0, 0.1} {
 		f.Add(encodeSparse(f, prune(f, newModel(f, wideSpec(), tensor.Float32), keep, 7)))
@@ -523,8 +536,35 @@ func FuzzDecodeSparse(f *testing.F) {
 		{"fc1/W.index", "U32", []int{2}, u32s(1, 10)},
 		{"fc1/W.values", "F32", []int{2}, f32s(2, -3)},
 	}, rest...)))
+	// The index form at the limit (512 slots per stored value) and over it.
+	for _, slots := range []int{512, 513} {
+		pos := make([]uint32, 4)
+		for j := range pos {
+			pos[j] = uint32(j * slots)
+		}
+		spec := models.Spec{Name: "spread", Input: []int{slots}, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 4, NoBias: true}}, Loss: models.LossSoftmaxCrossEntropy}
+		f.Add(specFile(f, spec, map[string]any{"fc/W": map[string]any{"encoding": "index", "shape": []int{slots, 4}, "stored": 4}}, []sparseTensor{
+			{"fc/W.index", "U32", []int{4}, u32s(pos...)},
+			{"fc/W.values", "F32", []int{4}, f32s(1, 2, 3, 4)},
+		}))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := decode(data)
+		var m *models.Model
+		var err error
+		// At most MaxSparseExpansion values (4 bytes each) per byte, a few
+		// times over (the header's JSON, the copies).
+		if alloc := allocated(func() { m, err = decode(data) }); alloc > 8*4*models.MaxSparseExpansion*uint64(len(data))+4<<20 {
+			t.Fatalf("%d-byte file allocated %d bytes", len(data), alloc)
+		}
+		if err == nil {
+			values := 0
+			for _, p := range m.Params.All() {
+				values += p.Len()
+			}
+			if values > models.MaxSparseExpansion*len(data) {
+				t.Fatalf("%d-byte file expanded to %d values", len(data), values)
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, models.ErrFormat) {
 				t.Fatalf("error does not match ErrFormat: %v", err)

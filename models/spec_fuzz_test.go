@@ -47,6 +47,12 @@ var malformedSpecs = []string{
 	`{"name":"x","input":[4294967296,4294967296,4],"layers":[{"type":"flatten"},{"type":"dense","name":"fc","units":10}],"loss":"softmax-cross-entropy"}`,
 	`{"name":"x","input":[1,28,28],"layers":[{"type":"conv2d","name":"c","filters":1048576,"kernel":3,"padding":1048576},{"type":"flatten"},{"type":"dense","name":"fc","units":10}],"loss":"softmax-cross-entropy"}`,
 	`{"name":"x","input":[1024],"layers":[{"type":"dense","name":"a","units":1048576},{"type":"dense","name":"b","units":1048576},{"type":"dense","name":"c","units":10}],"loss":"softmax-cross-entropy"}`,
+	// One sample's activations over the bounds: a convolution padded by
+	// 5000 (10026×10026 per channel), a layer over MaxActivation, the input
+	// and eight layers of 2^24 values over MaxActivations.
+	`{"name":"x","input":[1,28,28],"layers":[{"type":"conv2d","name":"c","filters":16,"kernel":3,"padding":5000},{"type":"flatten"},{"type":"dense","name":"fc","units":10}],"loss":"softmax-cross-entropy"}`,
+	`{"name":"x","input":[1,4097,2048],"layers":[{"type":"conv2d","name":"c","filters":2,"kernel":1},{"type":"globalavgpool2d"},{"type":"flatten"},{"type":"dense","name":"fc","units":10}],"loss":"softmax-cross-entropy"}`,
+	`{"name":"x","input":[1,4096,4096],"layers":[{"type":"relu"},{"type":"relu"},{"type":"relu"},{"type":"relu"},{"type":"relu"},{"type":"relu"},{"type":"relu"},{"type":"relu"},{"type":"globalavgpool2d"},{"type":"flatten"},{"type":"dense","name":"fc","units":10}],"loss":"softmax-cross-entropy"}`,
 }
 
 func FuzzParseSpec(f *testing.F) {
@@ -119,8 +125,31 @@ func checkParseSpec(t *testing.T, b []byte) bool {
 	if total.Cmp(big.NewInt(models.MaxSize)) > 0 {
 		t.Fatalf("%v parameters, more than MaxSize", total)
 	}
-	if in := s.InputSize(); in <= 0 || in > models.MaxSize {
+	if in := s.InputSize(); in <= 0 || in > models.MaxActivation {
 		t.Fatalf("input size %d", in)
+	}
+	// One sample's activations: at most MaxActivation values per layer and
+	// MaxActivations in all; a convolution's padding below its kernel.
+	nodes, err := s.Nodes()
+	if err != nil {
+		t.Fatalf("accepted spec: Nodes: %v", err)
+	}
+	acts := big.NewInt(int64(s.InputSize()))
+	for _, n := range nodes {
+		v := big.NewInt(1)
+		for _, d := range n.Out {
+			v.Mul(v, big.NewInt(int64(d)))
+		}
+		if v.Cmp(big.NewInt(models.MaxActivation)) > 0 {
+			t.Fatalf("layer %d %q: output %v over MaxActivation", n.Index, n.Layer.Name, n.Out)
+		}
+		acts.Add(acts, v)
+		if n.Layer.Kind == models.Conv2d && n.Layer.Padding >= n.Layer.Kernel {
+			t.Fatalf("layer %d %q: padding %d, kernel %d", n.Index, n.Layer.Name, n.Layer.Padding, n.Layer.Kernel)
+		}
+	}
+	if acts.Cmp(big.NewInt(models.MaxActivations)) > 0 {
+		t.Fatalf("%v activation values per sample, over MaxActivations", acts)
 	}
 	if c := s.Classes(); c < 2 {
 		t.Fatalf("%d classes", c)
