@@ -18,11 +18,11 @@ var ErrSpec = errors.New("invalid model spec")
 
 // MaxSize bounds every size in a valid spec: each dimension and layer
 // setting, the number of values in each parameter and in all parameters
-// together (MaxActivation, far lower, bounds the values per sample). Specs come from model files,
-// which are untrusted; the bound keeps every count an int can hold on any
-// platform (and every product of two counts inside an int64), and rejects
-// networks that could never be allocated instead of letting their sizes
-// overflow.
+// together (MaxActivation, far lower, bounds the values per sample). Specs
+// come from model files, which are untrusted; the bound keeps every count
+// an int can hold on any platform (and every product of two counts inside
+// an int64), and rejects networks that could never be allocated instead of
+// letting their sizes overflow.
 const MaxSize = math.MaxInt32
 
 // MaxActivation bounds the values of one sample in the model's input and in
