@@ -58,7 +58,7 @@ func ReadCSVWith(path string, o CSVOptions) (*Dataset, error) {
 		return nil, errors.Wrap(err, path)
 	}
 	defer closeFn()
-	d, err := parseCSV(r, o)
+	d, err := parseCSV(r, o, defaultCSVLimits)
 	if err != nil {
 		return nil, errors.Wrap(err, path)
 	}
@@ -77,11 +77,13 @@ func ReadCSVWith(path string, o CSVOptions) (*Dataset, error) {
 // skipped. Rows dropped by o.Classes are checked for their field count and
 // label only.
 //
-// The result has at least one row and two classes. Errors are one line and
-// name the row (counting data rows from 1), its line in the input, the
-// column and the offending text.
+// The result has at least one row and two classes. A table may have at
+// most MaxCSVColumns columns, MaxCSVRowBytes bytes in a row and
+// MaxCSVCells cells in its data rows. Errors are one line and name the row
+// (counting data rows from 1), its line in the input, the column and the
+// offending text.
 func ParseCSVWith(r io.Reader, name string, o CSVOptions) (*Dataset, error) {
-	d, err := parseCSV(r, o)
+	d, err := parseCSV(r, o, defaultCSVLimits)
 	if err != nil {
 		if name == "" {
 			name = "csv"
@@ -92,12 +94,13 @@ func ParseCSVWith(r io.Reader, name string, o CSVOptions) (*Dataset, error) {
 	return d, nil
 }
 
-func parseCSV(r io.Reader, o CSVOptions) (*Dataset, error) {
+func parseCSV(r io.Reader, o CSVOptions, lim csvLimits) (*Dataset, error) {
 	o.Label = strings.TrimSpace(o.Label)
 	if o.Label == "" {
 		return nil, errors.New("no label column given")
 	}
-	br := bufio.NewReaderSize(r, 1<<16)
+	rows := &rowLimiter{r: r, limit: lim.rowBytes}
+	br := bufio.NewReaderSize(rows, 1<<16)
 	if bom, _ := br.Peek(3); string(bom) == "\uFEFF" {
 		_, _ = br.Discard(3) // a UTF-8 byte-order mark, as some spreadsheets write
 	}
@@ -112,6 +115,10 @@ func parseCSV(r io.Reader, o CSVOptions) (*Dataset, error) {
 	if err != nil {
 		return nil, errors.WithStack(err) // a *csv.ParseError names the line
 	}
+	if len(rec) > lim.columns {
+		return nil, errors.Errorf("the header has %d columns, more than %d (dataset.MaxCSVColumns)", len(rec), lim.columns)
+	}
+	rows.next()
 	header := make([]string, len(rec))
 	for j, h := range rec {
 		header[j] = strings.TrimSpace(h)
@@ -173,26 +180,30 @@ func parseCSV(r io.Reader, o CSVOptions) (*Dataset, error) {
 
 	X := make([]float32, 0, 64*len(feat))
 	var Y []int
-	rows := 0
+	row, cells := 0, 0
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
-		rows++
+		rows.next()
+		row++
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 				return nil, errors.Errorf("row %d (line %d): got %d fields, want %d",
-					rows, pe.StartLine, len(rec), len(header))
+					row, pe.StartLine, len(rec), len(header))
 			}
-			return nil, errors.WithStack(err) // a *csv.ParseError names the line
+			return nil, errors.Wrapf(err, "row %d", row) // a *csv.ParseError names the line
 		}
 		line, _ := cr.FieldPos(0)
+		if cells += len(feat) + 1; cells > lim.cells {
+			return nil, errors.Errorf("row %d (line %d): more than %d cells (dataset.MaxCSVCells)", row, line, lim.cells)
+		}
 
 		lab := strings.TrimSpace(rec[li])
 		if lab == "" {
-			return nil, errors.Errorf("row %d (line %d): empty label in column %q", rows, line, trunc(o.Label))
+			return nil, errors.Errorf("row %d (line %d): empty label in column %q", row, line, trunc(o.Label))
 		}
 		id, ok := classID[lab]
 		switch {
@@ -212,14 +223,14 @@ func parseCSV(r io.Reader, o CSVOptions) (*Dataset, error) {
 		for _, j := range feat {
 			v, err := parseCell(rec[j])
 			if err != nil {
-				return nil, errors.Errorf("row %d (line %d), column %q: %v", rows, line, trunc(header[j]), err)
+				return nil, errors.Errorf("row %d (line %d), column %q: %v", row, line, trunc(header[j]), err)
 			}
 			X = append(X, v)
 		}
 		Y = append(Y, id)
 	}
 
-	if rows == 0 {
+	if row == 0 {
 		return nil, errors.New("no data rows after the header")
 	}
 	for i, s := range seen {

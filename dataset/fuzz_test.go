@@ -2,7 +2,10 @@ package dataset
 
 import (
 	"bytes"
+	"compress/gzip"
 	"math"
+	"reflect"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -13,10 +16,20 @@ import (
 // FuzzParseCSV checks that ParseCSVWith never panics and that whatever it
 // accepts is a consistent dataset. ignore and classes are lists separated
 // by '|'.
+//
+// The same text gzipped gives the same result, and under small limits (as
+// MaxCSVRowBytes, MaxCSVColumns and MaxCSVCells are to real files) what is
+// accepted keeps within them and what is refused for them names them.
 func FuzzParseCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, in, label, ignore, classes string) {
 		o := CSVOptions{Label: label, Ignore: split(ignore), Classes: split(classes)}
-		d, err := ParseCSVWith(strings.NewReader(in), "fuzz", o)
+		var d *Dataset
+		var err error
+		if alloc := allocated(func() { d, err = ParseCSVWith(strings.NewReader(in), "fuzz", o) }); alloc > 64*uint64(len(in))+8<<20 {
+			t.Fatalf("%d bytes of CSV allocated %d bytes", len(in), alloc)
+		}
+		checkGzipCSV(t, in, o, d, err)
+		checkCSVLimits(t, in, o)
 		if err != nil {
 			if d != nil {
 				t.Fatalf("dataset %v returned with error %v", d, err)
@@ -62,6 +75,68 @@ func FuzzParseCSV(f *testing.F) {
 	})
 }
 
+// checkGzipCSV checks that the gzipped text in parses as the plain text
+// did (to d or err).
+func checkGzipCSV(t *testing.T, in string, o CSVOptions, d *Dataset, err error) {
+	r, closeFn, zerr := maybeGunzip(bytes.NewReader(gzipBytes(t, []byte(in))))
+	if zerr != nil {
+		t.Fatalf("gzip: %v", zerr)
+	}
+	defer closeFn()
+	dz, errz := parseCSV(r, o, defaultCSVLimits)
+	if (err == nil) != (errz == nil) || (err != nil && !strings.HasSuffix(err.Error(), errz.Error())) {
+		t.Fatalf("plain: %v; gzipped: %v", err, errz)
+	}
+	if err == nil && (!reflect.DeepEqual(d.X, dz.X) || !reflect.DeepEqual(d.Y, dz.Y) || !reflect.DeepEqual(d.ClassNames, dz.ClassNames)) {
+		t.Fatalf("gzipped text gives another dataset")
+	}
+}
+
+// checkCSVLimits parses in under small limits.
+func checkCSVLimits(t *testing.T, in string, o CSVOptions) {
+	lim := csvLimits{rowBytes: 40, columns: 6, cells: 30}
+	d, err := parseCSV(strings.NewReader(in), o, lim)
+	if err != nil {
+		if strings.Contains(err.Error(), "\n") {
+			t.Fatalf("multi-line error %q", err)
+		}
+		return
+	}
+	if d.Size()+1 > lim.columns || len(d.X)+d.N() > lim.cells {
+		t.Fatalf("%d features and %d rows accepted under limits %+v", d.Size(), d.N(), lim)
+	}
+	for _, line := range strings.Split(in, "\n") {
+		if len(line) > lim.rowBytes {
+			t.Fatalf("a line of %d bytes accepted under limits %+v", len(line), lim)
+		}
+	}
+	X, n, _, y, _, err := parseTable(strings.NewReader(in), o.Label, lim)
+	if err == nil && (len(X)+len(y) > lim.cells || n != len(y)) {
+		t.Fatalf("table of %d cells and %d rows accepted under limits %+v", len(X)+len(y), n, lim)
+	}
+}
+
+// allocated returns the bytes f allocates on the heap.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+func gzipBytes(t *testing.T, b []byte) []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 func split(s string) []string {
 	if s == "" {
 		return nil
@@ -70,12 +145,32 @@ func split(s string) []string {
 }
 
 // FuzzReadIDX checks that the idx readers never panic, honour their limits,
-// and read exactly the header and payload of what they accept.
+// and read exactly the header and payload of what they accept; that a
+// gzipped stream reads the same; and that a header claiming more than the
+// stream holds costs little memory (the pixels are allocated as they
+// arrive, and at most MaxIDXValues of them).
 func FuzzReadIDX(f *testing.F) {
 	const maxItems = 1000
 	f.Fuzz(func(t *testing.T, in []byte) {
+		zr, closeFn, err := maybeGunzip(bytes.NewReader(gzipBytes(t, in)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var zn, zrows, zcols int
+		var zpix []byte
+		var zerr error
+		if alloc := allocated(func() { zn, zrows, zcols, zpix, zerr = ReadIDXImages(zr, 0) }); alloc > 4*uint64(len(in))+4<<20 {
+			t.Fatalf("%d bytes of idx allocated %d bytes", len(in), alloc)
+		}
+		closeFn()
+		if zerr == nil && (zn*zrows*zcols > MaxIDXValues || !bytes.Equal(zpix, in[16:16+len(zpix)])) {
+			t.Fatalf("gzipped: accepted %dx%dx%d, or not the input's pixels", zn, zrows, zcols)
+		}
 		r := bytes.NewReader(in)
 		n, rows, cols, pix, err := ReadIDXImages(r, maxItems)
+		if err == nil && zerr != nil {
+			t.Fatalf("plain accepted, gzipped refused: %v", zerr)
+		}
 		if err == nil {
 			if n < 0 || n > maxItems || rows < 1 || rows > MaxIDXDim || cols < 1 || cols > MaxIDXDim {
 				t.Fatalf("accepted n=%d rows=%d cols=%d", n, rows, cols)

@@ -36,11 +36,11 @@ const (
 
 var mnistFiles = []string{MNISTTrainImages, MNISTTrainLabels, MNISTTestImages, MNISTTestLabels}
 
-// Limits applied to idx headers before anything is allocated.
+// Limits applied to idx headers before anything is allocated (with
+// MaxIDXValues, the pixels of one image file).
 const (
 	MaxIDXItems = 10_000_000 // most items (images or labels) accepted
 	MaxIDXDim   = 4096       // most rows or columns per image
-	MaxIDXBytes = 1 << 32    // most pixel bytes in one image file
 )
 
 const (
@@ -378,7 +378,7 @@ func maybeGunzip(r io.Reader) (io.Reader, func() error, error) {
 //
 // The header is checked before anything is allocated: at most maxItems images
 // (MaxIDXItems if maxItems <= 0 or larger), rows and cols in [1, MaxIDXDim]
-// and at most MaxIDXBytes pixel bytes in all. Memory grows only as pixel data
+// and at most MaxIDXValues pixels in all. Memory grows only as pixel data
 // actually arrives, so a short stream with a large header costs little; a
 // truncated stream is an error.
 func ReadIDXImages(r io.Reader, maxItems int) (n, rows, cols int, pix []byte, err error) {
@@ -409,8 +409,8 @@ func readIDXImages(r io.Reader, maxItems int) (n, rows, cols int, chunks [][]byt
 		return 0, 0, 0, nil, errors.Errorf("idx images: header claims %dx%d images, want 1 to %d rows and columns", ur, uc, MaxIDXDim)
 	}
 	total := uint64(un) * uint64(ur) * uint64(uc)
-	if total > MaxIDXBytes || total > uint64(maxInt) {
-		return 0, 0, 0, nil, errors.Errorf("idx images: header claims %d pixel bytes, limit %d", total, uint64(MaxIDXBytes))
+	if total > MaxIDXValues || total > uint64(maxInt) {
+		return 0, 0, 0, nil, errors.Errorf("idx images: header claims %d images of %dx%d, %d pixels; the limit is %d (dataset.MaxIDXValues, 1 GiB as float32)", un, ur, uc, total, MaxIDXValues)
 	}
 	chunks, err = readChunks(r, int(total))
 	if err != nil {

@@ -94,9 +94,9 @@ func TestIDXBadInput(t *testing.T) {
 		{"over maxItems", "limit 1", good, 1},
 		{"zero rows", "rows and columns", setU32(good, 8, 0), 0},
 		{"huge cols", "rows and columns", setU32(good, 12, 1<<20), 0},
-		{"huge total", "pixel bytes", setU32(setU32(setU32(good, 4, 9_000_000), 8, 4096), 12, 4096), 0},
-		// Passes the limits but the data is missing: must not allocate 4 GiB.
-		{"big header short data", "truncated", setU32(setU32(setU32(good, 4, 256), 8, 4096), 12, 4096), 0},
+		{"huge total", "MaxIDXValues", setU32(setU32(setU32(good, 4, 9_000_000), 8, 4096), 12, 4096), 0},
+		// Passes the limits but the data is missing: must not allocate 1 GiB.
+		{"big header short data", "truncated", setU32(setU32(setU32(good, 4, 16), 8, 4096), 12, 4096), 0},
 	}
 	for _, c := range images {
 		_, _, _, _, err := ReadIDXImages(bytes.NewReader(c.in), c.max)

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bufio"
 	"encoding/csv"
 	"io"
 	"math"
@@ -42,13 +43,20 @@ func ReadTable(path, label string) (X []float64, n, d int, y []float64, features
 // Leading and trailing spaces around names and numbers are ignored, a
 // byte-order mark before the header is dropped, and blank lines are
 // skipped. The table must have at least one data row and one feature
-// column. Errors are one line and name the row (counting data rows from 1),
-// its line in the input, the column and the offending text.
+// column, and at most MaxCSVColumns columns, MaxCSVRowBytes bytes in a row
+// and MaxCSVCells cells in its data rows. Errors are one line and name the
+// row (counting data rows from 1), its line in the input, the column and
+// the offending text.
 func ParseTable(r io.Reader, label string) (X []float64, n, d int, y []float64, features []string, err error) {
+	return parseTable(r, label, defaultCSVLimits)
+}
+
+func parseTable(r io.Reader, label string, lim csvLimits) (X []float64, n, d int, y []float64, features []string, err error) {
 	if label == "" {
 		return nil, 0, 0, nil, nil, errors.New("no label column given")
 	}
-	cr := csv.NewReader(r)
+	rows := &rowLimiter{r: r, limit: lim.rowBytes}
+	cr := csv.NewReader(bufio.NewReaderSize(rows, 1<<16))
 	cr.ReuseRecord = true
 	cr.FieldsPerRecord = 0 // the header sets the field count
 
@@ -59,6 +67,10 @@ func ParseTable(r io.Reader, label string) (X []float64, n, d int, y []float64, 
 	if err != nil {
 		return nil, 0, 0, nil, nil, errors.WithStack(err) // a *csv.ParseError names the line
 	}
+	if len(rec) > lim.columns {
+		return nil, 0, 0, nil, nil, errors.Errorf("the header has %d columns, more than %d (dataset.MaxCSVColumns)", len(rec), lim.columns)
+	}
+	rows.next()
 	header := make([]string, len(rec))
 	col := make(map[string]int, len(rec))
 	for j, h := range rec {
@@ -91,6 +103,7 @@ func ParseTable(r io.Reader, label string) (X []float64, n, d int, y []float64, 
 		if err == io.EOF {
 			break
 		}
+		rows.next()
 		n++
 		if err != nil {
 			var pe *csv.ParseError
@@ -98,9 +111,12 @@ func ParseTable(r io.Reader, label string) (X []float64, n, d int, y []float64, 
 				return nil, 0, 0, nil, nil, errors.Errorf("row %d (line %d): got %d fields, want %d",
 					n, pe.StartLine, len(rec), len(header))
 			}
-			return nil, 0, 0, nil, nil, errors.WithStack(err) // a *csv.ParseError names the line
+			return nil, 0, 0, nil, nil, errors.Wrapf(err, "row %d", n) // a *csv.ParseError names the line
 		}
 		line, _ := cr.FieldPos(0)
+		if len(X)+len(y)+len(rec) > lim.cells {
+			return nil, 0, 0, nil, nil, errors.Errorf("row %d (line %d): more than %d cells (dataset.MaxCSVCells)", n, line, lim.cells)
+		}
 		for j, cell := range rec {
 			v, err := parseNumber(cell)
 			if err != nil {

@@ -63,9 +63,22 @@ func (k Kernels) String() string {
 	return [...]string{"auto", "dense", "sparse"}[k]
 }
 
+// MaxBufferValues bounds the working memory of an Engine: its activation
+// buffers and its scratch, in float32 and int32 values (1 GiB). New lowers
+// Options.Batch until they fit, so that neither a large batch asked for
+// nor a model with large activations exhausts memory (Batch reports the
+// batch kept), and refuses a model that does not fit even one sample at a
+// time.
+const MaxBufferValues = 1 << 28
+
+// bufferLimit is MaxBufferValues, lowered by tests.
+var bufferLimit int64 = MaxBufferValues
+
 // Options configures an Engine.
 type Options struct {
-	Batch   int     // largest number of samples per Forward call; 0 means 1000
+	// Batch is the largest number of samples per Forward call; 0 means
+	// 1000. New lowers it where the buffers would exceed MaxBufferValues.
+	Batch   int
 	Kernels Kernels // how to multiply weights; Auto by default
 
 	noFold bool // tests: run every batch norm as its own step
@@ -136,6 +149,7 @@ func New(m *models.Model, opts Options) (*Engine, error) {
 	if opts.Batch <= 0 {
 		opts.Batch = 1000
 	}
+	opts.Batch = int(min(int64(opts.Batch), bufferLimit)) // a sample needs at least one value
 	nodes, err := m.Spec.Nodes()
 	if err != nil {
 		return nil, err
@@ -268,6 +282,17 @@ func New(m *models.Model, opts Options) (*Engine, error) {
 		e.ops = append(e.ops, op{step: copyStep{}, in: []int{fromInput}, inSz: []int{size}, out: take(size), outSz: size, views: make([][]float32, 1)})
 	}
 	e.out = e.ops[len(e.ops)-1].out
+	need := int64(e.scratchF) + int64(e.scratchI)
+	for _, c := range caps {
+		need += int64(opts.Batch) * int64(c)
+	}
+	if need > bufferLimit {
+		if opts.Batch == 1 {
+			return nil, errors.Errorf("model %q needs %d values of activations and scratch for one sample, more than infer.MaxBufferValues (%d)", m.Spec.Name, need, bufferLimit)
+		}
+		opts.Batch = max(1, min(opts.Batch/2, int(int64(opts.Batch)*bufferLimit/need)))
+		return New(m, opts)
+	}
 	for _, c := range caps {
 		e.bufs = append(e.bufs, make([]float32, opts.Batch*c))
 	}

@@ -3,6 +3,7 @@ package infer
 import (
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -142,4 +143,62 @@ func lookup(t testing.TB, name string) models.Spec {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// TestEngineBatchBound: New lowers a batch whose buffers and scratch would
+// pass the limit (MaxBufferValues, lowered here) to one that fits, the
+// engine computes what one with that batch asked for computes, and a model
+// that cannot run even one sample within the limit is refused.
+func TestEngineBatchBound(t *testing.T) {
+	spec, err := models.Lookup("lenet-300-100")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func(old int64) { bufferLimit = old }(bufferLimit)
+	bufferLimit = 100_000 // about 240 samples of lenet-300-100
+	e, err := New(m, Options{Batch: 1_000_000_000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := e.Batch(); b < 100 || b > 250 {
+		t.Fatalf("batch %d for a limit of 100000 values", b)
+	}
+	var values int64
+	for _, b := range e.bufs {
+		values += int64(len(b))
+	}
+	if values += int64(len(e.sc.f) + len(e.sc.i)); values > bufferLimit {
+		t.Fatalf("%d values of buffers and scratch, over the limit %d", values, bufferLimit)
+	}
+	want, err := New(m, Options{Batch: e.Batch()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(2))
+	n := e.Batch()
+	x := make([]float32, n*784)
+	for i := range x {
+		x[i] = rng.Float32()
+	}
+	got, err := e.Forward(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantY, err := want.Forward(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range got {
+		if got[i] != wantY[i] {
+			t.Fatalf("logit %d: %v, want %v", i, got[i], wantY[i])
+		}
+	}
+	bufferLimit = 300 // under one sample (buffers of 300 and 100 values)
+	if _, err := New(m, Options{}); err == nil || !strings.Contains(err.Error(), "infer.MaxBufferValues") {
+		t.Fatalf("one sample over the limit: %v", err)
+	}
 }

@@ -3,12 +3,14 @@ package interop_test
 import (
 	"errors"
 	"math/rand"
+	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 
 	"github.com/spred-go/spred/interop"
+	"github.com/spred-go/spred/models"
 )
 
 // FuzzDecode: no input makes the ONNX reader panic; every failure is one
@@ -25,12 +27,41 @@ func FuzzDecode(f *testing.F) {
 	for _, b := range append(badFiles(f), badGraphs(f)...) {
 		f.Add(b.file)
 	}
+	// Sparse initializers within and over the expansion bound.
+	f.Add(sparseFile(f, 2000, 10, 40))
+	f.Add(sparseFile(f, 4000, 100, 40))
 	f.Fuzz(checkDecode)
 }
 
-// checkDecode is the property FuzzDecode checks for one input.
+// allocated returns the bytes f allocates on the heap.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// checkDecode is the property FuzzDecode checks for one input; it also
+// checks that the model's values and the memory Decode takes stay within
+// what the file's size allows (models.MaxSparseExpansion dense values per
+// byte of sparse initializers, a few copies of each value).
 func checkDecode(t *testing.T, data []byte) {
-	m, _, err := interop.Decode(data, interop.ImportOptions{})
+	var m *models.Model
+	var err error
+	budget := uint64(models.MaxSparseExpansion) * uint64(max(len(data), 1<<12))
+	if alloc := allocated(func() { m, _, err = interop.Decode(data, interop.ImportOptions{}) }); alloc > 64*uint64(len(data))+4*8*budget+8<<20 {
+		t.Fatalf("%d-byte file allocated %d bytes", len(data), alloc)
+	}
+	if err == nil {
+		values := 0
+		for _, p := range m.Params.All() {
+			values += p.Len()
+		}
+		if uint64(values) > uint64(len(data))/4+budget {
+			t.Fatalf("%d-byte file gave %d values", len(data), values)
+		}
+	}
 	if err != nil {
 		if !errors.Is(err, interop.ErrFormat) && !errors.Is(err, interop.ErrUnsupported) && !errors.Is(err, interop.ErrShape) {
 			t.Fatalf("error matches none of ErrFormat, ErrUnsupported, ErrShape: %v", err)

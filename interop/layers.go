@@ -90,8 +90,8 @@ func (r *reader) bias(where string, n *onnx.NodeProto) error {
 		return err
 	}
 	ins := n.GetInput()
-	if len(ins) != 2 {
-		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 2", where, len(ins))
+	if len(ins) != 2 || ins[0] == "" || ins[1] == "" {
+		return errors.Wrapf(ErrFormat, "%s needs 2 inputs, got %q", where, ins)
 	}
 	xi, ci := 0, 1
 	if _, ok := r.consts[ins[0]]; ok {

@@ -248,6 +248,9 @@ func (r *reader) alias(where string, n *onnx.NodeProto, want int) error {
 		return err
 	}
 	x := n.GetInput()[0]
+	if x == "" {
+		return errors.Wrapf(ErrFormat, "%s: input 0 is missing", where)
+	}
 	if v, ok := r.consts[x]; ok {
 		r.consts[out] = v
 		return nil
@@ -376,8 +379,8 @@ func (r *reader) shape(where string, n *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if len(n.GetInput()) != 1 {
-		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 1", where, len(n.GetInput()))
+	if len(n.GetInput()) != 1 || n.GetInput()[0] == "" {
+		return errors.Wrapf(ErrFormat, "%s needs 1 input, got %q", where, n.GetInput())
 	}
 	var full []dim
 	if v, ok := r.consts[n.GetInput()[0]]; ok {
@@ -459,8 +462,8 @@ func (r *reader) gather(where string, n *onnx.NodeProto, x *value) (*value, erro
 		}
 		return nil, a.unsupported("axis", axis, "only gathering from a 1-D shape")
 	}
-	if len(n.GetInput()) != 2 {
-		return nil, errors.Wrapf(ErrFormat, "%s has %d inputs; want 2", where, len(n.GetInput()))
+	if len(n.GetInput()) != 2 || n.GetInput()[1] == "" {
+		return nil, errors.Wrapf(ErrFormat, "%s needs 2 inputs (data and indices), got %q", where, n.GetInput())
 	}
 	idx := r.consts[n.GetInput()[1]]
 	if x.ints == nil || len(x.dims) != 1 || idx.ints == nil || len(idx.dims) > 1 {
@@ -633,8 +636,8 @@ func (r *reader) arith(where string, n *onnx.NodeProto) error {
 		return err
 	}
 	ins := n.GetInput()
-	if len(ins) != 2 {
-		return errors.Wrapf(ErrFormat, "%s has %d inputs; want 2", where, len(ins))
+	if len(ins) != 2 || ins[0] == "" || ins[1] == "" {
+		return errors.Wrapf(ErrFormat, "%s needs 2 inputs, got %q", where, ins)
 	}
 	x, y := r.consts[ins[0]], r.consts[ins[1]]
 	if x.ints == nil || y.ints == nil {

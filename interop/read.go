@@ -37,10 +37,6 @@ const (
 	MaxImportOpset = 18
 )
 
-// denseValuesPerByte bounds how many dense values the sparse initializers of
-// a file may expand to, per byte of the file.
-const denseValuesPerByte = 256
-
 // ImportOptions tunes Decode. The zero value is ready to use.
 type ImportOptions struct {
 	// Name is the spec name of the imported model; "" takes the graph's
@@ -133,7 +129,7 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 	}
 	r := &reader{consts: map[string]*value{}, acts: map[string][]int{}, prod: map[string]int{},
 		pads: map[string]padded{}, stale: map[string]string{}, opset: rep.Opset,
-		budget: denseValuesPerByte * max(len(b), 1<<12)}
+		size: len(b), budget: models.MaxSparseExpansion * max(len(b), minSparseBudget)}
 	if err := r.initializers(g); err != nil {
 		return nil, nil, err
 	}
@@ -195,6 +191,7 @@ type reader struct {
 	stale  map[string]string // activations a bias Add replaced, and that Add
 	batch  int64             // the input's batch size when fixed, else 0
 	opset  int64
+	size   int // bytes of the file
 	budget int // dense values sparse initializers may still expand to
 
 	layers  []models.Layer
@@ -219,7 +216,7 @@ func (r *reader) initializers(g *onnx.GraphProto) error {
 		r.consts[t.GetName()] = v
 	}
 	for _, s := range g.GetSparseInitializer() {
-		name, v, err := decodeSparse(s, r.budget)
+		name, v, err := decodeSparse(s, r.budget, r.size)
 		if err != nil {
 			return err
 		}

@@ -6,6 +6,8 @@ import (
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"github.com/pkg/errors"
+
+	"github.com/spred-go/spred/models"
 )
 
 // value is a tensor whose contents are known when the graph is read: an
@@ -178,9 +180,17 @@ func decodeTensor(t *onnx.TensorProto) (*value, error) {
 	return v, nil
 }
 
-// decodeSparse expands a sparse initializer. maxDense bounds the number of
-// dense values it may expand to (what the caller can afford to allocate).
-func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, error) {
+// minSparseBudget is the file size, in bytes, below which the sparse
+// initializers of a file may still expand to models.MaxSparseExpansion
+// values per byte of it (a few MiB in all).
+const minSparseBudget = 1 << 12
+
+// decodeSparse expands a sparse initializer of a file of size bytes.
+// maxDense bounds the number of dense values it may expand to: what is
+// left of models.MaxSparseExpansion values per byte of the file once the
+// sparse initializers before it are expanded. Nothing is allocated for a
+// tensor over the bound.
+func decodeSparse(s *onnx.SparseTensorProto, maxDense, size int) (string, *value, error) {
 	if s.GetValues() == nil {
 		return "", nil, errors.Wrap(ErrFormat, "sparse initializer without values")
 	}
@@ -191,7 +201,7 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, erro
 	}
 	n := numel(dims)
 	if n > maxDense {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: %d dense values is more than this %d-byte file can describe", name, n, maxDense/denseValuesPerByte)
+		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: dimensions %v hold %d dense values, more than the %d left to the sparse initializers of a %d-byte file (models.MaxSparseExpansion = %d per byte)", name, dims, n, max(maxDense, 0), size, models.MaxSparseExpansion)
 	}
 	vals, err := decodeTensor(s.GetValues())
 	if err != nil {
@@ -212,7 +222,7 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, erro
 		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: indices of dimensions %v for %d values of a rank-%d tensor", name, idx.dims, k, len(dims))
 	}
 	out := &value{dims: dims, floats: make([]float32, n)}
-	seen := make([]bool, n)
+	seen := make([]uint64, (n+63)/64) // a bit per position
 	for j := 0; j < k; j++ {
 		var pos int64
 		if len(idx.dims) == 1 {
@@ -229,10 +239,10 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, erro
 		if pos < 0 || pos >= int64(n) {
 			return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d of value %d is outside its %d values", name, pos, j, n)
 		}
-		if seen[pos] {
+		if seen[pos/64]&(1<<(pos%64)) != 0 {
 			return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d appears twice", name, pos)
 		}
-		seen[pos] = true
+		seen[pos/64] |= 1 << (pos % 64)
 		out.floats[pos] = vals.floats[j]
 	}
 	return name, out, nil

@@ -33,7 +33,10 @@ const (
 type ExportOptions struct {
 	// Sparse stores every weight whose sparse form is smaller (fewer than
 	// a third of its values non-zero, since each stored value costs 4
-	// bytes and its INT64 index 8) as a sparse_initializer.
+	// bytes and its INT64 index 8) as a sparse_initializer, unless it
+	// keeps fewer than 1 value in 768: the reader expands a sparse
+	// initializer to at most models.MaxSparseExpansion (64) dense values
+	// per byte, so such a weight is written densely.
 	Sparse bool
 	// Opset is the version of the default ONNX domain; 0 means 13.
 	Opset int
@@ -183,8 +186,12 @@ func nonZeroBits(vs []float32) int {
 }
 
 // sparseSmaller: k values with INT64 indices (12 bytes each) against n
-// dense values (4 bytes each).
-func sparseSmaller(n, k int) bool { return 12*k < 4*n }
+// dense values (4 bytes each), with at most models.MaxSparseExpansion
+// dense values per byte of the sparse form (so the sparse initializers of
+// a file never expand to more than Decode allows).
+func sparseSmaller(n, k int) bool {
+	return 12*k < 4*n && int64(n) <= int64(models.MaxSparseExpansion)*12*int64(k)
+}
 
 // sparseTensor stores the values of vs whose bits are not zero, with their
 // row-major positions as 1-D INT64 indices in increasing order.

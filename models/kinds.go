@@ -308,6 +308,9 @@ func init() {
 			if err != nil {
 				return nil, err
 			}
+			if l.Padding >= l.Kernel {
+				return nil, errors.Errorf("padding %d is not less than the kernel %d (a wider border sees only zeros)", l.Padding, l.Kernel)
+			}
 			c, g := in[0][0], l.GroupsOrDefault()
 			if l.Groups < 0 || c%g != 0 || l.Filters%g != 0 {
 				return nil, errors.Errorf("groups %d must divide both the %d input channels and the %d filters", l.Groups, c, l.Filters)

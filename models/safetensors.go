@@ -54,8 +54,8 @@ func (e formatError) Unwrap() []error { return []error{e.err, ErrFormat} }
 // against it before any tensor memory is allocated, so a corrupt or hostile
 // file costs at most a small multiple of the size of its header (itself
 // limited to 100 MiB, with at most 65536 tensors), plus, for a sparse file,
-// the dense values it expands to: at most 32 per byte of a bitmask and 1024
-// per byte of an index form (see EncodeSparse).
+// the dense values it expands to: at most 8 per byte of a bitmask and
+// MaxSparseExpansion (64) per byte of an index form (see EncodeSparse).
 //
 // The parameters come back as float32 tensors in the order m.Spec.Params
 // lists them, with the spec's prunable marks; F64 tensors are converted. The

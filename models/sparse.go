@@ -28,8 +28,9 @@ import (
 // round trip is bit for bit). EncodeSparse picks, for each parameter, the
 // smallest of dense (4n bytes), bitmask (⌈n/8⌉ + 4k) and index (8k) form,
 // counting 192 bytes of header for a sparse form, so that small tensors stay
-// dense; the index form is used only when n ≤ 8192·k, which bounds what a
-// reader allocates to 1024 values per byte of index form.
+// dense; the index form is used only when n ≤ 8·MaxSparseExpansion·k, so
+// that no sparse tensor expands to more than MaxSparseExpansion values per
+// byte it occupies (a bitmask expands to at most 8).
 const (
 	// MetaSparse is the metadata key of a native sparse file: a JSON object
 	// mapping every parameter stored sparse to a SparseEntry.
@@ -44,12 +45,22 @@ const (
 	SuffixIndex  = ".index"
 	SuffixValues = ".values"
 
-	// maxIndexSpread bounds n/k for the index form.
-	maxIndexSpread = 8192
+	// maxIndexSpread bounds n/k for the index form (8 bytes per stored
+	// value).
+	maxIndexSpread = 8 * MaxSparseExpansion
 	// sparseOverhead is about what storing a parameter sparse adds to the
 	// header (its metadata entry and a second tensor entry), in bytes.
 	sparseOverhead = 192
 )
+
+// MaxSparseExpansion bounds how many dense values a sparse tensor of a model
+// file (safetensors or ONNX) may expand to, per byte it occupies in the file,
+// so that the sparse tensors of a file of b bytes allocate at most 64·b
+// values (256·b bytes as float32) and a small hostile file cannot claim
+// gigabytes. It still lets a weight keep 1 value in 512 in the index form
+// (and 1 in 768 in ONNX, with 12 bytes per stored value); sparser weights are
+// written as a bitmask, or densely, instead.
+const MaxSparseExpansion = 64
 
 // SparseEntry describes one parameter in a native sparse file's MetaSparse
 // metadata.
@@ -229,7 +240,7 @@ func splitSparse(h *header, infos []ParamInfo) ([]tensorEntry, map[string]*spars
 			sp.where, err = take(name+SuffixMask, "U8", (n+7)/8)
 		case EncodingIndex:
 			if n > maxIndexSpread*e.Stored {
-				return nil, nil, errors.Errorf("sparse parameter %q: index form with %d stored values for %d slots (at most %d slots per stored value)", name, e.Stored, n, maxIndexSpread)
+				return nil, nil, errors.Errorf("sparse parameter %q: index form with %d stored values for %d slots (at most %d slots per stored value, %d values per byte: models.MaxSparseExpansion)", name, e.Stored, n, maxIndexSpread, MaxSparseExpansion)
 			}
 			sp.where, err = take(name+SuffixIndex, "U32", e.Stored)
 		default:

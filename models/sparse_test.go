@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -77,10 +78,11 @@ func wideSpec() models.Spec {
 
 // wantEncoding is the form EncodeSparse should pick for n values of which
 // k are stored: the smallest, with 192 bytes of header for a sparse form,
-// dense on ties, and the index form only when n ≤ 8192·k.
+// dense on ties, and the index form only when n ≤ 8·MaxSparseExpansion·k
+// (512·k).
 func wantEncoding(n, k int) string {
 	dense, mask, index := 4*n, (n+7)/8+4*k+192, 8*k+192
-	indexOK := k > 0 && n <= 8192*k
+	indexOK := k > 0 && n <= 512*k
 	switch {
 	case dense <= mask && (!indexOK || dense <= index):
 		return ""
@@ -235,7 +237,13 @@ type sparseTensor struct {
 // out in order, with meta as the MetaSparse metadata (omitted when nil).
 func handFile(t testing.TB, meta any, tensors []sparseTensor) []byte {
 	t.Helper()
-	spec, _ := models.MarshalSpec(tinySpec())
+	return specFile(t, tinySpec(), meta, tensors)
+}
+
+// specFile is handFile for any spec.
+func specFile(t testing.TB, s models.Spec, meta any, tensors []sparseTensor) []byte {
+	t.Helper()
+	spec, _ := models.MarshalSpec(s)
 	md := map[string]string{models.MetaSpec: string(spec)}
 	if meta != nil {
 		js, err := json.Marshal(meta)
@@ -363,8 +371,8 @@ func TestDecodeSparseHandMade(t *testing.T) {
 }
 
 // TestSparseIndexSpread: the index form is refused where it would expand
-// to more than 8192 values per stored value, and the encoder falls back to
-// the bitmask there.
+// to more than MaxSparseExpansion values per byte (512 values per stored
+// value), and the encoder falls back to the bitmask there.
 func TestSparseIndexSpread(t *testing.T) {
 	spec := models.Spec{Name: "big", Input: []int{300}, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 100}}, Loss: models.LossSoftmaxCrossEntropy}
 	m := newModel(t, spec, tensor.Float32)
@@ -372,7 +380,7 @@ func TestSparseIndexSpread(t *testing.T) {
 	for i := range w {
 		w[i] = 0
 	}
-	w[29999] = 1 // one value in 30000 > 8192
+	w[29999] = 1 // one value in 30000 > 512
 	b := encodeSparse(t, m)
 	if e := sparseMeta(t, b)["fc/W"]; e.Encoding != models.EncodingBitmask || e.Stored != 1 {
 		t.Errorf("fc/W stored as %+v, want a bitmask of 1", e)
@@ -382,14 +390,65 @@ func TestSparseIndexSpread(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameModel(t, m, got)
-	w[0] = 1
-	w[15000] = 1 // three in 30000: 10000 each, still over
-	if e := sparseMeta(t, encodeSparse(t, m))["fc/W"]; e.Encoding != models.EncodingBitmask {
-		t.Errorf("3 of 30000: stored as %+v, want a bitmask", e)
+	for i := range 57 {
+		w[i] = 1 // with w[29999], 58 in 30000: 517 each, still over
 	}
-	w[1], w[2] = 1, 1 // five: 6000 each, the index form (40 bytes) is smaller than the mask (3770)
-	if e := sparseMeta(t, encodeSparse(t, m))["fc/W"]; e.Encoding != models.EncodingIndex {
-		t.Errorf("5 of 30000: stored as %+v, want an index", e)
+	if e := sparseMeta(t, encodeSparse(t, m))["fc/W"]; e.Encoding != models.EncodingBitmask {
+		t.Errorf("58 of 30000: stored as %+v, want a bitmask", e)
+	}
+	w[100] = 1 // 59: 508 each, the index form (664 bytes) is smaller than the mask (4178)
+	b = encodeSparse(t, m)
+	if e := sparseMeta(t, b)["fc/W"]; e.Encoding != models.EncodingIndex {
+		t.Errorf("59 of 30000: stored as %+v, want an index", e)
+	}
+	if got, err := decode(b); err != nil {
+		t.Fatal(err)
+	} else {
+		sameModel(t, m, got)
+	}
+}
+
+// TestSparseExpansionLimit: a small file whose index form claims a weight
+// of 8192 slots per stored value (4 MiB of float32 from 4 kB of index and
+// values) is refused before anything is allocated, with an error naming
+// the limit.
+func TestSparseExpansionLimit(t *testing.T) {
+	const k = 512
+	spec := models.Spec{Name: "spread", Input: []int{8192}, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: k, NoBias: true}}, Loss: models.LossSoftmaxCrossEntropy}
+	pos := make([]uint32, k)
+	for j := range pos {
+		pos[j] = uint32(j * 8192)
+	}
+	vals := make([]float32, k)
+	for j := range vals {
+		vals[j] = 1
+	}
+	for _, c := range []struct {
+		name  string
+		slots int // per stored value
+		ok    bool
+	}{{"8192 slots per value", 8192, false}, {"513 slots per value", 513, false}, {"512 slots per value", 512, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			s := spec
+			s.Input = []int{c.slots}
+			for j := range pos {
+				pos[j] = uint32(j * c.slots)
+			}
+			b := specFile(t, s, map[string]any{"fc/W": map[string]any{"encoding": "index", "shape": []int{c.slots, k}, "stored": k}}, []sparseTensor{
+				{"fc/W.index", "U32", []int{k}, u32s(pos...)},
+				{"fc/W.values", "F32", []int{k}, f32s(vals...)},
+			})
+			_, err := decode(b)
+			if c.ok {
+				if err != nil {
+					t.Fatalf("%d-byte file refused: %v", len(b), err)
+				}
+				return
+			}
+			if !errors.Is(err, models.ErrFormat) || !strings.Contains(err.Error(), "MaxSparseExpansion") || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("%d-byte file: got %v, want a one-line ErrFormat naming MaxSparseExpansion", len(b), err)
+			}
+		})
 	}
 }
 
@@ -445,6 +504,18 @@ func TestPythonSparseReader(t *testing.T) {
 	}
 }
 
+// allocated returns the bytes f allocates on the heap.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// FuzzDecodeSparse: no file makes Decode panic or allocate more than a
+// small multiple of MaxSparseExpansion values per byte; every failure is a
+// one-line ErrFormat, and what it reads survives a sparse round trip.
 func FuzzDecodeSparse(f *testing.F) {
 	for _, keep := range []float64{0, 0.1} {
 		f.Add(encodeSparse(f, prune(f, newModel(f, wideSpec(), tensor.Float32), keep, 7)))
@@ -465,8 +536,35 @@ func FuzzDecodeSparse(f *testing.F) {
 		{"fc1/W.index", "U32", []int{2}, u32s(1, 10)},
 		{"fc1/W.values", "F32", []int{2}, f32s(2, -3)},
 	}, rest...)))
+	// The index form at the limit (512 slots per stored value) and over it.
+	for _, slots := range []int{512, 513} {
+		pos := make([]uint32, 4)
+		for j := range pos {
+			pos[j] = uint32(j * slots)
+		}
+		spec := models.Spec{Name: "spread", Input: []int{slots}, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 4, NoBias: true}}, Loss: models.LossSoftmaxCrossEntropy}
+		f.Add(specFile(f, spec, map[string]any{"fc/W": map[string]any{"encoding": "index", "shape": []int{slots, 4}, "stored": 4}}, []sparseTensor{
+			{"fc/W.index", "U32", []int{4}, u32s(pos...)},
+			{"fc/W.values", "F32", []int{4}, f32s(1, 2, 3, 4)},
+		}))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		m, err := decode(data)
+		var m *models.Model
+		var err error
+		// At most MaxSparseExpansion values (4 bytes each) per byte, a few
+		// times over (the header's JSON, the copies).
+		if alloc := allocated(func() { m, err = decode(data) }); alloc > 8*4*models.MaxSparseExpansion*uint64(len(data))+4<<20 {
+			t.Fatalf("%d-byte file allocated %d bytes", len(data), alloc)
+		}
+		if err == nil {
+			values := 0
+			for _, p := range m.Params.All() {
+				values += p.Len()
+			}
+			if values > models.MaxSparseExpansion*len(data) {
+				t.Fatalf("%d-byte file expanded to %d values", len(data), values)
+			}
+		}
 		if err != nil {
 			if !errors.Is(err, models.ErrFormat) {
 				t.Fatalf("error does not match ErrFormat: %v", err)

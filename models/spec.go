@@ -17,13 +17,26 @@ const LossSoftmaxCrossEntropy = "softmax-cross-entropy"
 var ErrSpec = errors.New("invalid model spec")
 
 // MaxSize bounds every size in a valid spec: each dimension and layer
-// setting, the number of values in each layer's input and output, in each
-// parameter and in all parameters together. Specs come from model files,
-// which are untrusted; the bound keeps every count an int can hold on any
-// platform (and every product of two counts inside an int64), and rejects
-// networks that could never be allocated instead of letting their sizes
-// overflow.
+// setting, the number of values in each parameter and in all parameters
+// together (MaxActivation, far lower, bounds the values per sample). Specs
+// come from model files, which are untrusted; the bound keeps every count
+// an int can hold on any platform (and every product of two counts inside
+// an int64), and rejects networks that could never be allocated instead of
+// letting their sizes overflow.
 const MaxSize = math.MaxInt32
+
+// MaxActivation bounds the values of one sample in the model's input and in
+// each layer's output, and MaxActivations their sum over the input and every
+// layer. Running a model holds a batch of these activations in memory, and a
+// spec comes from an untrusted file: without the bounds a file of a few
+// hundred bytes (a convolution padded by 5000) could ask for hundreds of
+// gigabytes. They sit far above what the zoo and real image models need
+// (torchvision's resnet18 on 3×224×224 images has at most 802,816 values in
+// one layer and about 8.4 million in all; VGG-16 3.2 and 29 million).
+const (
+	MaxActivation  = 1 << 24 // 16,777,216 values (64 MiB as float32)
+	MaxActivations = 1 << 27 // 134,217,728 values (512 MiB as float32)
+)
 
 // MaxLayers bounds the number of layers of a spec (ResNet-152 has about
 // 500), so that validating an untrusted file stays cheap.
@@ -117,8 +130,8 @@ func (l Layer) outShape(in [][]int) ([]int, error) {
 				return fail(errors.New("non-positive dimension"))
 			}
 		}
-		if !withinMaxSize(s...) {
-			return fail(errors.Errorf("more than %d values per sample", MaxSize))
+		if !withinMaxSize(s...) || numel64(s...) > MaxActivation {
+			return fail(errors.Errorf("more than %d values per sample", MaxActivation))
 		}
 	}
 	for _, f := range l.setFields() {
@@ -130,8 +143,8 @@ func (l Layer) outShape(in [][]int) ([]int, error) {
 	if err != nil {
 		return fail(err)
 	}
-	if !withinMaxSize(out...) {
-		return fail(errors.Errorf("output %v has more than %d values per sample", out, MaxSize))
+	if !withinMaxSize(out...) || numel64(out...) > MaxActivation {
+		return fail(errors.Errorf("output %v has more than %d values per sample", out, MaxActivation))
 	}
 	return out, nil
 }
@@ -168,6 +181,10 @@ func (s Spec) Nodes() ([]Node, error) {
 	}
 	nodes := make([]Node, len(s.Layers))
 	var params int64 // at most 5·MaxSize: checked after every layer
+	var acts int64   // at most MaxActivations + MaxActivation: checked after every layer
+	if withinMaxSize(s.Input...) {
+		acts = numel64(s.Input...)
+	}
 	for i, l := range s.Layers {
 		k := Kind(l.Kind)
 		if l.Kind == Softmax && i != len(s.Layers)-1 {
@@ -207,6 +224,9 @@ func (s Spec) Nodes() ([]Node, error) {
 		}
 		if params > MaxSize {
 			return nil, errors.Wrapf(ErrSpec, "more than %d parameters (at layer %d, %q)", MaxSize, i, l.Name)
+		}
+		if acts += numel64(out...); acts > MaxActivations {
+			return nil, errors.Wrapf(ErrSpec, "more than %d activation values per sample in the input and the layers up to layer %d %q (%s)", MaxActivations, i, l.Name, l.Kind)
 		}
 		nodes[i] = n
 	}

@@ -290,6 +290,7 @@ func TestBadInput(t *testing.T) {
 		return append([]string{"predict", "--model", model, "--input", input, "--out", predictOut}, extra...)
 	}
 	quick := []string{"--train-samples", "100", "--epochs", "1", "--batch", "50", "--quiet", "--data-dir", mnistArg}
+	hr := makeHostileReaders(t, dir)
 
 	// Checkpoints of `train --model lenet-300-100` with the quick flags
 	// (the key of exactly that run, so that only the edited field is
@@ -515,6 +516,20 @@ func TestBadInput(t *testing.T) {
 		{"predict without out", 2, "predict: --out is required", []string{"predict", "--model", goodPath, "--input", images}},
 		{"predict extra argument", 2, `predict: unexpected argument "x.npy"`, append(predict(goodPath, images), "x.npy")},
 		{"unknown finetune schedule names the flag", 2, "--finetune-schedule", []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},
+
+		// readers: size claims. Small files that claim far more than they
+		// hold, refused before the claim is allocated; ONNX graphs with
+		// empty input names.
+		{"inspect ONNX sparse initializer claiming 236M values", 1, `sparse initializer "fc/W": dimensions [784 301614] hold 236465376 dense values`, []string{"inspect", hr.sparseONNX}},
+		{"import ONNX sparse initializer claiming 236M values", 1, "models.MaxSparseExpansion", []string{"import", hr.sparseONNX, "--out", filepath.Join(dir, "imported.safetensors")}},
+		{"inspect sparse index form of 8192 slots per value", 1, `sparse parameter "fc/W": index form with 64 stored values for 524288 slots`, []string{"inspect", hr.sparseIndex}},
+		{"eval sparse index form of 8192 slots per value", 1, "models.MaxSparseExpansion", []string{"eval", "--model", hr.sparseIndex}},
+		{"eval conv padded by 5000", 1, `layer "c" (conv2d) with input [1 28 28]: padding 5000 is not less than the kernel 3`, []string{"eval", "--model", hr.convPad}},
+		{"inspect conv padded by 5000", 1, "padding 5000 is not less than the kernel 3", []string{"inspect", hr.convPad}},
+		{"gzipped idx claiming 5.47M images", 1, "train-images-idx3-ubyte.gz: idx images: header claims 5470000 images of 28x28", []string{"eval", "--model", goodPath, "--data-dir", hr.idxDir}},
+		{"lasso gzipped CSV row inflating to 20 MB", 1, "inflated.csv.gz: row 1: a row is longer than 16777216 bytes (dataset.MaxCSVRowBytes)", []string{"lasso", "--csv", hr.inflatedCSV, "--lambda", "0.1"}},
+		{"inspect ONNX Gather of an empty name", 1, `"g" (Gather) needs 2 inputs (data and indices)`, []string{"inspect", hr.gatherEmpty}},
+		{"import ONNX Add of a constant and an empty name", 1, `"a" (Add) needs 2 inputs`, []string{"import", hr.addConstEmpty, "--out", filepath.Join(dir, "imported.safetensors")}},
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
