@@ -49,6 +49,15 @@ type Layer struct {
 	Eps      float64  `json:"eps,omitempty"`      // batchnorm2d: 0 means DefaultBNEps
 	Momentum float64  `json:"momentum,omitempty"` // batchnorm2d: 0 means DefaultBNMomentum
 	Alpha    float64  `json:"alpha,omitempty"`    // leakyrelu: slope below zero; 0 means DefaultLeakyAlpha
+	// Pads is the padding of a conv2d or pool on each side, [top, left,
+	// bottom, right], for sides that differ; it excludes Padding (see
+	// Layer.PadSides). Empty: Padding on every side.
+	Pads       []int    `json:"pads,omitempty"`
+	Dilation   int      `json:"dilation,omitempty"`    // maxpool2d: spacing of the window's cells; 0 means 1
+	CeilMode   bool     `json:"ceil_mode,omitempty"`   // pools: output size rounded up (see Layer.PoolOut)
+	ExcludePad bool     `json:"exclude_pad,omitempty"` // avgpool2d: the mean counts only the input cells of a window, not its padding
+	Min        *float64 `json:"min,omitempty"`         // clip: lower bound; nil means none (-∞)
+	Max        *float64 `json:"max,omitempty"`         // clip: upper bound; nil means none (+∞)
 }
 
 // InputName is the name by which a layer reads the model's input.
