@@ -167,22 +167,22 @@ func (r *reader) actInput(where string, n *onnx.NodeProto, minIn, maxIn int) (st
 	return x, shape, err
 }
 
-func (r *reader) paddedInput(where string, n *onnx.NodeProto, minIn, maxIn int) (string, []int, int, error) {
+func (r *reader) paddedInput(where string, n *onnx.NodeProto, minIn, maxIn int) (string, []int, [4]int, error) {
 	ins := n.GetInput()
 	if len(ins) < minIn || len(ins) > maxIn {
-		return "", nil, 0, errors.Wrapf(ErrFormat, "%s has %d inputs; want %d to %d", where, len(ins), minIn, maxIn)
+		return "", nil, [4]int{}, errors.Wrapf(ErrFormat, "%s has %d inputs; want %d to %d", where, len(ins), minIn, maxIn)
 	}
 	x := ins[0]
 	if x == "" {
-		return "", nil, 0, errors.Wrapf(ErrFormat, "%s: input 0 is missing", where)
+		return "", nil, [4]int{}, errors.Wrapf(ErrFormat, "%s: input 0 is missing", where)
 	}
 	if _, isConst := r.consts[x]; isConst {
-		return "", nil, 0, errors.Wrapf(ErrUnsupported, "%s: input %q is a constant; only layers applied to the graph input are supported", where, x)
+		return "", nil, [4]int{}, errors.Wrapf(ErrUnsupported, "%s: input %q is a constant; only layers applied to the graph input are supported", where, x)
 	}
 	if p, ok := r.pads[x]; ok {
 		return p.src, r.acts[p.src], p.p, nil
 	}
-	return x, r.acts[x], 0, nil
+	return x, r.acts[x], [4]int{}, nil
 }
 
 // weightInput returns input i of n, which must be a constant (or nil when

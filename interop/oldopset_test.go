@@ -202,11 +202,6 @@ func TestDecodeOldOpsetRefusals(t *testing.T) {
 		}), interop.ErrFormat, []string{"(Gemm)", "opset 11", "is 9"}},
 		{"dropout in training mode", at(mlp, 6, func(mp *onnx.ModelProto) { setNodeAttr(nodeNamed(t, mp, "drop"), intAttr("is_test", 0)) }),
 			interop.ErrUnsupported, []string{`"drop" (Dropout)`, "is_test=0", "opset 6"}},
-		{"padded AveragePool before opset 7", at(base, 6, func(mp *onnx.ModelProto) {
-			n := nodeOf(t, mp, "MaxPool")
-			n.OpType = "AveragePool"
-			setNodeAttr(n, ints("pads", 1, 1, 1, 1))
-		}), interop.ErrUnsupported, []string{"(AveragePool)", "opset 6", "count_include_pad"}},
 		{"ceil_mode before opset 10", at(base, 6, func(mp *onnx.ModelProto) {
 			mp.OpsetImport[0].Version = 8
 			numpyBias(mp)

@@ -90,7 +90,7 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 // there what it maps onto (see MinOpset and the package doc): Gemm, MatMul and Add (dense layers and their bias), Conv
 // (with groups, with or without bias, a zero Pad before it merged into its
 // padding), BatchNormalization (inference mode), Relu, LeakyRelu, Sigmoid,
-// Tanh, Clip to [0, ∞) (a relu) or [0, 6] (relu6), Softmax over the class
+// Tanh, Clip (a relu for [0, ∞), relu6 for [0, 6], else clip), Softmax over the class
 // scores as the graph's output,
 // MaxPool, AveragePool, GlobalAveragePool, the Add of two activations,
 // Flatten, Reshape to [batch, features], Identity and Dropout (dropped),

@@ -351,15 +351,13 @@ func badFiles(t testing.TB) []badFile {
 		{"grouped conv", setAttr("Conv", intAttr("group", 3)), interop.ErrUnsupported, []string{"conv1", "group=3"}},
 		{"dilated conv", setAttr("Conv", ints("dilations", 2, 2)), interop.ErrUnsupported, []string{"conv1", "dilations"}},
 		{"unequal strides", setAttr("Conv", ints("strides", 1, 2)), interop.ErrUnsupported, []string{"conv1", "strides"}},
-		{"asymmetric pads", setAttr("Conv", ints("pads", 1, 1, 0, 0)), interop.ErrUnsupported, []string{"conv1", "pads"}},
-		{"auto_pad SAME", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_UPPER")}), interop.ErrUnsupported, []string{"conv1", "auto_pad=SAME_UPPER"}},
+		{"negative pads", setAttr("Conv", ints("pads", -1, 1, 0, 0)), interop.ErrUnsupported, []string{"conv1", "pads"}},
+		{"unknown auto_pad", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_MIDDLE")}), interop.ErrUnsupported, []string{"conv1", "auto_pad=SAME_MIDDLE"}},
+		{"auto_pad with pads", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_UPPER")}), interop.ErrFormat, []string{"conv1", "auto_pad SAME_UPPER with pads"}},
 		{"attribute of the wrong type", setAttr("Conv", &onnx.AttributeProto{Name: "group", Type: onnx.AttributeProto_FLOAT, F: 1}), interop.ErrFormat, []string{"conv1", "group"}},
 		{"maxpool padded beyond half the kernel", setAttr("MaxPool", ints("pads", 2, 2, 2, 2)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
-		{"asymmetric maxpool pads", setAttr("MaxPool", ints("pads", 1, 1, 0, 0)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
-		{"ceil_mode that changes the size", edit(func(mp *onnx.ModelProto) {
-			n := node(mp, "MaxPool")
-			n.Attribute = []*onnx.AttributeProto{ints("kernel_shape", 3, 3), ints("strides", 2, 2), intAttr("ceil_mode", 1)}
-		}), interop.ErrUnsupported, []string{"maxpool2d_1", "ceil_mode"}},
+		{"maxpool padded as wide as the window on one side", setAttr("MaxPool", ints("pads", 0, 0, 2, 0)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads=[0 0 2 0]"}},
+		{"unequal maxpool dilations", setAttr("MaxPool", ints("dilations", 1, 2)), interop.ErrUnsupported, []string{"maxpool2d_1", "dilations=[1 2]"}},
 		{"Gemm transA", setAttr("Gemm", intAttr("transA", 1)), interop.ErrUnsupported, []string{`"fc1" (Gemm)`, "transA"}},
 		{"dynamic feature dimension", inputDim(2, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "height"}}), interop.ErrShape, []string{"dimension 2", `"height"`, "batch"}},
 		{"unknown dimension", inputDim(3, &onnx.TensorShapeProto_Dimension{}), interop.ErrShape, []string{"dimension 3", "missing"}},
@@ -405,12 +403,12 @@ func badFiles(t testing.TB) []badFile {
 			m.Input[0] = "padded"
 			replaceNode(mp, m, constNode("pads", 0, 0, 1, 1, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, m)
 		}), interop.ErrUnsupported, []string{"maxpool2d_1", `"pad" (Pad)`, "Conv or AveragePool"}},
-		{"asymmetric Pad before a Conv", edit(func(mp *onnx.ModelProto) {
+		{"Pad of the channels before a Conv", edit(func(mp *onnx.ModelProto) {
 			c := nodeOf(t, mp, "Conv")
 			x := c.Input[0]
 			c.Input[0] = "padded"
-			replaceNode(mp, c, constNode("pads", 0, 0, 1, 0, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, c)
-		}), interop.ErrUnsupported, []string{`"pad" (Pad)`, "pads [0 0 1 0 0 0 1 1]"}},
+			replaceNode(mp, c, constNode("pads", 0, 1, 0, 0, 0, 0, 0, 0), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, c)
+		}), interop.ErrUnsupported, []string{`"pad" (Pad)`, "pads [0 1 0 0 0 0 0 0]"}},
 		{"reflecting Pad", edit(func(mp *onnx.ModelProto) {
 			c := nodeOf(t, mp, "Conv")
 			x := c.Input[0]
