@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"math"
 	"math/rand"
 	"strings"
@@ -272,6 +273,14 @@ func TestBadInputs(t *testing.T) {
 	m, _ := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
 	if _, err := New(m, Options{Batch: 0}); err == nil {
 		t.Error("batch 0 accepted")
+	}
+	one := models.Spec{Name: "one", Input: []int{5}, Loss: models.LossNone, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 1}}}
+	m1, err := models.New(one, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(m1, Options{Batch: 2}); !errors.Is(err, models.ErrNoLoss) {
+		t.Errorf("a model without a loss: %v, want ErrNoLoss", err)
 	}
 	s, err := New(m, Options{Batch: 2})
 	if err != nil {

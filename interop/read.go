@@ -105,7 +105,9 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 // initializers, sparse initializers or Constant nodes. Anything else is
 // an error that names the node and the op or attribute (ErrUnsupported),
 // the shape (ErrShape) or the defect of the file (ErrFormat). The model
-// returned passes Check.
+// returned passes Check. A graph whose output has one value per sample
+// (not class scores) imports with the loss models.LossNone: it runs in
+// the engine, and training or evaluating it is refused (ErrNoLoss).
 func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) {
 	var mp onnx.ModelProto
 	if err := proto.Unmarshal(b, &mp); err != nil {
@@ -171,6 +173,13 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 	}
 	if spec.Name == "" {
 		spec.Name = "onnx"
+	}
+	none := spec
+	none.Loss = models.LossNone
+	if sh, err := none.Shapes(); err == nil && numel(sh[len(sh)-1]) == 1 {
+		// One value per sample is not class scores: the model runs, but
+		// has no loss to train or evaluate with.
+		spec.Loss = models.LossNone
 	}
 	m, err := r.model(spec)
 	if err != nil {

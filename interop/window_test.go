@@ -1,11 +1,13 @@
 package interop_test
 
 import (
+	"errors"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/interop"
 	"github.com/spred-go/spred/interop/interoptest"
 	"github.com/spred-go/spred/models"
@@ -87,5 +89,28 @@ func TestWindowsExportRuns(t *testing.T) {
 		if d := relDiff(t, f, want, got.Models[i].Logits); d > 1e-4 {
 			t.Errorf("%s: ONNX Runtime's logits differ from the engine's by %.3g (relative)", filepath.Base(f), d)
 		}
+	}
+}
+
+// TestOneOutputImportsForInference: a graph with one output value per
+// sample (not class scores) imports as a spec without a loss, which the
+// engine runs and a training session refuses.
+func TestOneOutputImportsForInference(t *testing.T) {
+	spec := models.Spec{Name: "score", Input: []int{1, 4, 4}, Loss: models.LossNone, Layers: []models.Layer{
+		{Kind: models.Conv2d, Name: "c", Filters: 1, Kernel: 3, Padding: 1}, {Kind: models.GlobalAvgPool2d}, {Kind: models.Flatten}}}
+	m := randomModel(t, spec, 31)
+	back, _, err := interop.Decode(encode(t, m, interop.ExportOptions{}), interop.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Spec.Loss != models.LossNone {
+		t.Errorf("loss %q, want %q", back.Spec.Loss, models.LossNone)
+	}
+	x := randomSamples(spec, 3, 32)
+	if d := relDiff(t, "one output", engineLogits(t, m, x, 3), engineLogits(t, back, x, 3)); d > 1e-6 {
+		t.Errorf("the imported model's outputs differ by %.3g", d)
+	}
+	if _, err := graph.New(back, graph.Options{Batch: 3}); !errors.Is(err, models.ErrNoLoss) {
+		t.Errorf("training session of a model without a loss: %v, want ErrNoLoss", err)
 	}
 }

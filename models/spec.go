@@ -9,12 +9,24 @@ import (
 	"github.com/pkg/errors"
 )
 
-// LossSoftmaxCrossEntropy is the only loss: the mean over the batch of the
-// cross-entropy between softmax(logits) and the integer class labels.
+// LossSoftmaxCrossEntropy is the loss of every network this toolkit
+// trains and evaluates: the mean over the batch of the cross-entropy
+// between softmax(logits) and the integer class labels. It needs at least
+// 2 class scores per sample.
 const LossSoftmaxCrossEntropy = "softmax-cross-entropy"
+
+// LossNone marks a spec without a loss: a network whose output is not
+// class scores (an imported model with one output value per sample, for
+// instance). It runs for inference (the engine's Forward, spred predict
+// and logits), but cannot be trained or evaluated: Spec.CheckLoss says so.
+const LossNone = "none"
 
 // ErrSpec is returned (wrapped) for every inconsistent specification.
 var ErrSpec = errors.New("invalid model spec")
+
+// ErrNoLoss is returned (wrapped) when a spec without a loss is trained or
+// evaluated.
+var ErrNoLoss = errors.New("model has no loss")
 
 // MaxSize bounds every size in a valid spec: each dimension and layer
 // setting, the number of values in each layer's input and output, in each
@@ -69,7 +81,8 @@ const InputIndex = -1
 // Spec is an architecture: a per-sample input shape ([features] or
 // [channels, height, width]), the layers in an order where every layer comes
 // after the layers it reads, and the loss. The last layer's output is the
-// class scores; every other layer's output must be read by a later layer.
+// class scores (any flat output with LossNone); every other layer's output
+// must be read by a later layer.
 type Spec struct {
 	Name   string  `json:"name"`
 	Input  []int   `json:"input"`
@@ -159,8 +172,8 @@ func (s Spec) Nodes() ([]Node, error) {
 	if len(s.Layers) > MaxLayers {
 		return nil, errors.Wrapf(ErrSpec, "%d layers (at most %d)", len(s.Layers), MaxLayers)
 	}
-	if s.Loss != LossSoftmaxCrossEntropy {
-		return nil, errors.Wrapf(ErrSpec, "unknown loss %q (want %q)", s.Loss, LossSoftmaxCrossEntropy)
+	if s.Loss != LossSoftmaxCrossEntropy && s.Loss != LossNone {
+		return nil, errors.Wrapf(ErrSpec, "unknown loss %q (want %q, or %q for a model that only runs inference)", s.Loss, LossSoftmaxCrossEntropy, LossNone)
 	}
 	byName := make(map[string]int, len(s.Layers)) // every named layer
 	for i, l := range s.Layers {
@@ -224,10 +237,24 @@ func (s Spec) Nodes() ([]Node, error) {
 			return nil, errors.Wrapf(ErrSpec, "layer %d %q (%s): its output is not read by any later layer", i, n.Layer.Name, n.Layer.Kind)
 		}
 	}
-	if out := nodes[len(nodes)-1].Out; len(out) != 1 || out[0] < 2 {
-		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector of at least 2 class scores, got %v", out)
+	out := nodes[len(nodes)-1].Out
+	if len(out) != 1 {
+		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector (of class scores), got %v", out)
+	}
+	if out[0] < 2 && s.Loss != LossNone {
+		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector of at least 2 class scores for the loss %q, got %v (a model with one output value per sample has loss %q and only runs inference)", s.Loss, out, LossNone)
 	}
 	return nodes, nil
+}
+
+// CheckLoss reports whether the spec can be trained and evaluated: an
+// error wrapping ErrNoLoss for a spec with LossNone, which only runs
+// inference.
+func (s Spec) CheckLoss() error {
+	if s.Loss == LossNone {
+		return errors.Wrapf(ErrNoLoss, "model %q (loss %q) only runs inference: training and evaluation need the loss %q, over at least 2 class scores per sample", s.Name, s.Loss, LossSoftmaxCrossEntropy)
+	}
+	return nil
 }
 
 // resolveInput finds the layer that layer i reads by name.
@@ -337,7 +364,8 @@ func (s Spec) Validate() error {
 	return err
 }
 
-// Classes is the number of class scores the network outputs (0 if invalid).
+// Classes is the number of class scores the network outputs (0 if invalid;
+// with LossNone, the number of output values).
 func (s Spec) Classes() int {
 	sh, err := s.Shapes()
 	if err != nil {

@@ -166,6 +166,29 @@ func TestSpecValidation(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrSpec", s, err)
 		}
 	}
+	if err := ok.CheckLoss(); err != nil {
+		t.Errorf("lenet-5: %v", err)
+	}
+}
+
+// TestLossNone: a spec without a loss may end in one value per sample; it
+// is valid, but CheckLoss refuses to train or evaluate it.
+func TestLossNone(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"name":"x","input":[4],"layers":[{"type":"dense","name":"fc","units":1}],"loss":"none"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Classes() != 1 {
+		t.Errorf("Classes %d, want 1", s.Classes())
+	}
+	err = s.CheckLoss()
+	if !errors.Is(err, ErrNoLoss) || !strings.Contains(err.Error(), "only runs inference") {
+		t.Errorf("CheckLoss: %v, want ErrNoLoss", err)
+	}
+	s.Loss = LossSoftmaxCrossEntropy
+	if err := s.Validate(); !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), `loss "none"`) {
+		t.Errorf("one class score with the cross-entropy: %v, want an ErrSpec pointing to the loss none", err)
+	}
 }
 
 func TestCheckNamesTheProblem(t *testing.T) {
