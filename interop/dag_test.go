@@ -210,7 +210,7 @@ func TestResidualRoundTrip(t *testing.T) {
 }
 
 // TestResidualExportRuns: ONNX Runtime runs the exports of resnet-8 (opsets
-// 13 and 17, thinned, and 90% pruned with sparse initializers) and of tinyResNet with random weights and batch-norm
+// 13 and 17, thinned, and 90% pruned with sparse weights) and of tinyResNet with random weights and batch-norm
 // statistics and gives the engine's logits within 1e-4 (relative to the
 // largest logit, at least 1).
 func TestResidualExportRuns(t *testing.T) {

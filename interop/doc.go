@@ -41,7 +41,10 @@
 // to 17 (Gemm, MatMul, Conv, BatchNormalization, the pools, Add, Relu,
 // the other activations, Clip, Softmax, Flatten) that ONNX Runtime runs and
 // onnx.checker accepts; with ExportOptions.Sparse, zero-heavy weights are
-// stored as sparse_initializers (values and INT64 positions). The protobuf
+// stored as Constant nodes with a sparse_value (values and INT64
+// positions), which onnx.checker's full check accepts (it refuses a
+// sparse_initializer read by an op: onnx's shape inference types it as a
+// sparse tensor). The protobuf
 // types come from github.com/advancedclimatesystems/gonnx/onnx; nothing
 // here parses protobuf by hand.
 //

@@ -310,7 +310,8 @@ func (r *reader) dropout(where string, n *onnx.NodeProto) error {
 }
 
 func (r *reader) constant(where string, n *onnx.NodeProto) error {
-	a, err := r.nodeAttrs(where, n, append([]string{"value"}, r.since(12, "value_float", "value_floats", "value_int", "value_ints")...)...)
+	known := append([]string{"value"}, r.since(11, "sparse_value")...)
+	a, err := r.nodeAttrs(where, n, append(known, r.since(12, "value_float", "value_floats", "value_int", "value_ints")...)...)
 	if err != nil {
 		return err
 	}
@@ -334,6 +335,18 @@ func (r *reader) constant(where string, n *onnx.NodeProto) error {
 		if v, err = decodeTensor(t); err != nil {
 			return errors.Wrap(err, where)
 		}
+	case a.byKey["sparse_value"] != nil:
+		at, err := a.typed("sparse_value", onnx.AttributeProto_SPARSE_TENSOR)
+		if err != nil {
+			return err
+		}
+		if at.GetSparseTensor() == nil {
+			return errors.Wrapf(ErrFormat, "%s: attribute sparse_value holds no tensor", where)
+		}
+		if _, v, err = decodeSparse(at.GetSparseTensor(), r.budget); err != nil {
+			return errors.Wrap(err, where)
+		}
+		r.budget -= v.size()
 	case a.byKey["value_float"] != nil:
 		f, err := a.float("value_float", 0)
 		if err != nil {

@@ -102,7 +102,8 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 // that produce its ONNX inputs; a chain imports as a chain (no Inputs, the
 // layers named as the zoo names them), a graph with the layers it
 // references named after their ONNX nodes. Weights come from
-// initializers, sparse initializers or Constant nodes. Anything else is
+// initializers, sparse initializers or Constant nodes (a value or a
+// sparse_value). Anything else is
 // an error that names the node and the op or attribute (ErrUnsupported),
 // the shape (ErrShape) or the defect of the file (ErrFormat). The model
 // returned passes Check. A graph whose output has one value per sample

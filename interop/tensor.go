@@ -178,11 +178,12 @@ func decodeTensor(t *onnx.TensorProto) (*value, error) {
 	return v, nil
 }
 
-// decodeSparse expands a sparse initializer. maxDense bounds the number of
+// decodeSparse expands a sparse tensor (a sparse initializer, or the
+// sparse_value of a Constant). maxDense bounds the number of
 // dense values it may expand to (what the caller can afford to allocate).
 func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, error) {
 	if s.GetValues() == nil {
-		return "", nil, errors.Wrap(ErrFormat, "sparse initializer without values")
+		return "", nil, errors.Wrap(ErrFormat, "sparse tensor without values")
 	}
 	name := s.GetValues().GetName()
 	dims, err := tensorDims(name, s.GetDims())
@@ -191,25 +192,25 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, erro
 	}
 	n := numel(dims)
 	if n > maxDense {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: %d dense values is more than this %d-byte file can describe", name, n, maxDense/denseValuesPerByte)
+		return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: %d dense values is more than this %d-byte file can describe", name, n, maxDense/denseValuesPerByte)
 	}
 	vals, err := decodeTensor(s.GetValues())
 	if err != nil {
 		return "", nil, err
 	}
 	if vals.floats == nil || len(vals.dims) != 1 {
-		return "", nil, errors.Wrapf(ErrUnsupported, "sparse initializer %q: values must be a 1-D FLOAT or DOUBLE tensor", name)
+		return "", nil, errors.Wrapf(ErrUnsupported, "sparse tensor %q: values must be a 1-D FLOAT or DOUBLE tensor", name)
 	}
 	if s.GetIndices() == nil {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q has no indices", name)
+		return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q has no indices", name)
 	}
 	idx, err := decodeTensor(s.GetIndices())
 	if err != nil {
-		return "", nil, errors.Wrapf(err, "sparse initializer %q", name)
+		return "", nil, errors.Wrapf(err, "sparse tensor %q", name)
 	}
 	k := vals.dims[0]
 	if idx.ints == nil || len(idx.dims) < 1 || len(idx.dims) > 2 || idx.dims[0] != k || (len(idx.dims) == 2 && idx.dims[1] != len(dims)) {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: indices of dimensions %v for %d values of a rank-%d tensor", name, idx.dims, k, len(dims))
+		return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: indices of dimensions %v for %d values of a rank-%d tensor", name, idx.dims, k, len(dims))
 	}
 	out := &value{dims: dims, floats: make([]float32, n)}
 	seen := make([]bool, n)
@@ -221,16 +222,16 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense int) (string, *value, erro
 			for a, d := range dims {
 				c := idx.ints[j*len(dims)+a].n
 				if c < 0 || c >= int64(d) {
-					return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d of value %d is outside dimension %d", name, c, j, d)
+					return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: index %d of value %d is outside dimension %d", name, c, j, d)
 				}
 				pos = pos*int64(d) + c
 			}
 		}
 		if pos < 0 || pos >= int64(n) {
-			return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d of value %d is outside its %d values", name, pos, j, n)
+			return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: index %d of value %d is outside its %d values", name, pos, j, n)
 		}
 		if seen[pos] {
-			return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d appears twice", name, pos)
+			return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: index %d appears twice", name, pos)
 		}
 		seen[pos] = true
 		out.floats[pos] = vals.floats[j]

@@ -33,7 +33,8 @@ const (
 type ExportOptions struct {
 	// Sparse stores every weight whose sparse form is smaller (fewer than
 	// a third of its values non-zero, since each stored value costs 4
-	// bytes and its INT64 index 8) as a sparse_initializer.
+	// bytes and its INT64 index 8) as a Constant node whose sparse_value
+	// holds the non-zero values and their INT64 positions.
 	Sparse bool
 	// Opset is the version of the default ONNX domain; 0 means 13.
 	Opset int
@@ -103,15 +104,23 @@ func build(m *models.Model, opts ExportOptions) (*onnx.ModelProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.Node = nodes
+	// Sparse weights are Constant nodes with a sparse_value, ahead of the
+	// layers: their outputs are dense tensors to the ops that read them
+	// and to onnx's shape inference, which types a sparse_initializer as
+	// a sparse tensor that no op takes (onnx.checker's full_check then
+	// fails with "Input tensors of wrong rank (0)", and declaring the
+	// weight's dense type as well is a "type case mismatch").
+	var consts []*onnx.NodeProto
 	for _, p := range m.Params.All() {
 		vals := float32s(p)
 		if opts.Sparse && p.Prunable && sparseSmaller(p.Len(), nonZeroBits(vals)) {
-			g.SparseInitializer = append(g.SparseInitializer, sparseTensor(p.Name, p.Shape(), vals))
+			consts = append(consts, &onnx.NodeProto{OpType: "Constant", Name: p.Name, Output: []string{p.Name}, Attribute: []*onnx.AttributeProto{
+				{Name: "sparse_value", Type: onnx.AttributeProto_SPARSE_TENSOR, SparseTensor: sparseTensor(p.Name, p.Shape(), vals)}}})
 		} else {
 			g.Initializer = append(g.Initializer, floatTensor(p.Name, p.Shape(), vals))
 		}
 	}
+	g.Node = append(consts, nodes...)
 	specJSON, err := models.MarshalSpec(m.Spec)
 	if err != nil {
 		return nil, err
