@@ -35,6 +35,15 @@ func Tanh(x *gorgonia.Node) (*gorgonia.Node, error) { return activation(x, model
 // 0 < x < 6.
 func ReLU6(x *gorgonia.Node) (*gorgonia.Node, error) { return activation(x, models.ReLU6, 0) }
 
+// Clip is min(max(x, lo), hi) element-wise (lo may be -∞, hi +∞); its
+// gradient passes dy where lo < x < hi.
+func Clip(x *gorgonia.Node, lo, hi float64) (*gorgonia.Node, error) {
+	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
+		return nil, errors.Errorf("clip to [%v, %v]: the bounds must be numbers with lo ≤ hi", lo, hi)
+	}
+	return gorgonia.ApplyOp(&actOp{kind: models.Clip, lo: lo, hi: hi, shape: x.Shape().Clone()}, x)
+}
+
 func activation(x *gorgonia.Node, kind string, alpha float64) (*gorgonia.Node, error) {
 	return gorgonia.ApplyOp(&actOp{kind: kind, alpha: alpha, shape: x.Shape().Clone()}, x)
 }
@@ -42,11 +51,12 @@ func activation(x *gorgonia.Node, kind string, alpha float64) (*gorgonia.Node, e
 // actOp is the forward op of an activation (one input) or, with grad set,
 // its gradient (inputs: x or y as fromOutput says, and dy).
 type actOp struct {
-	kind  string
-	alpha float64
-	shape tensor.Shape
-	grad  bool
-	out   reuse
+	kind   string
+	alpha  float64
+	lo, hi float64 // clip's bounds
+	shape  tensor.Shape
+	grad   bool
+	out    reuse
 }
 
 // fromOutput: the gradient of the kind is computed from the forward output.
@@ -72,13 +82,16 @@ func (*actOp) ReturnsPtr() bool     { return false }
 func (*actOp) CallsExtern() bool    { return false }
 func (*actOp) OverwritesInput() int { return -1 }
 func (op *actOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "spred.act{%s,%v,%v,%v,%p}", op.kind, op.alpha, op.shape, op.grad, op)
+	fmt.Fprintf(h, "spred.act{%s,%v,%v,%v,%v,%v,%p}", op.kind, op.alpha, op.lo, op.hi, op.shape, op.grad, op)
 }
 func (op *actOp) Hashcode() uint32 { return hashOf(op) }
 func (op *actOp) String() string {
 	name := op.kind
 	if op.kind == models.LeakyReLU {
 		name = fmt.Sprintf("%s(%g)", op.kind, op.alpha)
+	}
+	if op.kind == models.Clip {
+		name = fmt.Sprintf("%s(%g,%g)", op.kind, op.lo, op.hi)
 	}
 	if op.grad {
 		return fmt.Sprintf("%sGrad%v", name, op.shape)
@@ -92,7 +105,7 @@ func (op *actOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (go
 	if op.fromOutput() {
 		from = output
 	}
-	d, err := gorgonia.ApplyOp(&actOp{kind: op.kind, alpha: op.alpha, shape: op.shape, grad: true}, from, grad)
+	d, err := gorgonia.ApplyOp(&actOp{kind: op.kind, alpha: op.alpha, lo: op.lo, hi: op.hi, shape: op.shape, grad: true}, from, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +139,15 @@ func actFuncs[T float32 | float64](op *actOp) (f, df func(T) T) {
 	case models.Tanh:
 		return func(v T) T { return T(math.Tanh(float64(v))) },
 			func(y T) T { return 1 - y*y }
+	case models.Clip:
+		lo, hi := T(op.lo), T(op.hi)
+		return func(v T) T { return min(max(v, lo), hi) },
+			func(v T) T {
+				if v > lo && v < hi {
+					return 1
+				}
+				return 0
+			}
 	default: // ReLU6
 		return func(v T) T { return min(max(v, 0), 6) },
 			func(v T) T {

@@ -25,6 +25,12 @@ var activationCases = []struct {
 	{"sigmoid", Sigmoid, func(v float64) float64 { return 1 / (1 + math.Exp(-v)) }},
 	{"tanh", Tanh, math.Tanh},
 	{"relu6", ReLU6, func(v float64) float64 { return math.Min(math.Max(v, 0), 6) }},
+	{"clip", func(x *gorgonia.Node) (*gorgonia.Node, error) { return Clip(x, -1.5, 2.5) },
+		func(v float64) float64 { return math.Min(math.Max(v, -1.5), 2.5) }},
+	{"clip-below", func(x *gorgonia.Node) (*gorgonia.Node, error) { return Clip(x, math.Inf(-1), 0.5) },
+		func(v float64) float64 { return math.Min(v, 0.5) }},
+	{"clip-none", func(x *gorgonia.Node) (*gorgonia.Node, error) { return Clip(x, math.Inf(-1), math.Inf(1)) },
+		func(v float64) float64 { return v }},
 	{"softmax", Softmax, nil},
 }
 

@@ -15,20 +15,22 @@ import (
 // AvgPool2D is the mean over kernel×kernel windows moved by stride over a
 // batch×channels×height×width input with pad rows and columns of zeros on
 // every side, which count in the mean (PyTorch's avg_pool2d with
-// count_include_pad): every window divides by kernel². The padding is at
-// most half the kernel. Gorgonia has no average pooling.
+// count_include_pad): every window divides by kernel². Every window must
+// hold an input value. Gorgonia has no average pooling.
 func AvgPool2D(x *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
-	s := x.Shape()
-	if s.Dims() != 4 {
-		return nil, errors.Errorf("average pooling needs a 4-d input, got %v", s)
+	return AvgPool2DWindow(x, PoolWindow{Kernel: kernel, Stride: stride, Pads: [4]int{pad, pad, pad, pad}})
+}
+
+// AvgPool2DWindow is AvgPool2D over the windows of win: padding per side,
+// the output size rounded up (a window that passes the padding divides by
+// its cells inside the padded input), and with ExcludePad a divisor that
+// counts the input cells of the window only.
+func AvgPool2DWindow(x *gorgonia.Node, win PoolWindow) (*gorgonia.Node, error) {
+	g, err := win.geometry("average pooling", x.Shape())
+	if err != nil {
+		return nil, err
 	}
-	if pad < 0 || 2*pad > kernel {
-		return nil, errors.Errorf("average pooling padding %d must be in [0, kernel/2] for kernel %d", pad, kernel)
-	}
-	if kernel <= 0 || stride <= 0 || s[2]+2*pad < kernel || s[3]+2*pad < kernel {
-		return nil, errors.Errorf("average pooling window %d stride %d padding %d does not fit input %v", kernel, stride, pad, s)
-	}
-	return gorgonia.ApplyOp(&avgPoolOp{avgGeom: avgGeom{in: s.Clone(), kh: kernel, kw: kernel, sh: stride, sw: stride, ph: pad, pw: pad}}, x)
+	return gorgonia.ApplyOp(&avgPoolOp{avgGeom: avgGeom{in: x.Shape().Clone(), Pool: g}}, x)
 }
 
 // GlobalAvgPool2D is the mean of every channel of a batch×channels×
@@ -38,20 +40,21 @@ func GlobalAvgPool2D(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if s.Dims() != 4 {
 		return nil, errors.Errorf("global average pooling needs a 4-d input, got %v", s)
 	}
-	return gorgonia.ApplyOp(&avgPoolOp{avgGeom: avgGeom{in: s.Clone(), kh: s[2], kw: s[3], sh: 1, sw: 1}}, x)
+	g := kernels.Pool{H: s[2], W: s[3], KH: s[2], KW: s[3], SH: 1, SW: 1, OH: 1, OW: 1}
+	return gorgonia.ApplyOp(&avgPoolOp{avgGeom: avgGeom{in: s.Clone(), Pool: g}}, x)
 }
 
 type avgGeom struct {
-	in                     tensor.Shape
-	kh, kw, sh, sw, ph, pw int
+	in tensor.Shape
+	kernels.Pool
 }
 
 func (g avgGeom) out() tensor.Shape {
-	return tensor.Shape{g.in[0], g.in[1], (g.in[2]+2*g.ph-g.kh)/g.sh + 1, (g.in[3]+2*g.pw-g.kw)/g.sw + 1}
+	return tensor.Shape{g.in[0], g.in[1], g.OH, g.OW}
 }
 
 func (g avgGeom) String() string {
-	return fmt.Sprintf("%v k%dx%d s%dx%d p%dx%d", []int(g.in), g.kh, g.kw, g.sh, g.sw, g.ph, g.pw)
+	return fmt.Sprintf("%v %+v", []int(g.in), g.Pool)
 }
 
 // avgPoolOp is the forward op (input x) or, with grad set, its gradient
@@ -121,13 +124,13 @@ func avgPool[T float32 | float64](op *avgPoolOp, x []T) (gorgonia.Value, error) 
 		}
 		t, dx := output[T](&op.y, g.in)
 		clear(dx)
-		kernels.AvgPoolGrad(g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, planes, g.in[2], g.in[3], x, dx)
+		kernels.AvgPoolWindowGrad(g.Pool, planes, x, dx)
 		return t, nil
 	}
 	if len(x) != g.in.TotalSize() {
 		return nil, errors.Errorf("%v: input of %d values", op, len(x))
 	}
 	t, y := output[T](&op.y, g.out())
-	kernels.AvgPool(g.kh, g.kw, g.sh, g.sw, g.ph, g.pw, planes, g.in[2], g.in[3], x, y)
+	kernels.AvgPoolWindow(g.Pool, planes, x, y)
 	return t, nil
 }

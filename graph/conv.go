@@ -36,12 +36,18 @@ func Conv2D(x, w, bias *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node,
 // equals the channels). bias may be nil: no bias. One group and a bias is
 // Conv2D, with the very same arithmetic.
 func GroupedConv2D(x, w, bias *gorgonia.Node, kernel, stride, pad, groups int) (*gorgonia.Node, error) {
+	return GroupedConv2DPads(x, w, bias, kernel, stride, [4]int{pad, pad, pad, pad}, groups)
+}
+
+// GroupedConv2DPads is GroupedConv2D with zero padding that may differ per
+// side: pads is [top, left, bottom, right].
+func GroupedConv2DPads(x, w, bias *gorgonia.Node, kernel, stride int, pads [4]int, groups int) (*gorgonia.Node, error) {
 	xs, ws := x.Shape(), w.Shape()
 	if xs.Dims() != 4 || ws.Dims() != 4 {
 		return nil, errors.Errorf("convolution needs 4-d input and weight, got %v and %v", xs, ws)
 	}
-	if kernel <= 0 || stride <= 0 || pad < 0 {
-		return nil, errors.Errorf("convolution kernel %d stride %d padding %d", kernel, stride, pad)
+	if kernel <= 0 || stride <= 0 || min(pads[0], pads[1], pads[2], pads[3]) < 0 {
+		return nil, errors.Errorf("convolution kernel %d stride %d padding %v", kernel, stride, pads)
 	}
 	if groups <= 0 || xs[1]%groups != 0 || ws[0]%groups != 0 {
 		return nil, errors.Errorf("convolution groups %d must divide the %d channels and the %d filters", groups, xs[1], ws[0])
@@ -52,9 +58,9 @@ func GroupedConv2D(x, w, bias *gorgonia.Node, kernel, stride, pad, groups int) (
 	if bias != nil && bias.Shape().TotalSize() != ws[0] {
 		return nil, errors.Errorf("convolution bias %v does not match %d filters", bias.Shape(), ws[0])
 	}
-	op := &convOp{convGeom: convGeom{Conv: kernels.NewConv(xs[0], xs[1], xs[2], xs[3], ws[0], kernel, stride, pad), groups: groups, bias: bias != nil}}
+	op := &convOp{convGeom: convGeom{Conv: kernels.NewConvPads(xs[0], xs[1], xs[2], xs[3], ws[0], kernel, stride, pads), groups: groups, bias: bias != nil}}
 	if op.OH <= 0 || op.OW <= 0 {
-		return nil, errors.Errorf("convolution kernel %d does not fit input %v with padding %d", kernel, xs, pad)
+		return nil, errors.Errorf("convolution kernel %d does not fit input %v with padding %v", kernel, xs, pads)
 	}
 	if bias == nil {
 		return gorgonia.ApplyOp(op, x, w)

@@ -37,6 +37,10 @@ var layerBuilders = map[string]layerBuilder{
 	models.Sigmoid: func(c *layerCtx) (*gorgonia.Node, error) { return Sigmoid(c.x()) },
 	models.Tanh:    func(c *layerCtx) (*gorgonia.Node, error) { return Tanh(c.x()) },
 	models.ReLU6:   func(c *layerCtx) (*gorgonia.Node, error) { return ReLU6(c.x()) },
+	models.Clip: func(c *layerCtx) (*gorgonia.Node, error) {
+		lo, hi := c.layer.ClipBounds()
+		return Clip(c.x(), lo, hi)
+	},
 	models.Softmax: softmaxLayer,
 }
 
@@ -183,14 +187,17 @@ func convLayer(c *layerCtx) (*gorgonia.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, p, g := l.StrideOrDefault(), l.Padding, l.GroupsOrDefault()
+	s, p, g := l.StrideOrDefault(), l.PadSides(), l.GroupsOrDefault()
 	if !c.b.gorgoniaOps {
-		return GroupedConv2D(c.x(), w, bias, l.Kernel, s, p, g)
+		return GroupedConv2DPads(c.x(), w, bias, l.Kernel, s, p, g)
 	}
 	if g != 1 {
 		return nil, errors.Errorf("Gorgonia has no grouped convolution (groups %d): build without Options.GorgoniaOps", g)
 	}
-	y, err := gorgonia.Conv2d(c.x(), w, tensor.Shape{l.Kernel, l.Kernel}, []int{p, p}, []int{s, s}, []int{1, 1})
+	if p[0] != p[1] || p[0] != p[2] || p[0] != p[3] {
+		return nil, errors.Errorf("Gorgonia's convolution pads every side alike (padding %v): build without Options.GorgoniaOps", p)
+	}
+	y, err := gorgonia.Conv2d(c.x(), w, tensor.Shape{l.Kernel, l.Kernel}, []int{p[0], p[0]}, []int{s, s}, []int{1, 1})
 	if err != nil || bias == nil {
 		return y, err
 	}
@@ -200,7 +207,7 @@ func convLayer(c *layerCtx) (*gorgonia.Node, error) {
 // maxPoolLayer is always this package's op (see MaxPool2D).
 func maxPoolLayer(c *layerCtx) (*gorgonia.Node, error) {
 	l := c.layer
-	return MaxPool2DPad(c.x(), l.Kernel, l.StrideOrDefault(), l.Padding)
+	return MaxPool2DWindow(c.x(), Window(l))
 }
 
 // avgPoolLayer, globalAvgPoolLayer and batchNormLayer have no Gorgonia
@@ -208,7 +215,7 @@ func maxPoolLayer(c *layerCtx) (*gorgonia.Node, error) {
 // Options.GorgoniaOps too.
 func avgPoolLayer(c *layerCtx) (*gorgonia.Node, error) {
 	l := c.layer
-	return AvgPool2D(c.x(), l.Kernel, l.StrideOrDefault(), l.Padding)
+	return AvgPool2DWindow(c.x(), Window(l))
 }
 
 func globalAvgPoolLayer(c *layerCtx) (*gorgonia.Node, error) { return GlobalAvgPool2D(c.x()) }

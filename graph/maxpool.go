@@ -12,6 +12,7 @@ import (
 
 	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/internal/par"
+	"github.com/spred-go/spred/models"
 )
 
 // MaxPool2D takes the maximum over kernel×kernel windows moved by stride
@@ -28,26 +29,62 @@ func MaxPool2D(x *gorgonia.Node, kernel, stride int) (*gorgonia.Node, error) {
 }
 
 // MaxPool2DPad is MaxPool2D with pad rows and columns of -∞ on every side
-// (PyTorch's max_pool2d padding), at most half the kernel so that every
-// window holds an input value.
+// (PyTorch's max_pool2d padding); every window must hold an input value.
 func MaxPool2DPad(x *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
-	s := x.Shape()
+	return MaxPool2DWindow(x, PoolWindow{Kernel: kernel, Stride: stride, Pads: [4]int{pad, pad, pad, pad}})
+}
+
+// MaxPool2DWindow is MaxPool2D over the windows of win (padding per side,
+// dilated cells, the output size rounded up); ExcludePad does not apply.
+// Every window must hold an input value.
+func MaxPool2DWindow(x *gorgonia.Node, win PoolWindow) (*gorgonia.Node, error) {
+	g, err := win.geometry("max-pooling", x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	return gorgonia.ApplyOp(&poolOp{g: g}, x)
+}
+
+// PoolWindow is the window of MaxPool2DWindow and AvgPool2DWindow: a
+// Kernel×Kernel window whose cells lie Dilation apart (0 means 1), moved by
+// Stride, over an input with Pads rows and columns of padding [top, left,
+// bottom, right]; Ceil rounds the output size up (models.WindowOut), and
+// ExcludePad leaves the padding out of a mean's divisor.
+type PoolWindow struct {
+	Kernel, Stride, Dilation int
+	Pads                     [4]int
+	Ceil, ExcludePad         bool
+}
+
+// Window is the pooling window of a maxpool2d or avgpool2d layer.
+func Window(l models.Layer) PoolWindow {
+	return PoolWindow{Kernel: l.Kernel, Stride: l.StrideOrDefault(), Dilation: l.Dilation, Pads: l.PadSides(),
+		Ceil: l.CeilMode, ExcludePad: l.ExcludePad}
+}
+
+// geometry checks the window on a batch×channels×height×width input.
+func (win PoolWindow) geometry(what string, s tensor.Shape) (kernels.Pool, error) {
 	if s.Dims() != 4 {
-		return nil, errors.Errorf("max-pooling needs a 4-d input, got %v", s)
+		return kernels.Pool{}, errors.Errorf("%s needs a 4-d input, got %v", what, s)
 	}
-	if pad < 0 || 2*pad > kernel {
-		return nil, errors.Errorf("max-pooling padding %d must be in [0, kernel/2] for kernel %d", pad, kernel)
+	p, d := win.Pads, max(win.Dilation, 1)
+	if win.Kernel <= 0 || win.Stride <= 0 || win.Dilation < 0 || min(p[0], p[1], p[2], p[3]) < 0 {
+		return kernels.Pool{}, errors.Errorf("%s window %d stride %d dilation %d padding %v", what, win.Kernel, win.Stride, win.Dilation, p)
 	}
-	if kernel <= 0 || stride <= 0 || s[2]+2*pad < kernel || s[3]+2*pad < kernel {
-		return nil, errors.Errorf("max-pooling window %d stride %d padding %d does not fit input %v", kernel, stride, pad, s)
+	g := kernels.Pool{H: s[2], W: s[3], KH: win.Kernel, KW: win.Kernel, SH: win.Stride, SW: win.Stride, D: d,
+		T: p[0], L: p[1], B: p[2], R: p[3], ExcludePad: win.ExcludePad,
+		OH: models.WindowOut(s[2], win.Kernel, win.Stride, d, p[0], p[2], win.Ceil),
+		OW: models.WindowOut(s[3], win.Kernel, win.Stride, d, p[1], p[3], win.Ceil)}
+	if g.OH <= 0 || g.OW <= 0 || g.Empty() {
+		return kernels.Pool{}, errors.Errorf("%s window %d stride %d dilation %d padding %v does not fit input %v (every window must hold an input value)", what, win.Kernel, win.Stride, d, p, s)
 	}
-	return gorgonia.ApplyOp(&poolOp{k: kernel, s: stride, p: pad}, x)
+	return g, nil
 }
 
 // poolOp is the forward op. It keeps the position of every window's
 // maximum from its last run, which the backward op of the same step reads.
 type poolOp struct {
-	k, s, p int
+	g kernels.Pool
 
 	mu  sync.Mutex
 	in  tensor.Shape
@@ -56,7 +93,7 @@ type poolOp struct {
 }
 
 func (p *poolOp) out(in tensor.Shape) tensor.Shape {
-	return tensor.Shape{in[0], in[1], (in[2]+2*p.p-p.k)/p.s + 1, (in[3]+2*p.p-p.k)/p.s + 1}
+	return tensor.Shape{in[0], in[1], p.g.OH, p.g.OW}
 }
 
 func (*poolOp) Arity() int { return 1 }
@@ -75,10 +112,10 @@ func (*poolOp) ReturnsPtr() bool     { return false }
 func (*poolOp) CallsExtern() bool    { return false }
 func (*poolOp) OverwritesInput() int { return -1 }
 func (p *poolOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "spred.MaxPool{%d,%d,%d,%p}", p.k, p.s, p.p, p)
+	fmt.Fprintf(h, "spred.MaxPool{%+v,%p}", p.g, p)
 }
 func (p *poolOp) Hashcode() uint32 { return hashOf(p) }
-func (p *poolOp) String() string   { return fmt.Sprintf("MaxPool{%d,%d,%d}", p.k, p.s, p.p) }
+func (p *poolOp) String() string   { return fmt.Sprintf("MaxPool{%+v}", p.g) }
 func (*poolOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (p *poolOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
@@ -94,8 +131,8 @@ func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 		return nil, errors.Errorf("MaxPool: %d inputs", len(inputs))
 	}
 	in := inputs[0].Shape().Clone()
-	if in.Dims() != 4 {
-		return nil, errors.Errorf("MaxPool: input shape %v", in)
+	if in.Dims() != 4 || in[2] != p.g.H || in[3] != p.g.W {
+		return nil, errors.Errorf("MaxPool: input shape %v for a %d×%d window geometry", in, p.g.H, p.g.W)
 	}
 	out := p.out(in)
 	p.mu.Lock()
@@ -107,11 +144,11 @@ func (p *poolOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	switch x := inputs[0].Data().(type) {
 	case []float32:
 		t, y := output[float32](&p.y, out)
-		kernels.MaxPoolPad(p.k, p.s, p.p, in[0]*in[1], in[2], in[3], x, y, p.arg)
+		kernels.MaxPoolWindow(p.g, in[0]*in[1], x, y, p.arg)
 		return t, nil
 	case []float64:
 		t, y := output[float64](&p.y, out)
-		kernels.MaxPoolPad(p.k, p.s, p.p, in[0]*in[1], in[2], in[3], x, y, p.arg)
+		kernels.MaxPoolWindow(p.g, in[0]*in[1], x, y, p.arg)
 		return t, nil
 	}
 	return nil, errors.Errorf("MaxPool: unsupported %T", inputs[0].Data())
@@ -139,10 +176,10 @@ func (poolGradOp) ReturnsPtr() bool     { return false }
 func (poolGradOp) CallsExtern() bool    { return false }
 func (poolGradOp) OverwritesInput() int { return -1 }
 func (g poolGradOp) WriteHash(h hash.Hash) {
-	fmt.Fprintf(h, "spred.MaxPoolGrad{%d,%d,%p}", g.p.k, g.p.s, g.p)
+	fmt.Fprintf(h, "spred.MaxPoolGrad{%+v,%p}", g.p.g, g.p)
 }
 func (g poolGradOp) Hashcode() uint32 { return hashOf(g) }
-func (g poolGradOp) String() string   { return fmt.Sprintf("MaxPoolGrad{%d,%d}", g.p.k, g.p.s) }
+func (g poolGradOp) String() string   { return fmt.Sprintf("MaxPoolGrad{%+v}", g.p.g) }
 
 // Do takes the input (whose forward pass of this step recorded the
 // maximum positions) and the output gradient.

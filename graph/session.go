@@ -71,6 +71,9 @@ func New(m *models.Model, opts Options) (s *Session, err error) {
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
+	if err := m.Spec.CheckLoss(); err != nil {
+		return nil, err
+	}
 	dt := tensor.Float32
 	if all := m.Params.All(); len(all) > 0 {
 		dt = all[0].Value.Dtype()

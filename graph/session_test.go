@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"math"
 	"math/rand"
 	"strings"
@@ -72,6 +73,22 @@ func tinySpecs() map[string]models.Spec {
 			{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3, Padding: 1},
 			{Kind: models.MaxPool2d, Kernel: 3, Stride: 2, Padding: 1},
 			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		// Padding per side (wider than half the kernel in places), dilated
+		// max-pooling cells, output sizes rounded up, a mean without its
+		// padding and a clip.
+		"windows": {Name: "windows", Input: []int{2, 7, 6}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c1", Filters: 3, Kernel: 3, Stride: 2, Pads: []int{1, 0, 2, 1}},
+			{Kind: models.Clip, Min: ptr(-0.3), Max: ptr(0.4)},
+			{Kind: models.MaxPool2d, Kernel: 2, Stride: 1, Dilation: 2, Pads: []int{1, 0, 0, 1}, CeilMode: true},
+			{Kind: models.Conv2d, Name: "c2", Filters: 2, Kernel: 2, Pads: []int{0, 1, 1, 0}},
+			{Kind: models.AvgPool2d, Kernel: 3, Stride: 2, Pads: []int{2, 0, 1, 2}, CeilMode: true, ExcludePad: true},
+			{Kind: models.Clip, Max: ptr(0.2)},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
+		"avgpool-ceil": {Name: "avgpool-ceil", Input: []int{1, 6, 5}, Loss: ce, Layers: []models.Layer{
+			{Kind: models.Conv2d, Name: "c", Filters: 2, Kernel: 3, Padding: 1},
+			{Kind: models.AvgPool2d, Kernel: 3, Stride: 2, Padding: 2, CeilMode: true},
+			{Kind: models.MaxPool2d, Kernel: 3, Stride: 2, Padding: 2},
+			{Kind: models.Flatten}, {Kind: models.Dense, Name: "fc", Units: 3}}},
 		// A grouped convolution, then a depthwise one (groups = channels),
 		// neither with a bias, and a dense layer without bias.
 		"grouped": {Name: "grouped", Input: []int{4, 5, 5}, Loss: ce, Layers: []models.Layer{
@@ -92,6 +109,8 @@ func tinySpecs() map[string]models.Spec {
 			{Kind: models.Dense, Name: "fc4", Units: 3}, {Kind: models.Softmax}}},
 	}
 }
+
+func ptr(v float64) *float64 { return &v }
 
 func randomBatch(rng *rand.Rand, spec models.Spec, batch int) ([]float32, []int) {
 	x := make([]float32, batch*spec.InputSize())
@@ -254,6 +273,14 @@ func TestBadInputs(t *testing.T) {
 	m, _ := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
 	if _, err := New(m, Options{Batch: 0}); err == nil {
 		t.Error("batch 0 accepted")
+	}
+	one := models.Spec{Name: "one", Input: []int{5}, Loss: models.LossNone, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 1}}}
+	m1, err := models.New(one, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(m1, Options{Batch: 2}); !errors.Is(err, models.ErrNoLoss) {
+		t.Errorf("a model without a loss: %v, want ErrNoLoss", err)
 	}
 	s, err := New(m, Options{Batch: 2})
 	if err != nil {

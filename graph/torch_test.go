@@ -28,13 +28,18 @@ func everyKindSpec() models.Spec {
 		{Kind: models.Add, Name: "sum", Inputs: []string{"bn2", "r1"}},
 		{Kind: models.MaxPool2d, Name: "mp", Kernel: 3, Stride: 2, Padding: 1},
 		{Kind: models.AvgPool2d, Name: "ap", Kernel: 3, Stride: 1, Padding: 1},
-		{Kind: models.Conv2d, Name: "g", Filters: 6, Kernel: 1, Groups: 2},
+		{Kind: models.Clip, Name: "clip", Min: ptr(-1), Max: ptr(1.5)},
+		{Kind: models.MaxPool2d, Name: "mpd", Kernel: 2, Stride: 1, Dilation: 2, Pads: []int{0, 1, 1, 0}, CeilMode: true},
+		{Kind: models.AvgPool2d, Name: "apx", Kernel: 2, Stride: 2, Pads: []int{1, 1, 0, 0}, CeilMode: true, ExcludePad: true},
+		{Kind: models.Conv2d, Name: "g", Filters: 6, Kernel: 1, Groups: 2, Pads: []int{1, 0, 0, 1}},
 		{Kind: models.BatchNorm2d, Name: "bn3"},
 		{Kind: models.GlobalAvgPool2d, Name: "gap"},
 		{Kind: models.Flatten, Name: "flat"},
 		{Kind: models.Dense, Name: "fc", Units: 5, NoBias: true},
 	}}
 }
+
+func ptr(v float64) *float64 { return &v }
 
 // randomize gives every parameter random values: batch-norm running
 // variances and scales positive, away from the defaults.

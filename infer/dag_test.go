@@ -148,13 +148,16 @@ func everyKindSpec() models.Spec {
 		L(models.Layer{Kind: models.Add, Name: "b.add"}, "b.bn2", "b.short_bn"),
 		{Kind: models.ReLU, Name: "b.relu"},
 		{Kind: models.ReLU6},
+		{Kind: models.Clip, Min: ptr(-0.5), Max: ptr(0.8)},
+		{Kind: models.MaxPool2d, Kernel: 2, Stride: 1, Dilation: 2, Pads: []int{1, 2, 1, 0}},
 		{Kind: models.MaxPool2d, Kernel: 3, Stride: 1, Padding: 1},
 		{Kind: models.AvgPool2d, Kernel: 2, Stride: 1, Padding: 1},
 		{Kind: models.Conv2d, Name: "dw", Filters: 12, Kernel: 3, Padding: 1, Groups: 12},
 		{Kind: models.LeakyReLU, Alpha: 0.1},
-		{Kind: models.Conv2d, Name: "grouped", Filters: 8, Kernel: 2, Groups: 4, NoBias: true},
+		{Kind: models.Conv2d, Name: "grouped", Filters: 8, Kernel: 2, Groups: 4, NoBias: true, Pads: []int{0, 1, 1, 0}},
 		{Kind: models.Sigmoid},
-		{Kind: models.AvgPool2d, Kernel: 2},
+		{Kind: models.AvgPool2d, Kernel: 2, CeilMode: true, ExcludePad: true, Pads: []int{1, 0, 0, 0}},
+		{Kind: models.Clip, Max: ptr(0.9)},
 		{Kind: models.MaxPool2d, Kernel: 2, Padding: 1},
 		{Kind: models.GlobalAvgPool2d},
 		{Kind: models.Flatten},
@@ -166,6 +169,8 @@ func everyKindSpec() models.Spec {
 		{Kind: models.Softmax},
 	}}
 }
+
+func ptr(v float64) *float64 { return &v }
 
 // unfoldableSpec has a batch norm whose convolution is read by two layers
 // (the batch norm and an add), which therefore runs as its own step, next

@@ -342,6 +342,9 @@ type Metrics struct {
 
 // Evaluate runs all n samples of x (with labels y) in batches.
 func (e *Engine) Evaluate(x []float32, y []int) (Metrics, error) {
+	if err := e.spec.CheckLoss(); err != nil {
+		return Metrics{}, err
+	}
 	size, n := e.spec.InputSize(), len(y)
 	if n == 0 || len(x) != n*size {
 		return Metrics{}, errors.Errorf("%d values for %d samples of %d", len(x), n, size)

@@ -1,6 +1,7 @@
 package infer
 
 import (
+	"errors"
 	"math"
 	"math/rand"
 	"strings"
@@ -133,6 +134,38 @@ func TestEngineBadInput(t *testing.T) {
 	}
 	if _, err := ParseKernels("fast"); err == nil {
 		t.Error("unknown kernels: no error")
+	}
+}
+
+// TestEngineWithoutLoss: a model with one output value per sample and no
+// loss runs, but is not evaluated.
+func TestEngineWithoutLoss(t *testing.T) {
+	spec := models.Spec{Name: "one", Input: []int{3}, Loss: models.LossNone, Layers: []models.Layer{{Kind: models.Dense, Name: "fc", Units: 1}}}
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(m, Options{Batch: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := []float32{1, 2, 3, -1, 0, 2}
+	y, err := e.Forward(x, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, b := m.Params.Get("fc/W").Float64s(), m.Params.Get("fc/b").Float64s()
+	for i := 0; i < 2; i++ {
+		want := b[0]
+		for j := 0; j < 3; j++ {
+			want += float64(x[3*i+j]) * w[j]
+		}
+		if len(y) != 2 || math.Abs(float64(y[i])-want) > 1e-5 {
+			t.Fatalf("outputs %v, want %v at %d", y, want, i)
+		}
+	}
+	if _, err := e.Evaluate(x, []int{0, 0}); !errors.Is(err, models.ErrNoLoss) {
+		t.Errorf("Evaluate: %v, want ErrNoLoss", err)
 	}
 }
 

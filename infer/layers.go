@@ -42,6 +42,10 @@ var kinds = map[string]kind{
 	models.Sigmoid: {build: func(*buildCtx) (step, error) { return sigmoidStep{}, nil }, inPlace: true},
 	models.Tanh:    {build: func(*buildCtx) (step, error) { return tanhStep{}, nil }, inPlace: true},
 	models.ReLU6:   {build: func(*buildCtx) (step, error) { return relu6Step{}, nil }, inPlace: true},
+	models.Clip: {build: func(c *buildCtx) (step, error) {
+		lo, hi := c.node.Layer.ClipBounds()
+		return clipStep{lo: float32(lo), hi: float32(hi)}, nil
+	}, inPlace: true},
 	// The probabilities of the class scores (the last layer only).
 	models.Softmax: {build: func(c *buildCtx) (step, error) { return softmaxStep{classes: numel(c.node.Out)}, nil }, inPlace: true},
 }
@@ -181,7 +185,7 @@ func buildDense(c *buildCtx) (step, error) {
 
 func buildConv(c *buildCtx) (step, error) {
 	l, in := c.node.Layer, c.node.InShapes[0]
-	g := kernels.NewConv(c.opts.Batch, in[0], in[1], in[2], l.Filters, l.Kernel, l.StrideOrDefault(), l.Padding)
+	g := kernels.NewConvPads(c.opts.Batch, in[0], in[1], in[2], l.Filters, l.Kernel, l.StrideOrDefault(), l.PadSides())
 	perFilter := in[0] / l.GroupsOrDefault() * l.Kernel * l.Kernel
 	w, b, sparse, err := c.weights(l.Filters, func(i int) int { return i / perFilter }, ConvCrossover)
 	if err != nil {
@@ -331,16 +335,29 @@ func (s *convStep) runChunk(n int, x, y []float32, sc *scratch) {
 	})
 }
 
-// geometry of a pooling layer on a [C, H, W] input.
-type poolGeom struct{ k, s, p, ch, h, w, out int }
+// geometry of a pooling layer on a [C, H, W] input: the windows of one
+// plane, the channels and the outputs per sample.
+type poolGeom struct {
+	g       kernels.Pool
+	ch, out int
+}
 
-func newPoolGeom(c *buildCtx) poolGeom {
-	l, in := c.node.Layer, c.node.InShapes[0]
-	return poolGeom{k: l.Kernel, s: l.StrideOrDefault(), p: l.Padding, ch: in[0], h: in[1], w: in[2], out: numel(c.node.Out)}
+func newPoolGeom(c *buildCtx) (poolGeom, error) {
+	l, in, out := c.node.Layer, c.node.InShapes[0], c.node.Out
+	p := l.PadSides()
+	g := kernels.Pool{H: in[1], W: in[2], KH: l.Kernel, KW: l.Kernel, SH: l.StrideOrDefault(), SW: l.StrideOrDefault(),
+		D: l.DilationOrDefault(), T: p[0], L: p[1], B: p[2], R: p[3], OH: out[1], OW: out[2], ExcludePad: l.ExcludePad}
+	if g.Empty() {
+		return poolGeom{}, errors.Errorf("a window of %v on input %v holds no input value", l, in)
+	}
+	return poolGeom{g: g, ch: in[0], out: numel(out)}, nil
 }
 
 func buildMaxPool(c *buildCtx) (step, error) {
-	g := newPoolGeom(c)
+	g, err := newPoolGeom(c)
+	if err != nil {
+		return nil, err
+	}
 	c.needScratch(0, c.opts.Batch*g.out)
 	return maxPoolStep(g), nil
 }
@@ -350,16 +367,20 @@ func buildMaxPool(c *buildCtx) (step, error) {
 type maxPoolStep poolGeom
 
 func (s maxPoolStep) run(n int, in [][]float32, y []float32, sc *scratch) {
-	kernels.MaxPoolPad(s.k, s.s, s.p, n*s.ch, s.h, s.w, in[0], y, sc.i[:n*s.out])
+	kernels.MaxPoolWindow(s.g, n*s.ch, in[0], y, sc.i[:n*s.out])
 }
 
-func buildAvgPool(c *buildCtx) (step, error) { return avgPoolStep(newPoolGeom(c)), nil }
+func buildAvgPool(c *buildCtx) (step, error) {
+	g, err := newPoolGeom(c)
+	return avgPoolStep(g), err
+}
 
-// avgPoolStep is average pooling, zero padding counted in the mean.
+// avgPoolStep is average pooling, zero padding counted in the mean unless
+// the layer excludes it.
 type avgPoolStep poolGeom
 
 func (s avgPoolStep) run(n int, in [][]float32, y []float32, _ *scratch) {
-	kernels.AvgPool(s.k, s.k, s.s, s.s, s.p, s.p, n*s.ch, s.h, s.w, in[0], y)
+	kernels.AvgPoolWindow(s.g, n*s.ch, in[0], y)
 }
 
 func buildGlobalAvgPool(c *buildCtx) (step, error) {
@@ -480,6 +501,18 @@ func (relu6Step) run(n int, in [][]float32, y []float32, _ *scratch) {
 	par.For(len(y), 1<<15, func(lo, hi int) {
 		for i, v := range x[lo:hi] {
 			y[lo+i] = min(max(v, 0), 6)
+		}
+	})
+}
+
+// clipStep is min(max(x, lo), hi).
+type clipStep struct{ lo, hi float32 }
+
+func (s clipStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+	x := in[0]
+	par.For(len(y), 1<<15, func(lo, hi int) {
+		for i, v := range x[lo:hi] {
+			y[lo+i] = min(max(v, s.lo), s.hi)
 		}
 	})
 }

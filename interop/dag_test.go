@@ -210,7 +210,7 @@ func TestResidualRoundTrip(t *testing.T) {
 }
 
 // TestResidualExportRuns: ONNX Runtime runs the exports of resnet-8 (opsets
-// 13 and 17, thinned, and 90% pruned with sparse initializers) and of tinyResNet with random weights and batch-norm
+// 13 and 17, thinned, and 90% pruned with sparse weights) and of tinyResNet with random weights and batch-norm
 // statistics and gives the engine's logits within 1e-4 (relative to the
 // largest logit, at least 1).
 func TestResidualExportRuns(t *testing.T) {
@@ -513,15 +513,15 @@ func badGraphs(t testing.TB) []badFile {
 			n := nodeNamed(t, mp, "bn1")
 			n.Input[0] = "flatten_10"
 		}), interop.ErrFormat, []string{`"bn1"`, "flatten_10"}},
-		{"average pool leaving padding out", attr(13, "avgpool2d_8", intAttr("count_include_pad", 0)), interop.ErrUnsupported, []string{"avgpool2d_8", "count_include_pad=0"}},
-		{"ceil_mode on a padded pool", attr(13, "maxpool2d_7", intAttr("ceil_mode", 1)), interop.ErrUnsupported, []string{"maxpool2d_7", "ceil_mode=1"}},
-		{"Clip to [0, 5]", edit(13, func(mp *onnx.ModelProto) {
+		{"average pool padded as wide as its window", attr(13, "avgpool2d_8", ints("pads", 3, 0, 0, 0)), interop.ErrUnsupported, []string{"avgpool2d_8", "pads=[3 0 0 0]", "no input value"}},
+		{"ceil_mode 2", attr(13, "maxpool2d_7", intAttr("ceil_mode", 2)), interop.ErrUnsupported, []string{"maxpool2d_7", "ceil_mode=2"}},
+		{"Clip to [5, 0]", edit(13, func(mp *onnx.ModelProto) {
 			r := nodeNamed(t, mp, "relu1")
 			r.OpType, r.Input = "Clip", []string{r.Input[0], "zero", "six"}
 			mp.Graph.Initializer = append(mp.Graph.Initializer,
-				&onnx.TensorProto{Name: "zero", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{0}},
-				&onnx.TensorProto{Name: "six", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{5}})
-		}), interop.ErrUnsupported, []string{`"relu1" (Clip)`, "[0, 5]"}},
+				&onnx.TensorProto{Name: "zero", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{5}},
+				&onnx.TensorProto{Name: "six", DataType: int32(onnx.TensorProto_FLOAT), FloatData: []float32{0}})
+		}), interop.ErrUnsupported, []string{`"relu1" (Clip)`, "[5, 0]", "min ≤ max"}},
 		{"Dropout ratio at opset 12", edit(12, func(mp *onnx.ModelProto) {
 			r := nodeNamed(t, mp, "relu1")
 			out := r.Output[0]

@@ -9,7 +9,7 @@
 // last dimensions of a dense layer's output), Gemm before 7 must have
 // broadcast=1 and before 11 its C input, BatchNormalization before 7
 // is_test=1 (and before 9 spatial=1), Dropout before 7 is_test=1,
-// AveragePool before 7 (which leaves padding out of the mean) no padding;
+// AveragePool before 7 leaves padding out of the mean (exclude_pad);
 // Reshape takes its target shape from an attribute before 5, Pad its
 // amounts from paddings at 1 and pads at 2 to 10, Cast its type by name
 // before 6; attributes an op does not have at the file's opset (such as
@@ -23,8 +23,11 @@
 // before it becomes part of its padding), BatchNormalization in inference
 // mode becomes batchnorm2d (ONNX's momentum is 1 − ours), MaxPool,
 // AveragePool and GlobalAveragePool become the pools (square windows,
-// equal strides, the same padding on every side), an Add of two
-// activations becomes add, Relu (and Clip to [0, ∞)) becomes relu, and
+// equal strides; padding per side, auto_pad SAME_UPPER, SAME_LOWER and
+// VALID resolved from the input's static size, ceil_mode, MaxPool's
+// dilations, AveragePool's count_include_pad=0 as exclude_pad), an Add of
+// two activations becomes add, Relu (and Clip to [0, ∞)) becomes relu,
+// Clip to [0, 6] relu6 and Clip to other bounds clip, and
 // Flatten or a Reshape to [batch, features] becomes flatten; Identity and
 // Dropout are dropped. The shape arithmetic torch emits around a flatten
 // (x.view(x.size(0), -1) becomes Shape, Gather, Unsqueeze, Concat and
@@ -36,9 +39,12 @@
 //
 // Encode (and WriteFile) export a model as a plain ONNX graph at opset 13
 // to 17 (Gemm, MatMul, Conv, BatchNormalization, the pools, Add, Relu,
-// Flatten) that ONNX Runtime runs and
+// the other activations, Clip, Softmax, Flatten) that ONNX Runtime runs and
 // onnx.checker accepts; with ExportOptions.Sparse, zero-heavy weights are
-// stored as sparse_initializers (values and INT64 positions). The protobuf
+// stored as Constant nodes with a sparse_value (values and INT64
+// positions), which onnx.checker's full check accepts (it refuses a
+// sparse_initializer read by an op: onnx's shape inference types it as a
+// sparse tensor). The protobuf
 // types come from github.com/advancedclimatesystems/gonnx/onnx; nothing
 // here parses protobuf by hand.
 //

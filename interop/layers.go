@@ -12,10 +12,10 @@ import (
 )
 
 // padded is the output of a Pad with zeros: the activation it pads and
-// the padding on every side of its height and width.
+// the padding of its height and width, [top, left, bottom, right].
 type padded struct {
 	src   string
-	p     int
+	p     [4]int
 	where string
 }
 
@@ -321,15 +321,19 @@ func (r *reader) conv(where string, n *onnx.NodeProto) error {
 	if g < 1 || g > int64(in[0]) || int64(in[0])%g != 0 || int64(filters)%g != 0 || int64(w.dims[1]) != int64(in[0])/g {
 		return a.unsupported("group", g, fmt.Sprintf("the group count must divide the %d input channels and the %d filters of the weight %v, whose second dimension is channels/group", in[0], filters, w.dims))
 	}
-	k, s, p, err := window(a, w.dims[2:])
+	g0, err := window(a, w.dims[2:], in[1:], false)
 	if err != nil {
 		return err
+	}
+	for i := range g0.pads {
+		g0.pads[i] += extra[i]
 	}
 	var bv *value
 	if bv, err = r.weightInput(where, n, 2, true); err != nil {
 		return err
 	}
-	l := models.Layer{Kind: models.Conv2d, Filters: filters, Kernel: k, Padding: p + extra}
+	l := g0.layer(models.Layer{Kind: models.Conv2d, Filters: filters})
+	s := g0.s
 	ws := map[string]*value{models.RoleWeight: w}
 	if bv != nil {
 		if len(bv.dims) != 1 || bv.dims[0] != filters {
@@ -349,37 +353,55 @@ func (r *reader) conv(where string, n *onnx.NodeProto) error {
 }
 
 // pool reads the window of a MaxPool or AveragePool on a [C, H, W] input
-// and refuses a ceil_mode that changes the output size or padding beyond
-// half the kernel.
-func (r *reader) pool(a attrs, in []int, extra int) (k, s, p int, err error) {
+// and its ceil_mode (ONNX's rule for the output size, which is PyTorch's:
+// see models.WindowOut; with auto_pad the output size is auto_pad's).
+func (r *reader) pool(a attrs, in []int, dilated bool) (geom, bool, error) {
 	if len(in) != 3 {
-		return 0, 0, 0, errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; pooling needs [batch, channels, height, width]", a.where, in)
+		return geom{}, false, errors.Wrapf(ErrShape, "%s: input of shape [batch %v]; pooling needs [batch, channels, height, width]", a.where, in)
 	}
 	ks, ok, err := a.ints("kernel_shape")
 	if err != nil {
-		return 0, 0, 0, err
+		return geom{}, false, err
 	}
 	if !ok || len(ks) != 2 {
-		return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: kernel_shape must list 2 sizes", a.where)
+		return geom{}, false, errors.Wrapf(ErrFormat, "%s: kernel_shape must list 2 sizes", a.where)
 	}
 	if ks[0] <= 0 || ks[0] > models.MaxSize || ks[1] <= 0 || ks[1] > models.MaxSize {
-		return 0, 0, 0, a.unsupported("kernel_shape", ks, "sizes must be positive")
+		return geom{}, false, a.unsupported("kernel_shape", ks, "sizes must be positive")
 	}
-	if k, s, p, err = window(a, []int{int(ks[0]), int(ks[1])}); err != nil {
-		return 0, 0, 0, err
-	}
-	p += extra
-	if 2*p > k {
-		return 0, 0, 0, a.unsupported("pads", p, fmt.Sprintf("padding more than half the kernel %d", k))
+	g, err := window(a, []int{int(ks[0]), int(ks[1])}, in[1:], dilated)
+	if err != nil {
+		return geom{}, false, err
 	}
 	cm, err := a.int("ceil_mode", 0)
 	if err != nil {
-		return 0, 0, 0, err
+		return geom{}, false, err
 	}
-	if h, w := in[1]+2*p-k, in[2]+2*p-k; cm != 0 && (h < 0 || w < 0 || h%s != 0 || w%s != 0) {
-		return 0, 0, 0, a.unsupported("ceil_mode", cm, fmt.Sprintf("rounding up changes the output size of a %d×%d input", in[1], in[2]))
+	if cm != 0 && cm != 1 {
+		return geom{}, false, a.unsupported("ceil_mode", cm, "only 0 or 1")
 	}
-	return k, s, p, nil
+	if ap, err := a.str("auto_pad", "NOTSET"); err != nil {
+		return geom{}, false, err
+	} else if ap != "NOTSET" && ap != "" {
+		cm = 0 // the padding auto_pad chose gives its output size exactly
+	}
+	return g, cm == 1, nil
+}
+
+// poolLayer is the maxpool2d or avgpool2d layer of a window, refusing a
+// window that holds no input value (padding as wide as the window).
+func poolLayer(a attrs, kind string, g geom, ceil bool) (models.Layer, error) {
+	l := g.layer(models.Layer{Kind: kind, CeilMode: ceil})
+	if g.s != g.k {
+		l.Stride = g.s
+	}
+	span := (g.k-1)*g.d + 1
+	for _, p := range g.pads {
+		if p >= span {
+			return models.Layer{}, a.unsupported("pads", g.pads[:], fmt.Sprintf("padding as wide as the window of %d cells, which then holds no input value", span))
+		}
+	}
+	return l, nil
 }
 
 func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
@@ -388,11 +410,14 @@ func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
+	if outs := n.GetOutput(); len(outs) > 1 && outs[1] != "" {
+		return errors.Wrapf(ErrUnsupported, "%s: output 1 (%q), the indices of the maxima, is not supported", where, outs[1])
+	}
 	x, in, err := r.actInput(where, n, 1, 1)
 	if err != nil {
 		return err
 	}
-	k, s, p, err := r.pool(a, in, 0)
+	g, ceil, err := r.pool(a, in, true)
 	if err != nil {
 		return err
 	}
@@ -402,17 +427,18 @@ func (r *reader) maxpool(where string, n *onnx.NodeProto) error {
 		}
 		return a.unsupported("storage_order", so, "row-major only")
 	}
-	l := models.Layer{Kind: models.MaxPool2d, Kernel: k, Padding: p}
-	if s != k {
-		l.Stride = s
+	l, err := poolLayer(a, models.MaxPool2d, g, ceil)
+	if err != nil {
+		return err
 	}
 	return r.addLayer(where, n, l, []string{x}, nil)
 }
 
-// avgpool maps AveragePool onto avgpool2d, whose zero padding counts in
-// the mean: count_include_pad=1, or no padding (a zero Pad before it
-// counts either way). Before opset 7, which has no count_include_pad,
-// padding is left out of the mean.
+// avgpool maps AveragePool onto avgpool2d: its own padding counts in the
+// mean with count_include_pad=1 and not with 0 (exclude_pad); the zeros
+// of a Pad before it count either way, so a Pad before an AveragePool
+// that pads too and leaves its padding out is refused. Before opset 7,
+// which has no count_include_pad, padding is left out of the mean.
 func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
 	known := append([]string{"auto_pad", "kernel_shape", "pads", "strides"}, r.since(7, "count_include_pad")...)
 	a, err := r.nodeAttrs(where, n, append(known, r.since(10, "ceil_mode")...)...)
@@ -423,7 +449,7 @@ func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	k, s, p, err := r.pool(a, in, extra)
+	g, ceil, err := r.pool(a, in, false)
 	if err != nil {
 		return err
 	}
@@ -431,16 +457,18 @@ func (r *reader) avgpool(where string, n *onnx.NodeProto) error {
 	if err != nil {
 		return err
 	}
-	if cip == 0 && p-extra != 0 {
-		if r.opset < 7 {
-			return a.unsupportedAt("pads", p-extra, "AveragePool before opset 7 leaves padding out of the mean (count_include_pad arrived at opset 7); only no padding")
-		}
-		return a.unsupported("count_include_pad", cip, "padding left out of the mean; only count_include_pad=1 or no padding")
+	exclude := cip == 0 && g.pads != [4]int{}
+	if exclude && extra != [4]int{} {
+		return a.unsupported("count_include_pad", cip, fmt.Sprintf("its padding %v left out of the mean, but the padding %v of the Pad before it counted", g.pads, extra))
 	}
-	l := models.Layer{Kind: models.AvgPool2d, Kernel: k, Padding: p}
-	if s != k {
-		l.Stride = s
+	for i := range g.pads {
+		g.pads[i] += extra[i]
 	}
+	l, err := poolLayer(a, models.AvgPool2d, g, ceil)
+	if err != nil {
+		return err
+	}
+	l.ExcludePad = exclude
 	return r.addLayer(where, n, l, []string{x}, nil)
 }
 
@@ -550,8 +578,9 @@ func decimal(x float64) float64 {
 	return v
 }
 
-// clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer and Clip(x, 0, 6)
-// onto relu6; other bounds are refused.
+// clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer, Clip(x, 0, 6) onto
+// relu6 and other bounds onto a clip layer (a bound of ±∞, or beyond the
+// largest float32, is none).
 func (r *reader) clip(where string, n *onnx.NodeProto) error {
 	a, err := r.nodeAttrs(where, n, append(r.before(11, "min", "max"), r.legacy()...)...)
 	if err != nil {
@@ -587,14 +616,27 @@ func (r *reader) clip(where string, n *onnx.NodeProto) error {
 			}
 		}
 	}
-	kind := models.ReLU
+	if math.IsNaN(float64(lo)) || math.IsNaN(float64(hi)) || lo > hi {
+		return errors.Wrapf(ErrUnsupported, "%s: Clip to [%g, %g] is not supported (the bounds must be numbers with min ≤ max)", where, lo, hi)
+	}
+	l := models.Layer{Kind: models.Clip}
+	noMax := hi >= math.MaxFloat32
 	switch {
 	case lo == 0 && hi == 6:
-		kind = models.ReLU6
-	case lo != 0 || !math.IsInf(float64(hi), 1) && hi < math.MaxFloat32:
-		return errors.Wrapf(ErrUnsupported, "%s: Clip to [%g, %g] is not supported (only min=0 with max=6, a ReLU6, or without max, a ReLU)", where, lo, hi)
+		l.Kind = models.ReLU6
+	case lo == 0 && noMax:
+		l.Kind = models.ReLU
+	default:
+		if lo > -math.MaxFloat32 {
+			v := decimal32(lo)
+			l.Min = &v
+		}
+		if !noMax {
+			v := decimal32(hi)
+			l.Max = &v
+		}
 	}
-	return r.addLayer(where, n, models.Layer{Kind: kind}, []string{x}, nil)
+	return r.addLayer(where, n, l, []string{x}, nil)
 }
 
 // leakyrelu maps LeakyRelu onto leakyrelu (alpha=0, a ReLU, onto relu).
@@ -758,66 +800,123 @@ func (r *reader) pad(where string, n *onnx.NodeProto) error {
 	if len(pads) != 2*rank {
 		return errors.Wrapf(ErrFormat, "%s: %d pads for rank %d", where, len(pads), rank)
 	}
-	if rank != 4 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 ||
-		pads[2] != pads[3] || pads[2] != pads[6] || pads[2] != pads[7] || pads[2] < 0 || pads[2] > models.MaxSize {
-		return errors.Wrapf(ErrUnsupported, "%s: pads %v are not supported (only the same padding on every side of the height and width of a [batch, channels, height, width] input)", where, pads)
+	if rank != 4 || pads[0] != 0 || pads[1] != 0 || pads[4] != 0 || pads[5] != 0 {
+		return errors.Wrapf(ErrUnsupported, "%s: pads %v are not supported (only padding of the height and width of a [batch, channels, height, width] input)", where, pads)
 	}
+	var side [4]int // top, left, bottom, right
+	var prior padded
 	if p, ok := r.pads[x]; ok {
-		x, pads[2] = p.src, pads[2]+int64(p.p)
-		if pads[2] > models.MaxSize {
-			return errors.Wrapf(ErrUnsupported, "%s: padding of %d", where, pads[2])
-		}
+		x, prior = p.src, p
 	}
-	r.pads[out] = padded{src: x, p: int(pads[2]), where: where}
+	for i, v := range []int64{pads[2], pads[3], pads[6], pads[7]} {
+		if v < 0 || v > models.MaxSize || v+int64(prior.p[i]) > models.MaxSize {
+			return errors.Wrapf(ErrUnsupported, "%s: pads %v are not supported (only non-negative padding)", where, pads)
+		}
+		side[i] = int(v) + prior.p[i]
+	}
+	r.pads[out] = padded{src: x, p: side, where: where}
 	return nil
 }
 
-// window reads the kernel_shape, strides, pads, dilations and auto_pad of a
-// Conv or pooling with kernel size kernel, and returns the square kernel,
-// the stride and the padding it maps onto.
-func window(a attrs, kernel []int) (k, s, p int, err error) {
-	if kernel[0] != kernel[1] {
-		return 0, 0, 0, a.unsupported("kernel_shape", kernel, "only square kernels")
+// geom is the window of a Conv or pooling: a square kernel, the stride,
+// the dilation and the padding [top, left, bottom, right].
+type geom struct {
+	k, s, d int
+	pads    [4]int
+}
+
+// layer sets the window of l: Padding when the sides agree, Pads when
+// they differ.
+func (g geom) layer(l models.Layer) models.Layer {
+	l.Kernel = g.k
+	if p := g.pads; p[0] == p[1] && p[0] == p[2] && p[0] == p[3] {
+		l.Padding = p[0]
+	} else {
+		l.Pads = p[:]
 	}
-	k = kernel[0]
+	if g.d != 1 {
+		l.Dilation = g.d
+	}
+	return l
+}
+
+// window reads the kernel_shape, strides, pads, dilations and auto_pad of a
+// Conv or pooling with kernel size kernel on an input of height and width
+// hw, and returns the window it maps onto: auto_pad SAME_UPPER and
+// SAME_LOWER are resolved to the padding that gives ⌈size/stride⌉ outputs
+// (the odd cell after, or before), VALID to none. Dilations other than 1
+// are refused unless dilated.
+func window(a attrs, kernel, hw []int, dilated bool) (geom, error) {
+	if kernel[0] != kernel[1] {
+		return geom{}, a.unsupported("kernel_shape", kernel, "only square kernels")
+	}
+	g := geom{k: kernel[0], s: 1, d: 1}
 	if ks, ok, err := a.ints("kernel_shape"); err != nil {
-		return 0, 0, 0, err
-	} else if ok && (len(ks) != 2 || ks[0] != int64(k) || ks[1] != int64(k)) {
-		return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: kernel_shape %v disagrees with the weight's %v", a.where, ks, kernel)
+		return geom{}, err
+	} else if ok && (len(ks) != 2 || ks[0] != int64(g.k) || ks[1] != int64(g.k)) {
+		return geom{}, errors.Wrapf(ErrFormat, "%s: kernel_shape %v disagrees with the weight's %v", a.where, ks, kernel)
 	}
 	ap, err := a.str("auto_pad", "NOTSET")
 	if err != nil {
-		return 0, 0, 0, err
+		return geom{}, err
 	}
-	if ap != "NOTSET" && ap != "VALID" && ap != "" {
-		return 0, 0, 0, a.unsupported("auto_pad", ap, "only explicit pads")
+	if ap != "NOTSET" && ap != "VALID" && ap != "SAME_UPPER" && ap != "SAME_LOWER" && ap != "" {
+		return geom{}, a.unsupported("auto_pad", ap, "only NOTSET, VALID, SAME_UPPER and SAME_LOWER")
 	}
 	if d, ok, err := a.ints("dilations"); err != nil {
-		return 0, 0, 0, err
-	} else if ok && (len(d) != 2 || d[0] != 1 || d[1] != 1) {
-		return 0, 0, 0, a.unsupported("dilations", d, "only 1")
+		return geom{}, err
+	} else if ok {
+		if len(d) != 2 || d[0] != d[1] || d[0] <= 0 || d[0] > models.MaxSize || (d[0] != 1 && !dilated) {
+			why := "only 1"
+			if dilated {
+				why = "only equal positive dilations"
+			}
+			return geom{}, a.unsupported("dilations", d, why)
+		}
+		g.d = int(d[0])
 	}
-	s = 1
 	if st, ok, err := a.ints("strides"); err != nil {
-		return 0, 0, 0, err
+		return geom{}, err
 	} else if ok {
 		if len(st) != 2 || st[0] != st[1] || st[0] <= 0 || st[0] > models.MaxSize {
-			return 0, 0, 0, a.unsupported("strides", st, "only equal positive strides")
+			return geom{}, a.unsupported("strides", st, "only equal positive strides")
 		}
-		s = int(st[0])
+		g.s = int(st[0])
 	}
-	if pd, ok, err := a.ints("pads"); err != nil {
-		return 0, 0, 0, err
-	} else if ok {
-		if len(pd) != 4 || pd[0] != pd[1] || pd[0] != pd[2] || pd[0] != pd[3] || pd[0] < 0 || pd[0] > models.MaxSize {
-			return 0, 0, 0, a.unsupported("pads", pd, "only the same padding on every side")
-		}
-		if ap == "VALID" && pd[0] != 0 {
-			return 0, 0, 0, errors.Wrapf(ErrFormat, "%s: auto_pad VALID with pads %v", a.where, pd)
-		}
-		p = int(pd[0])
+	pd, explicit, err := a.ints("pads")
+	if err != nil {
+		return geom{}, err
 	}
-	return k, s, p, nil
+	if explicit {
+		if len(pd) != 4 {
+			return geom{}, errors.Wrapf(ErrFormat, "%s: pads %v do not list 4 sides", a.where, pd)
+		}
+		for i, v := range pd {
+			if v < 0 || v > models.MaxSize {
+				return geom{}, a.unsupported("pads", pd, "only non-negative padding")
+			}
+			g.pads[i] = int(v)
+		}
+		if ap != "NOTSET" && ap != "" && g.pads != [4]int{} {
+			return geom{}, errors.Wrapf(ErrFormat, "%s: auto_pad %s with pads %v", a.where, ap, pd)
+		}
+	}
+	if ap == "SAME_UPPER" || ap == "SAME_LOWER" {
+		span := int64(g.k-1)*int64(g.d) + 1
+		for i, n := range hw {
+			out := (int64(n) + int64(g.s) - 1) / int64(g.s)
+			total := max(0, (out-1)*int64(g.s)+span-int64(n))
+			if total > models.MaxSize {
+				return geom{}, a.unsupported("auto_pad", ap, fmt.Sprintf("padding of %d", total))
+			}
+			lo := total / 2
+			if ap == "SAME_LOWER" {
+				lo = total - total/2
+			}
+			g.pads[i], g.pads[i+2] = int(lo), int(total-lo)
+		}
+	}
+	return g, nil
 }
 
 func (r *reader) flatten(where string, n *onnx.NodeProto) error {

@@ -167,22 +167,22 @@ func (r *reader) actInput(where string, n *onnx.NodeProto, minIn, maxIn int) (st
 	return x, shape, err
 }
 
-func (r *reader) paddedInput(where string, n *onnx.NodeProto, minIn, maxIn int) (string, []int, int, error) {
+func (r *reader) paddedInput(where string, n *onnx.NodeProto, minIn, maxIn int) (string, []int, [4]int, error) {
 	ins := n.GetInput()
 	if len(ins) < minIn || len(ins) > maxIn {
-		return "", nil, 0, errors.Wrapf(ErrFormat, "%s has %d inputs; want %d to %d", where, len(ins), minIn, maxIn)
+		return "", nil, [4]int{}, errors.Wrapf(ErrFormat, "%s has %d inputs; want %d to %d", where, len(ins), minIn, maxIn)
 	}
 	x := ins[0]
 	if x == "" {
-		return "", nil, 0, errors.Wrapf(ErrFormat, "%s: input 0 is missing", where)
+		return "", nil, [4]int{}, errors.Wrapf(ErrFormat, "%s: input 0 is missing", where)
 	}
 	if _, isConst := r.consts[x]; isConst {
-		return "", nil, 0, errors.Wrapf(ErrUnsupported, "%s: input %q is a constant; only layers applied to the graph input are supported", where, x)
+		return "", nil, [4]int{}, errors.Wrapf(ErrUnsupported, "%s: input %q is a constant; only layers applied to the graph input are supported", where, x)
 	}
 	if p, ok := r.pads[x]; ok {
 		return p.src, r.acts[p.src], p.p, nil
 	}
-	return x, r.acts[x], 0, nil
+	return x, r.acts[x], [4]int{}, nil
 }
 
 // weightInput returns input i of n, which must be a constant (or nil when
@@ -313,7 +313,8 @@ func (r *reader) dropout(where string, n *onnx.NodeProto) error {
 }
 
 func (r *reader) constant(where string, n *onnx.NodeProto) error {
-	a, err := r.nodeAttrs(where, n, append([]string{"value"}, r.since(12, "value_float", "value_floats", "value_int", "value_ints")...)...)
+	known := append([]string{"value"}, r.since(11, "sparse_value")...)
+	a, err := r.nodeAttrs(where, n, append(known, r.since(12, "value_float", "value_floats", "value_int", "value_ints")...)...)
 	if err != nil {
 		return err
 	}
@@ -337,6 +338,18 @@ func (r *reader) constant(where string, n *onnx.NodeProto) error {
 		if v, err = decodeTensor(t); err != nil {
 			return errors.Wrap(err, where)
 		}
+	case a.byKey["sparse_value"] != nil:
+		at, err := a.typed("sparse_value", onnx.AttributeProto_SPARSE_TENSOR)
+		if err != nil {
+			return err
+		}
+		if at.GetSparseTensor() == nil {
+			return errors.Wrapf(ErrFormat, "%s: attribute sparse_value holds no tensor", where)
+		}
+		if _, v, err = decodeSparse(at.GetSparseTensor(), r.budget, r.size); err != nil {
+			return errors.Wrap(err, where)
+		}
+		r.budget -= v.size()
 	case a.byKey["value_float"] != nil:
 		f, err := a.float("value_float", 0)
 		if err != nil {

@@ -202,11 +202,6 @@ func TestDecodeOldOpsetRefusals(t *testing.T) {
 		}), interop.ErrFormat, []string{"(Gemm)", "opset 11", "is 9"}},
 		{"dropout in training mode", at(mlp, 6, func(mp *onnx.ModelProto) { setNodeAttr(nodeNamed(t, mp, "drop"), intAttr("is_test", 0)) }),
 			interop.ErrUnsupported, []string{`"drop" (Dropout)`, "is_test=0", "opset 6"}},
-		{"padded AveragePool before opset 7", at(base, 6, func(mp *onnx.ModelProto) {
-			n := nodeOf(t, mp, "MaxPool")
-			n.OpType = "AveragePool"
-			setNodeAttr(n, ints("pads", 1, 1, 1, 1))
-		}), interop.ErrUnsupported, []string{"(AveragePool)", "opset 6", "count_include_pad"}},
 		{"ceil_mode before opset 10", at(base, 6, func(mp *onnx.ModelProto) {
 			mp.OpsetImport[0].Version = 8
 			numpyBias(mp)
@@ -241,5 +236,30 @@ func TestDecodeOldOpsetRefusals(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestOldAveragePoolLeavesPaddingOut: an AveragePool before opset 7, which
+// has no count_include_pad and leaves its padding out of the mean, imports
+// as an avgpool2d with exclude_pad.
+func TestOldAveragePoolLeavesPaddingOut(t *testing.T) {
+	b := mutate(t, encode(t, bnModel(t, oldResNet(), 11), interop.ExportOptions{}), func(mp *onnx.ModelProto) {
+		downgrade(t, mp, 6)
+		n := nodeOf(t, mp, "MaxPool")
+		n.OpType = "AveragePool"
+		setNodeAttr(n, ints("pads", 1, 1, 1, 1))
+	})
+	m, _, err := interop.Decode(b, interop.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pools []models.Layer
+	for _, l := range m.Spec.Layers {
+		if l.Kind == models.AvgPool2d {
+			pools = append(pools, l)
+		}
+	}
+	if len(pools) != 1 || !pools[0].ExcludePad || pools[0].Padding != 1 {
+		t.Errorf("average pools %v; want one with padding 1 left out of the mean\n%s", pools, m.Spec)
 	}
 }

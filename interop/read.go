@@ -86,7 +86,7 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 // there what it maps onto (see MinOpset and the package doc): Gemm, MatMul and Add (dense layers and their bias), Conv
 // (with groups, with or without bias, a zero Pad before it merged into its
 // padding), BatchNormalization (inference mode), Relu, LeakyRelu, Sigmoid,
-// Tanh, Clip to [0, ∞) (a relu) or [0, 6] (relu6), Softmax over the class
+// Tanh, Clip (a relu for [0, ∞), relu6 for [0, 6], else clip), Softmax over the class
 // scores as the graph's output,
 // MaxPool, AveragePool, GlobalAveragePool, the Add of two activations,
 // Flatten, Reshape to [batch, features], Identity and Dropout (dropped),
@@ -98,10 +98,13 @@ func ReadFile(path string, opts ImportOptions) (*models.Model, *ImportReport, er
 // that produce its ONNX inputs; a chain imports as a chain (no Inputs, the
 // layers named as the zoo names them), a graph with the layers it
 // references named after their ONNX nodes. Weights come from
-// initializers, sparse initializers or Constant nodes. Anything else is
+// initializers, sparse initializers or Constant nodes (a value or a
+// sparse_value). Anything else is
 // an error that names the node and the op or attribute (ErrUnsupported),
 // the shape (ErrShape) or the defect of the file (ErrFormat). The model
-// returned passes Check.
+// returned passes Check. A graph whose output has one value per sample
+// (not class scores) imports with the loss models.LossNone: it runs in
+// the engine, and training or evaluating it is refused (ErrNoLoss).
 func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) {
 	var mp onnx.ModelProto
 	if err := proto.Unmarshal(b, &mp); err != nil {
@@ -167,6 +170,13 @@ func Decode(b []byte, opts ImportOptions) (*models.Model, *ImportReport, error) 
 	}
 	if spec.Name == "" {
 		spec.Name = "onnx"
+	}
+	none := spec
+	none.Loss = models.LossNone
+	if sh, err := none.Shapes(); err == nil && numel(sh[len(sh)-1]) == 1 {
+		// One value per sample is not class scores: the model runs, but
+		// has no loss to train or evaluate with.
+		spec.Loss = models.LossNone
 	}
 	m, err := r.model(spec)
 	if err != nil {

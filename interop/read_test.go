@@ -57,9 +57,9 @@ func TestExportImportRoundTrip(t *testing.T) {
 			if err := proto.Unmarshal(b, &mp); err != nil {
 				t.Fatal(err)
 			}
-			sparse := len(mp.GetGraph().GetSparseInitializer())
-			if c.opts.Sparse != (sparse > 0) {
-				t.Errorf("%d sparse initializers with Sparse=%v", sparse, c.opts.Sparse)
+			sparse := len(sparseConstants(&mp))
+			if c.opts.Sparse != (sparse > 0) || len(mp.GetGraph().GetSparseInitializer()) != 0 {
+				t.Errorf("%d sparse Constant nodes and %d sparse initializers with Sparse=%v", sparse, len(mp.GetGraph().GetSparseInitializer()), c.opts.Sparse)
 			}
 			if c.opts.Sparse {
 				dense := encode(t, c.m, interop.ExportOptions{Opset: c.opts.Opset})
@@ -67,6 +67,13 @@ func TestExportImportRoundTrip(t *testing.T) {
 					t.Errorf("sparse export %d bytes, dense %d", len(b), len(dense))
 				}
 				t.Logf("dense %d bytes, sparse %d", len(dense), len(b))
+				// The same weights as sparse_initializers, as other
+				// writers store them, import alike.
+				other, _, err := interop.Decode(mutate(t, b, toSparseInitializers), interop.ImportOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				sameModel(t, &want, other)
 			}
 		})
 	}
@@ -351,15 +358,13 @@ func badFiles(t testing.TB) []badFile {
 		{"grouped conv", setAttr("Conv", intAttr("group", 3)), interop.ErrUnsupported, []string{"conv1", "group=3"}},
 		{"dilated conv", setAttr("Conv", ints("dilations", 2, 2)), interop.ErrUnsupported, []string{"conv1", "dilations"}},
 		{"unequal strides", setAttr("Conv", ints("strides", 1, 2)), interop.ErrUnsupported, []string{"conv1", "strides"}},
-		{"asymmetric pads", setAttr("Conv", ints("pads", 1, 1, 0, 0)), interop.ErrUnsupported, []string{"conv1", "pads"}},
-		{"auto_pad SAME", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_UPPER")}), interop.ErrUnsupported, []string{"conv1", "auto_pad=SAME_UPPER"}},
+		{"negative pads", setAttr("Conv", ints("pads", -1, 1, 0, 0)), interop.ErrUnsupported, []string{"conv1", "pads"}},
+		{"unknown auto_pad", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_MIDDLE")}), interop.ErrUnsupported, []string{"conv1", "auto_pad=SAME_MIDDLE"}},
+		{"auto_pad with pads", setAttr("Conv", &onnx.AttributeProto{Name: "auto_pad", Type: onnx.AttributeProto_STRING, S: []byte("SAME_UPPER")}), interop.ErrFormat, []string{"conv1", "auto_pad SAME_UPPER with pads"}},
 		{"attribute of the wrong type", setAttr("Conv", &onnx.AttributeProto{Name: "group", Type: onnx.AttributeProto_FLOAT, F: 1}), interop.ErrFormat, []string{"conv1", "group"}},
 		{"maxpool padded beyond half the kernel", setAttr("MaxPool", ints("pads", 2, 2, 2, 2)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
-		{"asymmetric maxpool pads", setAttr("MaxPool", ints("pads", 1, 1, 0, 0)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads"}},
-		{"ceil_mode that changes the size", edit(func(mp *onnx.ModelProto) {
-			n := node(mp, "MaxPool")
-			n.Attribute = []*onnx.AttributeProto{ints("kernel_shape", 3, 3), ints("strides", 2, 2), intAttr("ceil_mode", 1)}
-		}), interop.ErrUnsupported, []string{"maxpool2d_1", "ceil_mode"}},
+		{"maxpool padded as wide as the window on one side", setAttr("MaxPool", ints("pads", 0, 0, 2, 0)), interop.ErrUnsupported, []string{"maxpool2d_1", "pads=[0 0 2 0]"}},
+		{"unequal maxpool dilations", setAttr("MaxPool", ints("dilations", 1, 2)), interop.ErrUnsupported, []string{"maxpool2d_1", "dilations=[1 2]"}},
 		{"Gemm transA", setAttr("Gemm", intAttr("transA", 1)), interop.ErrUnsupported, []string{`"fc1" (Gemm)`, "transA"}},
 		{"dynamic feature dimension", inputDim(2, &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "height"}}), interop.ErrShape, []string{"dimension 2", `"height"`, "batch"}},
 		{"unknown dimension", inputDim(3, &onnx.TensorShapeProto_Dimension{}), interop.ErrShape, []string{"dimension 3", "missing"}},
@@ -405,12 +410,12 @@ func badFiles(t testing.TB) []badFile {
 			m.Input[0] = "padded"
 			replaceNode(mp, m, constNode("pads", 0, 0, 1, 1, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, m)
 		}), interop.ErrUnsupported, []string{"maxpool2d_1", `"pad" (Pad)`, "Conv or AveragePool"}},
-		{"asymmetric Pad before a Conv", edit(func(mp *onnx.ModelProto) {
+		{"Pad of the channels before a Conv", edit(func(mp *onnx.ModelProto) {
 			c := nodeOf(t, mp, "Conv")
 			x := c.Input[0]
 			c.Input[0] = "padded"
-			replaceNode(mp, c, constNode("pads", 0, 0, 1, 0, 0, 0, 1, 1), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, c)
-		}), interop.ErrUnsupported, []string{`"pad" (Pad)`, "pads [0 0 1 0 0 0 1 1]"}},
+			replaceNode(mp, c, constNode("pads", 0, 1, 0, 0, 0, 0, 0, 0), &onnx.NodeProto{Name: "pad", OpType: "Pad", Input: []string{x, "pads"}, Output: []string{"padded"}}, c)
+		}), interop.ErrUnsupported, []string{`"pad" (Pad)`, "pads [0 1 0 0 0 0 0 0]"}},
 		{"reflecting Pad", edit(func(mp *onnx.ModelProto) {
 			c := nodeOf(t, mp, "Conv")
 			x := c.Input[0]
@@ -469,28 +474,59 @@ func badFiles(t testing.TB) []badFile {
 		{"sparse index out of range", mutate(t, sparse, func(mp *onnx.ModelProto) {
 			s := sparseInit(t, mp, "fc1/W")
 			binary.LittleEndian.PutUint64(s.Indices.RawData[0:], 1<<20)
-		}), interop.ErrFormat, []string{"sparse initializer", "outside"}},
+		}), interop.ErrFormat, []string{`"fc1/W" (Constant)`, "sparse tensor", "outside"}},
 		{"sparse index repeated", mutate(t, sparse, func(mp *onnx.ModelProto) {
 			s := sparseInit(t, mp, "fc1/W")
 			copy(s.Indices.RawData[8:16], s.Indices.RawData[0:8])
-		}), interop.ErrFormat, []string{"sparse initializer", "twice"}},
+		}), interop.ErrFormat, []string{"sparse tensor", "twice"}},
 		{"sparse dims too large for the file", mutate(t, sparse, func(mp *onnx.ModelProto) {
-			mp.Graph.SparseInitializer[0].Dims = []int64{40000, 40000}
-		}), interop.ErrFormat, []string{"sparse initializer", "more than"}},
+			sparseInit(t, mp, "fc1/W").Dims = []int64{40000, 40000}
+		}), interop.ErrFormat, []string{"sparse tensor", "more than"}},
+		{"sparse initializer index out of range", mutate(t, sparse, func(mp *onnx.ModelProto) {
+			toSparseInitializers(mp)
+			binary.LittleEndian.PutUint64(mp.Graph.SparseInitializer[0].Indices.RawData[0:], 1<<20)
+		}), interop.ErrFormat, []string{"sparse tensor", "outside"}},
 	}
 }
 
-func sparseInit(t testing.TB, mp *onnx.ModelProto, name string) *onnx.SparseTensorProto {
-	for _, s := range mp.Graph.SparseInitializer {
-		if s.Values.Name == name {
-			if len(s.Indices.RawData) < 16 {
-				t.Fatalf("sparse %s has fewer than 2 values", name)
+// sparseConstants are the sparse_value tensors of the Constant nodes of
+// an export, by output name.
+func sparseConstants(mp *onnx.ModelProto) map[string]*onnx.SparseTensorProto {
+	out := map[string]*onnx.SparseTensorProto{}
+	for _, n := range mp.GetGraph().GetNode() {
+		for _, a := range n.GetAttribute() {
+			if n.GetOpType() == "Constant" && a.GetName() == "sparse_value" {
+				out[n.GetOutput()[0]] = a.GetSparseTensor()
 			}
-			return s
 		}
 	}
-	t.Fatalf("no sparse initializer %s", name)
-	return nil
+	return out
+}
+
+// toSparseInitializers moves the sparse Constant nodes of an export into
+// sparse_initializers, the form other writers use.
+func toSparseInitializers(mp *onnx.ModelProto) {
+	g := mp.Graph
+	var nodes []*onnx.NodeProto
+	for _, n := range g.Node {
+		if s := sparseConstants(&onnx.ModelProto{Graph: &onnx.GraphProto{Node: []*onnx.NodeProto{n}}}); len(s) == 1 {
+			g.SparseInitializer = append(g.SparseInitializer, s[n.Output[0]])
+			continue
+		}
+		nodes = append(nodes, n)
+	}
+	g.Node = nodes
+}
+
+func sparseInit(t testing.TB, mp *onnx.ModelProto, name string) *onnx.SparseTensorProto {
+	s := sparseConstants(mp)[name]
+	if s == nil {
+		t.Fatalf("no sparse Constant %s", name)
+	}
+	if len(s.Indices.RawData) < 16 {
+		t.Fatalf("sparse %s has fewer than 2 values", name)
+	}
+	return s
 }
 
 func TestDecodeBadInput(t *testing.T) {

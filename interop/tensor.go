@@ -185,14 +185,15 @@ func decodeTensor(t *onnx.TensorProto) (*value, error) {
 // values per byte of it (a few MiB in all).
 const minSparseBudget = 1 << 12
 
-// decodeSparse expands a sparse initializer of a file of size bytes.
+// decodeSparse expands a sparse tensor (a sparse initializer, or the
+// sparse_value of a Constant) of a file of size bytes.
 // maxDense bounds the number of dense values it may expand to: what is
 // left of models.MaxSparseExpansion values per byte of the file once the
-// sparse initializers before it are expanded. Nothing is allocated for a
+// sparse tensors before it are expanded. Nothing is allocated for a
 // tensor over the bound.
 func decodeSparse(s *onnx.SparseTensorProto, maxDense, size int) (string, *value, error) {
 	if s.GetValues() == nil {
-		return "", nil, errors.Wrap(ErrFormat, "sparse initializer without values")
+		return "", nil, errors.Wrap(ErrFormat, "sparse tensor without values")
 	}
 	name := s.GetValues().GetName()
 	dims, err := tensorDims(name, s.GetDims())
@@ -201,25 +202,25 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense, size int) (string, *value
 	}
 	n := numel(dims)
 	if n > maxDense {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: dimensions %v hold %d dense values, more than the %d left to the sparse initializers of a %d-byte file (models.MaxSparseExpansion = %d per byte)", name, dims, n, max(maxDense, 0), size, models.MaxSparseExpansion)
+		return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: dimensions %v hold %d dense values, more than the %d left to the sparse tensors of a %d-byte file (models.MaxSparseExpansion = %d per byte)", name, dims, n, max(maxDense, 0), size, models.MaxSparseExpansion)
 	}
 	vals, err := decodeTensor(s.GetValues())
 	if err != nil {
 		return "", nil, err
 	}
 	if vals.floats == nil || len(vals.dims) != 1 {
-		return "", nil, errors.Wrapf(ErrUnsupported, "sparse initializer %q: values must be a 1-D FLOAT or DOUBLE tensor", name)
+		return "", nil, errors.Wrapf(ErrUnsupported, "sparse tensor %q: values must be a 1-D FLOAT or DOUBLE tensor", name)
 	}
 	if s.GetIndices() == nil {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q has no indices", name)
+		return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q has no indices", name)
 	}
 	idx, err := decodeTensor(s.GetIndices())
 	if err != nil {
-		return "", nil, errors.Wrapf(err, "sparse initializer %q", name)
+		return "", nil, errors.Wrapf(err, "sparse tensor %q", name)
 	}
 	k := vals.dims[0]
 	if idx.ints == nil || len(idx.dims) < 1 || len(idx.dims) > 2 || idx.dims[0] != k || (len(idx.dims) == 2 && idx.dims[1] != len(dims)) {
-		return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: indices of dimensions %v for %d values of a rank-%d tensor", name, idx.dims, k, len(dims))
+		return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: indices of dimensions %v for %d values of a rank-%d tensor", name, idx.dims, k, len(dims))
 	}
 	out := &value{dims: dims, floats: make([]float32, n)}
 	seen := make([]uint64, (n+63)/64) // a bit per position
@@ -231,16 +232,16 @@ func decodeSparse(s *onnx.SparseTensorProto, maxDense, size int) (string, *value
 			for a, d := range dims {
 				c := idx.ints[j*len(dims)+a].n
 				if c < 0 || c >= int64(d) {
-					return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d of value %d is outside dimension %d", name, c, j, d)
+					return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: index %d of value %d is outside dimension %d", name, c, j, d)
 				}
 				pos = pos*int64(d) + c
 			}
 		}
 		if pos < 0 || pos >= int64(n) {
-			return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d of value %d is outside its %d values", name, pos, j, n)
+			return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: index %d of value %d is outside its %d values", name, pos, j, n)
 		}
 		if seen[pos/64]&(1<<(pos%64)) != 0 {
-			return "", nil, errors.Wrapf(ErrFormat, "sparse initializer %q: index %d appears twice", name, pos)
+			return "", nil, errors.Wrapf(ErrFormat, "sparse tensor %q: index %d appears twice", name, pos)
 		}
 		seen[pos/64] |= 1 << (pos % 64)
 		out.floats[pos] = vals.floats[j]

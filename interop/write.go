@@ -33,10 +33,11 @@ const (
 type ExportOptions struct {
 	// Sparse stores every weight whose sparse form is smaller (fewer than
 	// a third of its values non-zero, since each stored value costs 4
-	// bytes and its INT64 index 8) as a sparse_initializer, unless it
-	// keeps fewer than 1 value in 768: the reader expands a sparse
-	// initializer to at most models.MaxSparseExpansion (64) dense values
-	// per byte, so such a weight is written densely.
+	// bytes and its INT64 index 8) as a Constant node whose sparse_value
+	// holds the non-zero values and their INT64 positions, unless it keeps
+	// fewer than 1 value in 768: the reader expands a sparse tensor to at
+	// most models.MaxSparseExpansion (64) dense values per byte, so such a
+	// weight is written densely.
 	Sparse bool
 	// Opset is the version of the default ONNX domain; 0 means 13.
 	Opset int
@@ -53,7 +54,7 @@ func (o ExportOptions) Validate() error {
 // Encode serializes m as an ONNX model: one input "input" of shape [batch,
 // spec input...] (the batch dimension symbolic), one output "logits", a
 // node per layer (Gemm, Conv, MaxPool, Relu, LeakyRelu, Sigmoid, Tanh,
-// Clip(0, 6) for relu6, Softmax, Flatten; dropout is left out, as at
+// Clip(0, 6) for relu6, Clip for clip, Softmax, Flatten; dropout is left out, as at
 // inference; a trailing softmax makes "logits" the probabilities) and the parameters as initializers named like the
 // model's ("fc1/W"; dense weights keep this toolkit's [in, out] layout,
 // which Gemm reads with transB=0). The spec and provenance are stored as
@@ -106,15 +107,23 @@ func build(m *models.Model, opts ExportOptions) (*onnx.ModelProto, error) {
 	if err != nil {
 		return nil, err
 	}
-	g.Node = nodes
+	// Sparse weights are Constant nodes with a sparse_value, ahead of the
+	// layers: their outputs are dense tensors to the ops that read them
+	// and to onnx's shape inference, which types a sparse_initializer as
+	// a sparse tensor that no op takes (onnx.checker's full_check then
+	// fails with "Input tensors of wrong rank (0)", and declaring the
+	// weight's dense type as well is a "type case mismatch").
+	var consts []*onnx.NodeProto
 	for _, p := range m.Params.All() {
 		vals := float32s(p)
 		if opts.Sparse && p.Prunable && sparseSmaller(p.Len(), nonZeroBits(vals)) {
-			g.SparseInitializer = append(g.SparseInitializer, sparseTensor(p.Name, p.Shape(), vals))
+			consts = append(consts, &onnx.NodeProto{OpType: "Constant", Name: p.Name, Output: []string{p.Name}, Attribute: []*onnx.AttributeProto{
+				{Name: "sparse_value", Type: onnx.AttributeProto_SPARSE_TENSOR, SparseTensor: sparseTensor(p.Name, p.Shape(), vals)}}})
 		} else {
 			g.Initializer = append(g.Initializer, floatTensor(p.Name, p.Shape(), vals))
 		}
 	}
+	g.Node = append(consts, nodes...)
 	specJSON, err := models.MarshalSpec(m.Spec)
 	if err != nil {
 		return nil, err
@@ -268,9 +277,18 @@ func exportNodes(spec models.Spec) ([]*onnx.NodeProto, error) {
 			return ins
 		}
 		window := func(op string, extra ...*onnx.AttributeProto) *onnx.NodeProto {
-			s, p, k := int64(l.StrideOrDefault()), int64(l.Padding), int64(l.Kernel)
+			s, p, k := int64(l.StrideOrDefault()), l.PadSides(), int64(l.Kernel)
+			if l.CeilMode {
+				extra = append(extra, &onnx.AttributeProto{Name: "ceil_mode", Type: onnx.AttributeProto_INT, I: 1})
+			}
 			return &onnx.NodeProto{OpType: op, Input: []string{x}, Attribute: append([]*onnx.AttributeProto{
-				intsAttr("kernel_shape", k, k), intsAttr("pads", p, p, p, p), intsAttr("strides", s, s)}, extra...)}
+				intsAttr("kernel_shape", k, k), intsAttr("pads", int64(p[0]), int64(p[1]), int64(p[2]), int64(p[3])), intsAttr("strides", s, s)}, extra...)}
+		}
+		// scalar adds a scalar constant node and returns its name.
+		scalar := func(name string, v float32) string {
+			nodes = append(nodes, &onnx.NodeProto{OpType: "Constant", Name: name, Output: []string{name}, Attribute: []*onnx.AttributeProto{
+				{Name: "value", Type: onnx.AttributeProto_TENSOR, T: floatTensor("", nil, []float32{v})}}})
+			return name
 		}
 		switch l.Kind {
 		case models.Dense:
@@ -283,9 +301,17 @@ func exportNodes(spec models.Spec) ([]*onnx.NodeProto, error) {
 			n = window("Conv", intsAttr("dilations", 1, 1), &onnx.AttributeProto{Name: "group", Type: onnx.AttributeProto_INT, I: int64(l.GroupsOrDefault())})
 			n.Input = withBias(x, models.WeightName(l.Name))
 		case models.MaxPool2d:
-			n = window("MaxPool")
+			var extra []*onnx.AttributeProto
+			if d := int64(l.DilationOrDefault()); d != 1 {
+				extra = append(extra, intsAttr("dilations", d, d))
+			}
+			n = window("MaxPool", extra...)
 		case models.AvgPool2d:
-			n = window("AveragePool", &onnx.AttributeProto{Name: "count_include_pad", Type: onnx.AttributeProto_INT, I: 1})
+			cip := int64(1)
+			if l.ExcludePad {
+				cip = 0
+			}
+			n = window("AveragePool", &onnx.AttributeProto{Name: "count_include_pad", Type: onnx.AttributeProto_INT, I: cip})
 		case models.GlobalAvgPool2d:
 			n = &onnx.NodeProto{OpType: "GlobalAveragePool", Input: []string{x}}
 		case models.BatchNorm2d:
@@ -308,15 +334,21 @@ func exportNodes(spec models.Spec) ([]*onnx.NodeProto, error) {
 			n = &onnx.NodeProto{OpType: "Tanh", Input: []string{x}}
 		case models.ReLU6:
 			// Clip's bounds are inputs from opset 11: scalar constants.
-			lo, hi := out+"_min", out+"_max"
-			for _, c := range []struct {
-				name string
-				v    float32
-			}{{lo, 0}, {hi, 6}} {
-				nodes = append(nodes, &onnx.NodeProto{OpType: "Constant", Name: c.name, Output: []string{c.name}, Attribute: []*onnx.AttributeProto{
-					{Name: "value", Type: onnx.AttributeProto_TENSOR, T: floatTensor("", nil, []float32{c.v})}}})
+			n = &onnx.NodeProto{OpType: "Clip", Input: []string{x, scalar(out+"_min", 0), scalar(out+"_max", 6)}}
+		case models.Clip:
+			// A missing bound is an empty input name (a missing min
+			// before a max).
+			ins := []string{x, "", ""}
+			if l.Min != nil {
+				ins[1] = scalar(out+"_min", float32(*l.Min))
 			}
-			n = &onnx.NodeProto{OpType: "Clip", Input: []string{x, lo, hi}}
+			if l.Max != nil {
+				ins[2] = scalar(out+"_max", float32(*l.Max))
+			}
+			for len(ins) > 1 && ins[len(ins)-1] == "" {
+				ins = ins[:len(ins)-1]
+			}
+			n = &onnx.NodeProto{OpType: "Clip", Input: ins}
 		case models.Softmax:
 			n = &onnx.NodeProto{OpType: "Softmax", Input: []string{x}, Attribute: []*onnx.AttributeProto{
 				{Name: "axis", Type: onnx.AttributeProto_INT, I: 1}}}

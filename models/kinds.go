@@ -15,8 +15,8 @@ import (
 const (
 	Dense           = "dense"           // fully connected: y = x·W + b, W is [in, units]
 	Conv2d          = "conv2d"          // y = W * x + b, W is [filters, channels/groups, kernel, kernel]
-	MaxPool2d       = "maxpool2d"       // max over kernel×kernel windows (padding counts as -∞)
-	AvgPool2d       = "avgpool2d"       // mean over kernel×kernel windows (padding counts as 0 and is counted)
+	MaxPool2d       = "maxpool2d"       // max over kernel×kernel windows, cells Dilation apart (padding counts as -∞)
+	AvgPool2d       = "avgpool2d"       // mean over kernel×kernel windows (padding counts as 0 and is counted unless ExcludePad)
 	GlobalAvgPool2d = "globalavgpool2d" // [C, H, W] → [C, 1, 1], the mean of each channel
 	BatchNorm2d     = "batchnorm2d"     // per-channel (x - mean)/√(var + eps)·scale + shift
 	Add             = "add"             // the sum of two inputs of the same shape
@@ -28,6 +28,7 @@ const (
 	Tanh            = "tanh"            // tanh(x)
 	ReLU6           = "relu6"           // min(max(x, 0), 6)
 	Softmax         = "softmax"         // e^x/Σe^x over the class scores; only as the last layer (see below)
+	Clip            = "clip"            // min(max(x, Min), Max); a nil bound is none (ONNX Clip)
 )
 
 // DefaultLeakyAlpha is the slope of a leakyrelu below zero when Alpha is 0,
@@ -149,12 +150,71 @@ func (l Layer) MomentumOrDefault() float64 {
 	return DefaultBNMomentum
 }
 
+// ClipBounds is the interval of a clip layer, -∞ and +∞ for the bounds it
+// has not.
+func (l Layer) ClipBounds() (lo, hi float64) {
+	lo, hi = math.Inf(-1), math.Inf(1)
+	if l.Min != nil {
+		lo = *l.Min
+	}
+	if l.Max != nil {
+		hi = *l.Max
+	}
+	return lo, hi
+}
+
 // AlphaOrDefault is the slope of a leakyrelu layer below zero.
 func (l Layer) AlphaOrDefault() float64 {
 	if l.Alpha != 0 {
 		return l.Alpha
 	}
 	return DefaultLeakyAlpha
+}
+
+// DilationOrDefault is the spacing of the cells of a maxpool2d window (0
+// means 1, adjacent cells).
+func (l Layer) DilationOrDefault() int {
+	if l.Dilation > 0 {
+		return l.Dilation
+	}
+	return 1
+}
+
+// PadSides is the padding of a conv2d or pooling layer on each side of its
+// input, [top, left, bottom, right]: Pads when set, else Padding on every
+// side.
+func (l Layer) PadSides() [4]int {
+	if len(l.Pads) == 4 {
+		return [4]int{l.Pads[0], l.Pads[1], l.Pads[2], l.Pads[3]}
+	}
+	return [4]int{l.Padding, l.Padding, l.Padding, l.Padding}
+}
+
+// Padded reports whether a conv2d or pooling layer pads its input on any
+// side.
+func (l Layer) Padded() bool { return l.PadSides() != [4]int{} }
+
+// WindowOut is the number of positions of a window of k cells spaced d
+// apart (a span of (k-1)·d+1) moved by s over n cells with lo cells of
+// padding before and hi after: ⌊(n+lo+hi-span)/s⌋+1, or with ceil the
+// quotient rounded up, less a last window that would start in the
+// trailing padding (PyTorch's rule, and ONNX's from opset 19's text).
+// It is 0 when the span does not fit the padded input. The arguments are
+// at most MaxSize, so nothing overflows.
+func WindowOut(n, k, s, d, lo, hi int, ceil bool) int {
+	span := int64(k-1)*int64(d) + 1
+	room := int64(n) + int64(lo) + int64(hi) - span
+	if room < 0 || s <= 0 {
+		return 0
+	}
+	if !ceil {
+		return int(room/int64(s) + 1)
+	}
+	out := (room+int64(s)-1)/int64(s) + 1
+	if (out-1)*int64(s) >= int64(n)+int64(lo) {
+		out--
+	}
+	return int(out)
 }
 
 // StrideOrDefault returns the effective stride of a conv2d or pooling
@@ -204,6 +264,12 @@ func (l Layer) setFields() []string {
 	add(l.Eps != 0, "eps")
 	add(l.Momentum != 0, "momentum")
 	add(l.Alpha != 0, "alpha")
+	add(l.Pads != nil, "pads")
+	add(l.Dilation != 0, "dilation")
+	add(l.CeilMode, "ceil_mode")
+	add(l.ExcludePad, "exclude_pad")
+	add(l.Min != nil, "min")
+	add(l.Max != nil, "max")
 	return f
 }
 
@@ -223,34 +289,70 @@ func window(l Layer, in []int) (int, int, error) {
 	if len(in) != 3 {
 		return 0, 0, errors.New("needs a [channels, height, width] input")
 	}
-	if l.Kernel <= 0 || l.Stride < 0 || l.Padding < 0 || l.Kernel > MaxSize || l.Stride > MaxSize || l.Padding > MaxSize {
-		return 0, 0, errors.Errorf("kernel %d, stride %d, padding %d out of range", l.Kernel, l.Stride, l.Padding)
+	if l.Kernel <= 0 || l.Stride < 0 || l.Padding < 0 || l.Dilation < 0 || l.Kernel > MaxSize || l.Stride > MaxSize || l.Padding > MaxSize || l.Dilation > MaxSize {
+		return 0, 0, errors.Errorf("kernel %d, stride %d, padding %d, dilation %d out of range", l.Kernel, l.Stride, l.Padding, l.Dilation)
 	}
-	// Every term is at most MaxSize, so none of this overflows an int64.
-	s, k, pad := int64(l.StrideOrDefault()), int64(l.Kernel), int64(l.Padding)
-	ph, pw := int64(in[1])+2*pad, int64(in[2])+2*pad
-	if ph < k || pw < k {
+	if l.Pads != nil {
+		if len(l.Pads) != 4 {
+			return 0, 0, errors.Errorf("pads must list 4 sides [top, left, bottom, right], got %v", l.Pads)
+		}
+		if l.Padding != 0 {
+			return 0, 0, errors.Errorf("pads %v and padding %d are exclusive", l.Pads, l.Padding)
+		}
+		for _, p := range l.Pads {
+			if p < 0 || p > MaxSize {
+				return 0, 0, errors.Errorf("pads %v out of range", l.Pads)
+			}
+		}
+	}
+	p := l.PadSides()
+	s, k, d := l.StrideOrDefault(), l.Kernel, l.DilationOrDefault()
+	if span := int64(k-1)*int64(d) + 1; span > MaxSize {
+		return 0, 0, errors.Errorf("kernel %d with dilation %d spans more than %d cells", k, d, MaxSize)
+	}
+	h := WindowOut(in[1], k, s, d, p[0], p[2], l.CeilMode)
+	w := WindowOut(in[2], k, s, d, p[1], p[3], l.CeilMode)
+	if h <= 0 || w <= 0 {
 		return 0, 0, errors.Errorf("kernel %d larger than the padded input", l.Kernel)
 	}
-	h, w := (ph-k)/s+1, (pw-k)/s+1
 	if h > MaxSize || w > MaxSize {
 		return 0, 0, errors.Errorf("output of %d×%d values per channel is too large", h, w)
 	}
-	return int(h), int(w), nil
+	return h, w, nil
 }
 
-// poolShape is the shape rule of the two windowed pools: PyTorch's, with
-// the padding at most half the kernel, so that every window holds at
-// least one input value.
+// poolShape is the shape rule of the two windowed pools. Every window must
+// hold at least one input value: each side's padding is smaller than the
+// window's span, and with dilated cells and padding the input is at least
+// as large as the dilation (so that no window falls between two cells).
 func poolShape(l Layer, in [][]int) ([]int, error) {
 	h, w, err := window(l, in[0])
 	if err != nil {
 		return nil, err
 	}
-	if 2*l.Padding > l.Kernel {
-		return nil, errors.Errorf("padding %d is more than half the kernel %d", l.Padding, l.Kernel)
+	span := (l.Kernel-1)*l.DilationOrDefault() + 1
+	for _, p := range l.PadSides() {
+		if p >= span {
+			return nil, errors.Errorf("padding %v is not smaller than the window of %d cells on every side", l.PadSides(), span)
+		}
+	}
+	if d := l.DilationOrDefault(); d > 1 && l.Padded() && (in[0][1] < d || in[0][2] < d) {
+		return nil, errors.Errorf("padding %v with dilation %d needs an input of at least %d×%d", l.PadSides(), d, d, d)
 	}
 	return []int{in[0][0], h, w}, nil
+}
+
+// padString is the padding in a layer's description: " p1", or
+// " p[t,l,b,r]" for sides that differ.
+func padString(l Layer) string {
+	switch {
+	case l.Pads != nil:
+		p := l.PadSides()
+		return fmt.Sprintf(" p[%d,%d,%d,%d]", p[0], p[1], p[2], p[3])
+	case l.Padding > 0:
+		return fmt.Sprintf(" p%d", l.Padding)
+	}
+	return ""
 }
 
 func windowString(l Layer) string {
@@ -258,8 +360,15 @@ func windowString(l Layer) string {
 	if l.StrideOrDefault() != l.Kernel {
 		s += fmt.Sprintf(" s%d", l.StrideOrDefault())
 	}
-	if l.Padding > 0 {
-		s += fmt.Sprintf(" p%d", l.Padding)
+	s += padString(l)
+	if l.DilationOrDefault() != 1 {
+		s += fmt.Sprintf(" d%d", l.DilationOrDefault())
+	}
+	if l.CeilMode {
+		s += " ceil"
+	}
+	if l.ExcludePad {
+		s += " exclude-pad"
 	}
 	return s
 }
@@ -298,8 +407,8 @@ func init() {
 		Describe: func(l Layer) string { return fmt.Sprintf("dense %d%s", l.Units, biasString(l)) },
 	})
 	register(&KindInfo{
-		Kind: Conv2d, Summary: "2-d convolution with square kernel, zero padding, groups (depthwise when groups = channels)",
-		Arity: 1, Named: true, Fields: []string{"filters", "kernel", "stride", "padding", "groups", "no_bias"},
+		Kind: Conv2d, Summary: "2-d convolution with square kernel, zero padding (pads: per side), groups (depthwise when groups = channels)",
+		Arity: 1, Named: true, Fields: []string{"filters", "kernel", "stride", "padding", "pads", "groups", "no_bias"},
 		Shape: func(l Layer, in [][]int) ([]int, error) {
 			if l.Filters <= 0 || l.Filters > MaxSize {
 				return nil, errors.Errorf("filters must be in [1, %d], got %d", MaxSize, l.Filters)
@@ -337,9 +446,7 @@ func init() {
 			if l.StrideOrDefault() != 1 {
 				s += fmt.Sprintf(" s%d", l.StrideOrDefault())
 			}
-			if l.Padding > 0 {
-				s += fmt.Sprintf(" p%d", l.Padding)
-			}
+			s += padString(l)
 			if l.GroupsOrDefault() > 1 {
 				s += fmt.Sprintf(" g%d", l.GroupsOrDefault())
 			}
@@ -347,13 +454,13 @@ func init() {
 		},
 	})
 	register(&KindInfo{
-		Kind: MaxPool2d, Summary: "max over square windows; stride defaults to the kernel; padding ≤ kernel/2 counts as -∞",
-		Arity: 1, Fields: []string{"kernel", "stride", "padding"},
+		Kind: MaxPool2d, Summary: "max over square windows, cells dilation apart; stride defaults to the kernel; padding (pads: per side) smaller than the window counts as -∞; ceil_mode rounds the output size up",
+		Arity: 1, Fields: []string{"kernel", "stride", "padding", "pads", "dilation", "ceil_mode"},
 		Shape: poolShape, Describe: windowString,
 	})
 	register(&KindInfo{
-		Kind: AvgPool2d, Summary: "mean over square windows; stride defaults to the kernel; zero padding ≤ kernel/2, counted in the mean",
-		Arity: 1, Fields: []string{"kernel", "stride", "padding"},
+		Kind: AvgPool2d, Summary: "mean over square windows; stride defaults to the kernel; zero padding (pads: per side) smaller than the kernel, counted in the mean unless exclude_pad; ceil_mode rounds the output size up",
+		Arity: 1, Fields: []string{"kernel", "stride", "padding", "pads", "ceil_mode", "exclude_pad"},
 		Shape: poolShape, Describe: windowString,
 	})
 	register(&KindInfo{
@@ -460,6 +567,21 @@ func init() {
 	elementwise(Sigmoid, "1/(1 + exp(-x))")
 	elementwise(Tanh, "tanh(x)")
 	elementwise(ReLU6, "min(max(x, 0), 6)")
+	register(&KindInfo{
+		Kind: Clip, Summary: "min(max(x, min), max); a missing bound is none (-∞ or +∞)",
+		Arity: 1, Fields: []string{"min", "max"},
+		Shape: func(l Layer, in [][]int) ([]int, error) {
+			lo, hi := l.ClipBounds()
+			if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi || math.IsInf(lo, 1) || math.IsInf(hi, -1) {
+				return nil, errors.Errorf("bounds [%v, %v] must be numbers with min ≤ max", lo, hi)
+			}
+			return same(in[0]), nil
+		},
+		Describe: func(l Layer) string {
+			lo, hi := l.ClipBounds()
+			return fmt.Sprintf("clip [%g, %g]", lo, hi)
+		},
+	})
 	register(&KindInfo{
 		Kind: Softmax, Summary: "probabilities exp(x)/Σexp(x) of flat class scores; only as the last layer (training uses the logits before it)",
 		Arity: 1,

@@ -9,12 +9,24 @@ import (
 	"github.com/pkg/errors"
 )
 
-// LossSoftmaxCrossEntropy is the only loss: the mean over the batch of the
-// cross-entropy between softmax(logits) and the integer class labels.
+// LossSoftmaxCrossEntropy is the loss of every network this toolkit
+// trains and evaluates: the mean over the batch of the cross-entropy
+// between softmax(logits) and the integer class labels. It needs at least
+// 2 class scores per sample.
 const LossSoftmaxCrossEntropy = "softmax-cross-entropy"
+
+// LossNone marks a spec without a loss: a network whose output is not
+// class scores (an imported model with one output value per sample, for
+// instance). It runs for inference (the engine's Forward, spred predict
+// and logits), but cannot be trained or evaluated: Spec.CheckLoss says so.
+const LossNone = "none"
 
 // ErrSpec is returned (wrapped) for every inconsistent specification.
 var ErrSpec = errors.New("invalid model spec")
+
+// ErrNoLoss is returned (wrapped) when a spec without a loss is trained or
+// evaluated.
+var ErrNoLoss = errors.New("model has no loss")
 
 // MaxSize bounds every size in a valid spec: each dimension and layer
 // setting, the number of values in each parameter and in all parameters
@@ -62,6 +74,15 @@ type Layer struct {
 	Eps      float64  `json:"eps,omitempty"`      // batchnorm2d: 0 means DefaultBNEps
 	Momentum float64  `json:"momentum,omitempty"` // batchnorm2d: 0 means DefaultBNMomentum
 	Alpha    float64  `json:"alpha,omitempty"`    // leakyrelu: slope below zero; 0 means DefaultLeakyAlpha
+	// Pads is the padding of a conv2d or pool on each side, [top, left,
+	// bottom, right], for sides that differ; it excludes Padding (see
+	// Layer.PadSides). Empty: Padding on every side.
+	Pads       []int    `json:"pads,omitempty"`
+	Dilation   int      `json:"dilation,omitempty"`    // maxpool2d: spacing of the window's cells; 0 means 1
+	CeilMode   bool     `json:"ceil_mode,omitempty"`   // pools: output size rounded up (see Layer.PoolOut)
+	ExcludePad bool     `json:"exclude_pad,omitempty"` // avgpool2d: the mean counts only the input cells of a window, not its padding
+	Min        *float64 `json:"min,omitempty"`         // clip: lower bound; nil means none (-∞)
+	Max        *float64 `json:"max,omitempty"`         // clip: upper bound; nil means none (+∞)
 }
 
 // InputName is the name by which a layer reads the model's input.
@@ -73,7 +94,8 @@ const InputIndex = -1
 // Spec is an architecture: a per-sample input shape ([features] or
 // [channels, height, width]), the layers in an order where every layer comes
 // after the layers it reads, and the loss. The last layer's output is the
-// class scores; every other layer's output must be read by a later layer.
+// class scores (any flat output with LossNone); every other layer's output
+// must be read by a later layer.
 type Spec struct {
 	Name   string  `json:"name"`
 	Input  []int   `json:"input"`
@@ -163,8 +185,8 @@ func (s Spec) Nodes() ([]Node, error) {
 	if len(s.Layers) > MaxLayers {
 		return nil, errors.Wrapf(ErrSpec, "%d layers (at most %d)", len(s.Layers), MaxLayers)
 	}
-	if s.Loss != LossSoftmaxCrossEntropy {
-		return nil, errors.Wrapf(ErrSpec, "unknown loss %q (want %q)", s.Loss, LossSoftmaxCrossEntropy)
+	if s.Loss != LossSoftmaxCrossEntropy && s.Loss != LossNone {
+		return nil, errors.Wrapf(ErrSpec, "unknown loss %q (want %q, or %q for a model that only runs inference)", s.Loss, LossSoftmaxCrossEntropy, LossNone)
 	}
 	byName := make(map[string]int, len(s.Layers)) // every named layer
 	for i, l := range s.Layers {
@@ -235,10 +257,24 @@ func (s Spec) Nodes() ([]Node, error) {
 			return nil, errors.Wrapf(ErrSpec, "layer %d %q (%s): its output is not read by any later layer", i, n.Layer.Name, n.Layer.Kind)
 		}
 	}
-	if out := nodes[len(nodes)-1].Out; len(out) != 1 || out[0] < 2 {
-		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector of at least 2 class scores, got %v", out)
+	out := nodes[len(nodes)-1].Out
+	if len(out) != 1 {
+		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector (of class scores), got %v", out)
+	}
+	if out[0] < 2 && s.Loss != LossNone {
+		return nil, errors.Wrapf(ErrSpec, "the last layer must give a flat vector of at least 2 class scores for the loss %q, got %v (a model with one output value per sample has loss %q and only runs inference)", s.Loss, out, LossNone)
 	}
 	return nodes, nil
+}
+
+// CheckLoss reports whether the spec can be trained and evaluated: an
+// error wrapping ErrNoLoss for a spec with LossNone, which only runs
+// inference.
+func (s Spec) CheckLoss() error {
+	if s.Loss == LossNone {
+		return errors.Wrapf(ErrNoLoss, "model %q (loss %q) only runs inference: training and evaluation need the loss %q, over at least 2 class scores per sample", s.Name, s.Loss, LossSoftmaxCrossEntropy)
+	}
+	return nil
 }
 
 // resolveInput finds the layer that layer i reads by name.
@@ -348,7 +384,8 @@ func (s Spec) Validate() error {
 	return err
 }
 
-// Classes is the number of class scores the network outputs (0 if invalid).
+// Classes is the number of class scores the network outputs (0 if invalid;
+// with LossNone, the number of output values).
 func (s Spec) Classes() int {
 	sh, err := s.Shapes()
 	if err != nil {

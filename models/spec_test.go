@@ -30,7 +30,24 @@ func TestLayerOutShapes(t *testing.T) {
 		{Layer{Kind: MaxPool2d, Kernel: 3, Stride: 1}, []int{1, 5, 5}, []int{1, 3, 3}, ""},
 		{Layer{Kind: MaxPool2d, Kernel: 2, Padding: 1}, []int{1, 4, 4}, []int{1, 3, 3}, ""},
 		{Layer{Kind: MaxPool2d, Kernel: 3, Stride: 2, Padding: 1}, []int{2, 32, 32}, []int{2, 16, 16}, ""},
-		{Layer{Kind: MaxPool2d, Kernel: 2, Padding: 2}, []int{1, 4, 4}, nil, "more than half"},
+		{Layer{Kind: MaxPool2d, Kernel: 2, Padding: 2}, []int{1, 4, 4}, nil, "not smaller than the window"},
+		{Layer{Kind: MaxPool2d, Kernel: 3, Padding: 2}, []int{1, 4, 4}, []int{1, 2, 2}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 3, Stride: 2, CeilMode: true}, []int{1, 4, 4}, []int{1, 2, 2}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 3, Stride: 2}, []int{1, 4, 4}, []int{1, 1, 1}, ""},
+		// Rounding up would start the last window in the padding: dropped.
+		{Layer{Kind: MaxPool2d, Kernel: 2, Stride: 2, Pads: []int{0, 0, 1, 1}, CeilMode: true}, []int{1, 4, 4}, []int{1, 2, 2}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 2, Stride: 1, Dilation: 2}, []int{1, 4, 4}, []int{1, 2, 2}, ""},
+		{Layer{Kind: MaxPool2d, Kernel: 2, Dilation: 2, Padding: 1}, []int{1, 1, 4}, nil, "dilation 2 needs"},
+		{Layer{Kind: MaxPool2d, Kernel: 2, Pads: []int{1, 0, 1}}, []int{1, 4, 4}, nil, "4 sides"},
+		{Layer{Kind: MaxPool2d, Kernel: 2, Padding: 1, Pads: []int{1, 0, 1, 0}}, []int{1, 4, 4}, nil, "exclusive"},
+		{Layer{Kind: AvgPool2d, Kernel: 3, Stride: 2, Pads: []int{1, 0, 1, 0}, ExcludePad: true}, []int{1, 7, 5}, []int{1, 4, 2}, ""},
+		{Layer{Kind: AvgPool2d, Kernel: 2, Dilation: 2}, []int{1, 4, 4}, nil, `does not take "dilation"`},
+		{Layer{Kind: Conv2d, Name: "c", Filters: 2, Kernel: 3, Stride: 2, Pads: []int{1, 0, 1, 0}}, []int{1, 7, 5}, []int{2, 4, 2}, ""},
+		{Layer{Kind: Conv2d, Name: "c", Filters: 2, Kernel: 3, CeilMode: true}, []int{1, 7, 5}, nil, `does not take "ceil_mode"`},
+		{Layer{Kind: Clip, Min: ptr(-1), Max: ptr(1)}, []int{5}, []int{5}, ""},
+		{Layer{Kind: Clip}, []int{5}, []int{5}, ""},
+		{Layer{Kind: Clip, Min: ptr(1), Max: ptr(-1)}, []int{5}, nil, "min ≤ max"},
+		{Layer{Kind: Clip, Min: ptr(math.NaN())}, []int{5}, nil, "min ≤ max"},
 		{Layer{Kind: AvgPool2d, Kernel: 2}, []int{3, 5, 5}, []int{3, 2, 2}, ""},
 		{Layer{Kind: AvgPool2d, Kernel: 3, Stride: 1, Padding: 1}, []int{3, 5, 5}, []int{3, 5, 5}, ""},
 		{Layer{Kind: GlobalAvgPool2d}, []int{7, 5, 3}, []int{7, 1, 1}, ""},
@@ -149,6 +166,29 @@ func TestSpecValidation(t *testing.T) {
 			t.Errorf("%s: got %v, want ErrSpec", s, err)
 		}
 	}
+	if err := ok.CheckLoss(); err != nil {
+		t.Errorf("lenet-5: %v", err)
+	}
+}
+
+// TestLossNone: a spec without a loss may end in one value per sample; it
+// is valid, but CheckLoss refuses to train or evaluate it.
+func TestLossNone(t *testing.T) {
+	s, err := ParseSpec([]byte(`{"name":"x","input":[4],"layers":[{"type":"dense","name":"fc","units":1}],"loss":"none"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Classes() != 1 {
+		t.Errorf("Classes %d, want 1", s.Classes())
+	}
+	err = s.CheckLoss()
+	if !errors.Is(err, ErrNoLoss) || !strings.Contains(err.Error(), "only runs inference") {
+		t.Errorf("CheckLoss: %v, want ErrNoLoss", err)
+	}
+	s.Loss = LossSoftmaxCrossEntropy
+	if err := s.Validate(); !errors.Is(err, ErrSpec) || !strings.Contains(err.Error(), `loss "none"`) {
+		t.Errorf("one class score with the cross-entropy: %v, want an ErrSpec pointing to the loss none", err)
+	}
 }
 
 func TestCheckNamesTheProblem(t *testing.T) {
@@ -167,3 +207,5 @@ func paramCount(s Spec) (params, buffers int, err error) {
 	c, err := s.Counts()
 	return c.Params, c.Buffers, err
 }
+
+func ptr(v float64) *float64 { return &v }

@@ -366,12 +366,15 @@ func constantOut(t, next *thinLayer, j int) (float64, bool) {
 			}
 		case ReLU6:
 			c = min(max(c, 0), 6)
+		case Clip:
+			lo, hi := l.ClipBounds()
+			c = min(max(c, lo), hi)
 		case Sigmoid:
 			c = 1 / (1 + math.Exp(-c))
 		case Tanh:
 			c = math.Tanh(c)
 		case MaxPool2d:
-			if l.Padding > 0 && c < 0 {
+			if l.Padded() && c < 0 {
 				return 0, false
 			}
 		case Dropout, Flatten:
@@ -379,7 +382,7 @@ func constantOut(t, next *thinLayer, j int) (float64, bool) {
 			return 0, false
 		}
 	}
-	if next.l.Kind == Conv2d && next.l.Padding > 0 && c != 0 {
+	if next.l.Kind == Conv2d && next.l.Padded() && c != 0 {
 		return 0, false
 	}
 	return c, true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/spred-go/spred/models"
@@ -75,6 +76,13 @@ func forward(t testing.TB, m *models.Model, x []float64) []float64 {
 			y := make([]float64, len(x))
 			for i, v := range x {
 				y[i] = math.Max(v, 0)
+			}
+			x = y
+		case models.Clip:
+			lo, hi := l.ClipBounds()
+			y := make([]float64, len(x))
+			for i, v := range x {
+				y[i] = math.Min(math.Max(v, lo), hi)
 			}
 			x = y
 		case models.Flatten:
@@ -344,6 +352,29 @@ func TestThinPaddedConvKeepsNonZeroConstants(t *testing.T) {
 	sameFunction(t, m, th, 3)
 }
 
+// A dead unit before a clip presents its clipped bias to the next layer,
+// which folds it in.
+func TestThinThroughClip(t *testing.T) {
+	spec := thinMLPSpec()
+	spec.Layers[1] = models.Layer{Kind: models.Clip, Min: ptr(-0.2), Max: ptr(0.3)}
+	m := randomModel(t, spec, 4)
+	b := m.Params.Get("fc1/b")
+	bv := b.Float64s()
+	bv[1], bv[4], bv[7] = 0.9, -0.9, 0.1 // clipped to 0.3, -0.2, kept 0.1
+	if err := b.SetFloat64s(bv); err != nil {
+		t.Fatal(err)
+	}
+	killIn(t, m, "fc1", 1, 4, 7)
+	th, rep := thinChecked(t, m)
+	if u := units(rep)["fc1"]; u[1] != 7 {
+		t.Errorf("fc1 keeps %d units, want 7", u[1])
+	}
+	if !strings.Contains(th.Spec.String(), "clip [-0.2, 0.3]") {
+		t.Errorf("thinned spec:\n%s", th.Spec)
+	}
+	sameFunction(t, m, th, 3)
+}
+
 // When every unit of a hidden layer is dead the network is constant; one
 // unit that outputs zero keeps the spec valid.
 func TestThinWholeLayerDead(t *testing.T) {
@@ -461,3 +492,5 @@ func TestFLOPsZoo(t *testing.T) {
 		t.Error("FLOPs of an empty spec: no error")
 	}
 }
+
+func ptr(v float64) *float64 { return &v }

@@ -202,6 +202,9 @@ func (s Spec) clone() Spec {
 	c.Layers = append([]Layer(nil), s.Layers...)
 	for i := range c.Layers {
 		c.Layers[i].Inputs = append([]string(nil), c.Layers[i].Inputs...)
+		if c.Layers[i].Pads != nil {
+			c.Layers[i].Pads = append([]int(nil), c.Layers[i].Pads...)
+		}
 	}
 	return c
 }

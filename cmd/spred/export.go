@@ -17,7 +17,7 @@ import (
 // exportFormats maps each --format of spred export to what it writes.
 var exportFormats = []struct{ name, what string }{
 	{"onnx", "dense ONNX model"},
-	{"onnx-sparse", "ONNX model with zero-heavy weights as sparse_initializers"},
+	{"onnx-sparse", "ONNX model with zero-heavy weights as sparse Constant nodes (sparse_value)"},
 	{"sparse", "native sparse safetensors file"},
 	{"dense", "dense safetensors file"},
 	{"thin", "smaller dense model without dead units, as safetensors (--out) and ONNX (--onnx)"},
@@ -34,7 +34,7 @@ func exportFormatNames() []string {
 func exportCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "export",
-		Usage: "write a model file as ONNX (dense or with sparse initializers), as a dense or native sparse safetensors file, or thinned (dead units removed) as safetensors and ONNX",
+		Usage: "write a model file as ONNX (dense or with sparse weights), as a dense or native sparse safetensors file, or thinned (dead units removed) as safetensors and ONNX",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model file (.safetensors, dense or sparse); required"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "onnx", Usage: "one of " + strings.Join(exportFormatNames(), ", ")},

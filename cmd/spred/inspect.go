@@ -196,7 +196,7 @@ func inspectCommand() *cli.Command {
 				{"dense safetensors", in.Sizes.Dense},
 				{"native sparse safetensors", in.Sizes.Sparse},
 				{"ONNX", in.Sizes.ONNX},
-				{"ONNX, sparse initializers", in.Sizes.ONNXSparse},
+				{"ONNX, sparse weights", in.Sizes.ONNXSparse},
 				{"thinned safetensors", in.Sizes.Thinned},
 				{"thinned ONNX", in.Sizes.ThinnedONNX},
 			} {

@@ -171,7 +171,7 @@ func TestExportImportInspect(t *testing.T) {
 	}
 	for f, format := range map[string]string{in: "safetensors", path("m-sparse.safetensors"): "safetensors-sparse", path("m.onnx"): "onnx"} {
 		code, out, _ := runApp(t, "inspect", f)
-		if code != 0 || !strings.Contains(out, "("+format+")") || !strings.Contains(out, "native sparse safetensors") || !strings.Contains(out, "ONNX, sparse initializers") ||
+		if code != 0 || !strings.Contains(out, "("+format+")") || !strings.Contains(out, "native sparse safetensors") || !strings.Contains(out, "ONNX, sparse weights") ||
 			!strings.Contains(out, "thinned ONNX") || !strings.Contains(out, "FLOPs per example") {
 			t.Errorf("inspect %s: exit %d:\n%s", f, code, out)
 		}

@@ -15,18 +15,35 @@ import (
 )
 
 // Conv is the geometry of a 2-d convolution: Batch×Ch×H×W input, Filters
-// filters of K×K, stride S, zero padding P on every side, OH×OW output.
+// filters of K×K, stride S, zero padding PT rows above, PL columns left
+// (and the bottom and right padding that OH×OW implies), OH×OW output.
 type Conv struct {
 	Batch, Ch, H, W int
 	Filters, K, S   int
-	P, OH, OW       int
+	PT, PL, OH, OW  int
 }
 
-// NewConv fills in the output size (which is not positive when the kernel
-// does not fit).
+// NewConv fills in the output size for padding p on every side (which is
+// not positive when the kernel does not fit).
 func NewConv(batch, ch, h, w, filters, k, s, p int) Conv {
-	return Conv{Batch: batch, Ch: ch, H: h, W: w, Filters: filters, K: k, S: s, P: p,
-		OH: (h+2*p-k)/s + 1, OW: (w+2*p-k)/s + 1}
+	return NewConvPads(batch, ch, h, w, filters, k, s, [4]int{p, p, p, p})
+}
+
+// NewConvPads is NewConv with the padding of each side: top, left,
+// bottom, right.
+func NewConvPads(batch, ch, h, w, filters, k, s int, pads [4]int) Conv {
+	return Conv{Batch: batch, Ch: ch, H: h, W: w, Filters: filters, K: k, S: s, PT: pads[0], PL: pads[1],
+		OH: floorDiv(h+pads[0]+pads[2]-k, s) + 1, OW: floorDiv(w+pads[1]+pads[3]-k, s) + 1}
+}
+
+// floorDiv is ⌊a/b⌋ for b > 0 (so that a window that does not fit gives a
+// size below 1).
+func floorDiv(a, b int) int {
+	q := a / b
+	if a%b != 0 && a < 0 {
+		q--
+	}
+	return q
 }
 
 // Rows is the height of the column matrix (one row per channel and kernel
@@ -37,7 +54,7 @@ func (g Conv) Rows() int { return g.Ch * g.K * g.K }
 func (g Conv) Cols() int { return g.Batch * g.OH * g.OW }
 
 func (g Conv) String() string {
-	return fmt.Sprintf("%dx%dx%dx%d*%d@%dk%ds%dp", g.Batch, g.Ch, g.H, g.W, g.Filters, g.K, g.S, g.P)
+	return fmt.Sprintf("%dx%dx%dx%d*%d@%dk%ds%d,%dp%dx%d", g.Batch, g.Ch, g.H, g.W, g.Filters, g.K, g.S, g.PT, g.PL, g.OH, g.OW)
 }
 
 // Im2Col fills cols (rows()×cols(), row (c, ki, kj), column (b, oy, ox))
@@ -55,7 +72,7 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
 						dst := row[b*plane:][:plane]
 						for oy := 0; oy < g.OH; oy++ {
-							iy := oy*g.S + ki - g.P
+							iy := oy*g.S + ki - g.PT
 							d := dst[oy*g.OW:][:g.OW]
 							if iy < 0 || iy >= g.H {
 								clear(d)
@@ -64,15 +81,15 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 							srow := src[iy*g.W:][:g.W]
 							if g.S == 1 {
 								// Contiguous: ox reads ix = ox+kj-p.
-								lo := min(max(0, g.P-kj), g.OW)
-								hi := max(min(g.OW, g.W+g.P-kj), lo)
+								lo := min(max(0, g.PL-kj), g.OW)
+								hi := max(min(g.OW, g.W+g.PL-kj), lo)
 								clear(d[:lo])
-								copy(d[lo:hi], srow[lo+kj-g.P:])
+								copy(d[lo:hi], srow[lo+kj-g.PL:])
 								clear(d[hi:])
 								continue
 							}
 							for ox := range d {
-								ix := ox*g.S + kj - g.P
+								ix := ox*g.S + kj - g.PL
 								if ix < 0 || ix >= g.W {
 									d[ox] = 0
 								} else {
@@ -102,16 +119,16 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
 						src := row[b*plane:][:plane]
 						for oy := 0; oy < g.OH; oy++ {
-							iy := oy*g.S + ki - g.P
+							iy := oy*g.S + ki - g.PT
 							if iy < 0 || iy >= g.H {
 								continue
 							}
 							drow := dst[iy*g.W:][:g.W]
 							s := src[oy*g.OW:][:g.OW]
 							if g.S == 1 {
-								lo, hi := max(0, g.P-kj), min(g.OW, g.W+g.P-kj)
+								lo, hi := max(0, g.PL-kj), min(g.OW, g.W+g.PL-kj)
 								if lo < hi {
-									d := drow[lo+kj-g.P:][:hi-lo]
+									d := drow[lo+kj-g.PL:][:hi-lo]
 									for i, v := range s[lo:hi] {
 										d[i] += v
 									}
@@ -119,7 +136,7 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 								continue
 							}
 							for ox, v := range s {
-								if ix := ox*g.S + kj - g.P; ix >= 0 && ix < g.W {
+								if ix := ox*g.S + kj - g.PL; ix >= 0 && ix < g.W {
 									drow[ix] += v
 								}
 							}
@@ -211,96 +228,6 @@ func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
 					ys[q], as[q] = bv, int32(best)
 				}
 				o += ow
-			}
-		}
-	})
-}
-
-// MaxPoolPad is MaxPool with p rows and columns of -∞ padding on every
-// side (p ≤ k/2, so that every window holds an input value); p = 0 is
-// MaxPool itself. Each window starts from its first input value, so the
-// NaN rule is MaxPool's.
-func MaxPoolPad[T float32 | float64](k, s, p, planes, h, w int, x, y []T, arg []int32) {
-	if p == 0 {
-		MaxPool(k, s, planes, h, w, x, y, arg)
-		return
-	}
-	oh, ow := (h+2*p-k)/s+1, (w+2*p-k)/s+1
-	par.For(planes, 1, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			base := c * h * w
-			o := c * oh * ow
-			for r := 0; r < oh; r++ {
-				r0, r1 := max(r*s-p, 0), min(r*s-p+k, h)
-				for q := 0; q < ow; q++ {
-					q0, q1 := max(q*s-p, 0), min(q*s-p+k, w)
-					best := base + r0*w + q0
-					bv := x[best]
-					for i := r0; i < r1; i++ {
-						row := base + i*w
-						for j, v := range x[row+q0 : row+q1] {
-							if v > bv || (bv != bv && v == v) {
-								best, bv = row+q0+j, v
-							}
-						}
-					}
-					y[o], arg[o] = bv, int32(best)
-					o++
-				}
-			}
-		}
-	})
-}
-
-// AvgPool writes the mean of every kh×kw window at strides sh, sw over
-// planes h×w planes with zero padding ph, pw to y; the padding counts in
-// the mean (PyTorch's count_include_pad), so every window divides by
-// kh·kw. One plane per worker; each sum runs in the window's row order.
-func AvgPool[T float32 | float64](kh, kw, sh, sw, ph, pw, planes, h, w int, x, y []T) {
-	oh, ow := (h+2*ph-kh)/sh+1, (w+2*pw-kw)/sw+1
-	inv := 1 / T(kh*kw)
-	par.For(planes, 1, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			src := x[c*h*w:][:h*w]
-			dst := y[c*oh*ow:][:oh*ow]
-			for r := 0; r < oh; r++ {
-				r0, r1 := max(r*sh-ph, 0), min(r*sh-ph+kh, h)
-				for q := 0; q < ow; q++ {
-					q0, q1 := max(q*sw-pw, 0), min(q*sw-pw+kw, w)
-					var sum T
-					for i := r0; i < r1; i++ {
-						for _, v := range src[i*w+q0 : i*w+q1] {
-							sum += v
-						}
-					}
-					dst[r*ow+q] = sum * inv
-				}
-			}
-		}
-	})
-}
-
-// AvgPoolGrad adds dy/(kh·kw) of every window of AvgPool onto the input
-// values under it; dx must be zero on entry. One plane per worker.
-func AvgPoolGrad[T float32 | float64](kh, kw, sh, sw, ph, pw, planes, h, w int, dy, dx []T) {
-	oh, ow := (h+2*ph-kh)/sh+1, (w+2*pw-kw)/sw+1
-	inv := 1 / T(kh*kw)
-	par.For(planes, 1, func(c0, c1 int) {
-		for c := c0; c < c1; c++ {
-			src := dy[c*oh*ow:][:oh*ow]
-			dst := dx[c*h*w:][:h*w]
-			for r := 0; r < oh; r++ {
-				r0, r1 := max(r*sh-ph, 0), min(r*sh-ph+kh, h)
-				for q := 0; q < ow; q++ {
-					q0, q1 := max(q*sw-pw, 0), min(q*sw-pw+kw, w)
-					g := src[r*ow+q] * inv
-					for i := r0; i < r1; i++ {
-						d := dst[i*w+q0 : i*w+q1]
-						for j := range d {
-							d[j] += g
-						}
-					}
-				}
 			}
 		}
 	})

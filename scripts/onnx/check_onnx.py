@@ -1,19 +1,20 @@
 #!/usr/bin/python3
 """Checks ONNX files with onnx.checker (Debian's python3-onnx) and prints one
 JSON line per file: its path, whether it passed, which check ran, the error
-if any, the opset, and the number of dense and sparse initializers. Exits 1
-if any file fails.
+if any, the opset, the number of dense and sparse initializers, and the
+number of Constant nodes with a sparse_value. Exits 1 if any file fails.
 
 Usage: check_onnx.py FILE...
 
 Files without sparse initializers get check_model(full_check=True), which
-adds shape inference to the structural checks. Files with sparse
-initializers get the structural check_model: onnx's shape inference (1.12
-here) types a sparse initializer as sparse_tensor(float), which no standard
-op such as Gemm or Conv accepts, so full_check refuses every model whose
-weights are sparse initializers (runtimes such as ONNX Runtime densify them
-when they load the model). Their full_check error is still reported, under
-"full_check_error".
+adds shape inference to the structural checks: spred's sparse exports,
+whose sparse weights are Constant nodes with a sparse_value (dense tensors
+to the ops that read them), pass it. Files with sparse initializers (from
+other writers) get the structural check_model: onnx's shape inference
+(1.12 here) types a sparse initializer as sparse_tensor(float), which no
+standard op such as Gemm or Conv accepts ("Input tensors of wrong rank
+(0)"), so full_check refuses every model that feeds one to an op. Their
+full_check error is still reported, under "full_check_error".
 """
 import json
 import sys
@@ -30,6 +31,7 @@ def main(paths):
             row["opset"] = max((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), default=0)
             row["initializers"] = len(model.graph.initializer)
             row["sparse_initializers"] = len(model.graph.sparse_initializer)
+            row["sparse_constants"] = sum(1 for n in model.graph.node if n.op_type == "Constant" and any(a.name == "sparse_value" for a in n.attribute))
             if row["sparse_initializers"]:
                 row["check"] = "structural"
                 onnx.checker.check_model(model)

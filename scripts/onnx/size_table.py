@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Prints the Markdown file-size table of the README for model files: the
 size of each one's dense safetensors, native sparse safetensors, dense ONNX,
-ONNX with sparse initializers and (when spred inspect reports it) thinned
+ONNX with sparse weights and (when spred inspect reports it) thinned
 forms, as `spred inspect --json` measures them by encoding the model.
 
 Usage: size_table.py SPRED_BINARY LABEL=MODEL.safetensors...
