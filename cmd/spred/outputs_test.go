@@ -112,3 +112,42 @@ func TestTrailingValueFlagTakesNoInput(t *testing.T) {
 	}
 	unchanged(t, files)
 }
+
+// TestOutputLinkWrittenThrough: an output that is a symbolic link is
+// written through to the file it points to, and stays a link; a link to an
+// input is still refused.
+func TestOutputLinkWrittenThrough(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := testModels(t, dir)
+	files := snapshot(t, st)
+	sub := filepath.Join(dir, "results")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(sub, "dense.safetensors")
+	if err := os.WriteFile(target, []byte("old results\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "latest.safetensors")
+	if err := os.Symlink("results/dense.safetensors", link); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := runApp(t, "export", "--model", st, "--format", "dense", "--out", link); code != 0 {
+		t.Fatalf("export: exit %d: %s", code, errs)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("%s was replaced by a regular file (%v)", link, err)
+	}
+	if m, err := models.ReadFile(target); err != nil || m.Spec.Name != "lenet-300-100" {
+		t.Errorf("the link's target was not written: %v", err)
+	}
+	toInput := filepath.Join(dir, "input-link.onnx")
+	if err := os.Symlink(st, toInput); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runApp(t, "export", "--model", st, "--out", toInput)
+	if code != 2 || !strings.Contains(errs, "refusing to overwrite") {
+		t.Errorf("export --out a link to --model: exit %d, %q", code, errs)
+	}
+	unchanged(t, files)
+}
