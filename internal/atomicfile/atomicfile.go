@@ -1,13 +1,13 @@
 // Package atomicfile writes files so that a reader sees either the old
 // content or the new one, never a partial file, and locks the files a
-// process is about to write (Lock) so that two processes never write the
+// process is about to write (Lock), so that two processes never write the
 // same one.
 //
 // A write goes to a temporary file ".NAME.tmpDIGITS" beside the file,
 // renamed over it at the end; a process killed in between leaves that
-// temporary file behind, and Lock.RemoveStale removes it once the file is
-// locked again. A symbolic link is written through: the file it points to
-// is replaced and the link stays.
+// temporary file behind, and FileLock.RemoveStale removes it once the file
+// is locked again. A symbolic link is written through: the file it points
+// to is replaced and the link stays.
 package atomicfile
 
 import (
