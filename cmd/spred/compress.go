@@ -84,12 +84,16 @@ func compressCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			resume, force, err := checkpointMode(c)
+			if err != nil {
+				return err
+			}
 			baseline := cfg.Method != compress.MethodSpred
-			if baseline && c.Bool("resume") {
+			if baseline && resume {
 				return usagef("%s: --resume works with --method spred only", c.Command.Name)
 			}
 			structured := cfg.Structure != ""
-			if structured && c.Bool("resume") {
+			if structured && resume {
 				return usagef("%s: --resume works with --structure element only", c.Command.Name)
 			}
 			speedBatches, err := parseBatches(c.String("speed-batches"))
@@ -105,10 +109,24 @@ func compressCommand() *cli.Command {
 			if out == "" {
 				out = trimExt(in) + "-pruned.safetensors"
 			}
-			if err := checkPaths([]path{{"--model", in}},
-				path{"--out", out}, path{"--report", c.String("report")}, path{"--markdown", c.String("markdown")},
-				path{"--checkpoint", checkpointPath(c, out)}); err != nil {
+			ckPath := checkpointPath(c, out)
+			ckOut := path{"--checkpoint", ckPath}
+			if baseline || structured {
+				ckOut.name = "" // not written: neither locked nor checked for an earlier run's
+			}
+			outs := []path{{"--out", out}, {"--report", c.String("report")}, {"--markdown", c.String("markdown")}}
+			if err := checkPaths([]path{{"--model", in}}, append(outs, path{"--checkpoint", ckPath})...); err != nil {
 				return err
+			}
+			release, err := claimOutputs([]path{{"--model", in}}, append(outs, ckOut)...)
+			defer release()
+			if err != nil {
+				return err
+			}
+			if ckOut.name != "" {
+				if err := checkNoCheckpoint("--checkpoint", ckPath, resume, force); err != nil {
+					return err
+				}
 			}
 			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), m.Spec)
 			if err != nil {
@@ -117,8 +135,7 @@ func compressCommand() *cli.Command {
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), m.Spec.Name)
 			p.logf("compressing %s (%d prunable weights) with %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
 				in, countPrunable(m), cfg.Method, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
-			ckPath := checkpointPath(c, out)
-			if c.Bool("resume") {
+			if resume {
 				var ck compress.Checkpoint
 				if err := loadCheckpoint(ckPath, &ck); err != nil {
 					return err

@@ -48,7 +48,9 @@ func importCommand() *cli.Command {
 				return usagef("import: --out is required")
 			}
 			src := c.Args().First()
-			if err := checkPaths([]path{{"the ONNX file", src}}, path{"--out", out}); err != nil {
+			release, err := claimOutputs([]path{{"the ONNX file", src}}, path{"--out", out})
+			defer release()
+			if err != nil {
 				return err
 			}
 			m, rep, err := interop.ReadFile(src, interop.ImportOptions{Name: c.String("name")})

@@ -2,15 +2,19 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/interop"
 	"github.com/spred-go/spred/models"
 )
@@ -150,4 +154,275 @@ func TestOutputLinkWrittenThrough(t *testing.T) {
 		t.Errorf("export --out a link to --model: exit %d, %q", code, errs)
 	}
 	unchanged(t, files)
+}
+
+// readOnlyDir makes a folder that cannot be written, even by root (by
+// chattr +i, on file systems that have it), or returns "" when it cannot.
+func readOnlyDir(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "read-only")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writable := func() bool {
+		p := filepath.Join(dir, "probe")
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			return false
+		}
+		os.Remove(p)
+		return true
+	}
+	os.Chmod(dir, 0o555)
+	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	if writable() {
+		if exec.Command("chattr", "+i", dir).Run() == nil {
+			t.Cleanup(func() { exec.Command("chattr", "-i", dir).Run() })
+		}
+	}
+	if writable() {
+		return ""
+	}
+	return dir
+}
+
+// TestReadOnlyFolderFoundFirst: an output in a folder that cannot be
+// written fails before any work (train failed after its first epoch,
+// compress after all the training), with one line that names the folder.
+func TestReadOnlyFolderFoundFirst(t *testing.T) {
+	ro := readOnlyDir(t)
+	if ro == "" {
+		t.Skip("cannot make a read-only folder here")
+	}
+	dir := t.TempDir()
+	st, _ := testModels(t, dir)
+	for _, args := range [][]string{
+		{"train", "--out", filepath.Join(ro, "m.safetensors")},
+		{"train", "--out", filepath.Join(dir, "m.safetensors"), "--checkpoint", filepath.Join(ro, "m.ckpt")},
+		{"compress", "--model", st, "--out", filepath.Join(ro, "p.safetensors")},
+		{"compress", "--model", st, "--report", filepath.Join(ro, "r.json")},
+		{"export", "--model", st, "--format", "thin", "--out", filepath.Join(dir, "t.safetensors"), "--onnx", filepath.Join(ro, "t.onnx")},
+	} {
+		// No data folder: a run that got past the outputs would fail on
+		// the missing MNIST files instead, after loading.
+		args = append(args, "--data-dir", filepath.Join(dir, "no-such-folder"))
+		if args[0] == "export" {
+			args = args[:len(args)-2]
+		}
+		code, out, errs := runApp(t, args...)
+		if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "folder "+ro+" is not writable") {
+			t.Errorf("spred %s: exit %d, stdout %q, stderr %q; want exit 1 and one line naming the read-only folder", strings.Join(args, " "), code, out, errs)
+		}
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 2 {
+		t.Errorf("files written: %v", es)
+	}
+}
+
+// TestSameOutputLocked: while one run writes an output, a second run with
+// the same output (by name or through a link, as --out or --checkpoint)
+// fails at once with one line naming it and the other run, and leaves the
+// first run's files alone.
+func TestSameOutputLocked(t *testing.T) {
+	dir := t.TempDir()
+	st, onnxFile := testModels(t, dir)
+	out := filepath.Join(dir, "p.safetensors")
+	ck := out + ".ckpt"
+	if err := os.WriteFile(ck, []byte("the running compression's checkpoint\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	files := snapshot(t, st, onnxFile, ck)
+	// The other run: this process, holding the locks a run holds.
+	for _, p := range []string{out, ck} {
+		l, err := atomicfile.Lock(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Unlock()
+	}
+	link := filepath.Join(dir, "link.safetensors")
+	if err := os.Symlink("p.safetensors", link); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compress", "--model", st, "--out", out, "--resume"}, "--out " + out + " is being written by another spred run (pid "},
+		{[]string{"compress", "--model", st, "--out", link, "--force"}, "--out " + link + " is being written by another spred run"},
+		{[]string{"train", "--out", filepath.Join(dir, "t.safetensors"), "--checkpoint", ck}, "--checkpoint " + ck + " is being written by another spred run"},
+		{[]string{"import", onnxFile, "--out", out}, "--out " + out + " is being written"},
+		{[]string{"export", "--model", st, "--format", "dense", "--out", out}, "--out " + out + " is being written"},
+	} {
+		start := time.Now()
+		code, stdout, errs := runApp(t, c.args...)
+		if code != 1 || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) {
+			t.Errorf("spred %s: exit %d, stdout %q, stderr %q; want exit 1 and one line with %q", strings.Join(c.args, " "), code, stdout, errs, c.want)
+		}
+		if took := time.Since(start); took > 5*time.Second {
+			t.Errorf("spred %s failed only after %v", strings.Join(c.args, " "), took)
+		}
+		unchanged(t, files)
+		if _, err := os.Stat(out); err == nil {
+			t.Fatalf("%s written", out)
+		}
+	}
+}
+
+// TestSecondRunFailsAtOnce runs two trainings with the same --out: the
+// second fails at once naming the output, and the first ends as if alone
+// (its file is the same as a run's that had no company).
+func TestSecondRunFailsAtOnce(t *testing.T) {
+	data := mnistDir(t)
+	dir := t.TempDir()
+	args := func(out string) []string {
+		return []string{"train", "--model", "lenet-300-100", "--epochs", "2", "--train-samples", "3000", "--batch", "50",
+			"--seed", "5", "--data-dir", data, "--out", out, "--quiet"}
+	}
+	ref := filepath.Join(dir, "ref.safetensors")
+	if b, err := spredProcess(args(ref)...).CombinedOutput(); err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	out := filepath.Join(dir, "m.safetensors")
+	first := spredProcess(args(out)...)
+	var stderr bytes.Buffer
+	first.Stderr = &stderr
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- first.Wait() }()
+	lock := filepath.Join(dir, ".m.safetensors.lock")
+	for deadline := time.Now().Add(time.Minute); ; {
+		if _, err := os.Stat(lock); err == nil {
+			break
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("the first run ended before taking its lock: %v %s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no lock file after a minute")
+		}
+	}
+	code, stdout, errs := runApp(t, args(out)...)
+	firstDone := false
+	select {
+	case err := <-done:
+		firstDone = true
+		if err != nil {
+			t.Fatalf("first run: %v %s", err, stderr.String())
+		}
+	default:
+	}
+	if firstDone {
+		t.Skip("the first run ended before the second started")
+	}
+	want := fmt.Sprintf("spred: --out %s is being written by another spred run (pid %d): wait for it to end or choose another --out\n", out, first.Process.Pid)
+	if code != 1 || stdout != "" || errs != want {
+		t.Errorf("second run: exit %d, stdout %q, stderr %q; want exit 1 and %q", code, stdout, errs, want)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("first run: %v %s", err, stderr.String())
+	}
+	a, _ := os.ReadFile(ref)
+	b, _ := os.ReadFile(out)
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Error("the first run's file differs from a run's alone")
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 2 {
+		t.Errorf("left in the folder: %v", es)
+	}
+}
+
+// TestStaleTemporaryFilesRemoved: the temporary files of a killed write
+// of an output (.NAME.tmpDIGITS) are removed by the next run that writes
+// it; those of other files, other patterns, and those of an output another
+// run holds stay.
+func TestStaleTemporaryFilesRemoved(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := testModels(t, dir)
+	out := filepath.Join(dir, "d.safetensors")
+	stale := []string{".d.safetensors.tmp1234567", ".d.safetensors.tmp42"}
+	others := []string{".e.safetensors.tmp1", ".d.safetensors.tmpX", "d.safetensors.tmp3", ".d.safetensors.tmp"}
+	for _, n := range append(append([]string(nil), stale...), others...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("partial"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := atomicfile.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := runApp(t, "export", "--model", st, "--format", "dense", "--out", out); code != 1 {
+		t.Errorf("export to a locked output: exit %d", code)
+	}
+	l.Unlock()
+	for _, n := range append(append([]string(nil), stale...), others...) {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s removed while another run held the output", n)
+		}
+	}
+	if code, _, errs := runApp(t, "export", "--model", st, "--format", "dense", "--out", out); code != 0 {
+		t.Fatalf("export: exit %d %s", code, errs)
+	}
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			t.Errorf("%s not removed", n)
+		}
+	}
+	for _, n := range others {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s removed: not a temporary file of the output", n)
+		}
+	}
+}
+
+// TestCheckpointOfAnEarlierRunKept: a run started without --resume over
+// an earlier run's checkpoint is refused with one line that names --resume
+// and --force, and the checkpoint survives byte for byte; --force starts
+// over; --resume and --force together are a usage error.
+func TestCheckpointOfAnEarlierRunKept(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := testModels(t, dir)
+	out := filepath.Join(dir, "p.safetensors")
+	ck := out + ".ckpt"
+	own := filepath.Join(dir, "own.ckpt")
+	for _, p := range []string{ck, own} {
+		if err := os.WriteFile(p, []byte("an interrupted run's state\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files := snapshot(t, st, ck, own)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"compress", "--model", st, "--out", out}, 1, "--checkpoint " + ck + " holds the checkpoint of an earlier run: pass --resume to continue it or --force to start over"},
+		{[]string{"train", "--out", filepath.Join(dir, "t.safetensors"), "--checkpoint", own}, 1, "--checkpoint " + own + " holds the checkpoint of an earlier run"},
+		{[]string{"compress", "--model", st, "--out", out, "--resume", "--force"}, 2, "give --resume or --force, not both"},
+	} {
+		code, stdout, errs := runApp(t, append(c.args, "--data-dir", filepath.Join(dir, "no-data"))...)
+		if code != c.code || stdout != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, c.want) {
+			t.Errorf("spred %s: exit %d, stdout %q, stderr %q; want exit %d and one line with %q", strings.Join(c.args, " "), code, stdout, errs, c.code, c.want)
+		}
+		unchanged(t, files)
+	}
+	// The baselines and the structured pass write no checkpoint: nothing
+	// to refuse (they fail later here, on the missing data).
+	code, _, errs := runApp(t, "compress", "--model", st, "--out", out, "--method", "l1", "--data-dir", filepath.Join(dir, "no-data"))
+	if code != 1 || strings.Contains(errs, "--resume") {
+		t.Errorf("compress --method l1: exit %d, %q", code, errs)
+	}
+	unchanged(t, files)
+	data := mnistDir(t)
+	code, _, errs = runApp(t, "compress", "--model", st, "--out", out, "--force", "--epochs", "1", "--finetune-epochs", "0",
+		"--train-samples", "200", "--batch", "100", "--quiet", "--data-dir", data)
+	if code != 0 {
+		t.Fatalf("compress --force: exit %d %s", code, errs)
+	}
+	if _, err := os.Stat(ck); err == nil {
+		t.Error("the checkpoint is still there after a finished run")
+	}
 }

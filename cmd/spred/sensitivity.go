@@ -58,7 +58,9 @@ func sensitivityCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := checkPaths([]path{{"--model", in}}, path{"--csv", csvPath}, path{"--png", pngPath}); err != nil {
+			release, err := claimOutputs([]path{{"--model", in}}, path{"--csv", csvPath}, path{"--png", pngPath})
+			defer release()
+			if err != nil {
 				return err
 			}
 			_, testSet, err := loadMNIST(c.String("data-dir"), 0, m.Spec)

@@ -23,7 +23,7 @@ import (
 // compress flags it leaves out are per point (sweepDropped).
 var (
 	sweepOnly    = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "dir": true, "list-jobs": true}
-	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "checkpoint": true, "resume": true}
+	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "checkpoint": true, "resume": true, "force": true}
 )
 
 func sweepCommand() *cli.Command {
@@ -197,6 +197,13 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 		return nil
 	}
 
+	// The sweep's own files: held for the whole sweep, so that a second
+	// sweep of the same folder stops at once.
+	release, err := claimOutputs([]path{{"--model", in}}, path{"--dir", filepath.Join(dir, "sweep.csv")})
+	defer release()
+	if err != nil {
+		return err
+	}
 	var trainSet, testSet *dataset.Dataset
 	if len(pending) > 0 {
 		if trainSet, testSet, err = loadMNIST(c.String("data-dir"), c.Int("train-samples"), dense.Spec); err != nil {
@@ -252,6 +259,11 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 	id := pt.ID()
 	base := filepath.Join(dir, id)
 	out, repPath, ckPath := base+".safetensors", base+".json", base+".ckpt"
+	release, err := claimOutputs([]path{{"--model", in}}, path{"the point's model", out}, path{"the point's report", repPath}, path{"the point's checkpoint", ckPath})
+	defer release()
+	if err != nil {
+		return err
+	}
 	m, err := models.ReadFile(in)
 	if err != nil {
 		return err

@@ -110,7 +110,17 @@ func trainCommand() *cli.Command {
 			if out == "" {
 				out = entry.Name + ".safetensors"
 			}
-			if err := checkPaths(nil, path{"--out", out}, path{"--checkpoint", checkpointPath(c, out)}); err != nil {
+			resume, force, err := checkpointMode(c)
+			if err != nil {
+				return err
+			}
+			ckPath := checkpointPath(c, out)
+			release, err := claimOutputs(nil, path{"--out", out}, path{"--checkpoint", ckPath})
+			defer release()
+			if err != nil {
+				return err
+			}
+			if err := checkNoCheckpoint("--checkpoint", ckPath, resume, force); err != nil {
 				return err
 			}
 			spec, trainSet, testSet, info, err := loadDataFor(c.String("data-dir"), c.Int("train-samples"), entry)
@@ -131,9 +141,8 @@ func trainCommand() *cli.Command {
 			}
 			p.logf("training %s (%d parameters) on %s %v: %d epochs, batch %d, lr %g (%s), momentum %g, weight decay %g, augment %s, seed %d",
 				spec.Name, counts.Params, info.Name, trainSet.Shape, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.WeightDecay, augmentString(cfg.Augment), cfg.Seed)
-			ckPath := checkpointPath(c, out)
 			key := trainKey(spec.Name, cfg, trainSet.N())
-			if c.Bool("resume") {
+			if resume {
 				var ck trainCheckpoint
 				if err := loadCheckpoint(ckPath, &ck); err != nil {
 					return err
@@ -195,7 +204,7 @@ func commandLine(c *cli.Context) string {
 // notProvenance lists flags that do not change the result and so stay out
 // of the recorded command (a file must not depend on where it was written).
 var notProvenance = map[string]bool{"quiet": true, "out": true, "data-dir": true, "report": true, "markdown": true,
-	"checkpoint": true, "resume": true}
+	"checkpoint": true, "resume": true, "force": true}
 
 func flagArgs(c *cli.Context) []string {
 	var out []string
