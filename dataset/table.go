@@ -59,6 +59,9 @@ func ParseTable(r io.Reader, label string) (X []float64, n, d int, y []float64, 
 	if err != nil {
 		return nil, 0, 0, nil, nil, errors.WithStack(err) // a *csv.ParseError names the line
 	}
+	if err := lineEndings(rec); err != nil {
+		return nil, 0, 0, nil, nil, err
+	}
 	header := make([]string, len(rec))
 	col := make(map[string]int, len(rec))
 	for j, h := range rec {
