@@ -101,7 +101,7 @@ func compressCommand() *cli.Command {
 				return err
 			}
 			in := c.String("model")
-			m, err := models.ReadFile(in)
+			m, err := readModelFile(in)
 			if err != nil {
 				return err
 			}

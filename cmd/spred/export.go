@@ -79,7 +79,7 @@ func exportCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, err := models.ReadFile(in)
+			m, err := readModelFile(in)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spred-go/spred/internal/atomicfile"
-	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/sensitivity"
 )
 
@@ -54,7 +53,7 @@ func sensitivityCommand() *cli.Command {
 			if pngPath == "" {
 				pngPath = trimExt(in) + "-sensitivity.png"
 			}
-			m, err := models.ReadFile(in)
+			m, err := readModelFile(in)
 			if err != nil {
 				return err
 			}

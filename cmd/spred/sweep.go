@@ -175,7 +175,7 @@ func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
 
 // runPoints runs the pending points of a sweep and merges the results.
 func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []sweep.Point) error {
-	dense, err := models.ReadFile(in)
+	dense, err := readModelFile(in)
 	if err != nil {
 		return err
 	}
@@ -264,7 +264,7 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 	if err != nil {
 		return err
 	}
-	m, err := models.ReadFile(in)
+	m, err := readModelFile(in)
 	if err != nil {
 		return err
 	}
