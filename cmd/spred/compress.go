@@ -170,6 +170,14 @@ func compressCommand() *cli.Command {
 					return errors.Wrap(err, "timing the forward pass")
 				}
 			}
+			if l := rep.Loss.Final(); l != nil {
+				if err := checkFinalLoss(*l, m.Spec.Classes(), "--lr or --lambda"); err != nil {
+					if !baseline && !structured {
+						os.Remove(ckPath) // the run is over: nothing to resume
+					}
+					return err
+				}
+			}
 			stampCompressed(m, cfg, rep, commandLine(c), in, trainSet)
 			if err := models.WriteFile(out, m); err != nil {
 				return err

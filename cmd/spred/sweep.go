@@ -297,6 +297,12 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 		}
 		return err
 	}
+	if l := rep.Loss.Final(); l != nil {
+		if err := checkFinalLoss(*l, m.Spec.Classes(), "--lr or λ"); err != nil {
+			os.Remove(ckPath) // the point is over: nothing to resume
+			return err
+		}
+	}
 	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in, data.Train)
 	if err := models.WriteFile(out, m); err != nil {
 		return err

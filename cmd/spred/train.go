@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"strings"
@@ -167,6 +168,10 @@ func trainCommand() *cli.Command {
 				return interrupted(err, c, ckPath)
 			}
 			last := hist[len(hist)-1]
+			if err := checkFinalLoss(last.TestLoss, spec.Classes(), "--lr"); err != nil {
+				os.Remove(ckPath) // the run is over: nothing to resume
+				return err
+			}
 			m.Meta = models.Provenance{
 				Tool: spred.Tool, Seed: cfg.Seed, Data: info.Name,
 				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
@@ -184,6 +189,19 @@ func trainCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// checkFinalLoss fails a run whose final test loss is not finite or has
+// exploded: over a hundred times ln K, the loss of a model that gives the
+// same probability to each of K classes (230 for 10). Such a model is not
+// written; hint names the flags to lower.
+func checkFinalLoss(loss float64, classes int, hint string) error {
+	guess := math.Log(float64(max(classes, 2)))
+	if !math.IsNaN(loss) && !math.IsInf(loss, 0) && loss <= 100*guess {
+		return nil
+	}
+	return errors.Errorf("training diverged: the final test loss is %.4g, over 100 × ln %d = %.4g (a model that guesses scores ln %d = %.3g); nothing written: try a smaller %s",
+		loss, max(classes, 2), 100*guess, max(classes, 2), guess, hint)
 }
 
 func trainSummary(cfg train.Config) string {
