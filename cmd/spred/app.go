@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
@@ -56,10 +57,24 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return exitFailure
 }
 
+// maxErrorLine bounds the error line spred prints, whatever a message
+// quotes (a shape or a list from a hostile file is capped where the message
+// is made; this is the last guard).
+const maxErrorLine = 2000
+
+// oneLine is the first line of s, cut to maxErrorLine bytes (at a rune
+// boundary) with a note of its full length.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
+	}
+	if len(s) > maxErrorLine {
+		n := maxErrorLine
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = fmt.Sprintf("%s… (%d bytes in all)", s[:n], len(s))
 	}
 	return s
 }
