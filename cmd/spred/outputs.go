@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 
 	pkgerrors "github.com/pkg/errors"
@@ -61,6 +62,9 @@ func lockError(o path, err error) error {
 		who := "another spred run"
 		if le.Pid > 0 {
 			who = "another spred run (pid " + strconv.Itoa(le.Pid) + ")"
+		}
+		if !strings.HasPrefix(o.flag, "--") { // a file a command names itself (a sweep point's)
+			return pkgerrors.Errorf("%s %s is being written by %s: wait for it to end", o.flag, o.name, who)
 		}
 		return pkgerrors.Errorf("%s %s is being written by %s: wait for it to end or choose another %s", o.flag, o.name, who, o.flag)
 	}

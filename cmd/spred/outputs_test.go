@@ -426,3 +426,38 @@ func TestCheckpointOfAnEarlierRunKept(t *testing.T) {
 		t.Error("the checkpoint is still there after a finished run")
 	}
 }
+
+// TestSweepPointLocked: a sweep point whose files another run writes (a
+// job of --list-jobs, say) fails alone, naming its file, and the sweep
+// goes on to the other points; a second sweep of the same folder stops at
+// once.
+func TestSweepPointLocked(t *testing.T) {
+	dir := t.TempDir()
+	st, _ := testModels(t, dir)
+	sweepDir := filepath.Join(dir, "sweep")
+	if err := os.Mkdir(sweepDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	l, err := atomicfile.Lock(filepath.Join(sweepDir, "sweep.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs := runApp(t, "sweep", "--model", st, "--lambdas", "1e-3", "--dir", sweepDir, "--data-dir", filepath.Join(dir, "no-data"))
+	want := "--dir " + filepath.Join(sweepDir, "sweep.csv") + " is being written by another spred run"
+	if code != 1 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, want) {
+		t.Errorf("second sweep: exit %d, %q; want one line with %q", code, errs, want)
+	}
+	l.Unlock()
+	data := mnistDir(t)
+	point := filepath.Join(sweepDir, "spred_lambda=1.0e-03_tau=3.0e-03.safetensors")
+	if l, err = atomicfile.Lock(point); err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	code, out, errs := runApp(t, "sweep", "--model", st, "--lambdas", "1e-3,2e-3", "--epochs", "1", "--finetune-epochs", "0",
+		"--train-samples", "200", "--batch", "100", "--quiet", "--dir", sweepDir, "--data-dir", data)
+	want = "sweep point spred_lambda=1.0e-03_tau=3.0e-03 failed: the point's model " + point + " is being written by another spred run (pid "
+	if code != 1 || !strings.Contains(errs, want) || !strings.Contains(out, "spred_lambda=2.0e-03_tau=3.0e-03") {
+		t.Errorf("sweep with a locked point: exit %d, stdout %q, stderr %q; want the point to fail with %q and the other to run", code, out, errs, want)
+	}
+}
