@@ -39,7 +39,8 @@ func wideModel(t *testing.T, dir string) (st, onnxFile string) {
 }
 
 // TestCommandsStopOnSignal sends SIGTERM to eval, inspect, import, export
-// and predict while they work on a large model, and wants each to exit
+// and predict while they work on a large model (once they have locked
+// their output, or 300 ms after the start), and wants each to exit
 // within a second, with exit code 1 and one line saying it was
 // interrupted; the same command then runs again to the end and leaves no
 // temporary file behind.
@@ -79,10 +80,21 @@ func TestCommandsStopOnSignal(t *testing.T) {
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
-			time.Sleep(300 * time.Millisecond)
+			// A command with an output locks it before any work: signal it
+			// then. The others read and work on the model for seconds.
+			if len(c.outs) > 0 {
+				lock := filepath.Join(dir, "."+filepath.Base(c.outs[0])+".lock")
+				for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+					if _, err := os.Stat(lock); err == nil {
+						break
+					}
+				}
+			} else {
+				time.Sleep(300 * time.Millisecond)
+			}
 			if err := cmd.Process.Signal(syscall.SIGTERM); errors.Is(err, os.ErrProcessDone) {
 				<-done
-				t.Skipf("spred %s finished within 300 ms, before the signal", c.name)
+				t.Skipf("spred %s finished before the signal", c.name)
 			} else if err != nil {
 				t.Fatal(err)
 			}
