@@ -230,7 +230,7 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	}
 	if cfg.Epochs > 0 {
 		if _, err := train.Fit(ctx, work, data, tc, p.Factors(), hooks, record); err != nil {
-			return nil, errors.Wrap(err, "spred training")
+			return nil, errors.Wrap(lambdaHint(err, cfg), "spred training")
 		}
 	}
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(p.Factors()); err != nil {
@@ -268,4 +268,14 @@ func settings(c Config) Settings {
 		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov, Schedule: c.Schedule.Kind,
 		FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed, Dtype: c.Dtype.String(),
 		Decay: decaySetting(c), Tool: spred.Tool}
+}
+
+// lambdaHint names λ in a divergence of the spred phase when λ·lr ≥ 1:
+// the decay on the factors then overshoots by itself, and λ, not the
+// learning rate, is the likely cause.
+func lambdaHint(err error, cfg Config) error {
+	if errors.Is(err, train.ErrDiverged) && cfg.Lambda*cfg.LR >= 1 {
+		return errors.Wrapf(err, "λ = %g is large for lr %g (λ·lr = %g ≥ 1, the decay on u and v alone overshoots): try a smaller λ", cfg.Lambda, cfg.LR, cfg.Lambda*cfg.LR)
+	}
+	return err
 }

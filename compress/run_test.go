@@ -155,6 +155,20 @@ func TestRunDivergenceLeavesModel(t *testing.T) {
 	}
 }
 
+// TestRunDivergenceNamesLambda: a λ with λ·lr ≥ 1 makes the decay on
+// the factors overshoot by itself; the error names λ, not the learning
+// rate.
+func TestRunDivergenceNamesLambda(t *testing.T) {
+	m := trainedLinear(t)
+	_, err := Run(context.Background(), m, Data{Train: sparseTask(300, 1)}, Config{Lambda: 1e9, LR: 0.3, Batch: 30, Epochs: 2}, nil)
+	if !errors.Is(err, train.ErrDiverged) {
+		t.Fatalf("got %v, want ErrDiverged", err)
+	}
+	if want := "λ = 1e+09 is large for lr 0.3 (λ·lr = 3e+08 ≥ 1"; !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "smaller learning rate") {
+		t.Errorf("error %q does not say %q", err, want)
+	}
+}
+
 type recorderFunc func(*Stats)
 
 func (f recorderFunc) Record(s *Stats) { f(s) }

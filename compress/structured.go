@@ -423,7 +423,7 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 	}
 	if cfg.Epochs > 0 {
 		if _, err := train.Fit(ctx, work, data, tc, gs, hooks, record); err != nil {
-			return nil, errors.Wrap(err, "structured spred training")
+			return nil, errors.Wrap(lambdaHint(err, cfg), "structured spred training")
 		}
 	}
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(gs); err != nil {

@@ -115,6 +115,9 @@ func parseCSV(r io.Reader, o CSVOptions, lim csvLimits) (*Dataset, error) {
 	if err != nil {
 		return nil, errors.WithStack(err) // a *csv.ParseError names the line
 	}
+	if err := lineEndings(rec); err != nil {
+		return nil, err
+	}
 	if len(rec) > lim.columns {
 		return nil, errors.Errorf("the header has %d columns, more than %d (dataset.MaxCSVColumns)", len(rec), lim.columns)
 	}
@@ -321,4 +324,17 @@ func csvName(path string) string {
 		base = strings.TrimSuffix(base, ext)
 	}
 	return base
+}
+
+// lineEndings refuses a header row that holds a carriage return: the lines
+// of the file end with CR alone (as classic Mac OS wrote them), which the
+// CSV reader does not take as line ends, so that the whole file reads as
+// one header row (and then as duplicate or strange column names).
+func lineEndings(header []string) error {
+	for _, h := range header {
+		if strings.ContainsRune(h, '\r') {
+			return errors.New("the lines end with a carriage return (CR) alone, as classic Mac OS wrote them: convert them to LF or CRLF line endings")
+		}
+	}
+	return nil
 }

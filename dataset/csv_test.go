@@ -74,6 +74,7 @@ func TestParseCSV(t *testing.T) {
 		{name: "label ignored", in: "y,a\nc,1\n", opt: CSVOptions{Label: "y", Ignore: []string{"y"}}, err: "both the label and ignored"},
 		{name: "no features", in: "y,z\nc,d\n", opt: CSVOptions{Label: "y", Ignore: []string{"z"}}, err: "no feature columns"},
 		{name: "bad quote", in: "y,a\nc,1\"x\n", opt: CSVOptions{Label: "y"}, err: "line 2"},
+		{name: "CR line endings", in: "y,a\rc,1\rd,2\rc,1\r", opt: CSVOptions{Label: "y"}, err: "the lines end with a carriage return (CR) alone"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

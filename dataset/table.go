@@ -67,6 +67,9 @@ func parseTable(r io.Reader, label string, lim csvLimits) (X []float64, n, d int
 	if err != nil {
 		return nil, 0, 0, nil, nil, errors.WithStack(err) // a *csv.ParseError names the line
 	}
+	if err := lineEndings(rec); err != nil {
+		return nil, 0, 0, nil, nil, err
+	}
 	if len(rec) > lim.columns {
 		return nil, 0, 0, nil, nil, errors.Errorf("the header has %d columns, more than %d (dataset.MaxCSVColumns)", len(rec), lim.columns)
 	}

@@ -44,6 +44,8 @@ func TestParseTableErrors(t *testing.T) {
 		{"ragged short", "a,b,y\n1,2,3\n4,5\n", "y", "row 2 (line 3): got 2 fields, want 3"},
 		{"ragged long", "a,y\n1,2,3\n", "y", "row 1 (line 2): got 3 fields, want 2"},
 		{"bad quote", "a,y\n\"1,2\n", "y", "line"},
+		{"CR line endings", "a,y\r1,0\r2,1\r1,1\r", "y", "the lines end with a carriage return (CR) alone"},
+		{"CR line endings, no repeated cell", "a,y\r1,2\r", "y", "carriage return (CR) alone"},
 	}
 	for _, c := range cases {
 		_, _, _, _, _, err := ParseTable(strings.NewReader(c.in), c.label)

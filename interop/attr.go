@@ -73,6 +73,9 @@ func (a attrs) ints(name string) ([]int64, bool, error) {
 	if at == nil || err != nil {
 		return nil, false, err
 	}
+	if n := len(at.GetInts()); n > maxRank {
+		return nil, false, errors.Wrapf(ErrFormat, "%s: attribute %q has %d values, more than %d", a.where, name, n, maxRank)
+	}
 	return at.GetInts(), true, nil
 }
 

@@ -322,6 +322,15 @@ func badFiles(t testing.TB) []badFile {
 	}
 	return []badFile{
 		{"empty", nil, interop.ErrFormat, []string{"no graph"}},
+		{"initializer of rank 5000000", edit(func(mp *onnx.ModelProto) {
+			dims := make([]int64, 5_000_000)
+			for i := range dims {
+				dims[i] = 2
+			}
+			mp.Graph.Initializer[0].Dims = dims
+		}), interop.ErrFormat, []string{"rank 5000000 is more than 64"}},
+		{"attribute of 5000000 values", setAttr("Conv", &onnx.AttributeProto{Name: "pads", Type: onnx.AttributeProto_INTS, Ints: make([]int64, 5_000_000)}),
+			interop.ErrFormat, []string{"conv1", `attribute "pads" has 5000000 values, more than 64`}},
 		{"not protobuf", []byte("this is a text file, not ONNX\n"), interop.ErrFormat, []string{"not an ONNX protobuf"}},
 		{"safetensors bytes", append(binary.LittleEndian.AppendUint64(nil, 2), "{}"...), interop.ErrFormat, nil},
 		{"truncated", base[:len(base)/2], interop.ErrFormat, nil},
@@ -542,6 +551,9 @@ func TestDecodeBadInput(t *testing.T) {
 			if strings.Contains(err.Error(), "\n") {
 				t.Errorf("error has several lines: %q", err)
 			}
+			if n := len(err.Error()); n > 1000 {
+				t.Errorf("error is %d bytes long: %.200q…", n, err)
+			}
 			for _, s := range c.mention {
 				if !strings.Contains(err.Error(), s) {
 					t.Errorf("error %q does not mention %q", err, s)
@@ -572,5 +584,26 @@ func TestImportName(t *testing.T) {
 	m, _, err = interop.Decode(plain, interop.ImportOptions{})
 	if err != nil || m.Spec.Name != "tiny-mlp" || m.Spec.Layers[0].Name != "fc1" || m.Meta.Tool != "" {
 		t.Fatalf("got %+v, %v", m, err)
+	}
+}
+
+// TestImportDropsInvalidProvenance: a recorded provenance whose accuracy
+// is a percentage (50 for 50%) is dropped on import, like one that does
+// not parse, rather than carried into the model file.
+func TestImportDropsInvalidProvenance(t *testing.T) {
+	m := randomModel(t, tinyCNN(), 4)
+	b := mutate(t, encode(t, m, interop.ExportOptions{}), func(mp *onnx.ModelProto) {
+		for _, e := range mp.MetadataProps {
+			if e.Key == models.MetaProvenance {
+				e.Value = `{"tool":"x","seed":1,"accuracy":50}`
+			}
+		}
+	})
+	got, _, err := interop.Decode(b, interop.ImportOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Meta.Accuracy != nil || got.Meta.Tool != "" {
+		t.Errorf("provenance kept: %+v", got.Meta)
 	}
 }

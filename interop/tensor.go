@@ -47,8 +47,16 @@ func numel(dims []int) int {
 // (the largest parameter a model spec allows).
 const maxValues = math.MaxInt32
 
+// maxRank bounds the dimensions of a tensor and the values of a list
+// attribute (kernel_shape, pads, perm, ...), so that no error message
+// prints millions of them; a model file allows 64 as well.
+const maxRank = 64
+
 // tensorDims checks and converts the dimensions of a tensor.
 func tensorDims(name string, ds []int64) ([]int, error) {
+	if len(ds) > maxRank {
+		return nil, errors.Wrapf(ErrFormat, "tensor %q: rank %d is more than %d", name, len(ds), maxRank)
+	}
 	out := make([]int, len(ds))
 	n := int64(1)
 	for i, d := range ds {

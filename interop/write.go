@@ -239,7 +239,7 @@ func spredMetadata(mp *onnx.ModelProto) (models.Spec, models.Provenance, bool) {
 		return models.Spec{}, models.Provenance{}, false
 	}
 	var prov models.Provenance
-	if provJSON != "" && json.Unmarshal([]byte(provJSON), &prov) != nil {
+	if provJSON != "" && (json.Unmarshal([]byte(provJSON), &prov) != nil || prov.Validate() != nil) {
 		prov = models.Provenance{}
 	}
 	return spec, prov, true

@@ -57,7 +57,9 @@ type Config struct {
 	// below Tol for 10 consecutive iterations (|F| is taken as at least
 	// sqrt(ε)·|F| at the start, ε the float64 machine epsilon, so that a
 	// minimum of 0 stops too), or when no step decreases F any more. 0
-	// means DefaultTol (1e-20).
+	// means DefaultTol (1e-20). It must be below 1: a relative change
+	// of 1 or more is met by almost any step, so that the solver would stop
+	// at once and report convergence.
 	Tol float64
 	// MaxIter caps the number of solver iterations; 0 means
 	// DefaultMaxIter. Hitting it returns a result with Converged false.
@@ -98,7 +100,7 @@ func (f Family) orDefault() Family {
 }
 
 // Validate checks the configuration on its own, without data: a known
-// family, and λ, Tol and MaxIter finite and not negative.
+// family, λ and MaxIter finite and not negative, Tol in [0, 1).
 func (c Config) Validate() error {
 	switch c.Family.orDefault() {
 	case FamilyGaussian, FamilyBinomial:
@@ -108,8 +110,8 @@ func (c Config) Validate() error {
 	if math.IsNaN(c.Lambda) || math.IsInf(c.Lambda, 0) || c.Lambda < 0 {
 		return errors.Errorf("lasso: lambda must be a finite number ≥ 0, got %v", c.Lambda)
 	}
-	if math.IsNaN(c.Tol) || math.IsInf(c.Tol, 0) || c.Tol < 0 {
-		return errors.Errorf("lasso: tol must be a finite number ≥ 0, got %v", c.Tol)
+	if !(c.Tol >= 0 && c.Tol < 1) {
+		return errors.Errorf("lasso: tol must be in [0, 1) (a relative change of the objective), got %v", c.Tol)
 	}
 	if c.MaxIter < 0 {
 		return errors.Errorf("lasso: max-iter must be ≥ 0, got %d", c.MaxIter)

@@ -464,6 +464,8 @@ func TestLassoBadInputs(t *testing.T) {
 		{"Inf lambda", X, 3, 2, y, Config{Lambda: inf}, "lambda"},
 		{"unknown family", X, 3, 2, y, Config{Family: "poisson"}, "family"},
 		{"negative tol", X, 3, 2, y, Config{Tol: -1}, "tol"},
+		{"tol 1e308", X, 3, 2, y, Config{Tol: 1e308}, "tol must be in [0, 1)"},
+		{"tol 1", X, 3, 2, y, Config{Tol: 1}, "tol must be in [0, 1)"},
 		{"negative max-iter", X, 3, 2, y, Config{MaxIter: -1}, "max-iter"},
 		{"NaN threshold", X, 3, 2, y, Config{Threshold: nan}, "threshold"},
 		{"n = 0", nil, 0, 2, nil, Config{}, "sample"},

@@ -60,6 +60,9 @@ func checkedValues(m *Model) (vals [][]float32, infos []ParamInfo, err error) {
 	if err := m.Check(); err != nil {
 		return nil, nil, err
 	}
+	if err := m.Meta.Validate(); err != nil {
+		return nil, nil, errors.Wrap(err, "provenance")
+	}
 	if infos, err = m.Spec.Params(); err != nil {
 		return nil, nil, err
 	}

@@ -204,11 +204,15 @@ func TestEncodeRefuses(t *testing.T) {
 	huge.Params.Get("fc1/b").Value.Data().([]float64)[0] = 1e300 // Inf as float32
 	wrong := newModel(t, tinySpec(), tensor.Float32)
 	wrong.Spec.Layers[2].Units = 5
+	percent := newModel(t, tinySpec(), tensor.Float32)
+	fifty := 50.0
+	percent.Meta.Accuracy = &fifty
 	for _, c := range []struct {
 		name    string
 		m       *models.Model
 		mention string
-	}{{"NaN", nan, "fc2/W"}, {"out of float32 range", huge, "fc1/b"}, {"spec mismatch", wrong, "fc2/W"}, {"nil", nil, "nil"}} {
+	}{{"NaN", nan, "fc2/W"}, {"out of float32 range", huge, "fc1/b"}, {"spec mismatch", wrong, "fc2/W"}, {"nil", nil, "nil"},
+		{"accuracy in percent", percent, "provenance: accuracy 50 is not a fraction in [0, 1]"}} {
 		err := models.Encode(&bytes.Buffer{}, c.m)
 		if err == nil || !strings.Contains(err.Error(), c.mention) {
 			t.Errorf("%s: got %v, want an error mentioning %q", c.name, err, c.mention)
@@ -399,6 +403,14 @@ func TestDecodeMalformed(t *testing.T) {
 			meta[models.MetaProvenance] = "["
 			return data
 		}), nil, []string{"spred.provenance"}},
+		{"provenance accuracy in percent", edit(func(h, meta map[string]any, data []byte) []byte {
+			meta[models.MetaProvenance] = `{"tool":"x","seed":1,"accuracy":50}`
+			return data
+		}), []error{models.ErrFormat}, []string{"spred.provenance metadata: accuracy 50 is not a fraction in [0, 1]"}},
+		{"provenance loss negative", edit(func(h, meta map[string]any, data []byte) []byte {
+			meta[models.MetaProvenance] = `{"seed":1,"loss":-1}`
+			return data
+		}), []error{models.ErrFormat}, []string{"loss -1 is not a finite number"}},
 		{"param with wrong shape", edit(func(h, meta map[string]any, data []byte) []byte {
 			h["fc1/W"].(map[string]any)["shape"] = []int{3, 4}
 			return data

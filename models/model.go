@@ -19,6 +19,19 @@ type Provenance struct {
 	Extra    map[string]string `json:"extra,omitempty"`    // anything else (command, λ, ...)
 }
 
+// Validate checks the measured values: an accuracy is a fraction in
+// [0, 1] (a percentage such as 50 is refused, where it would print as
+// 5000%), a loss is finite and not negative.
+func (p Provenance) Validate() error {
+	if a := p.Accuracy; a != nil && !(*a >= 0 && *a <= 1) {
+		return errors.Errorf("accuracy %v is not a fraction in [0, 1] (a percentage?)", *a)
+	}
+	if l := p.Loss; l != nil && (!(*l >= 0) || math.IsInf(*l, 0)) {
+		return errors.Errorf("loss %v is not a finite number ≥ 0", *l)
+	}
+	return nil
+}
+
 // Model is an architecture and its parameters.
 type Model struct {
 	Spec   Spec

@@ -87,6 +87,9 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 		if err := json.Unmarshal([]byte(s), &prov); err != nil {
 			return nil, errors.Wrapf(ErrFormat, "%s metadata: %v", MetaProvenance, err)
 		}
+		if err := prov.Validate(); err != nil {
+			return nil, errors.Wrapf(ErrFormat, "%s metadata: %v", MetaProvenance, err)
+		}
 	}
 	infos, err := spec.Params()
 	if err != nil {

@@ -2,6 +2,7 @@ package train
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand"
 	"time"
@@ -231,7 +232,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 			}
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				restore(kept, snapshot)
-				return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: loss is %v (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, step+1, loss)
+				return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: loss is %v (parameters restored to the start of the epoch; %s)", epoch, step+1, loss, divergedHint(cfg))
 			}
 			for i, l := range ls {
 				if grads[i], err = sess.Grad(l); err != nil {
@@ -239,7 +240,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				}
 				if !finite(grads[i]) {
 					restore(kept, snapshot)
-					return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: gradient of %s is not finite (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, step+1, l.Name)
+					return history, errors.Wrapf(ErrDiverged, "epoch %d step %d: gradient of %s is not finite (parameters restored to the start of the epoch; %s)", epoch, step+1, l.Name, divergedHint(cfg))
 				}
 			}
 			lossSum += loss
@@ -265,7 +266,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 		for _, l := range kept {
 			if !finite(l.Value) {
 				restore(kept, snapshot)
-				return history, errors.Wrapf(ErrDiverged, "epoch %d: parameter %s is not finite (parameters restored to the start of the epoch; try a smaller learning rate)", epoch, l.Name)
+				return history, errors.Wrapf(ErrDiverged, "epoch %d: parameter %s is not finite (parameters restored to the start of the epoch; %s)", epoch, l.Name, divergedHint(cfg))
 			}
 		}
 		st := EpochStats{Epoch: epoch, Epochs: cfg.Epochs, LR: lr,
@@ -401,4 +402,15 @@ func restore(ls []*graph.Learnable, snap []*tensor.Dense) {
 			copy(d, snap[i].Data().([]float64))
 		}
 	}
+}
+
+// divergedHint is the advice that ends a divergence error. A weight decay
+// with decay·lr ≥ 1 scales every decayed parameter by 1 − decay·lr ≤ 0 at
+// each step: it overshoots by itself, whatever the data, and is then the
+// likely cause; otherwise the learning rate usually is.
+func divergedHint(cfg Config) string {
+	if r := cfg.WeightDecay * cfg.LR; r >= 1 {
+		return fmt.Sprintf("the weight decay %g is the likely cause: at learning rate %g each step scales a decayed parameter by 1 − %g; try a smaller weight decay", cfg.WeightDecay, cfg.LR, r)
+	}
+	return "try a smaller learning rate"
 }

@@ -106,6 +106,20 @@ func TestEvaluateCountsEverySample(t *testing.T) {
 	}
 }
 
+// TestDivergenceNamesTheWeightDecay: when decay·lr ≥ 1 the decay alone
+// overshoots, and the error names it instead of the learning rate.
+func TestDivergenceNamesTheWeightDecay(t *testing.T) {
+	m, _ := models.New(mlp(6), tensor.Float32, rand.New(rand.NewSource(1)))
+	cfg := Config{Epochs: 3, Batch: 20, LR: 0.1, WeightDecay: 1e9, Seed: 1}
+	_, err := Fit(context.Background(), m, Data{Train: blobs(600, 6, 1)}, cfg, nil, Hooks{}, nil)
+	if !errors.Is(err, ErrDiverged) {
+		t.Fatalf("got %v, want ErrDiverged", err)
+	}
+	if want := "the weight decay 1e+09 is the likely cause"; !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "learning rate;") {
+		t.Errorf("message %q does not say %q", err, want)
+	}
+}
+
 func TestFitStopsOnDivergence(t *testing.T) {
 	m, _ := models.New(mlp(6), tensor.Float32, rand.New(rand.NewSource(1)))
 	before := m.Params.Clone()

@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/pkg/errors"
 	"github.com/urfave/cli/v2"
@@ -61,10 +62,24 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	return exitFailure
 }
 
+// maxErrorLine bounds the error line spred prints, whatever a message
+// quotes (a shape or a list from a hostile file is capped where the message
+// is made; this is the last guard).
+const maxErrorLine = 2000
+
+// oneLine is the first line of s, cut to maxErrorLine bytes (at a rune
+// boundary) with a note of its full length.
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
+	}
+	if len(s) > maxErrorLine {
+		n := maxErrorLine
+		for n > 0 && !utf8.RuneStart(s[n]) {
+			n--
+		}
+		s = fmt.Sprintf("%s… (%d bytes in all)", s[:n], len(s))
 	}
 	return s
 }
@@ -109,8 +124,57 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		if cmd.Before == nil {
 			cmd.Before = noExtraArgs(cmd)
 		}
+		if !savesOnInterrupt[cmd.Name] {
+			stopOnSignal(cmd)
+		}
 	}
 	return app
+}
+
+// savesOnInterrupt are the commands that watch the context themselves: on
+// SIGINT or SIGTERM they stop after the current step and save a checkpoint
+// to resume from, which returning at once would cut short.
+var savesOnInterrupt = map[string]bool{"train": true, "compress": true, "sweep": true}
+
+// stopOnSignal makes cmd and its subcommands return as soon as the
+// context is cancelled (SIGINT or SIGTERM), whatever their action is
+// doing: reading a model file, encoding one, evaluating it. The action
+// goes on in the background until the process exits a moment later; every
+// output is written atomically (a temporary file renamed over it), so none
+// is left half-written, and the next run removes the temporary file.
+func stopOnSignal(cmd *cli.Command) {
+	for _, sub := range cmd.Subcommands {
+		stopOnSignal(sub)
+	}
+	action := cmd.Action
+	if action == nil {
+		return
+	}
+	cmd.Action = func(c *cli.Context) error {
+		if c.Context.Err() != nil {
+			return errors.Errorf("%s: interrupted", c.Command.Name)
+		}
+		done := make(chan error, 1)
+		go func() {
+			defer func() {
+				if r := recover(); r != nil {
+					done <- errors.Errorf("internal error: %v", oneLine(fmt.Sprint(r)))
+				}
+			}()
+			done <- action(c)
+		}()
+		select {
+		case err := <-done:
+			return err
+		case <-c.Context.Done():
+			select {
+			case err := <-done: // finished as the signal came
+				return err
+			default:
+				return errors.Errorf("%s: interrupted", c.Command.Name)
+			}
+		}
+	}
 }
 
 // noExtraArgs rejects positional arguments for commands that take none,

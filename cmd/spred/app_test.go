@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/spred-go/spred/dataset"
 )
@@ -165,5 +167,18 @@ func TestEvalClampsBatch(t *testing.T) {
 	code, out, errs := runApp(t, "eval", "--model", path, "--data-dir", mnistDir(t), "--batch", "1000000000", "--json")
 	if code != 0 || !strings.Contains(out, `"n":10000`) {
 		t.Fatalf("exit %d: %s %s", code, out, errs)
+	}
+}
+
+// TestErrorLineCapped: however long a message, the line printed is
+// bounded, cut at a rune boundary, and says how long the message was.
+func TestErrorLineCapped(t *testing.T) {
+	long := "shape [" + strings.Repeat("λ ", 5_000_000) + "]"
+	got := oneLine(long + "\nsecond line")
+	if len(got) > maxErrorLine+100 || !utf8.ValidString(got) || !strings.HasSuffix(got, fmt.Sprintf("… (%d bytes in all)", len(long))) {
+		t.Errorf("%d bytes: %.80q … %q", len(got), got, got[max(0, len(got)-40):])
+	}
+	if got := oneLine("  short\nmore"); got != "short" {
+		t.Errorf("oneLine = %q", got)
 	}
 }

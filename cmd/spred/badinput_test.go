@@ -10,11 +10,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/advancedclimatesystems/gonnx/onnx"
+	"google.golang.org/protobuf/proto"
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/internal/npy"
+	"github.com/spred-go/spred/interop"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
 )
@@ -22,6 +26,11 @@ import (
 // mnistArg in a case's arguments stands for the MNIST folder; a case that
 // uses it is skipped when MNIST is not available.
 const mnistArg = "\x00mnist"
+
+// readOnlyArg starts a path in a case's arguments that lies in a folder
+// that cannot be written; a case that uses it is skipped where no such
+// folder can be made (see readOnlyDir).
+const readOnlyArg = "\x00read-only"
 
 // TestBadInput runs every command on bad input and checks that each fails
 // the documented way: the wanted exit code (2 for a bad command line, 1 for
@@ -69,7 +78,15 @@ const mnistArg = "\x00mnist"
 //   - checkpoints and sweeps: a checkpoint with flipped bytes, without a
 //     checksum (an older version), cut short, of an epoch beyond the run,
 //     with a huge draw count, or of another run; a sweep folder holding a
-//     point's report from another run, or one that does not parse.
+//     point's report from another run, or one that does not parse;
+//   - outputs, signals, messages: a value flag given last without a value
+//     (never the file before it), an output another run holds, outputs in
+//     a read-only folder (found before any work), an earlier run's
+//     checkpoint without --resume or --force, both flags, λ far too large
+//     for the learning rate, an exploding final loss, ONNX files given for
+//     safetensors, a tensor of rank 100000 (a short message), a provenance
+//     accuracy in percent, CSV lines ending with CR alone, --tol out of
+//     [0, 1), select writing over its --csv.
 //
 // No case writes a file, in the test's folder or in the working folder.
 func TestBadInput(t *testing.T) {
@@ -345,6 +362,47 @@ func TestBadInput(t *testing.T) {
 		return []string{"sweep", "--model", goodPath, "--dir", sweepDir, "--lambdas", lambdas, "--train-samples", "100", "--data-dir", mnistArg}
 	}
 
+	// For the cases of outputs and messages: an ONNX file, one with a tensor of rank
+	// 100000, an output another run holds, an earlier run's checkpoint, a
+	// model whose provenance gives the accuracy in percent, a CSV with CR
+	// line endings.
+	goodONNX := filepath.Join(dir, "good.onnx")
+	if err := interop.WriteFile(goodONNX, gm, interop.ExportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	hugeRank := func() string {
+		b, err := os.ReadFile(goodONNX)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var mp onnx.ModelProto
+		if err := proto.Unmarshal(b, &mp); err != nil {
+			t.Fatal(err)
+		}
+		dims := make([]int64, 100000)
+		for i := range dims {
+			dims[i] = 2
+		}
+		mp.Graph.Initializer[0].Dims = dims
+		if b, err = proto.Marshal(&mp); err != nil {
+			t.Fatal(err)
+		}
+		return write("rank.onnx", b)
+	}()
+	locked := filepath.Join(dir, "locked.safetensors")
+	lock, err := atomicfile.Lock(locked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	earlier := filepath.Join(dir, "earlier.safetensors")
+	write("earlier.safetensors.ckpt", []byte("an interrupted run's state\n"))
+	percent := write("percent.safetensors", rewriteHeader(t, good, func(h map[string]interface{}) {
+		h["__metadata__"].(map[string]interface{})["spred.provenance"] = `{"tool":"x","seed":1,"accuracy":50}`
+	}))
+	crCSV := write("cr.csv", []byte("a,b,y\r1,2,0\r2,1,1\r1,2,0\r"))
+	roDir := readOnlyDir(t)
+
 	cases := []struct {
 		name string
 		code int
@@ -520,7 +578,7 @@ func TestBadInput(t *testing.T) {
 		// readers: size claims. Small files that claim far more than they
 		// hold, refused before the claim is allocated; ONNX graphs with
 		// empty input names.
-		{"inspect ONNX sparse initializer claiming 236M values", 1, `sparse initializer "fc/W": dimensions [784 301614] hold 236465376 dense values`, []string{"inspect", hr.sparseONNX}},
+		{"inspect ONNX sparse initializer claiming 236M values", 1, `sparse tensor "fc/W": dimensions [784 301614] hold 236465376 dense values`, []string{"inspect", hr.sparseONNX}},
 		{"import ONNX sparse initializer claiming 236M values", 1, "models.MaxSparseExpansion", []string{"import", hr.sparseONNX, "--out", filepath.Join(dir, "imported.safetensors")}},
 		{"inspect sparse index form of 8192 slots per value", 1, `sparse parameter "fc/W": index form with 64 stored values for 524288 slots`, []string{"inspect", hr.sparseIndex}},
 		{"eval sparse index form of 8192 slots per value", 1, "models.MaxSparseExpansion", []string{"eval", "--model", hr.sparseIndex}},
@@ -530,6 +588,29 @@ func TestBadInput(t *testing.T) {
 		{"lasso gzipped CSV row inflating to 20 MB", 1, "inflated.csv.gz: row 1: a row is longer than 16777216 bytes (dataset.MaxCSVRowBytes)", []string{"lasso", "--csv", hr.inflatedCSV, "--lambda", "0.1"}},
 		{"inspect ONNX Gather of an empty name", 1, `"g" (Gather) needs 2 inputs (data and indices)`, []string{"inspect", hr.gatherEmpty}},
 		{"import ONNX Add of a constant and an empty name", 1, `"a" (Add) needs 2 inputs`, []string{"import", hr.addConstEmpty, "--out", filepath.Join(dir, "imported.safetensors")}},
+
+		// cmd: outputs, signals, messages
+		{"import with a bare --out after two files", 2, "import: flag --out needs a value after it", []string{"import", goodONNX, goodPath, "--out"}},
+		{"import with a bare -o after the file", 2, "import: flag -o needs a value after it", []string{"import", goodONNX, "-o"}},
+		{"export to an output another run writes", 1, "--out " + locked + " is being written by another spred run (pid ", []string{"export", "--model", goodPath, "--format", "dense", "--out", locked}},
+		{"compress to an output another run writes", 1, "--out " + locked + " is being written by another spred run", []string{"compress", "--model", goodPath, "--out", locked}},
+		{"train --out into a read-only folder", 1, " is not writable", append([]string{"train", "--out", readOnlyArg + "/m.safetensors"}, quick...)},
+		{"compress --report into a read-only folder", 1, " is not writable", append([]string{"compress", "--model", goodPath, "--report", readOnlyArg + "/r.json"}, quick...)},
+		{"compress over an earlier run's checkpoint", 1, "--checkpoint " + earlier + ".ckpt holds the checkpoint of an earlier run: pass --resume to continue it or --force to start over", append([]string{"compress", "--model", goodPath, "--out", earlier}, quick...)},
+		{"train over an earlier run's checkpoint", 1, "holds the checkpoint of an earlier run", append([]string{"train", "--out", earlier}, quick...)},
+		{"--resume with --force", 2, "compress: give --resume or --force, not both", []string{"compress", "--model", goodPath, "--resume", "--force"}},
+		{"λ far too large for the learning rate", 1, "λ = 1e+09 is large for lr 0.3 (λ·lr = 3e+08 ≥ 1", append([]string{"compress", "--model", goodPath, "--lambda", "1e9", "--out", filepath.Join(dir, "l.safetensors")}, quick...)},
+		{"train --lr 1000 explodes", 1, "training diverged: the final test loss is", append([]string{"train", "--lr", "1000", "--out", filepath.Join(dir, "x.safetensors")}, quick...)},
+		{"compress an ONNX file", 1, goodONNX + " is an ONNX model, not a spred model file: convert it first with spred import", []string{"compress", "--model", goodONNX}},
+		{"export an ONNX file", 1, "is an ONNX model, not a spred model file", []string{"export", "--model", goodONNX, "--out", filepath.Join(dir, "e.onnx")}},
+		{"import a tensor of rank 100000", 1, `tensor "fc1/W": rank 100000 is more than 64`, []string{"import", hugeRank, "--out", filepath.Join(dir, "r.safetensors")}},
+		{"inspect a tensor of rank 100000", 1, "rank 100000 is more than 64", []string{"inspect", hugeRank}},
+		{"provenance accuracy in percent", 1, "spred.provenance metadata: accuracy 50 is not a fraction in [0, 1]", []string{"inspect", percent}},
+		{"lasso CSV with CR line endings", 1, "the lines end with a carriage return (CR) alone", []string{"lasso", "--csv", crCSV, "--lambda", "0.1"}},
+		{"select CSV with CR line endings", 1, "the lines end with a carriage return (CR) alone", []string{"select", "--csv", crCSV, "--label", "y", "--lambda", "0.1"}},
+		{"lasso --tol 1e308", 2, "lasso: --tol must be in [0, 1)", []string{"lasso", "--csv", goodCSV, "--lambda", "0.1", "--tol", "1e308"}},
+		{"lasso --tol 1", 2, "--tol must be in [0, 1)", []string{"lasso", "--csv", goodCSV, "--lambda", "0.1", "--tol", "1"}},
+		{"select --out is --csv", 2, "--out " + goodCSV + " is --csv " + goodCSV + ": refusing to overwrite", []string{"select", "--csv", goodCSV, "--label", "y", "--lambda", "0.1", "--out", goodCSV}},
 	}
 	cwd, err := os.Getwd()
 	if err != nil {
@@ -549,6 +630,12 @@ func TestBadInput(t *testing.T) {
 			for i, a := range args {
 				if a == mnistArg {
 					args[i] = mnistDir(t)
+				}
+				if rest, ok := strings.CutPrefix(a, readOnlyArg); ok {
+					if roDir == "" {
+						t.Skip("cannot make a read-only folder here")
+					}
+					args[i] = roDir + rest
 				}
 			}
 			code, out, errs := runApp(t, args...)

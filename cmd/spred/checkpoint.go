@@ -36,7 +36,17 @@ func checkpointFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "checkpoint", Usage: "checkpoint file, written atomically after every epoch and on SIGINT/SIGTERM, removed on success (default: OUT.ckpt)"},
 		&cli.BoolFlag{Name: "resume", Usage: "continue an interrupted run from its checkpoint (same flags): the result is bit-identical to an uninterrupted run; a checkpoint that is corrupt or does not fit the flags is refused"},
+		&cli.BoolFlag{Name: "force", Usage: "start afresh even though the checkpoint of an earlier run exists (it is overwritten); without --force or --resume such a run is refused"},
 	}
+}
+
+// checkpointMode reads --resume and --force, which exclude each other.
+func checkpointMode(c *cli.Context) (resume, force bool, err error) {
+	resume, force = c.Bool("resume"), c.Bool("force")
+	if resume && force {
+		return false, false, usagef("%s: give --resume or --force, not both", c.Command.Name)
+	}
+	return resume, force, nil
 }
 
 func checkpointPath(c *cli.Context, out string) string {

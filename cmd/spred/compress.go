@@ -89,13 +89,17 @@ func compressCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			resume, force, err := checkpointMode(c)
+			if err != nil {
+				return err
+			}
 			structured := cfg.Structure != ""
 			speedBatches, err := parseBatches(c.String("speed-batches"))
 			if err != nil {
 				return err
 			}
 			in := c.String("model")
-			m, err := models.ReadFile(in)
+			m, err := readModelFile(in)
 			if err != nil {
 				return err
 			}
@@ -103,9 +107,18 @@ func compressCommand() *cli.Command {
 			if out == "" {
 				out = trimExt(in) + "-pruned.safetensors"
 			}
-			if err := checkPaths([]path{{"--model", in}},
-				path{"--out", out}, path{"--report", c.String("report")}, path{"--markdown", c.String("markdown")},
-				path{"--checkpoint", checkpointPath(c, out)}); err != nil {
+			ckPath := checkpointPath(c, out)
+			ckOut := path{"--checkpoint", ckPath}
+			outs := []path{{"--out", out}, {"--report", c.String("report")}, {"--markdown", c.String("markdown")}}
+			if err := checkPaths([]path{{"--model", in}}, append(outs, path{"--checkpoint", ckPath})...); err != nil {
+				return err
+			}
+			release, err := claimOutputs([]path{{"--model", in}}, append(outs, ckOut)...)
+			defer release()
+			if err != nil {
+				return err
+			}
+			if err := checkNoCheckpoint("--checkpoint", ckPath, resume, force); err != nil {
 				return err
 			}
 			trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), m.Spec)
@@ -115,8 +128,7 @@ func compressCommand() *cli.Command {
 			p := newProgress(c.App.ErrWriter, c.Bool("quiet"), m.Spec.Name)
 			p.logf("compressing %s (%d prunable weights) with %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
 				in, countPrunable(m), cfg.Method, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
-			ckPath := checkpointPath(c, out)
-			if c.Bool("resume") {
+			if resume {
 				var ck compress.Checkpoint
 				if err := loadCheckpoint(ckPath, &ck); err != nil {
 					return err
@@ -140,6 +152,12 @@ func compressCommand() *cli.Command {
 				p.logf("timing the forward pass of the dense and the thinned model at batch %s", c.String("speed-batches"))
 				if rep.Speed, err = compress.MeasureSpeed(dense, m, speedBatches, speedBudget); err != nil {
 					return errors.Wrap(err, "timing the forward pass")
+				}
+			}
+			if l := rep.Loss.Final(); l != nil {
+				if err := checkFinalLoss(*l, m.Spec.Classes(), "--lr or --lambda"); err != nil {
+					os.Remove(ckPath) // the run is over: nothing to resume
+					return err
 				}
 			}
 			stampCompressed(m, cfg, rep, commandLine(c), in, trainSet)

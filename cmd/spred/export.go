@@ -74,10 +74,12 @@ func exportCommand() *cli.Command {
 				return usagef("--onnx and --out are the same file %s", out)
 			}
 			in := c.String("model")
-			if err := checkPaths([]path{{"--model", in}}, path{"--out", out}, path{"--onnx", onnxOut}); err != nil {
+			release, err := claimOutputs([]path{{"--model", in}}, path{"--out", out}, path{"--onnx", onnxOut})
+			defer release()
+			if err != nil {
 				return err
 			}
-			m, err := models.ReadFile(in)
+			m, err := readModelFile(in)
 			if err != nil {
 				return err
 			}

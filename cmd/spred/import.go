@@ -30,7 +30,11 @@ func importCommand() *cli.Command {
 			jsonFlag,
 		},
 		Action: func(c *cli.Context) error {
-			if args, moved := flagsFirst(c); moved {
+			args, moved, err := flagsFirst(c)
+			if err != nil {
+				return err
+			}
+			if moved {
 				// `spred import model.onnx --out m.safetensors`: the flags
 				// came after the file, where the parser stops; run again
 				// with them first.
@@ -44,7 +48,9 @@ func importCommand() *cli.Command {
 				return usagef("import: --out is required")
 			}
 			src := c.Args().First()
-			if err := checkPaths([]path{{"the ONNX file", src}}, path{"--out", out}); err != nil {
+			release, err := claimOutputs([]path{{"the ONNX file", src}}, path{"--out", out})
+			defer release()
+			if err != nil {
 				return err
 			}
 			m, rep, err := interop.ReadFile(src, interop.ImportOptions{Name: c.String("name")})
@@ -102,8 +108,12 @@ func importCommand() *cli.Command {
 }
 
 // flagsFirst returns the command line of c with the flags that follow its
-// positional arguments moved before them, and whether there were any.
-func flagsFirst(c *cli.Context) ([]string, bool) {
+// positional arguments moved before them, and whether there were any. A
+// flag that takes a value takes the argument after it, never one that came
+// before it: a value flag with nothing after it is a usage error (moving
+// `a.onnx b.onnx --out` to `--out a.onnx b.onnx` would make the input
+// a.onnx the output). Everything after "--" is positional.
+func flagsFirst(c *cli.Context) ([]string, bool, error) {
 	takesValue := map[string]bool{}
 	for _, f := range c.Command.Flags {
 		_, isBool := f.(*cli.BoolFlag)
@@ -115,19 +125,26 @@ func flagsFirst(c *cli.Context) ([]string, bool) {
 	tail := c.Args().Slice()
 	for i := 0; i < len(tail); i++ {
 		a := tail[i]
+		if a == "--" {
+			positional = append(positional, tail[i+1:]...)
+			break
+		}
 		name := strings.TrimLeft(a, "-")
-		if a == "--" || !strings.HasPrefix(a, "-") || name == "" {
+		if !strings.HasPrefix(a, "-") || name == "" {
 			positional = append(positional, a)
 			continue
 		}
 		flags = append(flags, a)
-		if takesValue[name] && !strings.Contains(name, "=") && i+1 < len(tail) {
+		if takesValue[name] { // a name with "=value" is not in the map
+			if i+1 == len(tail) {
+				return nil, false, usagef("%s: flag %s needs a value after it", c.Command.Name, a)
+			}
 			flags = append(flags, tail[i+1])
 			i++
 		}
 	}
 	if len(flags) == 0 {
-		return nil, false
+		return nil, false, nil
 	}
 	args := []string{c.App.Name, c.Command.Name}
 	for _, f := range c.Command.Flags {
@@ -137,5 +154,5 @@ func flagsFirst(c *cli.Context) ([]string, bool) {
 		}
 	}
 	args = append(append(args, flags...), positional...)
-	return args, true
+	return args, true, nil
 }

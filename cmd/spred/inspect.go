@@ -52,14 +52,21 @@ type formSizes struct {
 }
 
 // readAnyModel reads a safetensors model file (dense or sparse) or, for a
-// .onnx file, imports it; it returns the model and the file's format.
+// .onnx file or one that is ONNX by its first bytes, imports it; it
+// returns the model and the file's format.
 func readAnyModel(path string) (*models.Model, string, error) {
-	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+	onnxFile := func() (*models.Model, string, error) {
 		m, _, err := interop.ReadFile(path, interop.ImportOptions{})
 		return m, "onnx", err
 	}
+	if strings.EqualFold(filepath.Ext(path), ".onnx") {
+		return onnxFile()
+	}
 	m, err := models.ReadFile(path)
 	if err != nil {
+		if looksLikeONNX(path) {
+			return onnxFile()
+		}
 		return nil, "", err
 	}
 	f, err := os.Open(path)

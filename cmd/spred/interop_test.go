@@ -397,7 +397,7 @@ func TestInteropBadInput(t *testing.T) {
 		{"export opset 12", 2, "opset 12 is not supported (want 13 to 17)", []string{"export", "--model", in, "--opset", "12", "--out", out}},
 		{"export missing model", 1, "no such file", []string{"export", "--model", filepath.Join(dir, "nope.safetensors"), "--out", out}},
 		{"export truncated model", 1, "truncated", []string{"export", "--model", truncatedModel, "--out", out}},
-		{"export an ONNX file", 1, "header length", []string{"export", "--model", goodONNX, "--out", out}},
+		{"export an ONNX file", 1, "is an ONNX model, not a spred model file: convert it first with spred import", []string{"export", "--model", goodONNX, "--out", out}},
 		{"export into a missing folder", 1, "folder " + noDir + " does not exist", []string{"export", "--model", in, "--out", filepath.Join(noDir, "m.onnx")}},
 		{"export thin ONNX into a missing folder", 1, "folder " + noDir + " does not exist", []string{"export", "--model", in, "--format", "thin", "--out", out, "--onnx", filepath.Join(noDir, "t.onnx")}},
 		{"export --onnx without thin", 2, "--onnx goes with --format thin only", []string{"export", "--model", in, "--out", out, "--onnx", filepath.Join(dir, "t.onnx")}},

@@ -35,7 +35,7 @@ func lassoCommand() *cli.Command {
 			&cli.StringFlag{Name: "family", Value: string(lasso.FamilyGaussian), Usage: "gaussian (least squares) or binomial (logistic, labels 0/1)"},
 			&cli.Float64Flag{Name: "lambda", Usage: "L1 penalty λ ≥ 0 on the mean loss (required)"},
 			&cli.BoolFlag{Name: "intercept", Value: true, Usage: "fit an unpenalised intercept (--intercept=false for none)"},
-			&cli.Float64Flag{Name: "tol", Usage: fmt.Sprintf("stop when the relative objective change stays below this (0: %g)", lasso.DefaultTol)},
+			&cli.Float64Flag{Name: "tol", Usage: fmt.Sprintf("stop when the relative objective change stays below this, in [0, 1) (0: %g)", lasso.DefaultTol)},
 			&cli.IntFlag{Name: "max-iter", Usage: fmt.Sprintf("iteration limit (0: %d)", lasso.DefaultMaxIter)},
 			&cli.Float64Flag{Name: "threshold", Usage: "set |u⊙v| below this to 0 (0: sqrt(tol)·max(1, max|b|); negative: none)"},
 		},
@@ -62,8 +62,8 @@ func lassoCommand() *cli.Command {
 			switch {
 			case math.IsNaN(cfg.Lambda) || math.IsInf(cfg.Lambda, 0) || cfg.Lambda < 0:
 				return usagef("lasso: --lambda must be a finite number ≥ 0, got %v", cfg.Lambda)
-			case math.IsNaN(cfg.Tol) || math.IsInf(cfg.Tol, 0) || cfg.Tol < 0:
-				return usagef("lasso: --tol must be a finite number ≥ 0, got %v", cfg.Tol)
+			case !(cfg.Tol >= 0 && cfg.Tol < 1):
+				return usagef("lasso: --tol must be in [0, 1) (a relative change of the objective), got %v", cfg.Tol)
 			case cfg.MaxIter < 0:
 				return usagef("lasso: --max-iter must be ≥ 0, got %d", cfg.MaxIter)
 			}

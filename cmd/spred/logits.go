@@ -26,7 +26,9 @@ func withLogits(cmd *cli.Command) *cli.Command {
 		if logitsPath == "" {
 			return action(c)
 		}
-		if err := checkPaths([]path{{"--model", c.String("model")}}, path{"--logits", logitsPath}); err != nil {
+		release, err := claimOutputs([]path{{"--model", c.String("model")}}, path{"--logits", logitsPath})
+		defer release()
+		if err != nil {
 			return err
 		}
 		if err := action(c); err != nil {

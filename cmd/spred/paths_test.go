@@ -68,6 +68,8 @@ func TestOutputsNeverOverwriteInputs(t *testing.T) {
 		{"export --onnx equal to --model", "refusing to overwrite", []string{"export", "--model", model, "--format", "thin", "--out", filepath.Join(dir, "t.safetensors"), "--onnx", model}},
 		{"export --out equal to --model", "refusing to overwrite", []string{"export", "--model", model, "--format", "onnx", "--out", model}},
 		{"import --out equal to the ONNX file", "refusing to overwrite", []string{"import", onnxFile, "--out", onnxFile}},
+		{"select --out equal to --csv", "refusing to overwrite", []string{"select", "--csv", other, "--label", "y", "--lambda", "0.1", "--out", other}},
+		{"select --plot equal to --compare", "refusing to overwrite", []string{"select", "--csv", model, "--label", "y", "--lambda", "0.1", "--compare", other, "--plot", other}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errs := runApp(t, c.args...)

@@ -45,7 +45,9 @@ func predictCommand() *cli.Command {
 					return usagef("--out %s is the same file as --%s %s: the logits would overwrite it", out, in.flag, in.path)
 				}
 			}
-			if err := checkOutputs(out); err != nil {
+			release, err := claimOutputs(nil, path{"--out", out})
+			defer release()
+			if err != nil {
 				return err
 			}
 			m, format, err := readAnyModel(modelPath)

@@ -66,8 +66,8 @@ func selectCommand() *cli.Command {
 }
 
 func runSelect(c *cli.Context) error {
-	path := c.String("csv")
-	if path == "" {
+	csvPath := c.String("csv")
+	if csvPath == "" {
 		return usagef("select: --csv is required")
 	}
 	label := strings.TrimSpace(c.String("label"))
@@ -118,15 +118,16 @@ func runSelect(c *cli.Context) error {
 		return usageError{err}
 	}
 	out, plotPath, mdPath := c.String("out"), c.String("plot"), c.String("markdown")
-	if err := checkOutputs(out, plotPath, mdPath); err != nil {
-		return err
+	inputs := []path{{"--csv", csvPath}}
+	for _, p := range splitList(c.String("compare")) {
+		inputs = append(inputs, path{"--compare", p})
 	}
-	for _, p := range []string{out, plotPath, mdPath} {
-		// Outputs are replaced by renaming a new file over them: never a
-		// device or a folder.
-		if st, err := os.Stat(p); p != "" && err == nil && !st.Mode().IsRegular() {
-			return errors.Errorf("cannot write %s: not a regular file", p)
-		}
+	// Outputs are replaced by renaming a new file over them: never an
+	// input, a device or a folder.
+	release, err := claimOutputs(inputs, path{"--out", out}, path{"--plot", plotPath}, path{"--markdown", mdPath})
+	defer release()
+	if err != nil {
+		return err
 	}
 	var others []*featsel.Report
 	for _, p := range splitList(c.String("compare")) {
@@ -137,7 +138,7 @@ func runSelect(c *cli.Context) error {
 		others = append(others, r)
 	}
 
-	data, err := dataset.ReadCSVWith(path, dataset.CSVOptions{
+	data, err := dataset.ReadCSVWith(csvPath, dataset.CSVOptions{
 		Label: label, Ignore: splitList(c.String("ignore")), Classes: splitList(c.String("classes")),
 	})
 	if err != nil {
@@ -145,11 +146,11 @@ func runSelect(c *cli.Context) error {
 	}
 	for _, t := range targets {
 		if t.Features > data.Size() {
-			return usagef("select: --features %d is more than the %d features of %s", t.Features, data.Size(), path)
+			return usagef("select: --features %d is more than the %d features of %s", t.Features, data.Size(), csvPath)
 		}
 	}
 	if cfg.Method == featsel.MethodL1Logistic && data.Classes != 2 {
-		return usagef("select: l1-logistic needs 2 classes, %s has %d in column %q (choose two with --classes)", path, data.Classes, label)
+		return usagef("select: l1-logistic needs 2 classes, %s has %d in column %q (choose two with --classes)", csvPath, data.Classes, label)
 	}
 	var progress func(string)
 	if !c.Bool("quiet") {

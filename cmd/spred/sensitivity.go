@@ -10,7 +10,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spred-go/spred/internal/atomicfile"
-	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/sensitivity"
 )
 
@@ -54,11 +53,13 @@ func sensitivityCommand() *cli.Command {
 			if pngPath == "" {
 				pngPath = trimExt(in) + "-sensitivity.png"
 			}
-			m, err := models.ReadFile(in)
+			m, err := readModelFile(in)
 			if err != nil {
 				return err
 			}
-			if err := checkPaths([]path{{"--model", in}}, path{"--csv", csvPath}, path{"--png", pngPath}); err != nil {
+			release, err := claimOutputs([]path{{"--model", in}}, path{"--csv", csvPath}, path{"--png", pngPath})
+			defer release()
+			if err != nil {
 				return err
 			}
 			_, testSet, err := loadMNIST(c.String("data-dir"), 0, m.Spec)

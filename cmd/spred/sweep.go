@@ -22,7 +22,7 @@ import (
 // compress flags it leaves out are per point (sweepDropped).
 var (
 	sweepOnly    = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "dir": true, "list-jobs": true}
-	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "checkpoint": true, "resume": true}
+	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "checkpoint": true, "resume": true, "force": true}
 )
 
 func sweepCommand() *cli.Command {
@@ -197,7 +197,7 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 	if cfg.Structure == "" {
 		speedBatches = nil // only a structured pass is timed
 	}
-	dense, err := models.ReadFile(in)
+	dense, err := readModelFile(in)
 	if err != nil {
 		return err
 	}
@@ -228,6 +228,13 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 		return nil
 	}
 
+	// The sweep's own files: held for the whole sweep, so that a second
+	// sweep of the same folder stops at once.
+	release, err := claimOutputs([]path{{"--model", in}}, path{"--dir", filepath.Join(dir, "sweep.csv")})
+	defer release()
+	if err != nil {
+		return err
+	}
 	var failed []string
 	for i, p := range pending {
 		pc := pointConfig(cfg, p)
@@ -309,7 +316,12 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 	id := pt.ID()
 	base := filepath.Join(dir, id)
 	out, repPath, ckPath := base+".safetensors", base+".json", base+".ckpt"
-	m, err := models.ReadFile(in)
+	release, err := claimOutputs([]path{{"--model", in}}, path{"the point's model", out}, path{"the point's report", repPath}, path{"the point's checkpoint", ckPath})
+	defer release()
+	if err != nil {
+		return err
+	}
+	m, err := readModelFile(in)
 	if err != nil {
 		return err
 	}
@@ -343,6 +355,12 @@ func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Con
 		p.logf("timing the forward pass of the dense and the thinned model at batch %s", c.String("speed-batches"))
 		if rep.Speed, err = compress.MeasureSpeed(dense, m, speedBatches, speedBudget); err != nil {
 			return errors.Wrap(err, "timing the forward pass")
+		}
+	}
+	if l := rep.Loss.Final(); l != nil {
+		if err := checkFinalLoss(*l, m.Spec.Classes(), "--lr or λ"); err != nil {
+			os.Remove(ckPath) // the point is over: nothing to resume
+			return err
 		}
 	}
 	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in, data.Train)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"math/rand"
 	"os"
 	"strings"
@@ -115,7 +116,17 @@ func trainCommand() *cli.Command {
 			if out == "" {
 				out = entry.Name + ".safetensors"
 			}
-			if err := checkPaths(nil, path{"--out", out}, path{"--checkpoint", checkpointPath(c, out)}); err != nil {
+			resume, force, err := checkpointMode(c)
+			if err != nil {
+				return err
+			}
+			ckPath := checkpointPath(c, out)
+			release, err := claimOutputs(nil, path{"--out", out}, path{"--checkpoint", ckPath})
+			defer release()
+			if err != nil {
+				return err
+			}
+			if err := checkNoCheckpoint("--checkpoint", ckPath, resume, force); err != nil {
 				return err
 			}
 			spec, trainSet, testSet, info, err := loadDataFor(c.String("data-dir"), c.Int("train-samples"), entry)
@@ -136,9 +147,8 @@ func trainCommand() *cli.Command {
 			}
 			p.logf("training %s (%d parameters) on %s %v: %d epochs, batch %d, lr %g (%s), momentum %g, weight decay %g, augment %s, seed %d",
 				spec.Name, counts.Params, info.Name, trainSet.Shape, cfg.Epochs, cfg.Batch, cfg.LR, cfg.Schedule.Kind, cfg.Momentum, cfg.WeightDecay, augmentString(cfg.Augment), cfg.Seed)
-			ckPath := checkpointPath(c, out)
 			key := trainKey(spec.Name, cfg, trainSet.N())
-			if c.Bool("resume") {
+			if resume {
 				var ck trainCheckpoint
 				if err := loadCheckpoint(ckPath, &ck); err != nil {
 					return err
@@ -166,6 +176,10 @@ func trainCommand() *cli.Command {
 				return interrupted(err, c, ckPath)
 			}
 			last := hist[len(hist)-1]
+			if err := checkFinalLoss(last.TestLoss, spec.Classes(), "--lr"); err != nil {
+				os.Remove(ckPath) // the run is over: nothing to resume
+				return err
+			}
 			m.Meta = models.Provenance{
 				Tool: spred.Tool, Seed: cfg.Seed, Data: info.Name,
 				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
@@ -183,6 +197,19 @@ func trainCommand() *cli.Command {
 			return nil
 		},
 	}
+}
+
+// checkFinalLoss fails a run whose final test loss is not finite or has
+// exploded: over a hundred times ln K, the loss of a model that gives the
+// same probability to each of K classes (230 for 10). Such a model is not
+// written; hint names the flags to lower.
+func checkFinalLoss(loss float64, classes int, hint string) error {
+	guess := math.Log(float64(max(classes, 2)))
+	if !math.IsNaN(loss) && !math.IsInf(loss, 0) && loss <= 100*guess {
+		return nil
+	}
+	return errors.Errorf("training diverged: the final test loss is %.4g, over 100 × ln %d = %.4g (a model that guesses scores ln %d = %.3g); nothing written: try a smaller %s",
+		loss, max(classes, 2), 100*guess, max(classes, 2), guess, hint)
 }
 
 func trainSummary(cfg train.Config) string {
@@ -203,7 +230,7 @@ func commandLine(c *cli.Context) string {
 // notProvenance lists flags that do not change the result and so stay out
 // of the recorded command (a file must not depend on where it was written).
 var notProvenance = map[string]bool{"quiet": true, "out": true, "data-dir": true, "report": true, "markdown": true,
-	"checkpoint": true, "resume": true}
+	"checkpoint": true, "resume": true, "force": true}
 
 func flagArgs(c *cli.Context) []string {
 	var out []string
