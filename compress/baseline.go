@@ -28,7 +28,7 @@ func baselineSettings(c Config) Settings {
 		Dtype: c.Dtype.String(), Tool: spred.Tool}
 	switch c.method() {
 	case MethodMagnitude:
-		s.TargetSparsity, s.Rounds, s.RetrainDecay = c.TargetSparsity, c.Rounds, c.RetrainDecay
+		s.TargetSparsity, s.Rounds, s.RetrainDecay = c.targetSparsity(), c.Rounds, c.RetrainDecay
 		s.Decay = fmt.Sprintf("weight decay %g on the prunable weights while retraining; biases not decayed", c.RetrainDecay)
 	case MethodL1:
 		s.Lambda, s.Threshold = c.Lambda, c.Threshold
@@ -97,7 +97,7 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 	eval func(graph.WeightSource) (*float64, *float64, error)) (*Mask, error) {
 	var mask *Mask
 	for round := 1; round <= cfg.Rounds; round++ {
-		PruneMagnitude(work, RoundSparsity(cfg.TargetSparsity, round, cfg.Rounds))
+		PruneMagnitude(work, RoundSparsity(cfg.targetSparsity(), round, cfg.Rounds))
 		mask = MaskOf(work)
 		epochs := roundEpochs(cfg.Epochs, round, cfg.Rounds)
 		if epochs == 0 {
@@ -132,6 +132,7 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, r *
 	tc := train.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Momentum: cfg.Momentum, Nesterov: cfg.Nesterov,
 		L1: cfg.Lambda, Schedule: cfg.Schedule, Seed: cfg.Seed, EvalBatch: cfg.EvalBatch, Dtype: cfg.Dtype}
 	hooks := train.Hooks{AfterStep: stepper(rec, PhaseL1, cfg.Epochs)}
+	hooks = r.Target.drive(hooks, setL1, func(l float64) float64 { return math.Max(cfg.Threshold, cfg.LR*l/(1-cfg.Momentum)) }, func() ([]float64, []int) { return denseMagnitudes(work), nil })
 	if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseL1, cfg.Threshold)); err != nil {
 		return nil, errors.Wrap(err, "L1 training")
 	}
@@ -139,7 +140,7 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, r *
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	ThresholdWeights(work, cfg.Threshold)
+	ThresholdWeights(work, r.Target.final(cfg.Threshold, func() []float64 { return denseMagnitudes(work) }))
 	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the thresholded model")
 	}

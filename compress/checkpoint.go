@@ -32,6 +32,7 @@ type Checkpoint struct {
 	Loss     Stages           //
 	History  []Stats          // per-epoch statistics so far
 	Mask     map[string][]int // PhaseFinetune: the zero entries held fixed
+	Target   *Target          `json:",omitempty"` // the state of the λ search of a target
 }
 
 // Checkpointer is a Recorder that also stores checkpoints. Run hands it one

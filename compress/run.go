@@ -71,6 +71,14 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
 	r := &Report{Settings: settings(cfg)}
+	data, val, validation, err := holdOut(data, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.Validation = validation
+	if data.Train != nil {
+		r.Target = newTarget(cfg, data.Train.N())
+	}
 	key, err := fingerprint(m, cfg)
 	if err != nil {
 		return nil, err
@@ -90,6 +98,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 		phase = ck.Phase
 		r.Accuracy, r.Loss = ck.Accuracy, ck.Loss
+		if ck.Target != nil {
+			r.Target = ck.Target.clone()
+		}
 		r.History = append(r.History, ck.History...)
 	}
 	saver, _ := rec.(Checkpointer)
@@ -102,7 +113,7 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 		return func(s *train.State) error {
 			c := &Checkpoint{Tool: spred.Tool, Key: key, Phase: phase, Train: s, Accuracy: r.Accuracy, Loss: r.Loss,
-				History: append([]Stats(nil), r.History...)}
+				History: append([]Stats(nil), r.History...), Target: r.Target.clone()}
 			if mask != nil {
 				c.Mask = mask.zeros
 			}
@@ -125,6 +136,12 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	if !cfg.FromScratch && ck == nil {
 		if r.Accuracy.Dense, r.Loss.Dense, err = eval(nil); err != nil {
 			return nil, errors.Wrap(err, "evaluating the dense model")
+		}
+	}
+
+	if r.Validation != nil {
+		if r.Validation.DenseAccuracy, r.Validation.DenseLoss, err = evalOn(work, val, cfg.EvalBatch); err != nil {
+			return nil, err
 		}
 	}
 
@@ -183,6 +200,11 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 	}
 
+	if r.Validation != nil {
+		if r.Validation.FinalAccuracy, r.Validation.FinalLoss, err = evalOn(work, val, cfg.EvalBatch); err != nil {
+			return nil, err
+		}
+	}
 	out, err := work.Params.AsType(paramsDtype(m))
 	if err != nil {
 		return nil, err
@@ -201,6 +223,13 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	} else {
 		m.Params = out
 		r.Count(m)
+	}
+	if r.Target != nil {
+		r.Target.Prev, r.Target.PrevStep = nil, 0 // search state, not a result
+		r.Target.Reached = r.Totals.CompressionRatio
+		if r.Target.continuation() {
+			r.Settings.Lambda = r.Target.Lambda
+		}
 	}
 	r.WallSeconds = time.Since(start).Seconds()
 	return r, nil
@@ -226,13 +255,14 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 		Optimizer: func(o *train.SGD) { opt = o },
 		BeforeEpoch: func(epoch int) error {
 			if cfg.EpochThreshold && epoch > 1 {
-				f.Threshold(cfg.Threshold, opt)
+				f.Threshold(r.Target.capped(cfg.Threshold, f.magnitudes), opt)
 			}
 			return nil
 		},
 		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
 		Checkpoint: save,
 	}
+	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return f.magnitudes(), nil })
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := f.Stats(cfg.Threshold)
 		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
@@ -253,7 +283,7 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(f); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	f.Threshold(cfg.Threshold, nil) // the factors are collapsed: no more steps
+	f.Threshold(r.Target.final(cfg.Threshold, f.magnitudes), nil) // the factors are collapsed: no more steps
 	if err := f.Collapse(work); err != nil {
 		return nil, err
 	}
