@@ -73,21 +73,21 @@ func TestPointID(t *testing.T) {
 		p    Point
 		want string
 	}{
-		{Point{"spred", 1.5e-4, 3e-3, 0}, "spred_lambda=1.5e-04_tau=3.0e-03"},
-		{Point{"spred", 3.16e-5, 1e-2, 0}, "spred_lambda=3.16e-05_tau=1.0e-02"},
-		{Point{"spred", 0, 1e-3, 0}, "spred_lambda=0.0e+00_tau=1.0e-03"},
-		{Point{"a b/c", 1, 1, 0}, "a-b-c_lambda=1.0e+00_tau=1.0e+00"},
+		{Point{Method: "spred", Lambda: 1.5e-4, Threshold: 3e-3}, "spred_lambda=1.5e-04_tau=3.0e-03"},
+		{Point{Method: "spred", Lambda: 3.16e-5, Threshold: 1e-2}, "spred_lambda=3.16e-05_tau=1.0e-02"},
+		{Point{Method: "spred", Lambda: 0, Threshold: 1e-3}, "spred_lambda=0.0e+00_tau=1.0e-03"},
+		{Point{Method: "a b/c", Lambda: 1, Threshold: 1}, "a-b-c_lambda=1.0e+00_tau=1.0e+00"},
 	} {
 		if got := c.p.ID(); got != c.want {
 			t.Errorf("%v: ID %q, want %q", c.p, got, c.want)
 		}
 	}
 	// Distinct values give distinct IDs.
-	if (Point{"spred", 1.5e-4, 3e-3, 0}).ID() == (Point{"spred", 1.50001e-4, 3e-3, 0}).ID() {
+	if (Point{Method: "spred", Lambda: 1.5e-4, Threshold: 3e-3}).ID() == (Point{Method: "spred", Lambda: 1.50001e-4, Threshold: 3e-3}).ID() {
 		t.Error("IDs collide")
 	}
 	ps := Points("spred", []float64{2e-4, 1e-4, 2e-4}, []float64{1e-2, 3e-3})
-	if len(ps) != 4 || ps[0] != (Point{"spred", 1e-4, 3e-3, 0}) || ps[3] != (Point{"spred", 2e-4, 1e-2, 0}) {
+	if len(ps) != 4 || ps[0] != (Point{Method: "spred", Lambda: 1e-4, Threshold: 3e-3}) || ps[3] != (Point{Method: "spred", Lambda: 2e-4, Threshold: 1e-2}) {
 		t.Fatalf("Points: %v", ps)
 	}
 }
@@ -97,9 +97,9 @@ func TestPointID(t *testing.T) {
 func handMade() []Result {
 	layers := []string{"fc1/W", "fc2/W", "fc3/W"}
 	mk := func(method string, l, tau, ratio, acc float64, nz [3]int, wall float64) Result {
-		r := Result{Point: Point{method, l, tau, 0}, Model: "lenet-300-100", Ratio: f(ratio), AllRatio: f(ratio * 0.98),
+		r := Result{Point: Point{Method: method, Lambda: l, Threshold: tau}, Model: "lenet-300-100", Ratio: f(ratio), AllRatio: f(ratio * 0.98),
 			Accuracy: f(acc), Error: 100 * (1 - acc), NonZero: map[string]int{}, Layers: layers, WallSeconds: wall,
-			Report: Point{method, l, tau, 0}.ID() + ".json"}
+			Report: Point{Method: method, Lambda: l, Threshold: tau}.ID() + ".json"}
 		for i, n := range nz {
 			r.NonZero[layers[i]] = n
 		}
@@ -111,7 +111,7 @@ func handMade() []Result {
 		mk("spred", 3e-4, 3e-3, 30, 0.979, [3]int{7000, 1500, 400}, 58.5),
 		mk("spred", 3e-4, 1e-2, 25, 0.975, [3]int{8000, 2000, 420}, 58.5), // dominated by 3e-4/3e-3
 		mk("magnitude", 0, 0, 20, 0.98, [3]int{10000, 2500, 800}, 1.5),
-		{Point: Point{"spred", 1e-2, 3e-3, 0}, Model: "lenet-300-100", Error: math.NaN(), NonZero: map[string]int{"fc1/W": 0, "fc2/W": 0, "fc3/W": 0},
+		{Point: Point{Method: "spred", Lambda: 1e-2, Threshold: 3e-3}, Model: "lenet-300-100", Error: math.NaN(), NonZero: map[string]int{"fc1/W": 0, "fc2/W": 0, "fc3/W": 0},
 			Layers: layers, Report: "dead.json"}, // every weight pruned, accuracy not measured
 	}
 }
@@ -230,8 +230,8 @@ func TestLoad(t *testing.T) {
 		return r
 	}
 	// Written in the opposite order to the sort.
-	write(Point{MethodSpred, 2e-4, 3e-3, 0}.ID()+".json", rep(2e-4, 0.95, 100, 50, 10))
-	write(Point{MethodSpred, 1e-4, 3e-3, 0}.ID()+".json", rep(1e-4, 0.97, 300, 100, 20))
+	write(Point{Method: MethodSpred, Lambda: 2e-4, Threshold: 3e-3}.ID()+".json", rep(2e-4, 0.95, 100, 50, 10))
+	write(Point{Method: MethodSpred, Lambda: 1e-4, Threshold: 3e-3}.ID()+".json", rep(1e-4, 0.97, 300, 100, 20))
 	write("notes.json", map[string]interface{}{"model": "x", "comment": "not a report"})
 	write("list.json", []int{1, 2, 3})
 	os.WriteFile(filepath.Join(dir, "readme.txt"), []byte("{"), 0o644)
