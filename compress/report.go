@@ -205,7 +205,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "target: %s\n", r.Target.describe())
 	}
 	if v := r.Validation; v != nil {
-		fmt.Fprintf(&b, "validation (%d of the training samples held out, %d trained on): accuracy dense %s, final %s; test accuracy final %s\n",
+		fmt.Fprintf(&b, "validation (%d of %d training samples held out, not trained on): accuracy dense %s, final %s; test accuracy final %s\n",
 			v.Samples, v.Samples+v.TrainSamples, fmtPct(v.DenseAccuracy), fmtPct(v.FinalAccuracy), fmtPct(r.Accuracy.Final()))
 	}
 	if err := r.writeThinText(&b); err != nil {

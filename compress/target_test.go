@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"gorgonia.org/tensor"
@@ -84,6 +85,18 @@ func TestTargetRatioReached(t *testing.T) {
 			}
 			if tg.Threshold <= 0 {
 				t.Errorf("final τ %v", tg.Threshold)
+			}
+			var text, md strings.Builder
+			if err := rep.WriteText(&text); err != nil {
+				t.Fatal(err)
+			}
+			if err := rep.WriteMarkdown(&md); err != nil {
+				t.Fatal(err)
+			}
+			for _, out := range []string{text.String(), md.String()} {
+				if !strings.Contains(out, "reached "+fmtRatio(got)+"; λ by continuation: from 1e-06") || !strings.Contains(out, "raises to") {
+					t.Errorf("the report does not describe the target:\n%s", out)
+				}
 			}
 			if a := rep.Accuracy.Final(); a == nil || *a < 0.8 {
 				t.Errorf("accuracy %v, target %+v, ratio %v, stages %v %v %v", fmtPct(a), *tg, *got, fmtPct(rep.Accuracy.Dense), fmtPct(rep.Accuracy.Trained), fmtPct(rep.Accuracy.Thresholded))
@@ -187,6 +200,10 @@ func TestValidationSplit(t *testing.T) {
 	}
 	if _, _, err := HoldOut(data.Train, 0.0001, 1); err == nil {
 		t.Error("an empty validation split was accepted")
+	}
+	var text strings.Builder
+	if err := rep.WriteText(&text); err != nil || !strings.Contains(text.String(), "validation (120 of 600 training samples held out, not trained on): accuracy dense") {
+		t.Errorf("text report: %v\n%s", err, text.String())
 	}
 	if steps.steps != 16 { // 480 samples in batches of 30, not 600
 		t.Errorf("%d steps per epoch", steps.steps)
