@@ -185,6 +185,10 @@ func means(ss []Summary) ([]Result, errorBars) {
 			acc := 1 - s.Error/100
 			r.Accuracy = &acc
 		}
+		if !math.IsNaN(s.ValError) {
+			v := s.ValError
+			r.ValError = &v
+		}
 		out = append(out, r)
 		if xy, ok := plottable(r); ok {
 			// On the log axis the bar must stay right of 0.

@@ -466,14 +466,23 @@ func ratioOf(r Result) float64 {
 
 // ParetoFront returns the results that no other result dominates (one
 // with at least the compression ratio and at least the accuracy, and more
-// of one of them), over all methods, sorted by ratio. Results without an
-// accuracy are left out. Equal points are all kept.
+// of one of them), over all methods, sorted by ratio. The accuracy is the
+// validation accuracy when every result has one (FrontOnValidation), so
+// that the choice never reads the test set; else the test accuracy.
+// Results without an accuracy are left out. Equal points are all kept.
 func ParetoFront(results []Result) []Result {
 	var cand []Result
 	for _, r := range results {
 		if r.Accuracy != nil && !math.IsNaN(*r.Accuracy) {
 			cand = append(cand, r)
 		}
+	}
+	onVal := FrontOnValidation(cand)
+	acc := func(r Result) float64 {
+		if onVal {
+			return 1 - *r.ValError/100
+		}
+		return *r.Accuracy
 	}
 	var front []Result
 	for i, a := range cand {
@@ -482,7 +491,7 @@ func ParetoFront(results []Result) []Result {
 			if i == j {
 				continue
 			}
-			ra, rb, aa, ab := ratioOf(a), ratioOf(b), *a.Accuracy, *b.Accuracy
+			ra, rb, aa, ab := ratioOf(a), ratioOf(b), acc(a), acc(b)
 			if rb >= ra && ab >= aa && (rb > ra || ab > aa) {
 				dominated = true
 				break
@@ -496,7 +505,18 @@ func ParetoFront(results []Result) []Result {
 		if ratioOf(front[i]) != ratioOf(front[j]) {
 			return ratioOf(front[i]) < ratioOf(front[j])
 		}
-		return *front[i].Accuracy > *front[j].Accuracy
+		return acc(front[i]) > acc(front[j])
 	})
 	return front
+}
+
+// FrontOnValidation reports whether ParetoFront ranks results by their
+// validation error: every result has one (and there is a result).
+func FrontOnValidation(results []Result) bool {
+	for _, r := range results {
+		if r.ValError == nil {
+			return false
+		}
+	}
+	return len(results) > 0
 }

@@ -138,3 +138,21 @@ func TestFromReportTarget(t *testing.T) {
 		t.Errorf("result %+v", res)
 	}
 }
+
+// TestParetoFrontOnValidation: when every result has a validation error,
+// the front ranks by it, not by the test accuracy.
+func TestParetoFrontOnValidation(t *testing.T) {
+	mk := func(name string, ratio, acc, val float64) Result {
+		return Result{Point: Point{Method: "spred"}, Ratio: &ratio, Accuracy: &acc, ValError: &val, Report: name}
+	}
+	// b has the better test accuracy at the same ratio, a the better
+	// validation accuracy.
+	rs := []Result{mk("a", 10, 0.97, 2), mk("b", 10, 0.98, 3)}
+	if fr := ParetoFront(rs); len(fr) != 1 || fr[0].Report != "a" || *fr[0].Accuracy != 0.97 {
+		t.Fatalf("front %+v", fr)
+	}
+	rs[1].ValError = nil
+	if fr := ParetoFront(rs); len(fr) != 1 || fr[0].Report != "b" || FrontOnValidation(rs) {
+		t.Fatalf("without a validation error for every run: front %+v", fr)
+	}
+}
