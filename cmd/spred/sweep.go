@@ -508,7 +508,11 @@ func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
 	for _, r := range front {
 		ids = append(ids, strings.TrimSuffix(r.Report, ".json")) // the point's ID, for the points a sweep ran
 	}
-	md = append(md, fmt.Sprintf("\nPareto front (highest accuracy for a given compression ratio), by ratio: %s.\n", strings.Join(ids, ", "))...)
+	on := "accuracy"
+	if sweep.FrontOnValidation(rs) {
+		on = "validation accuracy, so that no choice reads the test set"
+	}
+	md = append(md, fmt.Sprintf("\nPareto front (highest %s for a given compression ratio), by ratio: %s.\n", on, strings.Join(ids, ", "))...)
 	paths := map[string]string{}
 	for _, name := range []string{"sweep.csv", "sweep.md", "sweep.png"} {
 		paths[name] = filepath.Join(dir, name)
