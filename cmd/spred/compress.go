@@ -39,7 +39,7 @@ func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
 		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method: spred, or the baselines magnitude (iterative magnitude pruning with retraining) and l1 (subgradient L1 on w, then thresholding); same epochs and data; the baselines default to --lr 0.02"},
-		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
+		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "ask for this final fraction of prunable weights set to zero, in (0, 1), like --target-ratio 1/(1−S); --method magnitude needs it or --target-ratio"},
 		&cli.IntFlag{Name: "rounds", Value: 3, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
@@ -69,7 +69,8 @@ func compressCommand() *cli.Command {
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
 			"--target-ratio R (or --target-sparsity S) asks for the result instead of λ: λ starts at 1e-6\n" +
 			"and grows geometrically every 1% of the steps while the projected sparsity (the weights that\n" +
-			"would fall below τ by the end at their current shrink rate) is below the target, then is held;\n" +
+			"would fall below τ by the end at their current shrink rate) is below the target, then held\n" +
+			"(and lowered while the projection overshoots twice the target);\n" +
 			"per-epoch thresholding never zeroes more than the target's share, and the final τ is the one at\n" +
 			"which the ratio is R (for --structure, after thinning). The report records the target, the λ\n" +
 			"schedule and the final τ. It works for spred (any --structure), l1 and magnitude.\n" +
