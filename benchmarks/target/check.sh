@@ -25,7 +25,7 @@ r = json.load(open(sys.argv[1]))
 t, acc = r["target"], r["accuracy"]
 ratio = t["reached"]
 print(f"asked {t['ratio']}x, reached {ratio:.2f}x; lambda from {t['lambda_start']:g} x{t['growth']:.4g} "
-      f"every {t['every_steps']} steps, {t['raises']} raises to {t['lambda']:.4g}, held at epoch {t.get('held_epoch', 0)} "
+      f"every {t['every_steps']} steps, {t['raises']} raises and {t['lowers']} lowers to {t['lambda']:.4g}, first held at epoch {t.get('held_epoch', 0)} "
       f"step {t.get('held_step', 0)}; final tau {t['threshold']:.4g}")
 print("test accuracy: dense {:.2%}, trained {:.2%}, thresholded {:.2%}, fine-tuned {:.2%}".format(
     acc["dense"], acc["trained"], acc["thresholded"], acc["finetuned"]))
