@@ -28,7 +28,7 @@ func baselineSettings(c Config) Settings {
 		Dtype: c.Dtype.String(), Tool: spred.Tool}
 	switch c.method() {
 	case MethodMagnitude:
-		s.TargetSparsity, s.Rounds, s.RetrainDecay = c.TargetSparsity, c.Rounds, c.RetrainDecay
+		s.TargetSparsity, s.Rounds, s.RetrainDecay = c.targetSparsity(), c.Rounds, c.RetrainDecay
 		s.Decay = fmt.Sprintf("weight decay %g on the prunable weights while retraining; biases not decayed", c.RetrainDecay)
 	case MethodL1:
 		s.Lambda, s.Threshold = c.Lambda, c.Threshold
@@ -107,7 +107,7 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 		if resumed {
 			mask = &Mask{zeros: ck.Mask}
 		} else {
-			PruneMagnitude(work, RoundSparsity(cfg.TargetSparsity, round, cfg.Rounds))
+			PruneMagnitude(work, RoundSparsity(cfg.targetSparsity(), round, cfg.Rounds))
 			mask = MaskOf(work)
 		}
 		epochs := roundEpochs(cfg.Epochs, round, cfg.Rounds)
@@ -149,6 +149,7 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck 
 		tc.Resume = ck.Train
 	}
 	hooks := train.Hooks{AfterStep: stepper(rec, PhaseL1, cfg.Epochs), Checkpoint: save}
+	hooks = r.Target.drive(hooks, setL1, func(l float64) float64 { return math.Max(cfg.Threshold, cfg.LR*l/(1-cfg.Momentum)) }, func() ([]float64, []int) { return denseMagnitudes(work), nil })
 	if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseL1, cfg.Threshold)); err != nil {
 		return nil, errors.Wrap(err, "L1 training")
 	}
@@ -156,7 +157,7 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck 
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	ThresholdWeights(work, cfg.Threshold)
+	ThresholdWeights(work, r.Target.final(cfg.Threshold, func() []float64 { return denseMagnitudes(work) }))
 	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the thresholded model")
 	}

@@ -112,9 +112,14 @@ func TestRunRejectsBadMethod(t *testing.T) {
 		{Method: MethodMagnitude},
 		{Method: MethodMagnitude, TargetSparsity: 1},
 		{Method: MethodMagnitude, TargetSparsity: 0.5, Rounds: -1},
-		{Method: MethodL1, TargetSparsity: 0.5},
 		{Method: MethodL1, FromScratch: true},
-		{TargetSparsity: 0.5},
+		{TargetSparsity: 0.5, TargetRatio: 2},
+		{TargetRatio: 1},
+		{TargetRatio: math.Inf(1)},
+		{TargetSparsity: 0.5, Lambda: 1e-3},
+		{Method: MethodL1, TargetRatio: 4, Lambda: 1e-3},
+		{ValFraction: 1},
+		{ValFraction: -0.1},
 	} {
 		if _, err := Run(context.Background(), m, data, cfg, nil); !errors.Is(err, ErrConfig) {
 			t.Errorf("%+v: got %v, want ErrConfig", cfg, err)

@@ -43,6 +43,7 @@ type Checkpoint struct {
 	// and Thin its thinning report, for PhaseFinetune of a structured pass.
 	Thinned []byte
 	Thin    *models.ThinReport
+	Target  *Target `json:",omitempty"` // the state of the λ search of a target
 }
 
 // Checkpointer is a Recorder that also stores checkpoints. Run hands it one

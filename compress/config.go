@@ -19,9 +19,11 @@ type Config struct {
 	// this), or one of the baselines MethodMagnitude and MethodL1, which run
 	// under the same epoch budget, data and training settings.
 	Method string `json:",omitempty"`
-	// TargetSparsity is the final fraction of prunable weights that
-	// MethodMagnitude sets to zero, in (0, 1); required for that method
-	// and only used by it.
+	// TargetSparsity is the final fraction of prunable weights set to
+	// zero, in (0, 1). MethodMagnitude needs it or TargetRatio; for the
+	// λ-driven methods (spred, element-wise or structured, and l1) it asks
+	// for the result instead of the knob: λ is found during the run (see
+	// Target) and Lambda must be 0. 0 means none.
 	TargetSparsity float64 `json:",omitempty"`
 	// Rounds of prune-then-retrain of MethodMagnitude; 0 means 3.
 	Rounds int `json:",omitempty"`
@@ -96,6 +98,16 @@ type Config struct {
 	// and structure); it must come from the same tool version,
 	// configuration and input model.
 	Resume *Checkpoint `json:"-"`
+
+	// TargetRatio asks for a compression ratio R > 1 (prunable weights /
+	// non-zero prunable weights), the same as TargetSparsity 1 − 1/R; at
+	// most one of the two may be set. 0 means none.
+	TargetRatio float64 `json:",omitempty"`
+	// ValFraction holds out this fraction of the training set, in [0, 1),
+	// drawn with the seed, as a validation split: it is not trained on,
+	// and the report gives the dense and the final model's accuracy on it
+	// next to the test figures. 0 means no split.
+	ValFraction float64 `json:",omitempty"`
 }
 
 // The methods Config.Method accepts.
@@ -160,10 +172,18 @@ func (c Config) Validate() error {
 	switch m := c.method(); {
 	case m != MethodSpred && m != MethodMagnitude && m != MethodL1:
 		return errors.Wrapf(ErrConfig, "unknown method %q (want spred, magnitude or l1)", c.Method)
-	case m == MethodMagnitude && !(c.TargetSparsity > 0 && c.TargetSparsity < 1):
-		return errors.Wrapf(ErrConfig, "method magnitude needs a target sparsity in (0, 1), got %v", c.TargetSparsity)
-	case m != MethodMagnitude && c.TargetSparsity != 0:
-		return errors.Wrapf(ErrConfig, "a target sparsity applies to method magnitude only, not %s", m)
+	case c.TargetSparsity != 0 && !(c.TargetSparsity > 0 && c.TargetSparsity < 1):
+		return errors.Wrapf(ErrConfig, "target sparsity must be in (0, 1), got %v", c.TargetSparsity)
+	case c.TargetRatio != 0 && !(c.TargetRatio > 1) || math.IsInf(c.TargetRatio, 0):
+		return errors.Wrapf(ErrConfig, "target ratio must be > 1 and finite, got %v", c.TargetRatio)
+	case c.TargetSparsity != 0 && c.TargetRatio != 0:
+		return errors.Wrapf(ErrConfig, "give a target sparsity or a target ratio, not both (%v and %v)", c.TargetSparsity, c.TargetRatio)
+	case m == MethodMagnitude && c.targetSparsity() == 0:
+		return errors.Wrap(ErrConfig, "method magnitude needs a target sparsity in (0, 1) or a target ratio > 1")
+	case m != MethodMagnitude && c.targetSparsity() != 0 && c.Lambda != 0:
+		return errors.Wrapf(ErrConfig, "a target finds λ itself: leave lambda 0 (got %v)", c.Lambda)
+	case bad(c.ValFraction) || c.ValFraction >= 1:
+		return errors.Wrapf(ErrConfig, "validation fraction must be in [0, 1), got %v", c.ValFraction)
 	case c.Rounds < 0:
 		return errors.Wrapf(ErrConfig, "rounds must be ≥ 0, got %d", c.Rounds)
 	case bad(c.RetrainDecay):

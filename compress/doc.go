@@ -41,6 +41,24 @@
 // returns a Report: per-layer non-zeros, compression ratios and the accuracy
 // at every stage.
 //
+// # Asking for the result instead of λ
+//
+// The sparsity a λ gives depends on the learning rate, the number of steps
+// and the model, so Config.TargetRatio (or Config.TargetSparsity) asks for
+// the compression ratio itself, for spred (element-wise or structured) and
+// l1 alike. λ is then found during the run by continuation (see Target):
+// it starts small and grows geometrically at regular checks while the
+// projected sparsity (the weights on course to fall below τ by the end,
+// at the rate each has been shrinking) is below the target, and is held
+// from the first check where it is not, lowered step by step while the
+// projection overshoots twice the target. Per-epoch thresholding zeroes at
+// most the target's share, and the final threshold is set from the trained
+// magnitudes so that the ratio is the one asked (for a structured pass,
+// after thinning). No data enters these choices, so the test set never
+// does; Config.ValFraction holds out a validation split of the training
+// set whose figures the report gives next to the test ones. The search
+// state is part of every Checkpoint: a resumed run is bit-identical.
+//
 // # Structured passes on residual networks
 //
 // With Config.Structure neuron, filter or mixed, chains are factorised per
@@ -68,7 +86,8 @@
 //   - MethodMagnitude, iterative magnitude pruning with retraining (Han et
 //     al. 2015): the Epochs are split over Config.Rounds rounds; each prunes
 //     the smallest-magnitude prunable weights (all layers ranked together)
-//     up to 1 − (1 − TargetSparsity)^(r/Rounds) and retrains the dense
+//     up to 1 − (1 − TargetSparsity)^(r/Rounds) (TargetSparsity, or
+//     1 − 1/TargetRatio) and retrains the dense
 //     weights with the zeros held (RetrainDecay on the prunable weights).
 //     The trained and thresholded stages are the same model.
 //   - MethodL1: dense SGD with the subgradient λ·sign(w) (sign(0) = 0) on

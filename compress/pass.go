@@ -56,6 +56,10 @@ type Pass struct {
 
 	history []Stats
 	done    bool
+
+	// target, when Run drives the pass towards a ratio, caps the epoch
+	// thresholds and sets the final one (nil: Config.Threshold throughout).
+	target *Target
 }
 
 // ErrPassDone is returned by a Pass used after Finish or Close.
@@ -78,6 +82,8 @@ func NewPass(m *models.Model, cfg Config) (*Pass, error) {
 		return nil, errors.Wrapf(ErrConfig, "a Pass runs the element-wise rewrite, not structure %s (use Run)", cfg.Structure)
 	case cfg.Resume != nil:
 		return nil, errors.Wrap(ErrConfig, "a Pass does not resume from a checkpoint (use Run)")
+	case cfg.TargetRatio != 0 || cfg.TargetSparsity != 0:
+		return nil, errors.Wrap(ErrConfig, "a Pass runs at a given λ; a target ratio or sparsity needs the search of Run")
 	}
 	if err := m.Check(); err != nil {
 		return nil, err
@@ -166,7 +172,7 @@ func (p *Pass) BeginEpoch(epoch int) int {
 	case p.opt != nil:
 		opt = bothMomenta{p.own, p.opt}
 	}
-	return p.f.Threshold(p.cfg.Threshold, opt)
+	return p.f.Threshold(p.target.capped(p.cfg.Threshold, p.f.magnitudes), opt)
 }
 
 // bothMomenta clears the velocity of two optimizers.
@@ -283,7 +289,7 @@ func (p *Pass) endEpoch(es train.EpochStats) Stats {
 // collapse thresholds the factors at τ and writes u⊙v into the working
 // model's weights.
 func (p *Pass) collapse() error {
-	p.f.Threshold(p.cfg.Threshold, nil) // the factors are collapsed: no more steps
+	p.f.Threshold(p.target.final(p.cfg.Threshold, p.f.magnitudes), nil) // the factors are collapsed: no more steps
 	return p.f.Collapse(p.work)
 }
 

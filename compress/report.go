@@ -34,6 +34,12 @@ type Report struct {
 	// Key identifies the run that made the report (see Key): the same key,
 	// the same result. A sweep reuses a point's report only under its key.
 	Key string `json:"key,omitempty"`
+	// Target is what a run that asked for a ratio or a sparsity asked, how
+	// λ was found and where it landed (nil otherwise).
+	Target *Target `json:"target,omitempty"`
+	// Validation holds the figures on the held-out split of the training
+	// set (nil without Config.ValFraction).
+	Validation *Validation `json:"validation,omitempty"`
 }
 
 // LayerStats counts one prunable weight.
@@ -198,6 +204,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "loss:     dense %s, trained %s, thresholded %s, fine-tuned %s\n",
 		fmtLoss(r.Loss.Dense), fmtLoss(r.Loss.Trained), fmtLoss(r.Loss.Thresholded), fmtLoss(r.Loss.Finetuned))
 	fmt.Fprintf(&b, "decay: %s; fine-tuning %d epochs at lr %g\n", r.Settings.Decay, r.Settings.FinetuneEpochs, r.Settings.FinetuneLR)
+	if r.Target != nil {
+		fmt.Fprintf(&b, "target: %s\n", r.Target.describe())
+	}
+	if v := r.Validation; v != nil {
+		fmt.Fprintf(&b, "validation (%d of %d training samples held out, not trained on): accuracy dense %s, final %s; test accuracy final %s\n",
+			v.Samples, v.Samples+v.TrainSamples, fmtPct(v.DenseAccuracy), fmtPct(v.FinalAccuracy), fmtPct(r.Accuracy.Final()))
+	}
 	if err := r.writeThinText(&b); err != nil {
 		return err
 	}
@@ -236,6 +249,13 @@ func (r *Report) WriteMarkdown(w io.Writer) error {
 		{"fine-tuned", r.Accuracy.Finetuned, r.Loss.Finetuned},
 	} {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", s.name, fmtPct(s.acc), fmtLoss(s.loss))
+	}
+	if r.Target != nil {
+		fmt.Fprintf(&b, "\nTarget: %s.\n", r.Target.describe())
+	}
+	if v := r.Validation; v != nil {
+		fmt.Fprintf(&b, "\nValidation: %d of the %d training samples held out (fraction %g): accuracy dense %s, final %s; test accuracy of the final model %s.\n",
+			v.Samples, v.Samples+v.TrainSamples, v.Fraction, fmtPct(v.DenseAccuracy), fmtPct(v.FinalAccuracy), fmtPct(r.Accuracy.Final()))
 	}
 	r.writeThinMarkdown(&b)
 	_, err := io.WriteString(w, b.String())

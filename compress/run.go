@@ -70,6 +70,14 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
 	r := &Report{Settings: settings(cfg)}
+	data, val, validation, err := holdOut(data, cfg)
+	if err != nil {
+		return nil, err
+	}
+	r.Validation = validation
+	if data.Train != nil {
+		r.Target = newTarget(cfg, data.Train.N())
+	}
 	key, err := fingerprint(m, data, cfg)
 	if err != nil {
 		return nil, err
@@ -83,6 +91,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 		phase = ck.Phase
 		r.Accuracy, r.Loss = ck.Accuracy, ck.Loss
+		if ck.Target != nil {
+			r.Target = ck.Target.clone()
+		}
 		r.History = append(r.History, ck.History...)
 	}
 	saver, _ := rec.(Checkpointer)
@@ -92,7 +103,7 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 		return func(s *train.State) error {
 			c := &Checkpoint{Tool: spred.Tool, Key: key, Phase: phase, Round: round, Train: s, Accuracy: r.Accuracy, Loss: r.Loss,
-				History: append([]Stats(nil), r.History...)}
+				History: append([]Stats(nil), r.History...), Target: r.Target.clone()}
 			if mask != nil {
 				c.Mask = mask.zeros
 			}
@@ -122,6 +133,12 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	if !cfg.FromScratch && ck == nil {
 		if r.Accuracy.Dense, r.Loss.Dense, err = eval(nil); err != nil {
 			return nil, errors.Wrap(err, "evaluating the dense model")
+		}
+	}
+
+	if r.Validation != nil {
+		if r.Validation.DenseAccuracy, r.Validation.DenseLoss, err = evalOn(work, val, cfg.EvalBatch); err != nil {
+			return nil, err
 		}
 	}
 
@@ -182,6 +199,11 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		}
 	}
 
+	if r.Validation != nil {
+		if r.Validation.FinalAccuracy, r.Validation.FinalLoss, err = evalOn(work, val, cfg.EvalBatch); err != nil {
+			return nil, err
+		}
+	}
 	out, err := work.Params.AsType(paramsDtype(m))
 	if err != nil {
 		return nil, err
@@ -201,6 +223,13 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		m.Params = out
 		r.Count(m)
 	}
+	if r.Target != nil {
+		r.Target.Prev, r.Target.PrevStep = nil, 0 // search state, not a result
+		r.Target.Reached = r.Totals.CompressionRatio
+		if r.Target.continuation() {
+			r.Settings.Lambda = r.Target.Lambda
+		}
+	}
 	r.WallSeconds = time.Since(start).Seconds()
 	return r, nil
 }
@@ -214,9 +243,11 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	if err != nil {
 		return nil, err
 	}
+	p.target = r.Target
 	hooks := p.Hooks()
 	hooks.AfterStep = stepper(rec, PhaseSpred, cfg.Epochs)
 	hooks.Checkpoint = save
+	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return p.Factors().magnitudes(), nil })
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		full := p.endEpoch(*s)
 		r.History = append(r.History, full)

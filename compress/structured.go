@@ -402,13 +402,18 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 		Optimizer: func(o *train.SGD) { opt = o },
 		BeforeEpoch: func(epoch int) error {
 			if cfg.EpochThreshold && epoch > 1 {
-				gs.Threshold(cfg.Threshold, opt)
+				tau, err := r.Target.structuredCapped(cfg.Threshold, gs, work)
+				if err != nil {
+					return err
+				}
+				gs.Threshold(tau, opt)
 			}
 			return nil
 		},
 		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
 		Checkpoint: save,
 	}
+	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return unitMagnitudes(gs) })
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := gs.Stats(cfg.Threshold)
 		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
@@ -429,7 +434,11 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(gs); err != nil {
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
-	gs.Threshold(cfg.Threshold, nil)
+	tau, err := r.Target.structuredFinal(cfg.Threshold, gs, work)
+	if err != nil {
+		return nil, err
+	}
+	gs.Threshold(tau, nil)
 	if err := gs.Collapse(work); err != nil {
 		return nil, err
 	}

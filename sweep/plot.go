@@ -27,8 +27,14 @@ const (
 // 800×500 PNG: one line with points per method (sorted by ratio), and the
 // Pareto front over all methods as a dashed black line through larger
 // hollow circles, with the legend at the top right. Results without an accuracy or with an infinite ratio are
-// left out. It needs no display.
+// left out. When a point was run with several seeds (Summarise), each point
+// is drawn once at its mean ratio and accuracy, with bars of ± one standard
+// deviation of both. It needs no display.
 func Plot(results []Result, title string, w io.Writer) error {
+	var bars errorBars
+	if ss := Summarise(results); repeated(ss) {
+		results, bars = means(ss)
+	}
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = "compression ratio (prunable weights / non-zero), log scale"
@@ -72,6 +78,18 @@ func Plot(results []Result, title string, w io.Writer) error {
 		points.Radius = vg.Points(4)
 		p.Add(line, points)
 		p.Legend.Add(m, line, points)
+	}
+
+	if len(bars) > 0 {
+		xb, err := plotter.NewXErrorBars(bars)
+		if err != nil {
+			return errors.Wrap(err, "plot the ratio's spread")
+		}
+		yb, err := plotter.NewYErrorBars(bars)
+		if err != nil {
+			return errors.Wrap(err, "plot the accuracy's spread")
+		}
+		p.Add(xb, yb)
 	}
 
 	var front plotter.XYs
@@ -152,3 +170,45 @@ func (ratioTicks) Ticks(min, max float64) []plot.Tick {
 	}
 	return ticks
 }
+
+// means returns one result per point of ss at the mean ratio and accuracy
+// of its runs, and the spread of every plottable one.
+func means(ss []Summary) ([]Result, errorBars) {
+	var out []Result
+	var bars errorBars
+	for _, s := range ss {
+		r := Result{Point: s.Point, Model: s.Runs[0].Model, Error: s.Error, Report: s.Runs[0].Report}
+		if !math.IsInf(s.Ratio, 0) {
+			r.Ratio = &s.Ratio
+		}
+		if !math.IsNaN(s.Error) {
+			acc := 1 - s.Error/100
+			r.Accuracy = &acc
+		}
+		if !math.IsNaN(s.ValError) {
+			v := s.ValError
+			r.ValError = &v
+		}
+		out = append(out, r)
+		if xy, ok := plottable(r); ok {
+			// On the log axis the bar must stay right of 0.
+			bars = append(bars, errorBar{xy: xy, xlo: math.Min(s.RatioStd, xy.X/2), xhi: s.RatioStd, y: s.ErrorStd})
+		}
+	}
+	return out, bars
+}
+
+// errorBars are the spreads of the mean points: plotter.XYer, XErrorer
+// and YErrorer.
+type errorBars []errorBar
+
+type errorBar struct {
+	xy       plotter.XY
+	xlo, xhi float64 // below and above the mean ratio
+	y        float64 // the accuracy's standard deviation, in points
+}
+
+func (e errorBars) Len() int                        { return len(e) }
+func (e errorBars) XY(i int) (float64, float64)     { return e[i].xy.X, e[i].xy.Y }
+func (e errorBars) XError(i int) (float64, float64) { return e[i].xlo, e[i].xhi }
+func (e errorBars) YError(i int) (float64, float64) { return e[i].y, e[i].y }

@@ -27,6 +27,12 @@ type Point struct {
 	// seed instead of split from the model.
 	Structure   string
 	FromScratch bool
+	// TargetRatio is the compression ratio a point asks for instead of a
+	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
+	TargetRatio float64
+	// Seed of the run, in the ID only when Seeded (a sweep over seeds).
+	Seed   int64
+	Seeded bool
 }
 
 // Series is the method as tables and plots show it: the method, then the
@@ -53,6 +59,12 @@ func (p Point) ID() string {
 	if p.Target != 0 {
 		id += "_target=" + fmtExact(p.Target)
 	}
+	if p.TargetRatio != 0 {
+		id += "_ratio=" + fmtExact(p.TargetRatio)
+	}
+	if p.Seeded {
+		id += "_seed=" + strconv.FormatInt(p.Seed, 10)
+	}
 	return id
 }
 
@@ -60,6 +72,12 @@ func (p Point) String() string {
 	s := fmt.Sprintf("%s λ=%g τ=%g", p.Series(), p.Lambda, p.Threshold)
 	if p.Target != 0 {
 		s += fmt.Sprintf(" target=%g", p.Target)
+	}
+	if p.TargetRatio != 0 {
+		s += fmt.Sprintf(" ratio=%g", p.TargetRatio)
+	}
+	if p.Seeded {
+		s += fmt.Sprintf(" seed=%d", p.Seed)
 	}
 	return s
 }
@@ -124,6 +142,58 @@ func TargetPoints(method string, targets []float64) []Point {
 	}
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].Target < ps[j].Target })
 	return ps
+}
+
+// RatioPoints returns one point of method per target compression ratio,
+// sorted, without duplicates, with τ threshold (the τ the sparsity is
+// measured at; 0 for magnitude pruning, which uses none). λ is 0: the run
+// finds it.
+func RatioPoints(method string, ratios []float64, threshold float64) []Point {
+	var ps []Point
+	seen := map[float64]bool{}
+	for _, r := range ratios {
+		if !seen[r] {
+			seen[r] = true
+			ps = append(ps, Point{Method: method, Threshold: threshold, TargetRatio: r})
+		}
+	}
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].TargetRatio < ps[j].TargetRatio })
+	return ps
+}
+
+// WithSeeds returns every point once per seed, seeded (the seed is in its
+// ID), point by point in the given order; duplicate seeds are dropped.
+func WithSeeds(points []Point, seeds []int64) []Point {
+	var out []Point
+	for _, p := range points {
+		seen := map[int64]bool{}
+		for _, s := range seeds {
+			if !seen[s] {
+				seen[s] = true
+				q := p
+				q.Seed, q.Seeded = s, true
+				out = append(out, q)
+			}
+		}
+	}
+	return out
+}
+
+// ParseSeeds parses a comma-separated list of integer seeds ("1,2,3").
+func ParseSeeds(s string) ([]int64, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, errors.Wrap(ErrSyntax, "empty list")
+	}
+	var out []int64
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		v, err := strconv.ParseInt(item, 10, 64)
+		if err != nil {
+			return nil, errors.Wrapf(ErrSyntax, "%q is not an integer seed", item)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // ErrSyntax is returned (wrapped) for a list or range that cannot be used.

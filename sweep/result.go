@@ -33,6 +33,11 @@ type Result struct {
 	Layers      []string       // the prunable layers in model order (the keys of NonZero)
 	WallSeconds float64
 	Report      string // base name of the report file
+	// Seed is the seed of the run (compress.Settings.Seed).
+	Seed int64
+	// ValError is the final model's error in percent on the validation
+	// split (compress.Config.ValFraction); nil without one.
+	ValError *float64
 }
 
 // FromReport extracts a Result from a report: the method (MethodSpred
@@ -48,7 +53,14 @@ func FromReport(r *compress.Report, file string) Result {
 			Structure: r.Settings.Structure, FromScratch: r.Settings.FromScratch},
 		Model: r.Model, Ratio: r.Totals.CompressionRatio, AllRatio: r.Totals.AllRatio,
 		Accuracy: r.Accuracy.Final(), Error: math.NaN(), NonZero: map[string]int{},
-		WallSeconds: r.WallSeconds, Report: filepath.Base(file),
+		WallSeconds: r.WallSeconds, Report: filepath.Base(file), Seed: r.Settings.Seed,
+	}
+	if r.Target != nil {
+		res.TargetRatio = r.Target.Ratio
+	}
+	if v := r.Validation; v != nil && v.FinalAccuracy != nil {
+		e := 100 * (1 - *v.FinalAccuracy)
+		res.ValError = &e
 	}
 	if res.Accuracy != nil {
 		res.Error = 100 * (1 - *res.Accuracy)
@@ -146,6 +158,10 @@ func Sort(rs []Result) {
 			return a.Threshold < b.Threshold
 		case a.Target != b.Target:
 			return a.Target < b.Target
+		case a.TargetRatio != b.TargetRatio:
+			return a.TargetRatio < b.TargetRatio
+		case a.Seed != b.Seed:
+			return a.Seed < b.Seed
 		}
 		return a.Report < b.Report
 	})
@@ -199,41 +215,65 @@ func layerOrder(rs []Result) []string {
 func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
 // Table renders results (in the given order) as a CSV file and a Markdown
-// table with the columns method, λ, τ, compression ratio, test error %, the
-// non-zeros of every prunable layer (in layer order) and wall time, plus the
-// report file. An infinite ratio (no weight left) is "inf" in the CSV and
-// "∞" in Markdown; an unmeasured error is empty and "-". refs are appended
-// to the Markdown table only, marked "published", with their source in the
-// report column.
+// table. The CSV has one row per run with the columns method, λ (the one
+// asked, or the one a target ratio found), τ, target sparsity (when a
+// result has one), compression ratio, test error %, seed, target ratio and
+// validation error % (when a result has them), the non-zeros of every
+// prunable layer (in layer order), wall time and the report file. The
+// Markdown table has the same columns but the seed; when a point was run
+// with several seeds it has one row per point instead, with the number of
+// runs and the mean ± sample standard deviation of the ratio and the
+// errors (no per-layer columns). An infinite ratio (no weight left) is
+// "inf" in the CSV and "∞" in Markdown; an unmeasured error is empty and
+// "-". refs are appended to the Markdown table only, marked "published",
+// with their source in the report column.
 func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 	layers := layerOrder(results)
 	var cb bytes.Buffer
 	w := csv.NewWriter(&cb)
-	targets := false // a target-sparsity column only when a result has one
+	var targets, ratios, vals bool // optional columns, when a result has one
 	for _, r := range results {
 		targets = targets || r.Target != 0
+		ratios = ratios || r.TargetRatio != 0
+		vals = vals || r.ValError != nil
 	}
-	head := []string{"method", "lambda", "tau", "compression_ratio", "test_error_pct"}
+	head := []string{"method", "lambda", "tau"}
 	if targets {
-		head = append(head[:3:3], "target_sparsity", "compression_ratio", "test_error_pct")
+		head = append(head, "target_sparsity")
+	}
+	head = append(head, "compression_ratio", "test_error_pct", "seed")
+	if ratios {
+		head = append(head, "target_ratio")
+	}
+	if vals {
+		head = append(head, "val_error_pct")
 	}
 	for _, l := range layers {
 		head = append(head, "nonzero_"+l)
 	}
 	head = append(head, "wall_seconds", "report")
 	w.Write(head)
+	pct := func(v float64) string {
+		if math.IsNaN(v) {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 4, 64)
+	}
 	for _, r := range results {
 		ratio := "inf"
 		if r.Ratio != nil {
 			ratio = strconv.FormatFloat(*r.Ratio, 'f', 4, 64)
 		}
-		errPct := ""
-		if !math.IsNaN(r.Error) {
-			errPct = strconv.FormatFloat(r.Error, 'f', 4, 64)
-		}
-		row := []string{r.Series(), fmtNum(r.Lambda), fmtNum(r.Threshold), ratio, errPct}
+		row := []string{r.Series(), fmtNum(r.Lambda), fmtNum(r.Threshold)}
 		if targets {
-			row = []string{r.Series(), fmtNum(r.Lambda), fmtNum(r.Threshold), fmtNum(r.Target), ratio, errPct}
+			row = append(row, fmtNum(r.Target))
+		}
+		row = append(row, ratio, pct(r.Error), strconv.FormatInt(r.Seed, 10))
+		if ratios {
+			row = append(row, fmtNum(r.TargetRatio))
+		}
+		if vals {
+			row = append(row, pct(valError(r)))
 		}
 		for _, l := range layers {
 			if nz, ok := r.NonZero[l]; ok {
@@ -246,37 +286,47 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		w.Write(row)
 	}
 	w.Flush()
+	if ss := Summarise(results); repeated(ss) {
+		return cb.Bytes(), summaryMarkdown(ss, refs, targets, ratios, vals)
+	}
 
 	var mb bytes.Buffer
+	mb.WriteString("| method | λ | τ |")
+	align := "|---|---:|---:|"
 	if targets {
-		mb.WriteString("| method | λ | τ | target sparsity | compression | test error |")
-	} else {
-		mb.WriteString("| method | λ | τ | compression | test error |")
+		mb.WriteString(" target sparsity |")
+		align += "---:|"
+	}
+	if ratios {
+		mb.WriteString(" target ratio |")
+		align += "---:|"
+	}
+	mb.WriteString(" compression | test error |")
+	align += "---:|---:|"
+	if vals {
+		mb.WriteString(" validation error |")
+		align += "---:|"
 	}
 	for _, l := range layers {
 		fmt.Fprintf(&mb, " %s non-zero |", mdEscape(l))
+		align += "---:|"
 	}
-	mb.WriteString(" wall time | report |\n|---|---:|---:|---:|---:|")
-	if targets {
-		mb.WriteString("---:|")
-	}
-	for range layers {
-		mb.WriteString("---:|")
-	}
-	mb.WriteString("---:|---|\n")
+	mb.WriteString(" wall time | report |\n" + align + "---:|---|\n")
 	for _, r := range results {
 		ratio := "∞"
 		if r.Ratio != nil {
 			ratio = fmt.Sprintf("%.1f×", *r.Ratio)
 		}
-		errPct := "-"
-		if !math.IsNaN(r.Error) {
-			errPct = fmt.Sprintf("%.2f%%", r.Error)
-		}
+		fmt.Fprintf(&mb, "| %s | %g | %g |", mdEscape(r.Series()), r.Lambda, r.Threshold)
 		if targets {
-			fmt.Fprintf(&mb, "| %s | %g | %g | %g | %s | %s |", mdEscape(r.Series()), r.Lambda, r.Threshold, r.Target, ratio, errPct)
-		} else {
-			fmt.Fprintf(&mb, "| %s | %g | %g | %s | %s |", mdEscape(r.Series()), r.Lambda, r.Threshold, ratio, errPct)
+			fmt.Fprintf(&mb, " %g |", r.Target)
+		}
+		if ratios {
+			fmt.Fprintf(&mb, " %s |", fmtTargetRatio(r.TargetRatio))
+		}
+		fmt.Fprintf(&mb, " %s | %s |", ratio, mdPct(r.Error))
+		if vals {
+			fmt.Fprintf(&mb, " %s |", mdPct(valError(r)))
 		}
 		for _, l := range layers {
 			if nz, ok := r.NonZero[l]; ok {
@@ -288,10 +338,16 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		fmt.Fprintf(&mb, " %s | %s |\n", fmtWall(r.WallSeconds), mdEscape(r.Report))
 	}
 	for _, ref := range refs {
+		fmt.Fprintf(&mb, "| %s (published) | - | - |", mdEscape(ref.Method))
 		if targets {
-			fmt.Fprintf(&mb, "| %s (published) | - | - | - | %g× | %.2f%% |", mdEscape(ref.Method), ref.Ratio, ref.Error)
-		} else {
-			fmt.Fprintf(&mb, "| %s (published) | - | - | %g× | %.2f%% |", mdEscape(ref.Method), ref.Ratio, ref.Error)
+			mb.WriteString(" - |")
+		}
+		if ratios {
+			mb.WriteString(" - |")
+		}
+		fmt.Fprintf(&mb, " %g× | %.2f%% |", ref.Ratio, ref.Error)
+		if vals {
+			mb.WriteString(" - |")
 		}
 		for range layers {
 			mb.WriteString(" - |")
@@ -299,6 +355,95 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		fmt.Fprintf(&mb, " - | %s |\n", mdEscape(ref.Source))
 	}
 	return cb.Bytes(), mb.Bytes()
+}
+
+// summaryMarkdown is the Markdown table of points run with several seeds:
+// one row per point with the mean ± standard deviation over its runs.
+func summaryMarkdown(ss []Summary, refs []Reference, targets, ratios, vals bool) []byte {
+	var mb bytes.Buffer
+	mb.WriteString("| method | λ | τ |")
+	align := "|---|---:|---:|"
+	if targets {
+		mb.WriteString(" target sparsity |")
+		align += "---:|"
+	}
+	if ratios {
+		mb.WriteString(" target ratio |")
+		align += "---:|"
+	}
+	mb.WriteString(" runs | compression (mean ± std) | test error (mean ± std) |")
+	align += "---:|---:|---:|"
+	if vals {
+		mb.WriteString(" validation error (mean ± std) |")
+		align += "---:|"
+	}
+	mb.WriteString(" wall time | reports |\n" + align + "---:|---|\n")
+	for _, s := range ss {
+		fmt.Fprintf(&mb, "| %s | %.3g | %g |", mdEscape(s.Series()), s.Lambda, s.Threshold)
+		if targets {
+			fmt.Fprintf(&mb, " %g |", s.Target)
+		}
+		if ratios {
+			fmt.Fprintf(&mb, " %s |", fmtTargetRatio(s.TargetRatio))
+		}
+		ratio := "∞"
+		if !math.IsInf(s.Ratio, 0) {
+			ratio = fmt.Sprintf("%.1f× ± %.1f", s.Ratio, s.RatioStd)
+		}
+		fmt.Fprintf(&mb, " %d | %s | %s |", len(s.Runs), ratio, mdPctStd(s.Error, s.ErrorStd))
+		if vals {
+			fmt.Fprintf(&mb, " %s |", mdPctStd(s.ValError, s.ValErrorStd))
+		}
+		var names []string
+		for _, r := range s.Runs {
+			names = append(names, mdEscape(r.Report))
+		}
+		fmt.Fprintf(&mb, " %s | %s |\n", fmtWall(s.WallSeconds), strings.Join(names, ", "))
+	}
+	for _, ref := range refs {
+		fmt.Fprintf(&mb, "| %s (published) | - | - |", mdEscape(ref.Method))
+		if targets {
+			mb.WriteString(" - |")
+		}
+		if ratios {
+			mb.WriteString(" - |")
+		}
+		fmt.Fprintf(&mb, " - | %g× | %.2f%% |", ref.Ratio, ref.Error)
+		if vals {
+			mb.WriteString(" - |")
+		}
+		fmt.Fprintf(&mb, " - | %s |\n", mdEscape(ref.Source))
+	}
+	return mb.Bytes()
+}
+
+// valError is r.ValError, NaN for none.
+func valError(r Result) float64 {
+	if r.ValError == nil {
+		return math.NaN()
+	}
+	return *r.ValError
+}
+
+func fmtTargetRatio(r float64) string {
+	if r == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%g×", r)
+}
+
+func mdPct(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%%", v)
+}
+
+func mdPctStd(v, std float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f%% ± %.2f", v, std)
 }
 
 func fmtWall(s float64) string {
@@ -321,14 +466,23 @@ func ratioOf(r Result) float64 {
 
 // ParetoFront returns the results that no other result dominates (one
 // with at least the compression ratio and at least the accuracy, and more
-// of one of them), over all methods, sorted by ratio. Results without an
-// accuracy are left out. Equal points are all kept.
+// of one of them), over all methods, sorted by ratio. The accuracy is the
+// validation accuracy when every result has one (FrontOnValidation), so
+// that the choice never reads the test set; else the test accuracy.
+// Results without an accuracy are left out. Equal points are all kept.
 func ParetoFront(results []Result) []Result {
 	var cand []Result
 	for _, r := range results {
 		if r.Accuracy != nil && !math.IsNaN(*r.Accuracy) {
 			cand = append(cand, r)
 		}
+	}
+	onVal := FrontOnValidation(cand)
+	acc := func(r Result) float64 {
+		if onVal {
+			return 1 - *r.ValError/100
+		}
+		return *r.Accuracy
 	}
 	var front []Result
 	for i, a := range cand {
@@ -337,7 +491,7 @@ func ParetoFront(results []Result) []Result {
 			if i == j {
 				continue
 			}
-			ra, rb, aa, ab := ratioOf(a), ratioOf(b), *a.Accuracy, *b.Accuracy
+			ra, rb, aa, ab := ratioOf(a), ratioOf(b), acc(a), acc(b)
 			if rb >= ra && ab >= aa && (rb > ra || ab > aa) {
 				dominated = true
 				break
@@ -351,7 +505,18 @@ func ParetoFront(results []Result) []Result {
 		if ratioOf(front[i]) != ratioOf(front[j]) {
 			return ratioOf(front[i]) < ratioOf(front[j])
 		}
-		return *front[i].Accuracy > *front[j].Accuracy
+		return acc(front[i]) > acc(front[j])
 	})
 	return front
+}
+
+// FrontOnValidation reports whether ParetoFront ranks results by their
+// validation error: every result has one (and there is a result).
+func FrontOnValidation(results []Result) bool {
+	for _, r := range results {
+		if r.ValError == nil {
+			return false
+		}
+	}
+	return len(results) > 0
 }

@@ -61,7 +61,9 @@ const readOnlyArg = "\x00read-only"
 //     --lr NaN, --momentum 1.5, negative, NaN and (method spred) zero --lambda, negative and NaN
 //     --threshold, --finetune-epochs -1, --finetune-lr 0, --train-samples -5,
 //     negative --max-iter and --tol, unknown --family, --schedule,
-//     --finetune-schedule, --dtype and model name, a flag value that does not
+//     --finetune-schedule, --dtype and model name, --target-ratio ≤ 1 or
+//     NaN, --target-sparsity 1, a target with --lambda or with the other
+//     target, --val-fraction outside [0, 1), a flag value that does not
 //     parse, a flag without its value, required flags missing, integers
 //     that are not decimal or out of range;
 //   - the command line itself: unknown command, unknown flag, unexpected
@@ -495,6 +497,13 @@ func TestBadInput(t *testing.T) {
 		{"negative train samples", 2, "train-samples", []string{"train", "--train-samples", "-5"}},
 		{"unknown schedule", 2, "schedule", []string{"train", "--schedule", "warp"}},
 		{"unknown finetune schedule", 2, `unknown schedule "warp"`, []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},
+		{"target ratio 1", 2, "--target-ratio must be > 1 and finite, got 1", []string{"compress", "--model", goodPath, "--target-ratio", "1"}},
+		{"target ratio NaN", 2, "--target-ratio must be > 1 and finite, got NaN", []string{"compress", "--model", goodPath, "--target-ratio", "NaN"}},
+		{"target ratio and sparsity", 2, "give --target-ratio or --target-sparsity, not both", []string{"compress", "--model", goodPath, "--target-ratio", "10", "--target-sparsity", "0.9"}},
+		{"target ratio and lambda", 2, "--lambda and a target: the target finds λ", []string{"compress", "--model", goodPath, "--target-ratio", "10", "--lambda", "1e-4"}},
+		{"target sparsity 1", 2, "--target-sparsity must be in (0, 1), got 1", []string{"compress", "--model", goodPath, "--target-sparsity", "1"}},
+		{"validation fraction 1", 2, "--val-fraction must be in [0, 1), got 1", []string{"compress", "--model", goodPath, "--val-fraction", "1"}},
+		{"negative validation fraction", 2, "--val-fraction must be in [0, 1), got -0.1", []string{"compress", "--model", goodPath, "--val-fraction", "-0.1"}},
 		{"unknown dtype", 2, "dtype", []string{"train", "--dtype", "int8"}},
 		{"eval unknown dtype", 2, `unknown --dtype "int8"`, []string{"eval", "--model", goodPath, "--dtype", "int8"}},
 		{"unknown model name", 2, "unknown model", []string{"train", "--model", "resnet-9000"}},

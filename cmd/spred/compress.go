@@ -40,7 +40,8 @@ func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
 		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method: spred, or the baselines magnitude (iterative magnitude pruning with retraining) and l1 (subgradient L1 on w, then thresholding); same epochs and data; the baselines default to --lr " + fmt.Sprint(compress.DefaultConfigFor(compress.MethodL1, "").LR)},
-		&cli.Float64Flag{Name: "target-sparsity", Usage: "--method magnitude: final fraction of prunable weights set to zero, in (0, 1); required"},
+		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
+		&cli.Float64Flag{Name: "target-sparsity", Usage: "ask for this final fraction of prunable weights set to zero, in (0, 1), like --target-ratio 1/(1−S); --method magnitude needs it or --target-ratio"},
 		&cli.IntFlag{Name: "rounds", Value: compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Value: compressDefaults.RetrainDecay, Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
 		&cli.StringFlag{Name: "structure", Value: compress.StructureElement, Usage: "what λ removes: element (u⊙v, L1 on every weight), neuron (one scale per output neuron of dense layers: group lasso, then the dead neurons are removed), filter (the same per conv filter), mixed (neurons and filters); on residual networks, coupled channels (see the description); --method spred only"},
@@ -55,6 +56,7 @@ func compressCommand() *cli.Command {
 		&cli.IntFlag{Name: "finetune-epochs", Value: compressDefaults.FinetuneEpochs, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
 		&cli.Float64Flag{Name: "finetune-lr", Value: compressDefaults.FinetuneLR, Usage: "fine-tuning learning rate"},
 		&cli.StringFlag{Name: "finetune-schedule", Value: compressDefaults.FinetuneSchedule.Kind, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
+		valFractionFlag,
 		dataDirFlag, samplesFlag, quietFlag,
 	}, append(checkpointFlags(), sgdFlags(compressSGDDefaults(), "")...)...)
 	return &cli.Command{
@@ -66,7 +68,16 @@ func compressCommand() *cli.Command {
 			"thresholds |u⊙v| < τ to exact zeros, collapses the pairs back to dense weights,\n" +
 			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
-			"--method magnitude (with --target-sparsity, --rounds) or --method l1 (with --lambda, --threshold)\n" +
+			"--target-ratio R (or --target-sparsity S) asks for the result instead of λ: λ starts at 1e-6\n" +
+			"and grows geometrically every 1% of the steps while the projected sparsity (the weights that\n" +
+			"would fall below τ by the end at their current shrink rate) is below the target, then held\n" +
+			"(and lowered while the projection overshoots twice the target);\n" +
+			"per-epoch thresholding never zeroes more than the target's share, and the final τ is the one at\n" +
+			"which the ratio is R (for --structure, after thinning). The report records the target, the λ\n" +
+			"schedule and the final τ. It works for spred (any --structure), l1 and magnitude.\n" +
+			"--val-fraction F holds out a seeded fraction of the training images: the report gives the\n" +
+			"dense and final accuracy on it next to the test figures (no choice reads the test set).\n" +
+			"--method magnitude (with --target-sparsity or --target-ratio, --rounds) or --method l1 (with --lambda, --threshold)\n" +
 			"runs a baseline instead under the same epochs and data.\n" +
 			"--structure neuron, filter or mixed (default --lr " + fmt.Sprint(structuredLR) + ") puts one factor on each output neuron or filter (group\n" +
 			"lasso λ Σ‖w_unit‖₂), zeroes units with ‖w_unit‖₂ < τ, removes them (a smaller dense model\n" +
@@ -191,8 +202,12 @@ func compressCommand() *cli.Command {
 			if r := rep.Totals.CompressionRatio; r != nil {
 				ratio = fmt.Sprintf("%.1f×", *r)
 			}
-			fmt.Fprintf(c.App.Writer, "wrote %s: %d of %d prunable weights non-zero (%s), test accuracy %s\n",
-				out, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, ratio, pct(rep.Accuracy.Final()))
+			val := ""
+			if v := rep.Validation; v != nil {
+				val = fmt.Sprintf(", validation accuracy %s", pct(v.FinalAccuracy))
+			}
+			fmt.Fprintf(c.App.Writer, "wrote %s: %d of %d prunable weights non-zero (%s), test accuracy %s%s\n",
+				out, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, ratio, pct(rep.Accuracy.Final()), val)
 			return nil
 		},
 	}
@@ -203,6 +218,12 @@ func compressCommand() *cli.Command {
 // usage errors. set, if not nil, adjusts the config before it is checked
 // (`spred sweep` puts a swept value in).
 func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config, error) {
+	return compressConfigFor(c, c.String("method"), set)
+}
+
+// compressConfigFor is compressConfig for the given method instead of
+// --method's (a sweep over several methods).
+func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)) (compress.Config, error) {
 	tcfg, err := sgdConfig(c, "")
 	if err != nil {
 		return compress.Config{}, err
@@ -214,7 +235,8 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
 		Structure: c.String("structure"),
-		Method:    c.String("method"), TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
+		Method:    method, TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
+		TargetRatio: c.Float64("target-ratio"), ValFraction: c.Float64("val-fraction"),
 	}
 	if cfg.Structure == compress.StructureElement {
 		cfg.Structure = "" // the element-wise pass, exactly as before structures existed
@@ -231,6 +253,24 @@ func compressConfig(c *cli.Context, set func(*compress.Config)) (compress.Config
 		cfg.Rounds, cfg.RetrainDecay = 0, 0
 	} else if cfg.Rounds < 1 {
 		return cfg, usagef("--rounds must be ≥ 1, got %d", cfg.Rounds)
+	}
+	if c.IsSet("target-ratio") && c.IsSet("target-sparsity") {
+		return cfg, usagef("give --target-ratio or --target-sparsity, not both")
+	}
+	if c.IsSet("target-ratio") && !(cfg.TargetRatio > 1 && !math.IsInf(cfg.TargetRatio, 0)) {
+		return cfg, usagef("--target-ratio must be > 1 and finite, got %v", cfg.TargetRatio)
+	}
+	if c.IsSet("target-sparsity") && !(cfg.TargetSparsity > 0 && cfg.TargetSparsity < 1) {
+		return cfg, usagef("--target-sparsity must be in (0, 1), got %v", cfg.TargetSparsity)
+	}
+	if cfg.TargetRatio != 0 || cfg.TargetSparsity != 0 {
+		if c.IsSet("lambda") && cfg.Method != compress.MethodMagnitude {
+			return cfg, usagef("--lambda and a target: the target finds λ, give one of them")
+		}
+		cfg.Lambda = 0
+	}
+	if !(cfg.ValFraction >= 0 && cfg.ValFraction < 1) {
+		return cfg, usagef("--val-fraction must be in [0, 1), got %v", cfg.ValFraction)
 	}
 	if set != nil {
 		set(&cfg)
@@ -290,9 +330,18 @@ func validMethod(m string) bool {
 func methodSettings(cfg compress.Config) string {
 	switch cfg.Method {
 	case compress.MethodMagnitude:
+		if cfg.TargetRatio != 0 {
+			return fmt.Sprintf("target ratio %g× in %d rounds, retraining decay %g", cfg.TargetRatio, cfg.Rounds, cfg.RetrainDecay)
+		}
 		return fmt.Sprintf("target sparsity %g in %d rounds, retraining decay %g", cfg.TargetSparsity, cfg.Rounds, cfg.RetrainDecay)
 	case compress.MethodL1:
 		return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
+	}
+	switch {
+	case cfg.TargetRatio != 0:
+		return fmt.Sprintf("target ratio %g× (λ found during the run, measured at τ=%g)", cfg.TargetRatio, cfg.Threshold)
+	case cfg.TargetSparsity != 0:
+		return fmt.Sprintf("target sparsity %g (λ found during the run, measured at τ=%g)", cfg.TargetSparsity, cfg.Threshold)
 	}
 	return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
 }

