@@ -198,8 +198,8 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "from-scratch applies to method spred only, not %s", m)
 	case bad(c.Lambda):
 		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
-	case m == MethodSpred && c.Lambda == 0:
-		return errors.Wrapf(ErrConfig, "lambda is 0: method spred then penalises nothing and compresses nothing (DefaultConfig has %g)", DefaultConfig().Lambda)
+	case m == MethodSpred && c.Lambda == 0 && c.TargetRatio == 0 && c.TargetSparsity == 0:
+		return errors.Wrapf(ErrConfig, "lambda is 0: method spred then penalises nothing and compresses nothing (DefaultConfig has %g; or ask for a TargetRatio)", DefaultConfig().Lambda)
 	case bad(c.Threshold):
 		return errors.Wrapf(ErrConfig, "threshold must be ≥ 0 and finite, got %v", c.Threshold)
 	case c.Epochs < 0:
