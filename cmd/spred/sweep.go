@@ -309,6 +309,16 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 	if err := makeSweepDir(dir); err != nil {
 		return err
 	}
+	// The sweep's own files: held for the whole sweep, so that a second
+	// sweep of the same folder stops at once, before any work (listing the
+	// jobs writes nothing and takes no lock).
+	if !c.Bool("list-jobs") {
+		release, err := claimOutputs([]path{{"--model", in}}, path{"--dir", filepath.Join(dir, "sweep.csv")})
+		defer release()
+		if err != nil {
+			return err
+		}
+	}
 	trainSet, testSet, err := loadMNIST(c.String("data-dir"), c.Int("train-samples"), dense.Spec)
 	if err != nil {
 		return err
@@ -333,13 +343,6 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 		return nil
 	}
 
-	// The sweep's own files: held for the whole sweep, so that a second
-	// sweep of the same folder stops at once.
-	release, err := claimOutputs([]path{{"--model", in}}, path{"--dir", filepath.Join(dir, "sweep.csv")})
-	defer release()
-	if err != nil {
-		return err
-	}
 	var failed []string
 	for i, p := range pending {
 		pc := pointConfig(configOf(p), p)
