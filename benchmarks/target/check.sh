@@ -12,14 +12,14 @@ cd "$(dirname "$0")/../.."
 work=${1:-$(mktemp -d)}
 mkdir -p "$work"
 export SPRED_MNIST_DIR=${SPRED_MNIST_DIR:-$(scripts/fetch-mnist.sh)}
-go build $(scripts/blas-tags.sh) -o bin/spred ./cmd/spred
+go build -o bin/spred ./cmd/spred
 dense=$work/lenet-300-100-e2.safetensors
 if [ ! -f "$dense" ]; then
 	bin/spred train --model lenet-300-100 --epochs 2 --out "$dense" --quiet
 fi
 bin/spred compress --model "$dense" --target-ratio 20 --epochs 4 \
 	--out "$work/lenet-300-100-r20.safetensors" --report "$work/r20.json" --markdown "$work/r20.md" --quiet
-python3 - "$work/r20.json" <<'PY'
+/usr/bin/python3 - "$work/r20.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 t, acc = r["target"], r["accuracy"]
