@@ -1,6 +1,7 @@
 package compress
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/pkg/errors"
@@ -218,10 +219,10 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "dtype must be float32 or float64, got %v", c.Dtype)
 	}
 	if err := c.Schedule.Validate(); err != nil {
-		return errors.Wrap(ErrConfig, err.Error())
+		return fmt.Errorf("%w: %w", err, ErrConfig)
 	}
 	if err := c.FinetuneSchedule.Validate(); err != nil {
-		return errors.Wrap(ErrConfig, err.Error())
+		return fmt.Errorf("%w: %w", err, ErrConfig)
 	}
 	return nil
 }

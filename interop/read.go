@@ -368,7 +368,7 @@ func (r *reader) model(spec models.Spec) (*models.Model, error) {
 	}
 	m := &models.Model{Spec: spec, Params: ps}
 	if err := m.Check(); err != nil {
-		return nil, errors.Wrap(ErrUnsupported, err.Error())
+		return nil, fmt.Errorf("%w: %w", err, ErrUnsupported)
 	}
 	return m, nil
 }

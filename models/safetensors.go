@@ -116,7 +116,7 @@ func Decode(r io.ReaderAt, size int64) (*Model, error) {
 		}
 		p := &Param{Name: pi.Name, Prunable: pi.Prunable, Value: tensor.New(tensor.WithShape(pi.Shape...), tensor.WithBacking(vals))}
 		if err := ps.Add(p); err != nil {
-			return nil, formatError{errors.Wrap(ErrParams, err.Error())}
+			return nil, formatError{fmt.Errorf("%w: %w", err, ErrParams)}
 		}
 	}
 	m := &Model{Spec: spec, Params: ps, Meta: prov}

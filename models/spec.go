@@ -477,7 +477,7 @@ func MarshalSpec(s Spec) ([]byte, error) { return json.Marshal(s) }
 func ParseSpec(b []byte) (Spec, error) {
 	var s Spec
 	if err := strictUnmarshal(b, &s); err != nil {
-		return Spec{}, errors.Wrap(ErrSpec, err.Error())
+		return Spec{}, fmt.Errorf("%w: %w", err, ErrSpec)
 	}
 	if err := s.Validate(); err != nil {
 		return Spec{}, err

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"math"
 	"math/rand"
 	"reflect"
@@ -209,3 +211,16 @@ func paramCount(s Spec) (params, buffers int, err error) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// TestParseSpecKeepsCause: a spec that is not JSON is ErrSpec and still
+// carries the decoder's error.
+func TestParseSpecKeepsCause(t *testing.T) {
+	_, err := ParseSpec([]byte(`{"name": `))
+	if !errors.Is(err, ErrSpec) {
+		t.Fatalf("error %v is not ErrSpec", err)
+	}
+	var syn *json.SyntaxError
+	if !errors.As(err, &syn) && !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("error %v (%T) lost the decoder's error", err, errors.Unwrap(err))
+	}
+}
