@@ -22,7 +22,7 @@ import (
 // compress flags it leaves out are per point (sweepDropped).
 var (
 	sweepOnly = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "target-ratios": true,
-		"seeds": true, "dir": true, "list-jobs": true}
+		"seeds": true, "dir": true, "list-jobs": true, "format": true}
 	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "target-ratio": true,
 		"checkpoint": true, "resume": true, "force": true}
 )
@@ -36,7 +36,8 @@ func sweepCommand() *cli.Command {
 		&cli.StringFlag{Name: "target-ratios", Usage: "comma-separated compression ratios > 1 to ask for instead of λ values, e.g. 10,30,100,300 (each point as `spred compress --target-ratio`); --method may then list several methods, e.g. spred,magnitude,l1"},
 		&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds, e.g. 1,2,3: every point runs once per seed (replaces --seed); the tables and the plot show the mean ± std per point"},
 		&cli.StringFlag{Name: "dir", Usage: "sweep folder: per point ID.json (report), ID.safetensors (pruned model), ID.ckpt while running; then sweep.csv, sweep.md, sweep.png; required (created if its parent exists)"},
-		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running (for GNU parallel, Slurm, ...)"},
+		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running: `spred sweep ... --list-jobs | parallel -j 4`, then `spred sweep merge DIR`"},
+		&cli.StringFlag{Name: "format", Value: "lines", Usage: "--list-jobs: lines (one shell command per point, for GNU parallel or xargs) or slurm (a job-array script for sbatch: one task per point)"},
 	}
 	for _, f := range compressCommand().Flags {
 		if !sweepDropped[f.Names()[0]] {
@@ -292,6 +293,12 @@ func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
 // data; see compress.Key) and the speed batches asked for; a report with
 // another key stops the sweep before anything runs.
 func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, configOf func(sweep.Point) compress.Config) error {
+	switch f := c.String("format"); {
+	case f != "lines" && f != "slurm":
+		return usagef("sweep: --format must be lines or slurm, got %q", f)
+	case c.IsSet("format") && !c.Bool("list-jobs"):
+		return usagef("sweep: --format applies to --list-jobs")
+	}
 	speedBatches, err := parseBatches(c.String("speed-batches"))
 	if err != nil {
 		return err
@@ -337,8 +344,15 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 		pending = append(pending, p)
 	}
 	if c.Bool("list-jobs") {
-		for _, p := range pending {
-			fmt.Fprintln(c.App.Writer, strings.Join(jobArgs(c, p, dir, true), " "))
+		jobs := make([]string, len(pending))
+		for i, p := range pending {
+			jobs[i] = strings.Join(jobArgs(c, p, dir, true), " ")
+		}
+		if c.String("format") == "slurm" {
+			return writeSlurm(c.App.Writer, dir, jobs)
+		}
+		for _, j := range jobs {
+			fmt.Fprintln(c.App.Writer, j)
 		}
 		return nil
 	}
@@ -539,6 +553,31 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 }
 
 // shellQuote quotes s for a POSIX shell when it needs it.
+// writeSlurm writes a Slurm job-array script that runs jobs[i] as task i
+// (sbatch --array=0-N-1), each task's output in DIR/slurm-JOB_TASK.out;
+// after the array, `spred sweep merge DIR` builds the tables. Every job
+// writes only its own point's files, so the tasks may run at once.
+func writeSlurm(w io.Writer, dir string, jobs []string) error {
+	var b strings.Builder
+	b.WriteString("#!/bin/bash\n")
+	b.WriteString("# A Slurm job array of spred sweep points: sbatch this file, then run\n")
+	fmt.Fprintf(&b, "# spred sweep merge %s\n", shellQuote(dir))
+	b.WriteString("#SBATCH --job-name=spred-sweep\n")
+	if len(jobs) > 0 {
+		fmt.Fprintf(&b, "#SBATCH --array=0-%d\n", len(jobs)-1)
+	}
+	fmt.Fprintf(&b, "#SBATCH --output=%s\n", filepath.Join(dir, "slurm-%A_%a.out"))
+	b.WriteString("set -euo pipefail\n")
+	b.WriteString("case \"${SLURM_ARRAY_TASK_ID:?run this script with sbatch, or set SLURM_ARRAY_TASK_ID}\" in\n")
+	for i, j := range jobs {
+		fmt.Fprintf(&b, "%d) %s ;;\n", i, j)
+	}
+	b.WriteString("*) echo \"no point for task $SLURM_ARRAY_TASK_ID\" >&2; exit 2 ;;\n")
+	b.WriteString("esac\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
 func shellQuote(s string) string {
 	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=.,:/@%") == "" {
 		return s
