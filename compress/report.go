@@ -40,6 +40,10 @@ type Report struct {
 	// Validation holds the figures on the held-out split of the training
 	// set (nil without Config.ValFraction).
 	Validation *Validation `json:"validation,omitempty"`
+	// Recipe is the caller's record of how the run was asked for (spred
+	// compress puts its settings there, which --recipe reads back); Run
+	// leaves it nil.
+	Recipe map[string]any `json:"recipe,omitempty"`
 }
 
 // LayerStats counts one prunable weight.

@@ -110,6 +110,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			sensitivityCommand(),
 			selectCommand(),
 			versionCommand(),
+			recipeCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.Args().Len() > 0 {
@@ -126,6 +127,9 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		}
 		if !savesOnInterrupt[cmd.Name] {
 			stopOnSignal(cmd)
+		}
+		if recipeTakers[cmd.Name] {
+			withRecipe(cmd)
 		}
 	}
 	return app
@@ -175,6 +179,15 @@ func stopOnSignal(cmd *cli.Command) {
 			}
 		}
 	}
+}
+
+// recipeTakers are the commands that read --recipe.
+var recipeTakers = map[string]bool{"compress": true, "train": true, "sweep": true, "select": true}
+
+// recipeCommands are fresh instances of the commands that take a recipe,
+// for spred recipe to list their settings.
+func recipeCommands() []*cli.Command {
+	return []*cli.Command{compressCommand(), trainCommand(), sweepCommand(), selectCommand()}
 }
 
 // noExtraArgs rejects positional arguments for commands that take none,

@@ -172,6 +172,8 @@ func compressCommand() *cli.Command {
 				}
 			}
 			stampCompressed(m, cfg, rep, commandLine(c), in, trainSet)
+			m.Meta.Extra["recipe"] = recipeJSON(recipeOf(c, false))
+			rep.Recipe = recipeOf(c, true)
 			if err := models.WriteFile(out, m); err != nil {
 				return err
 			}

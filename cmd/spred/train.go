@@ -196,7 +196,8 @@ func trainCommand() *cli.Command {
 			m.Meta = models.Provenance{
 				Tool: spred.Tool, Seed: cfg.Seed, Data: info.Name,
 				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
-				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg), "blas": graph.BLASBackend},
+				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg), "blas": graph.BLASBackend,
+					"recipe": recipeJSON(recipeOf(c, false))},
 			}
 			if cfg.Dtype != tensor.Float32 {
 				m.Meta.Extra["dtype"] = cfg.Dtype.String()
@@ -252,7 +253,7 @@ func commandLine(c *cli.Context) string {
 // notProvenance lists flags that do not change the result and so stay out
 // of the recorded command (a file must not depend on where it was written).
 var notProvenance = map[string]bool{"quiet": true, "out": true, "data-dir": true, "report": true, "markdown": true,
-	"checkpoint": true, "resume": true, "force": true}
+	"checkpoint": true, "resume": true, "force": true, "recipe": true, "plot": true}
 
 func flagArgs(c *cli.Context) []string {
 	var out []string
