@@ -141,3 +141,16 @@ func describe(i int, n *onnx.NodeProto) string {
 	}
 	return fmt.Sprintf("node %q (%s)", n.GetName(), op)
 }
+
+// decimal32 is the float64 of the shortest decimal that reads back as f.
+func decimal32(f float32) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(float64(f), 'g', -1, 32), 64)
+	return v
+}
+
+// decimal rounds x to 7 significant digits (float32 precision), so that
+// 1 − 0.9 gives 0.1.
+func decimal(x float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', 7, 64), 64)
+	return v
+}
