@@ -693,7 +693,7 @@ func TestBadInput(t *testing.T) {
 // The bounds of every TestBadInput case.
 const (
 	badInputMemoryCap = 3 << 30 // bytes of address space
-	badInputTimeLimit = 10 * time.Minute
+	badInputTimeLimit = 2 * time.Minute
 	cappedEnv         = "SPRED_BADINPUT_CAPPED"
 )
 
