@@ -1,14 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
@@ -91,6 +97,12 @@ const readOnlyArg = "\x00read-only"
 //     [0, 1), select writing over its --csv.
 //
 // No case writes a file, in the test's folder or in the working folder.
+//
+// Every case runs as its own process (this test binary as spred, see
+// TestMain) whose address space is capped at badInputMemoryCap (RLIMIT_AS,
+// as ulimit -v sets it) and which is killed after badInputTimeLimit: a
+// reader that allocated what a hostile file claims, or spun on it, fails
+// its case instead of passing on a large machine.
 func TestBadInput(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name string, b []byte) string {
@@ -647,7 +659,7 @@ func TestBadInput(t *testing.T) {
 					args[i] = roDir + rest
 				}
 			}
-			code, out, errs := runApp(t, args...)
+			code, out, errs := runCapped(t, args...)
 			if code != c.code {
 				t.Errorf("exit code %d, want %d (stderr %q)", code, c.code, errs)
 			}
@@ -663,6 +675,38 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The bounds of every TestBadInput case.
+const (
+	badInputMemoryCap = 3 << 30 // bytes of address space
+	badInputTimeLimit = 3 * time.Minute
+)
+
+// runCapped runs spred with args in a child process under
+// badInputMemoryCap and badInputTimeLimit, and returns its exit code,
+// stdout and stderr. A child killed for its time, or one that printed a
+// panic, fails the test.
+func runCapped(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), badInputTimeLimit)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "SPRED_RUN_MAIN=1", memoryCapEnv+"="+strconv.Itoa(badInputMemoryCap))
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("spred %q still running after %v (stderr %q)", args, badInputTimeLimit, errb.String())
+	}
+	var exit *exec.ExitError
+	if err != nil && !errors.As(err, &exit) {
+		t.Fatalf("run spred %q: %v", args, err)
+	}
+	if s := errb.String(); strings.Contains(s, "goroutine ") || strings.Contains(s, "panic") || strings.Contains(s, "fatal error") {
+		t.Fatalf("spred %q crashed under a %d GiB memory cap:\n%s", args, badInputMemoryCap>>30, s)
+	}
+	return cmd.ProcessState.ExitCode(), out.String(), errb.String()
 }
 
 // npyFile builds a .npy file (version 1.0) around a header and data.

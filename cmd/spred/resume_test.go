@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand"
 	"os"
 	"os/exec"
@@ -15,6 +16,17 @@ import (
 // subprocesses (SPRED_RUN_MAIN=1), so a test can kill a real run.
 func TestMain(m *testing.M) {
 	if os.Getenv("SPRED_RUN_MAIN") == "1" {
+		if err := capMemory(os.Getenv(memoryCapEnv)); err != nil {
+			fmt.Fprintln(os.Stderr, "spred test: "+err.Error())
+			os.Exit(3)
+		}
+		if n := os.Getenv(allocateEnv); n != "" {
+			if err := allocate(n); err != nil {
+				fmt.Fprintln(os.Stderr, "spred test: "+err.Error())
+				os.Exit(3)
+			}
+			os.Exit(0)
+		}
 		os.Exit(run(append([]string{"spred"}, os.Args[1:]...), os.Stdout, os.Stderr))
 	}
 	os.Exit(m.Run())
