@@ -330,7 +330,7 @@ func TestBadInput(t *testing.T) {
 		Schedule: train.Schedule{Kind: train.Cosine, Gamma: 0.1}}
 	quickKey := trainKey("lenet-300-100", quickCfg, 100)
 	checkpoint := func(name string, st *train.State, edit func([]byte) []byte) string {
-		b, err := encodeCheckpoint(trainCheckpoint{Tool: spred.Tool, Key: quickKey, State: st})
+		b, err := train.EncodeCheckpoint(trainCheckpoint{Tool: spred.Tool, Key: quickKey, State: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,13 +345,13 @@ func TestBadInput(t *testing.T) {
 		return b
 	})
 	oldCkpt := checkpoint("old.ckpt", fresh, func(b []byte) []byte {
-		return append([]byte(oldCheckpointMagic), b[len(checkpointMagic)+len("sha256:")+64+1:]...)
+		return append([]byte("spred checkpoint v1\n"), b[len(train.CheckpointMagic)+len("sha256:")+64+1:]...)
 	})
-	cutCkpt := checkpoint("cut.ckpt", fresh, func(b []byte) []byte { return b[:len(checkpointMagic)+30] })
+	cutCkpt := checkpoint("cut.ckpt", fresh, func(b []byte) []byte { return b[:len(train.CheckpointMagic)+30] })
 	lateCkpt := checkpoint("late.ckpt", &train.State{Epoch: 100, History: make([]train.EpochStats, 99)}, same)
 	drawsCkpt := checkpoint("draws.ckpt", &train.State{Epoch: 1, Step: 1, Draws: 1 << 62}, same)
 	foreignCkpt := checkpoint("foreign.ckpt", fresh, func([]byte) []byte {
-		b, err := encodeCheckpoint(compress.Checkpoint{Tool: spred.Tool, Key: "another run", Phase: compress.PhaseSpred, Train: fresh})
+		b, err := train.EncodeCheckpoint(compress.Checkpoint{Tool: spred.Tool, Key: "another run", Phase: compress.PhaseSpred, Train: fresh})
 		if err != nil {
 			t.Fatal(err)
 		}

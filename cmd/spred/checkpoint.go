@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/pkg/errors"
@@ -16,21 +13,8 @@ import (
 	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/compress"
 	"github.com/spred-go/spred/graph"
-	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/train"
 )
-
-// checkpointMagic starts every checkpoint file; the line after it is
-// "sha256:" and the SHA-256 of the rest of the file in hex, checked before
-// the rest (the gob-encoded state) is decoded.
-const checkpointMagic = "spred checkpoint v2\n"
-
-// oldCheckpointMagic started the checkpoints of earlier versions, which
-// carry no checksum and are not read.
-const oldCheckpointMagic = "spred checkpoint v1\n"
-
-// maxCheckpointBytes bounds the size of a checkpoint file that is read.
-const maxCheckpointBytes = 4 << 30
 
 func checkpointFlags() []cli.Flag {
 	return []cli.Flag{
@@ -56,72 +40,18 @@ func checkpointPath(c *cli.Context, out string) string {
 	return out + ".ckpt"
 }
 
-// encodeCheckpoint returns the checkpoint file of v: the magic line, the
-// checksum line and v gob-encoded.
-func encodeCheckpoint(v interface{}) ([]byte, error) {
-	var payload bytes.Buffer
-	if err := gob.NewEncoder(&payload).Encode(v); err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(payload.Bytes())
-	out := make([]byte, 0, len(checkpointMagic)+len("sha256:\n")+2*len(sum)+payload.Len())
-	out = append(out, checkpointMagic...)
-	out = append(out, "sha256:"+hex.EncodeToString(sum[:])+"\n"...)
-	return append(out, payload.Bytes()...), nil
-}
-
-// decodeCheckpoint checks the magic line and the checksum of a checkpoint
-// file's content b and decodes it into v.
-func decodeCheckpoint(b []byte, v interface{}) error {
-	switch {
-	case bytes.HasPrefix(b, []byte(oldCheckpointMagic)):
-		return errors.New("written by an older spred without a checksum, which is not read: remove it and start the run over")
-	case !bytes.HasPrefix(b, []byte(checkpointMagic)):
-		return errors.New("not a spred checkpoint file")
-	}
-	b = b[len(checkpointMagic):]
-	const sumLine = len("sha256:") + 2*sha256.Size + 1
-	if len(b) < sumLine || !bytes.HasPrefix(b, []byte("sha256:")) || b[sumLine-1] != '\n' {
-		return errors.New("corrupt: no checksum line")
-	}
-	want := string(b[len("sha256:") : sumLine-1])
-	payload := b[sumLine:]
-	if got := sha256.Sum256(payload); hex.EncodeToString(got[:]) != want {
-		return errors.New("corrupt: the checksum does not match the content (the file was damaged or edited)")
-	}
-	if err := gob.NewDecoder(bytes.NewReader(payload)).Decode(v); err != nil {
-		return errors.Wrap(err, "corrupt: its checksum matches but its content does not decode")
-	}
-	return nil
-}
-
 // saveCheckpoint atomically writes the checkpoint file of v.
 func saveCheckpoint(path string, v interface{}) error {
-	b, err := encodeCheckpoint(v)
-	if err == nil {
-		err = atomicfile.WriteBytes(path, b)
-	}
-	return errors.Wrapf(err, "write checkpoint %s", path)
+	return train.WriteCheckpoint(path, v)
 }
 
 // loadCheckpoint reads a checkpoint written by saveCheckpoint into v.
 func loadCheckpoint(path string, v interface{}) error {
-	f, err := os.Open(path)
-	if err != nil {
-		if os.IsNotExist(err) {
-			return errors.Errorf("--resume: no checkpoint at %s (was the run started with the same --out or --checkpoint?)", path)
-		}
-		return errors.Wrap(err, "read checkpoint")
+	err := train.ReadCheckpoint(path, v)
+	if os.IsNotExist(errors.Cause(err)) {
+		return errors.Errorf("--resume: no checkpoint at %s (was the run started with the same --out or --checkpoint?)", path)
 	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxCheckpointBytes+1))
-	if err != nil {
-		return errors.Wrapf(err, "read checkpoint %s", path)
-	}
-	if len(b) > maxCheckpointBytes {
-		return errors.Errorf("read checkpoint %s: larger than %d bytes", path, maxCheckpointBytes)
-	}
-	return errors.Wrapf(decodeCheckpoint(b, v), "read checkpoint %s", path)
+	return err
 }
 
 // badResume reports whether err refuses a checkpoint: one from another

@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/urfave/cli/v2"
@@ -51,43 +49,6 @@ type formSizes struct {
 	ThinnedONNX int64 `json:"thinned_onnx"`
 }
 
-// readAnyModel reads a safetensors model file (dense or sparse) or, for a
-// .onnx file or one that is ONNX by its first bytes, imports it; it
-// returns the model and the file's format.
-func readAnyModel(path string) (*models.Model, string, error) {
-	onnxFile := func() (*models.Model, string, error) {
-		m, _, err := interop.ReadFile(path, interop.ImportOptions{})
-		return m, "onnx", err
-	}
-	if strings.EqualFold(filepath.Ext(path), ".onnx") {
-		return onnxFile()
-	}
-	m, err := models.ReadFile(path)
-	if err != nil {
-		if looksLikeONNX(path) {
-			return onnxFile()
-		}
-		return nil, "", err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, "", err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, "", err
-	}
-	sparse, err := models.IsSparseFile(f, st.Size())
-	if err != nil {
-		return nil, "", err
-	}
-	if sparse {
-		return m, "safetensors-sparse", nil
-	}
-	return m, "safetensors", nil
-}
-
 // sizesOf encodes m in every form and returns the sizes, and what thinning
 // removes.
 func sizesOf(m *models.Model) (formSizes, *models.ThinReport, error) {
@@ -126,7 +87,7 @@ func sizesOf(m *models.Model) (formSizes, *models.ThinReport, error) {
 }
 
 func inspectModel(path string) (*inspection, error) {
-	m, format, err := readAnyModel(path)
+	m, format, err := models.Open(path)
 	if err != nil {
 		return nil, err
 	}

@@ -50,7 +50,7 @@ func predictCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			m, format, err := readAnyModel(modelPath)
+			m, format, err := models.Open(modelPath)
 			if err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -160,10 +159,10 @@ func loadMNIST(dir string, samples int, spec models.Spec) (trainSet, testSet *da
 	return trainSet, testSet, err
 }
 
-// readModel reads a model file (safetensors, or ONNX as readAnyModel
-// does) as float32 or float64 parameters.
+// readModel reads a model file of any format models.Open reads
+// (safetensors, or ONNX through interop) as float32 or float64 parameters.
 func readModel(path string, dt tensor.Dtype) (*models.Model, error) {
-	m, _, err := readAnyModel(path)
+	m, _, err := models.Open(path)
 	if err != nil {
 		return nil, err
 	}
@@ -282,32 +281,10 @@ func checkSchedule(flag, kind string) error {
 // safetensors would complain of an absurd header length.
 func readModelFile(path string) (*models.Model, error) {
 	m, err := models.ReadFile(path)
-	if err != nil && looksLikeONNX(path) {
-		return nil, errors.Errorf("%s is an ONNX model, not a spred model file: convert it first with spred import %s --out MODEL.safetensors", path, path)
+	if err != nil {
+		if f, serr := models.Sniff(path); serr == nil && f.Name == "onnx" {
+			return nil, errors.Errorf("%s is an ONNX model, not a spred model file: convert it first with spred import %s --out MODEL.safetensors", path, path)
+		}
 	}
 	return m, err
-}
-
-// looksLikeONNX reports whether the file at path is named .onnx or starts
-// the way a serialized ONNX ModelProto does: field 1 (ir_version, a small
-// varint) followed by the tag of another ModelProto field. A safetensors
-// file starts with its header length instead.
-func looksLikeONNX(path string) bool {
-	if strings.EqualFold(filepath.Ext(path), ".onnx") {
-		return true
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	var b [3]byte
-	if _, err := io.ReadFull(f, b[:]); err != nil {
-		return false
-	}
-	switch b[2] {
-	case 0x12, 0x1a, 0x22, 0x28, 0x32, 0x3a, 0x42, 0x72: // producer_name … graph, opset_import, metadata_props
-		return b[0] == 0x08 && b[1] > 0 && b[1] < 0x80
-	}
-	return false
 }
