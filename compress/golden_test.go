@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -20,8 +21,11 @@ import (
 // exercise every part of the spred phase (epoch thresholding with momentum,
 // Nesterov, from-scratch factors, float64, a schedule, fine-tuning): the
 // SHA-256 of the output parameters and of the per-epoch history. The file
-// is per BLAS backend, whose products round differently; go test -update
-// rewrites it.
+// is per BLAS backend, whose products round differently, and for OpenBLAS
+// per kernel set where that rounds differently too: run-openblas-CORE.txt
+// when it exists (graph.BLASCore), run-openblas.txt otherwise. go test
+// -update rewrites the file used; go test -update -golden-core writes this
+// machine's core's own file.
 func TestRunGolden(t *testing.T) {
 	data := Data{Train: sparseTask(300, 1), Test: sparseTask(90, 2)}
 	cfgs := []Config{
@@ -53,7 +57,7 @@ func TestRunGolden(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "run %d: %d of %d non-zero, params %s, history %x\n", i, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, params, h.Sum(nil))
 	}
-	path := filepath.Join("testdata", "run-"+graph.BLASBackend+".txt")
+	path := goldenPath("run", *goldenCore)
 	if *update {
 		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
 			t.Fatal(err)
@@ -67,4 +71,20 @@ func TestRunGolden(t *testing.T) {
 	if b.String() != string(want) {
 		t.Errorf("Run's results changed:\n--- got\n%s--- want (%s)\n%s", b.String(), path, want)
 	}
+}
+
+var goldenCore = flag.Bool("golden-core", false, "with -update: write the golden file of this OpenBLAS kernel set (graph.BLASCore)")
+
+// goldenPath is testdata/NAME-BACKEND.txt, or with OpenBLAS
+// testdata/NAME-openblas-CORE.txt when that exists or own is set.
+func goldenPath(name string, own bool) string {
+	path := filepath.Join("testdata", name+"-"+graph.BLASBackend+".txt")
+	if graph.BLASCore == "" {
+		return path
+	}
+	core := filepath.Join("testdata", name+"-"+graph.BLASBackend+"-"+graph.BLASCore+".txt")
+	if _, err := os.Stat(core); err == nil || own {
+		return core
+	}
+	return path
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"os"
+	"strings"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
@@ -18,6 +19,15 @@ import (
 // requires it (BLASError says why it could not be loaded); any other value
 // is the path of the shared library to load.
 var BLASBackend = "gonum"
+
+// BLASCore is the name of the kernels OpenBLAS chose for this CPU at load
+// (such as "Haswell", "Zen" or "SkylakeX"; the environment variable
+// OPENBLAS_CORETYPE, read by OpenBLAS itself, chooses instead), empty
+// with gonum or when the library does not say. The products' rounding
+// depends on it: the same seed gives the same bytes on machines whose
+// OpenBLAS runs the same kernels (Haswell's and Zen's agree, AVX-512
+// SkylakeX's differ from them in float64).
+var BLASCore string
 
 // BLASError is why OpenBLAS was not loaded when SPRED_BLAS asked for it by
 // name or path; nil otherwise.
@@ -51,6 +61,9 @@ func init() {
 		return
 	}
 	lib.setThreads(blasThreads)
+	if lib.corename != nil {
+		BLASCore = strings.TrimSpace(lib.corename())
+	}
 	gorgonia.Use(openBLAS{lib: lib})
 	BLASBackend = "openblas"
 }

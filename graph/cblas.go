@@ -21,6 +21,9 @@ type cblas struct {
 	sgemm      func(order, tA, tB, m, n, k int32, alpha float32, a *float32, lda int32, b *float32, ldb int32, beta float32, c *float32, ldc int32)
 	dgemm      func(order, tA, tB, m, n, k int32, alpha float64, a *float64, lda int32, b *float64, ldb int32, beta float64, c *float64, ldc int32)
 	setThreads func(n int32)
+	// corename is OpenBLAS's name of the kernels it chose for the CPU
+	// (nil when the library does not export it).
+	corename func() string
 }
 
 // loadOpenBLAS opens the first library of paths that loads and has the
@@ -48,6 +51,9 @@ func loadOpenBLAS(paths []string) (*cblas, error) {
 			purego.RegisterFunc(f.ptr, sym)
 		}
 		if ok {
+			if sym, err := purego.Dlsym(h, "openblas_get_corename"); err == nil {
+				purego.RegisterFunc(&lib.corename, sym)
+			}
 			return lib, nil
 		}
 		purego.Dlclose(h)

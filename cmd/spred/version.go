@@ -30,7 +30,11 @@ func versionCommand() *cli.Command {
 func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "spred-go %s\n", spred.Version)
 	fmt.Fprintf(w, "go       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	fmt.Fprintf(w, "blas     %s\n", graph.BLASBackend)
+	if graph.BLASCore != "" {
+		fmt.Fprintf(w, "blas     %s (%s kernels)\n", graph.BLASBackend, graph.BLASCore)
+	} else {
+		fmt.Fprintf(w, "blas     %s\n", graph.BLASBackend)
+	}
 	fmt.Fprintf(w, "commit   %s\n", commit())
 }
 
