@@ -47,7 +47,8 @@ type Checkpoint struct {
 }
 
 // Checkpointer is a Recorder that also stores checkpoints. Run hands it one
-// after every epoch and when the context is cancelled.
+// after every epoch and when the context is cancelled, for a method that
+// resumes (MethodInfo.Resume).
 type Checkpointer interface {
 	Checkpoint(*Checkpoint) error
 }
