@@ -2,13 +2,11 @@ package compress
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"sort"
 
 	"github.com/pkg/errors"
 
-	"github.com/spred-go/spred"
 	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
@@ -19,23 +17,6 @@ const (
 	PhaseMagnitude = "magnitude" // a retraining round of MethodMagnitude
 	PhaseL1        = "l1"        // subgradient L1 training of MethodL1
 )
-
-// baselineSettings records a baseline run. The fields a method does not use
-// (λ and τ for magnitude pruning, per-epoch thresholding) are left zero.
-func baselineSettings(c Config) Settings {
-	s := Settings{Method: c.method(), Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
-		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed,
-		Dtype: c.Dtype.String(), Tool: spred.Tool}
-	switch c.method() {
-	case MethodMagnitude:
-		s.TargetSparsity, s.Rounds, s.RetrainDecay = c.targetSparsity(), c.Rounds, c.RetrainDecay
-		s.Decay = fmt.Sprintf("weight decay %g on the prunable weights while retraining; biases not decayed", c.RetrainDecay)
-	case MethodL1:
-		s.Lambda, s.Threshold = c.Lambda, c.Threshold
-		s.Decay = "λ·sign(w) subgradient on the prunable weights; biases not penalised"
-	}
-	return s
-}
 
 // RoundSparsity is the sparsity magnitude pruning reaches after round r of
 // rounds (1-based) on its way to target: 1 − (1 − target)^(r/rounds), so
@@ -96,7 +77,7 @@ func PruneMagnitude(m *models.Model, sparsity float64) int {
 // A checkpoint ck of round k resumes that round with its mask and state
 // (the weights of the earlier rounds are in the state).
 func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
-	eval func(graph.WeightSource) (*float64, *float64, error), save func(phase string, round int, mask *Mask) func(*train.State) error) (*Mask, error) {
+	eval func(graph.WeightSource) (*float64, *float64, error), save func(round int, mask *Mask) func(*train.State) error) (*Mask, error) {
 	var mask *Mask
 	first := 1
 	if ck != nil {
@@ -121,7 +102,7 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 				return step(epoch, s, steps)
 			}
 			return nil
-		}, Checkpoint: save(PhaseMagnitude, round, mask)}
+		}, Checkpoint: save(round, mask)}
 		tc := train.Config{Epochs: epochs, Batch: cfg.Batch, LR: cfg.LR, Momentum: cfg.Momentum, Nesterov: cfg.Nesterov,
 			WeightDecay: cfg.RetrainDecay, Schedule: cfg.Schedule, Seed: cfg.Seed + 1000*int64(round), EvalBatch: cfg.EvalBatch, Dtype: cfg.Dtype}
 		if resumed {

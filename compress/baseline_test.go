@@ -143,7 +143,11 @@ func TestSpredSettingsMethod(t *testing.T) {
 	if a != b {
 		t.Error("Method spred changes the fingerprint")
 	}
-	if s := settings(Config{}.Defaults()); s.Method != MethodSpred {
+	meth, err := Config{}.lookup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := meth.Settings(Config{}.Defaults()); s.Method != MethodSpred {
 		t.Errorf("method %q", s.Method)
 	}
 }

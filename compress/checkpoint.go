@@ -32,13 +32,13 @@ var ErrCheckpoint = errors.New("checkpoint does not match this run")
 type Checkpoint struct {
 	Tool     string           // tool version that wrote it
 	Key      string           // the run's Key: configuration, input model and data
-	Phase    string           // PhaseSpred, PhaseMagnitude, PhaseL1 or PhaseFinetune
-	Round    int              // PhaseMagnitude: the round (1-based) under way
+	Phase    string           // the method's phase (MethodInfo.Phase) or PhaseFinetune
+	Round    int              // a phase in rounds (MethodInfo.Rounds): the round (1-based) under way
 	Train    *train.State     // the training loop of that phase
 	Accuracy Stages           // the stages measured so far
 	Loss     Stages           //
 	History  []Stats          // per-epoch statistics so far
-	Mask     map[string][]int // PhaseMagnitude and PhaseFinetune: the zero entries held fixed
+	Mask     map[string][]int // a phase in rounds and PhaseFinetune: the zero entries held fixed
 	// Thinned is the spec of the thinned model (JSON, models.MarshalSpec)
 	// and Thin its thinning report, for PhaseFinetune of a structured pass.
 	Thinned []byte
@@ -47,7 +47,8 @@ type Checkpoint struct {
 }
 
 // Checkpointer is a Recorder that also stores checkpoints. Run hands it one
-// after every epoch and when the context is cancelled.
+// after every epoch and when the context is cancelled, for a method that
+// resumes (MethodInfo.Resume).
 type Checkpointer interface {
 	Checkpoint(*Checkpoint) error
 }
@@ -125,15 +126,21 @@ func hashData(h hash.Hash, name string, d *dataset.Dataset) {
 	h.Write(buf)
 }
 
-// firstPhase is the phase a pass of c starts with.
+// firstPhase is the phase a pass of c starts with: its method's (""
+// for an unknown method).
 func (c Config) firstPhase() string {
-	switch c.method() {
-	case MethodMagnitude:
-		return PhaseMagnitude
-	case MethodL1:
-		return PhaseL1
+	m, err := c.lookup()
+	if err != nil {
+		return ""
 	}
-	return PhaseSpred
+	return m.Info().Phase
+}
+
+// rounds reports whether the training phase of c runs in rounds
+// (MethodInfo.Rounds).
+func (c Config) rounds() bool {
+	m, err := c.lookup()
+	return err == nil && m.Info().Rounds
 }
 
 // checkResume refuses a checkpoint from another tool version, another
@@ -160,7 +167,7 @@ func checkResume(ck *Checkpoint, key string, cfg Config, m *models.Model) error 
 	switch {
 	case ck.Phase == PhaseFinetune && cfg.FinetuneEpochs > 0:
 		before, epochs = cfg.Epochs, cfg.FinetuneEpochs
-	case ck.Phase == cfg.firstPhase() && cfg.method() == MethodMagnitude:
+	case ck.Phase == cfg.firstPhase() && cfg.rounds():
 		if ck.Round < 1 || ck.Round > cfg.Rounds {
 			return bad("Round", "%d is outside 1..%d", ck.Round, cfg.Rounds)
 		}
@@ -173,7 +180,8 @@ func checkResume(ck *Checkpoint, key string, cfg Config, m *models.Model) error 
 	default:
 		return bad("Phase", "%q is not a phase of this run (%s, then %s for %d epochs)", ck.Phase, cfg.firstPhase(), PhaseFinetune, cfg.FinetuneEpochs)
 	}
-	if ck.Round != 0 && ck.Phase != PhaseMagnitude {
+	rounded := ck.Phase == cfg.firstPhase() && cfg.rounds()
+	if ck.Round != 0 && !rounded {
 		return bad("Round", "%d in phase %s", ck.Round, ck.Phase)
 	}
 	if epochs == 0 {
@@ -201,7 +209,7 @@ func checkResume(ck *Checkpoint, key string, cfg Config, m *models.Model) error 
 			}
 		}
 	}
-	holdsMask := ck.Phase == PhaseFinetune || ck.Phase == PhaseMagnitude
+	holdsMask := ck.Phase == PhaseFinetune || rounded
 	switch {
 	case holdsMask && ck.Mask == nil:
 		return bad("Mask", "missing in phase %s", ck.Phase)

@@ -3,6 +3,7 @@ package compress
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -16,9 +17,10 @@ import (
 // no fine-tuning): start from DefaultConfig for the recipe that compresses,
 // which is what `spred compress` runs.
 type Config struct {
-	// Method is the compression method: MethodSpred (the zero value means
-	// this), or one of the baselines MethodMagnitude and MethodL1, which run
-	// under the same epoch budget, data and training settings.
+	// Method is the name of a registered compression method (Register,
+	// Lookup): MethodSpred (the zero value means this), or one of the
+	// baselines MethodMagnitude and MethodL1, which run under the same
+	// epoch budget, data and training settings.
 	Method string `json:",omitempty"`
 	// TargetSparsity is the final fraction of prunable weights set to
 	// zero, in (0, 1). MethodMagnitude needs it or TargetRatio; for the
@@ -111,15 +113,12 @@ type Config struct {
 	ValFraction float64 `json:",omitempty"`
 }
 
-// The methods Config.Method accepts.
+// The methods this package registers (see Register).
 const (
 	MethodSpred     = "spred"     // w = u⊙v with weight decay λ on u and v
 	MethodMagnitude = "magnitude" // iterative magnitude pruning with retraining (Han et al. 2015)
 	MethodL1        = "l1"        // plain L1 by subgradient SGD on w, then thresholding
 )
-
-// Methods lists the accepted values of Config.Method.
-var Methods = []string{MethodSpred, MethodMagnitude, MethodL1}
 
 // method is c.Method with the zero value read as MethodSpred.
 func (c Config) method() string {
@@ -129,10 +128,16 @@ func (c Config) method() string {
 	return c.Method
 }
 
-// Defaults returns c with every zero field replaced by its default.
+// lookup returns the registered method of c.
+func (c Config) lookup() (Method, error) {
+	return Lookup(c.method())
+}
+
+// Defaults returns c with every zero field replaced by its default, those
+// of its method (Method.Defaults) included.
 func (c Config) Defaults() Config {
-	if c.Method == MethodMagnitude && c.Rounds == 0 {
-		c.Rounds = 3
+	if m, err := c.lookup(); err == nil {
+		c = m.Defaults(c)
 	}
 	if c.Threshold == 0 {
 		c.Threshold = 1e-3
@@ -167,21 +172,26 @@ func (c Config) Defaults() Config {
 // ErrConfig is returned (wrapped) by Validate.
 var ErrConfig = errors.New("invalid compression config")
 
-// Validate reports the first field out of range.
+// Validate reports the first field out of range, the unknown method or the
+// setting the method does not support (MethodInfo), then what the method's
+// own Validate rejects.
 func (c Config) Validate() error {
 	bad := func(v float64) bool { return v < 0 || math.IsNaN(v) || math.IsInf(v, 0) }
-	switch m := c.method(); {
-	case m != MethodSpred && m != MethodMagnitude && m != MethodL1:
-		return errors.Wrapf(ErrConfig, "unknown method %q (want spred, magnitude or l1)", c.Method)
+	meth, err := c.lookup()
+	if err != nil {
+		return err
+	}
+	info, m := meth.Info(), meth.Name()
+	switch {
 	case c.TargetSparsity != 0 && !(c.TargetSparsity > 0 && c.TargetSparsity < 1):
 		return errors.Wrapf(ErrConfig, "target sparsity must be in (0, 1), got %v", c.TargetSparsity)
 	case c.TargetRatio != 0 && !(c.TargetRatio > 1) || math.IsInf(c.TargetRatio, 0):
 		return errors.Wrapf(ErrConfig, "target ratio must be > 1 and finite, got %v", c.TargetRatio)
 	case c.TargetSparsity != 0 && c.TargetRatio != 0:
 		return errors.Wrapf(ErrConfig, "give a target sparsity or a target ratio, not both (%v and %v)", c.TargetSparsity, c.TargetRatio)
-	case m == MethodMagnitude && c.targetSparsity() == 0:
-		return errors.Wrap(ErrConfig, "method magnitude needs a target sparsity in (0, 1) or a target ratio > 1")
-	case m != MethodMagnitude && c.targetSparsity() != 0 && c.Lambda != 0:
+	case !info.Target && c.targetSparsity() != 0:
+		return errors.Wrapf(ErrConfig, "a target sparsity or ratio applies to method %s only, not %s", orList(methodsWith(func(i MethodInfo) bool { return i.Target })), m)
+	case info.Lambda && c.targetSparsity() != 0 && c.Lambda != 0:
 		return errors.Wrapf(ErrConfig, "a target finds λ itself: leave lambda 0 (got %v)", c.Lambda)
 	case bad(c.ValFraction) || c.ValFraction >= 1:
 		return errors.Wrapf(ErrConfig, "validation fraction must be in [0, 1), got %v", c.ValFraction)
@@ -191,16 +201,14 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "retraining decay must be ≥ 0 and finite, got %v", c.RetrainDecay)
 	case c.Structure != "" && c.Structure != StructureElement && c.Structure != StructureNeuron && c.Structure != StructureFilter && c.Structure != StructureMixed:
 		return errors.Wrapf(ErrConfig, "unknown structure %q (want element, neuron, filter or mixed)", c.Structure)
-	case m != MethodSpred && c.structured():
-		return errors.Wrapf(ErrConfig, "structure %s applies to method spred only, not %s", c.Structure, m)
+	case !info.Structure && c.structured():
+		return errors.Wrapf(ErrConfig, "structure %s applies to method %s only, not %s", c.Structure, orList(methodsWith(func(i MethodInfo) bool { return i.Structure })), m)
 	case c.structured() && c.FromScratch:
 		return errors.Wrapf(ErrConfig, "structure %s starts from the given weights; from-scratch is element-wise only", c.Structure)
-	case m != MethodSpred && c.FromScratch:
-		return errors.Wrapf(ErrConfig, "from-scratch applies to method spred only, not %s", m)
+	case !info.FromScratch && c.FromScratch:
+		return errors.Wrapf(ErrConfig, "from-scratch applies to method %s only, not %s", orList(methodsWith(func(i MethodInfo) bool { return i.FromScratch })), m)
 	case bad(c.Lambda):
 		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
-	case m == MethodSpred && c.Lambda == 0 && c.TargetRatio == 0 && c.TargetSparsity == 0:
-		return errors.Wrapf(ErrConfig, "lambda is 0: method spred then penalises nothing and compresses nothing (DefaultConfig has %g; or ask for a TargetRatio)", DefaultConfig().Lambda)
 	case bad(c.Threshold):
 		return errors.Wrapf(ErrConfig, "threshold must be ≥ 0 and finite, got %v", c.Threshold)
 	case c.Epochs < 0:
@@ -217,6 +225,9 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "momentum must be in [0, 1), got %v", c.Momentum)
 	case c.Dtype != (tensor.Dtype{}) && c.Dtype != tensor.Float32 && c.Dtype != tensor.Float64:
 		return errors.Wrapf(ErrConfig, "dtype must be float32 or float64, got %v", c.Dtype)
+	}
+	if err := meth.Validate(c); err != nil {
+		return err
 	}
 	if err := c.Schedule.Validate(); err != nil {
 		return fmt.Errorf("%w: %w", err, ErrConfig)
@@ -235,4 +246,15 @@ func (c Config) spredTrain() train.Config {
 func (c Config) finetuneTrain() train.Config {
 	return train.Config{Epochs: c.FinetuneEpochs, Batch: c.Batch, LR: c.FinetuneLR, Momentum: c.Momentum, Nesterov: c.Nesterov,
 		Schedule: c.FinetuneSchedule, Seed: c.Seed + 1, EvalBatch: c.EvalBatch, Dtype: c.Dtype}
+}
+
+// orList joins names as "a", "a or b", "a, b or c" ("none" for no name).
+func orList(names []string) string {
+	switch len(names) {
+	case 0:
+		return "none"
+	case 1:
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }

@@ -43,29 +43,22 @@ func DefaultConfig() Config {
 	}
 }
 
-// DefaultConfigFor returns DefaultConfig for another method or structure
-// ("" for either means spred or element-wise), with the learning rate that
-// suits it: the baselines MethodMagnitude and MethodL1 train w itself and
-// take a dense-training rate of 0.02 (spred's 0.3 moves w only at about
-// 2·0.3·|w|); the grouped structures take 0.05, since a unit's factors move
-// w_unit at about lr·‖w_unit‖₂, near 1 for a trained neuron. Magnitude
-// pruning runs 3 rounds and still needs Config.TargetSparsity, which has no
-// default.
+// DefaultConfigFor returns the recipe of the registered method and structure
+// ("" for either means spred or element-wise), Method.DefaultConfig: with
+// the learning rate that suits it. The baselines MethodMagnitude and
+// MethodL1 train w itself and take a dense-training rate of 0.02 (spred's
+// 0.3 moves w only at about 2·0.3·|w|); the grouped structures take 0.05,
+// since a unit's factors move w_unit at about lr·‖w_unit‖₂, near 1 for a
+// trained neuron. Magnitude pruning runs 3 rounds and still needs
+// Config.TargetSparsity, which has no default. An unknown method gets
+// DefaultConfig with that Method, which Validate rejects.
 func DefaultConfigFor(method, structure string) Config {
-	c := DefaultConfig()
-	if method != "" {
-		c.Method = method
+	if method == "" {
+		method = MethodSpred
 	}
-	if structure != StructureElement {
-		c.Structure = structure
+	m, err := Lookup(method)
+	if err != nil {
+		return methodDefault(method, structure)
 	}
-	switch {
-	case c.Method == MethodMagnitude:
-		c.LR, c.Rounds = 0.02, 3
-	case c.Method != MethodSpred:
-		c.LR = 0.02
-	case c.Structure != "":
-		c.LR = 0.05
-	}
-	return c
+	return m.DefaultConfig(structure)
 }

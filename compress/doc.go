@@ -93,9 +93,22 @@
 //   - MethodL1: dense SGD with the subgradient λ·sign(w) (sign(0) = 0) on
 //     the prunable weights (train.Config.L1), then |w| < τ to exact zeros.
 //
+// # Methods
+//
+// A method is a Method registered under its name (Register; Lookup,
+// MethodNames): its defaults and recipe, its validation, what it supports
+// (MethodInfo: structures, from-scratch factors, targets, λ and τ, rounds,
+// resuming) and its training phase, which runs on the Session Run prepares
+// (the working model, the data, the report, the recorder, evaluation and
+// checkpoints). Run keeps what all methods share: validation of the shared
+// fields, the dense and validation evaluations, fine-tuning with the mask
+// the phase returns, the counts and the report. The command line and its
+// sweeps take any registered method by name, and Config.Method stays that
+// name in reports, recipes and checkpoints.
+//
 // # Checkpoints
 //
-// Every method and structure checkpoints: a Recorder that is also a
+// Every method and structure of this package checkpoints: a Recorder that is also a
 // Checkpointer receives a Checkpoint after every epoch of every phase (a
 // magnitude round, the spred or L1 training, the fine-tuning of the pruned
 // or thinned model) and when the context is cancelled, and Config.Resume

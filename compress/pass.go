@@ -317,7 +317,7 @@ func (p *Pass) Finish() (*models.Model, *Report, error) {
 		}
 	}
 	out := &models.Model{Spec: p.work.Spec, Params: ps, Meta: p.work.Meta}
-	r := &Report{Settings: settings(p.cfg), History: append([]Stats(nil), p.history...)}
+	r := &Report{Settings: spredMethod{}.Settings(p.cfg), History: append([]Stats(nil), p.history...)}
 	r.Count(out)
 	return out, r, nil
 }

@@ -95,8 +95,8 @@ func (s Stages) Final() *float64 {
 
 // Settings records how the pass ran.
 type Settings struct {
-	// Method is the compression method (MethodSpred, MethodMagnitude or
-	// MethodL1); not printed by the text and Markdown renderers.
+	// Method is the compression method (Config.Method, e.g. MethodSpred);
+	// not printed by the text and Markdown renderers.
 	Method         string  `json:"method"`
 	Structure      string  `json:"structure,omitempty"`       // a grouped Config.Structure
 	TargetSparsity float64 `json:"target_sparsity,omitempty"` // MethodMagnitude
@@ -290,10 +290,13 @@ func (s Settings) methodName() string {
 }
 
 // strength describes what sets the sparsity of the run: λ and τ, or the
-// target sparsity of magnitude pruning.
+// target sparsity of a registered method without a λ (and its rounds).
 func (s Settings) strength() string {
-	if s.Method == MethodMagnitude {
-		return fmt.Sprintf("target sparsity %g in %d rounds", s.TargetSparsity, s.Rounds)
+	if m, err := Lookup(s.methodName()); err == nil && !m.Info().Lambda {
+		if m.Info().Rounds {
+			return fmt.Sprintf("target sparsity %g in %d rounds", s.TargetSparsity, s.Rounds)
+		}
+		return fmt.Sprintf("target sparsity %g", s.TargetSparsity)
 	}
 	return fmt.Sprintf("λ=%g, τ=%g", s.Lambda, s.Threshold)
 }

@@ -58,6 +58,14 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	meth, err := cfg.lookup()
+	if err != nil {
+		return nil, err
+	}
+	info := meth.Info()
+	if cfg.Resume != nil && !info.Resume {
+		return nil, errors.Wrapf(ErrConfig, "method %s does not resume from a checkpoint", meth.Name())
+	}
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
@@ -69,7 +77,7 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		return nil, err
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
-	r := &Report{Settings: settings(cfg)}
+	r := &Report{Settings: meth.Settings(cfg)}
 	data, val, validation, err := holdOut(data, cfg)
 	if err != nil {
 		return nil, err
@@ -84,7 +92,7 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	}
 	r.Key = key
 	ck := cfg.Resume
-	phase := cfg.firstPhase()
+	phase := info.Phase
 	if ck != nil {
 		if err := checkResume(ck, key, cfg, m); err != nil {
 			return nil, err
@@ -97,6 +105,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		r.History = append(r.History, ck.History...)
 	}
 	saver, _ := rec.(Checkpointer)
+	if !info.Resume {
+		saver = nil
+	}
 	checkpoint := func(phase string, round int, mask *Mask) func(*train.State) error {
 		if saver == nil {
 			return nil
@@ -148,21 +159,13 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		if mask, err = resumeFinetune(work, cfg, ck, r); err != nil {
 			return nil, err
 		}
-	case cfg.method() == MethodMagnitude:
-		if mask, err = magnitudePhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint); err != nil {
-			return nil, err
-		}
-	case cfg.method() == MethodL1:
-		if mask, err = l1Phase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseL1, 0, nil)); err != nil {
-			return nil, err
-		}
-	case cfg.structured():
-		if mask, err = structuredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, 0, nil)); err != nil {
-			return nil, err
-		}
 	default:
-		if mask, err = spredPhase(ctx, work, data, cfg, ck, r, rec, eval, checkpoint(PhaseSpred, 0, nil)); err != nil {
+		s := &Session{Model: work, Data: data, Config: cfg, Report: r, Recorder: rec, Resume: ck, phase: info.Phase, eval: eval, save: checkpoint}
+		if mask, err = meth.Train(ctx, s); err != nil {
 			return nil, err
+		}
+		if mask == nil {
+			return nil, errors.Errorf("method %s returned no mask", meth.Name())
 		}
 	}
 
@@ -289,16 +292,6 @@ func stepper(rec Recorder, phase string, epochs int) func(epoch, step, steps int
 
 func paramsDtype(m *models.Model) tensor.Dtype {
 	return m.Params.All()[0].Value.Dtype()
-}
-
-func settings(c Config) Settings {
-	if c.method() != MethodSpred {
-		return baselineSettings(c)
-	}
-	return Settings{Method: MethodSpred, Structure: structureSetting(c), Lambda: c.Lambda, Threshold: c.Threshold, EpochThreshold: c.EpochThreshold, FromScratch: c.FromScratch,
-		Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov, Schedule: c.Schedule.Kind,
-		FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed, Dtype: c.Dtype.String(),
-		Decay: decaySetting(c), Tool: spred.Tool}
 }
 
 // lambdaHint names λ in a divergence of the spred phase when λ·lr ≥ 1:

@@ -99,7 +99,7 @@ func newTarget(cfg Config, n int) *Target {
 		return nil
 	}
 	t := &Target{Ratio: cfg.TargetRatio, Sparsity: s}
-	if cfg.method() == MethodMagnitude {
+	if m, err := cfg.lookup(); err == nil && !m.Info().Lambda {
 		t.Search = "none"
 		return t
 	}

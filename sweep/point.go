@@ -8,10 +8,14 @@ import (
 	"strings"
 
 	"github.com/pkg/errors"
+
+	"github.com/spred-go/spred/compress"
 )
 
-// MethodSpred is the method of the points `spred sweep` runs.
-const MethodSpred = "spred"
+// MethodSpred is the method of the points `spred sweep` runs by default
+// (compress.MethodSpred); any method registered with compress.Register
+// can be swept.
+const MethodSpred = compress.MethodSpred
 
 // Point is one setting of a sweep.
 type Point struct {
@@ -146,9 +150,13 @@ func TargetPoints(method string, targets []float64) []Point {
 
 // RatioPoints returns one point of method per target compression ratio,
 // sorted, without duplicates, with τ threshold (the τ the sparsity is
-// measured at; 0 for magnitude pruning, which uses none). λ is 0: the run
+// measured at), which is dropped (0) for a registered method that reads no
+// τ (compress.MethodInfo.Threshold: magnitude pruning). λ is 0: the run
 // finds it.
 func RatioPoints(method string, ratios []float64, threshold float64) []Point {
+	if m, err := compress.Lookup(method); err == nil && !m.Info().Threshold {
+		threshold = 0
+	}
 	var ps []Point
 	seen := map[float64]bool{}
 	for _, r := range ratios {

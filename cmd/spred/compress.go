@@ -39,7 +39,7 @@ func compressSGDDefaults() sgdDefaults {
 func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
-		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method: spred, or the baselines magnitude (iterative magnitude pruning with retraining) and l1 (subgradient L1 on w, then thresholding); same epochs and data; the baselines default to --lr " + fmt.Sprint(compress.DefaultConfigFor(compress.MethodL1, "").LR)},
+		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method, one of " + methodUsage() + "; all run the same epochs on the same data; each has its default --lr (`spred recipe --method M`)"},
 		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "ask for this final fraction of prunable weights set to zero, in (0, 1), like --target-ratio 1/(1−S); --method magnitude needs it or --target-ratio"},
 		&cli.IntFlag{Name: "rounds", Value: compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
@@ -243,15 +243,17 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	if cfg.Structure == compress.StructureElement {
 		cfg.Structure = "" // the element-wise pass, exactly as before structures existed
 	}
-	if !validMethod(cfg.Method) {
-		return cfg, usagef("--method must be one of %s, got %q", strings.Join(compress.Methods, ", "), cfg.Method)
+	meth, err := lookupMethod("method", cfg.Method)
+	if err != nil {
+		return cfg, err
 	}
+	info := meth.Info()
 	if !c.IsSet("lr") {
 		// The baselines and the grouped structures have their own rate.
 		cfg.LR = compress.DefaultConfigFor(cfg.Method, cfg.Structure).LR // structuredLR for a grouped structure
 	}
-	if cfg.Method != compress.MethodMagnitude {
-		// --rounds and --retrain-decay have defaults; they only matter to magnitude.
+	if !info.Rounds {
+		// --rounds and --retrain-decay have defaults; they only matter to a method in rounds (magnitude).
 		cfg.Rounds, cfg.RetrainDecay = 0, 0
 	} else if cfg.Rounds < 1 {
 		return cfg, usagef("--rounds must be ≥ 1, got %d", cfg.Rounds)
@@ -266,7 +268,7 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 		return cfg, usagef("--target-sparsity must be in (0, 1), got %v", cfg.TargetSparsity)
 	}
 	if cfg.TargetRatio != 0 || cfg.TargetSparsity != 0 {
-		if c.IsSet("lambda") && cfg.Method != compress.MethodMagnitude {
+		if c.IsSet("lambda") && info.Lambda {
 			return cfg, usagef("--lambda and a target: the target finds λ, give one of them")
 		}
 		cfg.Lambda = 0
@@ -319,33 +321,36 @@ func parseBatches(s string) ([]int, error) {
 	return out, nil
 }
 
-func validMethod(m string) bool {
-	for _, x := range compress.Methods {
-		if m == x {
-			return true
-		}
+// lookupMethod is compress.Lookup of the value of --flag, as a usage error
+// that lists the registered methods.
+func lookupMethod(flag, name string) (compress.Method, error) {
+	m, err := compress.Lookup(name)
+	if err != nil {
+		return nil, usagef("--%s: %v", flag, err)
 	}
-	return false
+	return m, nil
 }
 
-// methodSettings describes the settings specific to cfg's method, for logs.
-func methodSettings(cfg compress.Config) string {
-	switch cfg.Method {
-	case compress.MethodMagnitude:
-		if cfg.TargetRatio != 0 {
-			return fmt.Sprintf("target ratio %g× in %d rounds, retraining decay %g", cfg.TargetRatio, cfg.Rounds, cfg.RetrainDecay)
+// methodUsage lists the registered methods with their summaries, for the
+// help of --method.
+func methodUsage() string {
+	var parts []string
+	for _, n := range compress.MethodNames() {
+		if m, err := compress.Lookup(n); err == nil {
+			parts = append(parts, n+" ("+m.Info().Summary+")")
 		}
-		return fmt.Sprintf("target sparsity %g in %d rounds, retraining decay %g", cfg.TargetSparsity, cfg.Rounds, cfg.RetrainDecay)
-	case compress.MethodL1:
-		return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
 	}
-	switch {
-	case cfg.TargetRatio != 0:
-		return fmt.Sprintf("target ratio %g× (λ found during the run, measured at τ=%g)", cfg.TargetRatio, cfg.Threshold)
-	case cfg.TargetSparsity != 0:
-		return fmt.Sprintf("target sparsity %g (λ found during the run, measured at τ=%g)", cfg.TargetSparsity, cfg.Threshold)
+	return strings.Join(parts, ", ")
+}
+
+// methodSettings describes the settings specific to cfg's method, for logs
+// (compress.Method.Describe).
+func methodSettings(cfg compress.Config) string {
+	m, err := compress.Lookup(cfg.Method)
+	if err != nil {
+		return err.Error()
 	}
-	return fmt.Sprintf("λ=%g τ=%g", cfg.Lambda, cfg.Threshold)
+	return m.Describe(cfg)
 }
 
 // compressProgress adapts progress to compress.Recorder, StepRecorder and

@@ -34,7 +34,7 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 	switch {
 	case p.TargetRatio != 0:
 		add("target-ratio", strconv.FormatFloat(p.TargetRatio, 'g', -1, 64))
-		if p.Method != compress.MethodMagnitude {
+		if m, err := compress.Lookup(p.Method); err != nil || m.Info().Threshold {
 			add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
 		}
 	case p.Target != 0:

@@ -254,7 +254,7 @@ func recipeCommand() *cli.Command {
 		Usage: "print the settings of a command with their defaults as a commented YAML recipe (for --recipe)",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "command", Value: "compress", Usage: "the command: compress, train, sweep or select"},
-			&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compress: the method whose defaults to print (spred, magnitude, l1)"},
+			&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compress: the method whose defaults to print (" + strings.Join(compress.MethodNames(), ", ") + ")"},
 		},
 		Action: func(c *cli.Context) error {
 			var cmd *cli.Command
@@ -267,10 +267,8 @@ func recipeCommand() *cli.Command {
 				return usagef("recipe: --command must be compress, train, sweep or select, got %q", c.String("command"))
 			}
 			method := c.String("method")
-			switch method {
-			case compress.MethodSpred, compress.MethodMagnitude, compress.MethodL1:
-			default:
-				return usagef("recipe: unknown --method %q (want spred, magnitude or l1)", method)
+			if _, err := compress.Lookup(method); err != nil {
+				return usagef("recipe: --method: %v", err)
 			}
 			w := c.App.Writer
 			fmt.Fprintf(w, "# spred %s recipe: the defaults of %s", cmd.Name, spred.Tool)

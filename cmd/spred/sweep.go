@@ -102,14 +102,17 @@ func runSweep(c *cli.Context) error {
 	if strings.Contains(method, ",") {
 		return usagef("sweep: several methods (--method %s) need --target-ratios, the values they share", method)
 	}
-	if method == compress.MethodMagnitude {
-		return runSweepPoints(c, in, dir, method)
+	meth, err := lookupMethod("method", method)
+	if err != nil {
+		return err
+	}
+	if !meth.Info().Lambda {
+		return runSweepPoints(c, in, dir, meth)
 	}
 	if c.IsSet("target-sparsities") {
-		return usagef("sweep: --target-sparsities needs --method magnitude")
+		return usagef("sweep: --target-sparsities needs a method without λ (%s), not %s", strings.Join(methodsWithout(func(i compress.MethodInfo) bool { return i.Lambda }), ", "), method)
 	}
 	var lambdas []float64
-	var err error
 	switch {
 	case c.IsSet("lambdas") && c.IsSet("lambda-range"):
 		return usagef("sweep: give --lambdas or --lambda-range, not both")
@@ -157,11 +160,7 @@ func runSweep(c *cli.Context) error {
 			return usageError{err}
 		}
 	}
-	title := "spred λ sweep of "
-	if cfg.Method == compress.MethodL1 {
-		title = "L1 λ sweep of "
-	}
-	return runPoints(c, in, dir, title, points, func(sweep.Point) compress.Config { return cfg })
+	return runPoints(c, in, dir, meth.Info().Title+" λ sweep of ", points, func(sweep.Point) compress.Config { return cfg })
 }
 
 // seeded is points once per seed of --seeds (points as they are without
@@ -209,13 +208,9 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		if err != nil {
 			return err
 		}
-		tau := cfg.Threshold
-		if m == compress.MethodMagnitude {
-			tau = 0 // magnitude pruning uses no τ
-		}
 		cfgs[m] = cfg
 		names = append(names, m)
-		ps := sweep.RatioPoints(m, ratios, tau)
+		ps := sweep.RatioPoints(m, ratios, cfg.Threshold) // no τ for a method without one
 		for i := range ps {
 			ps[i].Structure, ps[i].FromScratch = cfg.Structure, cfg.FromScratch
 		}
@@ -233,8 +228,10 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 	return runPoints(c, in, dir, strings.Join(names, ", ")+" at target ratios: ", points, configOf)
 }
 
-// runSweepPoints sweeps the target sparsity of magnitude pruning.
-func runSweepPoints(c *cli.Context, in, dir, method string) error {
+// runSweepPoints sweeps the target sparsity of a method without λ
+// (magnitude pruning).
+func runSweepPoints(c *cli.Context, in, dir string, meth compress.Method) error {
+	method := meth.Name()
 	for _, name := range []string{"lambdas", "lambda-range", "thresholds"} {
 		if c.IsSet(name) {
 			return usagef("sweep: --%s does not apply to --method %s (sweep --target-sparsities)", name, method)
@@ -265,7 +262,7 @@ func runSweepPoints(c *cli.Context, in, dir, method string) error {
 			return usageError{err}
 		}
 	}
-	return runPoints(c, in, dir, "magnitude-pruning sweep of ", points, func(sweep.Point) compress.Config { return cfg })
+	return runPoints(c, in, dir, strings.ReplaceAll(meth.Info().Title, " ", "-")+" sweep of ", points, func(sweep.Point) compress.Config { return cfg })
 }
 
 // pointConfig is cfg with the swept values of p put in.
@@ -572,4 +569,16 @@ func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
 	fmt.Fprintf(w, "wrote %s, %s and %s (%d points, %d on the Pareto front)\n",
 		paths["sweep.csv"], paths["sweep.md"], paths["sweep.png"], len(rs), len(front))
 	return nil
+}
+
+// methodsWithout returns the sorted names of the registered methods whose
+// Info does not satisfy has.
+func methodsWithout(has func(compress.MethodInfo) bool) []string {
+	var out []string
+	for _, n := range compress.MethodNames() {
+		if m, err := compress.Lookup(n); err == nil && !has(m.Info()) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
