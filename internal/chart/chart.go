@@ -81,6 +81,8 @@ const (
 	Points
 	// Dashed joins the points with a dashed line and marks each one.
 	Dashed
+	// ErrorsOnly draws the error bars and nothing else.
+	ErrorsOnly
 )
 
 // Glyph is the marker of a Series' points.
@@ -252,7 +254,7 @@ func addSeries(p *plot.Plot, s Series, col color.Color, shape draw.GlyphDrawer) 
 		width = vg.Points(s.Width)
 	}
 	var thumbs []plot.Thumbnailer
-	if s.Style != Points {
+	if s.Style == LinePoints || s.Style == Line || s.Style == Dashed {
 		l, err := plotter.NewLine(xys)
 		if err != nil {
 			return err
@@ -264,7 +266,7 @@ func addSeries(p *plot.Plot, s Series, col color.Color, shape draw.GlyphDrawer) 
 		p.Add(l)
 		thumbs = append(thumbs, l)
 	}
-	if s.Style != Line {
+	if s.Style == LinePoints || s.Style == Points || s.Style == Dashed {
 		sc, err := plotter.NewScatter(xys)
 		if err != nil {
 			return err
