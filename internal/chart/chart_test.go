@@ -137,6 +137,9 @@ func TestLogTicks(t *testing.T) {
 	if len(tk) != 3 || tk[0].Value != 4 || tk[0].Label != "" || tk[1].Label != "3.2" || tk[2].Label != "4.5" {
 		t.Errorf("narrow range %+v", tk)
 	}
+	if tk := LogTicks(1.1e-6, 3.3e-6, ""); tk[len(tk)-2].Label != "1.1e-06" || tk[len(tk)-1].Label != "3.3e-06" {
+		t.Errorf("narrow range below 1: %+v", tk)
+	}
 	if LogTicks(0, 10, "") != nil || LogTicks(5, 5, "") != nil {
 		t.Error("ticks on an empty or non-positive range")
 	}

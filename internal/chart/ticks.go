@@ -10,7 +10,8 @@ import (
 // LogTicks returns the ticks of a log axis over [min, max]: 1, 2 and 5
 // times the powers of ten labelled (with suffix appended), unlabelled minor
 // ticks at the other integer multiples. When fewer than two are labelled,
-// min and max are labelled too, with one decimal. It returns nil unless
+// min and max are labelled too (one decimal from 1 up, two significant
+// digits below). It returns nil unless
 // 0 < min < max.
 func LogTicks(min, max float64, suffix string) []plot.Tick {
 	if !(min > 0) || !(max > min) {
@@ -34,10 +35,18 @@ func LogTicks(min, max float64, suffix string) []plot.Tick {
 		}
 	}
 	if labelled < 2 {
-		ticks = append(ticks, plot.Tick{Value: min, Label: strconv.FormatFloat(min, 'f', 1, 64) + suffix},
-			plot.Tick{Value: max, Label: strconv.FormatFloat(max, 'f', 1, 64) + suffix})
+		ticks = append(ticks, plot.Tick{Value: min, Label: endLabel(min) + suffix}, plot.Tick{Value: max, Label: endLabel(max) + suffix})
 	}
 	return ticks
+}
+
+// endLabel formats an end of a narrow log range: one decimal from 1 up,
+// two significant digits below.
+func endLabel(v float64) string {
+	if v >= 1 {
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 2, 64)
 }
 
 // IntegerTicks returns labelled ticks at whole numbers in [min, max], every
