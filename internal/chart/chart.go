@@ -131,9 +131,9 @@ type Marker struct {
 // Legend places a Panel's legend in one of its corners, inset by 8 points.
 type Legend int
 
+// The corners of a Legend.
 const (
-	// TopRight is the default corner.
-	TopRight Legend = iota
+	TopRight Legend = iota // the default
 	BottomRight
 	BottomLeft
 	TopLeft
