@@ -108,7 +108,7 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 		if resumed {
 			tc.Resume = ck.Train
 		}
-		if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseMagnitude, 0)); err != nil {
+		if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseMagnitude, 0, 0)); err != nil {
 			return nil, errors.Wrapf(err, "magnitude pruning round %d", round)
 		}
 	}
@@ -131,7 +131,7 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck 
 	}
 	hooks := train.Hooks{AfterStep: stepper(rec, PhaseL1, cfg.Epochs), Checkpoint: save}
 	hooks = r.Target.drive(hooks, setL1, func(l float64) float64 { return math.Max(cfg.Threshold, cfg.LR*l/(1-cfg.Momentum)) }, func() ([]float64, []int) { return denseMagnitudes(work), nil })
-	if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseL1, cfg.Threshold)); err != nil {
+	if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseL1, cfg.Threshold, cfg.Lambda)); err != nil {
 		return nil, errors.Wrap(err, "L1 training")
 	}
 	var err error
@@ -174,8 +174,9 @@ func thresholdDense[T float32 | float64](w []T, tau T) int {
 }
 
 // recordDense records an epoch of a baseline phase: the sparsity is the
-// fraction of prunable weights with |w| < tau (exact zeros when tau is 0).
-func recordDense(work *models.Model, r *Report, rec Recorder, phase string, tau float64) train.Recorder {
+// fraction of prunable weights with |w| < tau (exact zeros when tau is 0),
+// λ is lambda or the one the target's continuation reached.
+func recordDense(work *models.Model, r *Report, rec Recorder, phase string, tau, lambda float64) train.Recorder {
 	return train.RecorderFunc(func(s *train.EpochStats) {
 		small, all := 0, 0
 		for _, p := range work.Params.Prunable() {
@@ -186,7 +187,7 @@ func recordDense(work *models.Model, r *Report, rec Recorder, phase string, tau 
 			}
 			all += p.Len()
 		}
-		full := Stats{Phase: phase, EpochStats: *s, Sparsity: float64(small) / float64(all)}
+		full := Stats{Phase: phase, EpochStats: *s, Sparsity: float64(small) / float64(all), Lambda: r.Target.lambda(lambda)}
 		r.History = append(r.History, full)
 		if rec != nil {
 			rec.Record(&full)

@@ -281,7 +281,7 @@ func (p *Pass) FinishEpoch() Stats {
 // endEpoch adds the factors' statistics to es and keeps the result.
 func (p *Pass) endEpoch(es train.EpochStats) Stats {
 	st := p.f.Stats(p.cfg.Threshold)
-	full := Stats{Phase: PhaseSpred, EpochStats: es, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
+	full := Stats{Phase: PhaseSpred, EpochStats: es, Sparsity: st.Sparsity(), Imbalance: st.Imbalance, Lambda: p.target.lambda(p.cfg.Lambda)}
 	p.history = append(p.history, full)
 	return full
 }

@@ -29,6 +29,10 @@ type Stats struct {
 	// Imbalance is the mean |u² − v²| over the prunable weights (spred
 	// phase only): it shrinks at a rate of about 2λ towards 0.
 	Imbalance float64 `json:"imbalance"`
+	// Lambda is λ at the end of the epoch: Config.Lambda, or the λ a
+	// target's continuation had reached (0 during fine-tuning and for
+	// magnitude pruning).
+	Lambda float64 `json:"lambda,omitempty"`
 }
 
 // Recorder receives per-epoch statistics. A Recorder that also implements

@@ -76,6 +76,9 @@ func TestRunSparsifiesMoreWithLargerLambda(t *testing.T) {
 		if len(recs) != 5 || recs[0].Phase != PhaseSpred || recs[4].Phase != PhaseFinetune {
 			t.Fatalf("λ=%v: recorded %d epochs: %+v", lambda, len(recs), recs)
 		}
+		if recs[0].Lambda != lambda || recs[3].Lambda != lambda || recs[4].Lambda != 0 {
+			t.Errorf("λ=%v: recorded λ %v (spred) and %v (fine-tuning)", lambda, recs[0].Lambda, recs[4].Lambda)
+		}
 		for _, s := range []*float64{rep.Accuracy.Dense, rep.Accuracy.Trained, rep.Accuracy.Thresholded, rep.Accuracy.Finetuned} {
 			if s == nil || *s < 0.8 {
 				t.Fatalf("λ=%v: accuracy stage missing or low: %+v", lambda, rep.Accuracy)

@@ -96,7 +96,7 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return unitMagnitudes(gs) })
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := gs.Stats(cfg.Threshold)
-		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance}
+		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance, Lambda: r.Target.lambda(cfg.Lambda)}
 		r.History = append(r.History, full)
 		if rec != nil {
 			rec.Record(&full)

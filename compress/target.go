@@ -126,6 +126,14 @@ func (t *Target) clone() *Target {
 	return &c
 }
 
+// lambda is λ now: the continuation's when t searches it, fixed otherwise.
+func (t *Target) lambda(fixed float64) float64 {
+	if t.continuation() {
+		return t.Lambda
+	}
+	return fixed
+}
+
 // continuation reports whether t searches λ during training.
 func (t *Target) continuation() bool { return t != nil && t.Search == TargetContinuation }
 

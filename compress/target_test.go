@@ -74,6 +74,7 @@ func TestTargetRatioReached(t *testing.T) {
 			if tg == nil || tg.Reached == nil || *tg.Reached != *got || tg.Sparsity != 1-1/want && tg.Sparsity != cfg.TargetSparsity {
 				t.Fatalf("target report %+v", tg)
 			}
+			checkLambdaHistory(t, rep)
 			if cfg.Method == MethodMagnitude {
 				if tg.Search != "none" || rep.Settings.TargetSparsity != tg.Sparsity {
 					t.Errorf("magnitude: %+v, settings target %v", tg, rep.Settings.TargetSparsity)
@@ -102,6 +103,37 @@ func TestTargetRatioReached(t *testing.T) {
 				t.Errorf("accuracy %v, target %+v, ratio %v, stages %v %v %v", fmtPct(a), *tg, *got, fmtPct(rep.Accuracy.Dense), fmtPct(rep.Accuracy.Trained), fmtPct(rep.Accuracy.Thresholded))
 			}
 		})
+	}
+}
+
+// checkLambdaHistory: the History records λ per epoch: none for magnitude
+// pruning and fine-tuning; for a continuation, rising from its start above
+// LambdaStart and ending at the λ reached.
+func checkLambdaHistory(t *testing.T, rep *Report) {
+	t.Helper()
+	var lambdas []float64
+	for _, h := range rep.History {
+		switch {
+		case h.Phase == PhaseFinetune || h.Phase == PhaseMagnitude:
+			if h.Lambda != 0 {
+				t.Errorf("%s epoch %d: λ %v", h.Phase, h.Epoch, h.Lambda)
+			}
+		default:
+			lambdas = append(lambdas, h.Lambda)
+		}
+	}
+	if rep.Target.Search == "none" {
+		return
+	}
+	if len(lambdas) == 0 || lambdas[len(lambdas)-1] != rep.Target.Lambda || lambdas[0] <= rep.Target.LambdaStart {
+		t.Errorf("λ per epoch %v, target %+v", lambdas, rep.Target)
+	}
+	distinct := map[float64]bool{}
+	for _, l := range lambdas {
+		distinct[l] = true
+	}
+	if len(distinct) < 2 {
+		t.Errorf("λ per epoch %v never changed", lambdas)
 	}
 }
 

@@ -6,15 +6,8 @@ import (
 	"io"
 	"math"
 	"sort"
-	"strconv"
 
-	"github.com/pkg/errors"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+	"github.com/spred-go/spred/internal/chart"
 )
 
 // Label names a report's method: "spred-linear", "spred-mlp" or
@@ -103,94 +96,36 @@ func Table(reports []*Report) []byte {
 // selected features (log axis) as a 800×500 PNG, one line per report with
 // error bars of ± one standard deviation over repeats. It needs no display.
 func Plot(reports []*Report, title string, w io.Writer) error {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "selected features (mean over folds), log scale"
-	p.Y.Label.Text = "cross-validated accuracy (%)"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = countTicks{}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = false
-	p.Legend.XOffs = -vg.Points(8)
-	p.Legend.YOffs = vg.Points(8)
+	pn := chart.Panel{Title: title,
+		X:      chart.Axis{Label: "selected features (mean over folds), log scale", Log: true, Ticks: chart.TicksLog},
+		Y:      chart.Axis{Label: "cross-validated accuracy (%)"},
+		Legend: chart.BottomRight}
 	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	for i, r := range reports {
-		var pts []struct{ x, y, e float64 }
+	for _, r := range reports {
+		var pts []chart.Point
 		for _, pt := range r.Points {
 			if !(pt.SelectedMean > 0) || math.IsNaN(pt.Accuracy) {
 				continue
 			}
-			pts = append(pts, struct{ x, y, e float64 }{pt.SelectedMean, 100 * pt.Accuracy, 100 * pt.AccuracyStd})
+			e := 100 * pt.AccuracyStd
+			pts = append(pts, chart.Point{X: pt.SelectedMean, Y: 100 * pt.Accuracy, YLow: e, YHigh: e})
 		}
-		if len(pts) == 0 {
-			continue
+		sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
+		for _, q := range pts {
+			minX, maxX = math.Min(minX, q.X), math.Max(maxX, q.X)
+			minY, maxY = math.Min(minY, q.Y-q.YLow), math.Max(maxY, q.Y+q.YHigh)
 		}
-		sort.SliceStable(pts, func(a, b int) bool { return pts[a].x < pts[b].x })
-		xys := make(plotter.XYs, len(pts))
-		errs := make(plotter.YErrors, len(pts))
-		for k, q := range pts {
-			xys[k] = plotter.XY{X: q.x, Y: q.y}
-			errs[k].Low, errs[k].High = q.e, q.e
-			minX, maxX = math.Min(minX, q.x), math.Max(maxX, q.x)
-			minY, maxY = math.Min(minY, q.y-q.e), math.Max(maxY, q.y+q.e)
-		}
-		line, points, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return errors.Wrapf(err, "plot %s", r.Label())
-		}
-		line.Color = plotutil.Color(i)
-		line.Width = vg.Points(1.5)
-		points.Color = plotutil.Color(i)
-		points.Shape = plotutil.Shape(i)
-		points.Radius = vg.Points(4)
-		bars, err := plotter.NewYErrorBars(struct {
-			plotter.XYs
-			plotter.YErrors
-		}{xys, errs})
-		if err != nil {
-			return errors.Wrapf(err, "plot %s", r.Label())
-		}
-		bars.Color = plotutil.Color(i)
-		p.Add(line, points, bars)
-		p.Legend.Add(r.Label(), line, points)
+		// A report without plottable points is left out and takes no colour.
+		pn.Series = append(pn.Series, chart.Series{Name: r.Label(), Points: pts, YErrors: true})
 	}
 	if math.IsInf(minX, 1) {
 		minX, maxX, minY, maxY = 1, 10, 0, 100
 	}
-	p.X.Min, p.X.Max = minX/1.3, maxX*1.3
+	pn.X.Min, pn.X.Max = minX/1.3, maxX*1.3
 	pad := math.Max((maxY-minY)*0.08, 0.5)
-	p.Y.Min, p.Y.Max = minY-pad, math.Min(maxY+pad, 101)
-	if p.Y.Max <= p.Y.Min {
-		p.Y.Max = p.Y.Min + 1
+	pn.Y.Min, pn.Y.Max = minY-pad, math.Min(maxY+pad, 101)
+	if pn.Y.Max <= pn.Y.Min {
+		pn.Y.Max = pn.Y.Min + 1
 	}
-	c := vgimg.NewWith(vgimg.UseWH(vg.Length(600), vg.Length(375)), vgimg.UseDPI(96))
-	p.Draw(draw.New(c))
-	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
-	return errors.Wrap(err, "write plot")
-}
-
-// countTicks labels 1, 2 and 5 times the powers of ten in range, with
-// unlabelled minor ticks at the other integer multiples.
-type countTicks struct{}
-
-func (countTicks) Ticks(min, max float64) []plot.Tick {
-	if !(min > 0) || !(max > min) {
-		return nil
-	}
-	var ticks []plot.Tick
-	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
-		base := math.Pow(10, e)
-		for m := 1; m < 10; m++ {
-			v := float64(m) * base
-			if v < min || v > max {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 || m == 2 || m == 5 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64)
-			}
-			ticks = append(ticks, t)
-		}
-	}
-	return ticks
+	return chart.Render(chart.Figure{Width: 800, Height: 500, Panels: []chart.Panel{pn}}, w)
 }

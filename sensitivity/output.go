@@ -7,12 +7,8 @@ import (
 	"strconv"
 
 	"github.com/pkg/errors"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/spred-go/spred/internal/chart"
 )
 
 // WriteCSV writes the points as CSV with a header row: layer, curve,
@@ -36,29 +32,20 @@ func WriteCSV(w io.Writer, points []Point) error {
 // fraction of units removed, one curve per layer in each. It needs no
 // display.
 func Plot(points []Point, title string, w io.Writer) error {
-	const width, height = vg.Length(825), vg.Length(337.5) // 1100×450 pixels at 96 dpi
-	var panels []*plot.Plot
+	var panels []chart.Panel
 	for _, curve := range []string{Sparsity, Units} {
-		p := plot.New()
+		pn := chart.Panel{TitleSize: 10, Legend: chart.BottomLeft,
+			X: chart.Axis{Min: 0, Max: 100}, Y: chart.Axis{Label: "test accuracy (%)", Min: 0, Max: 100}}
 		switch curve {
 		case Sparsity:
-			p.Title.Text = title + ": weights pruned by magnitude, one layer at a time"
-			p.X.Label.Text = "fraction of the layer's weights set to zero (%)"
+			pn.Title = title + ": weights pruned by magnitude, one layer at a time"
+			pn.X.Label = "fraction of the layer's weights set to zero (%)"
 		case Units:
-			p.Title.Text = title + ": units removed, one layer at a time"
-			p.X.Label.Text = "fraction of the layer's neurons or filters removed (%)"
+			pn.Title = title + ": units removed, one layer at a time"
+			pn.X.Label = "fraction of the layer's neurons or filters removed (%)"
 		}
-		p.Title.TextStyle.Font.Size = vg.Points(10)
-		p.Y.Label.Text = "test accuracy (%)"
-		p.Add(plotter.NewGrid())
-		p.Legend.Left = true
-		p.Legend.Top = false
-		p.Legend.XOffs = vg.Points(8)
-		p.Legend.YOffs = vg.Points(8)
-		p.X.Min, p.X.Max = 0, 100
-		p.Y.Min, p.Y.Max = 0, 100
 		var layers []string
-		byLayer := map[string]plotter.XYs{}
+		byLayer := map[string][]chart.Point{}
 		for _, pt := range points {
 			if pt.Curve != curve {
 				continue
@@ -66,30 +53,14 @@ func Plot(points []Point, title string, w io.Writer) error {
 			if _, ok := byLayer[pt.Layer]; !ok {
 				layers = append(layers, pt.Layer)
 			}
-			byLayer[pt.Layer] = append(byLayer[pt.Layer], plotter.XY{X: 100 * float64(pt.Removed) / float64(pt.Of), Y: 100 * pt.Accuracy})
+			byLayer[pt.Layer] = append(byLayer[pt.Layer], chart.Point{X: 100 * float64(pt.Removed) / float64(pt.Of), Y: 100 * pt.Accuracy})
 		}
-		for i, name := range layers {
-			line, pts, err := plotter.NewLinePoints(byLayer[name])
-			if err != nil {
-				return errors.Wrapf(err, "plot %s %s", name, curve)
-			}
-			line.Color, pts.Color = plotutil.Color(i), plotutil.Color(i)
-			line.Width = vg.Points(1.5)
-			pts.Shape = plotutil.Shape(i)
-			pts.Radius = vg.Points(3)
-			p.Add(line, pts)
-			p.Legend.Add(layerLabel(name, points, curve), line, pts)
+		for _, name := range layers {
+			pn.Series = append(pn.Series, chart.Series{Name: layerLabel(name, points, curve), Points: byLayer[name], Radius: 3})
 		}
-		panels = append(panels, p)
+		panels = append(panels, pn)
 	}
-	c := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: 2, PadX: vg.Points(12), PadTop: vg.Points(6), PadBottom: vg.Points(4), PadLeft: vg.Points(4), PadRight: vg.Points(8)}
-	for i, p := range panels {
-		p.Draw(tiles.At(dc, i, 0))
-	}
-	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
-	return errors.Wrap(err, "write plot")
+	return chart.Render(chart.Figure{Width: 1100, Height: 450, Cols: 2, Panels: panels}, w)
 }
 
 // layerLabel names a curve with the size it is a fraction of.

@@ -5,22 +5,8 @@ import (
 	"io"
 	"math"
 	"sort"
-	"strconv"
 
-	"github.com/pkg/errors"
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-)
-
-// Plot size: 800×500 pixels at 96 dpi.
-const (
-	plotWidth  = vg.Length(600)
-	plotHeight = vg.Length(375)
-	plotDPI    = 96
+	"github.com/spred-go/spred/internal/chart"
 )
 
 // Plot draws test accuracy (%) against compression ratio (log axis) as an
@@ -35,18 +21,11 @@ func Plot(results []Result, title string, w io.Writer) error {
 	if ss := Summarise(results); repeated(ss) {
 		results, bars = means(ss)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "compression ratio (prunable weights / non-zero), log scale"
-	p.Y.Label.Text = "test accuracy (%)"
-	p.X.Scale = plot.LogScale{}
-	p.X.Tick.Marker = ratioTicks{}
-	p.Add(plotter.NewGrid())
-	p.Legend.Top = true // high ratio and high accuracy: usually empty
-	p.Legend.XOffs = -vg.Points(8)
-	p.Legend.YOffs = -vg.Points(8)
+	pn := chart.Panel{Title: title,
+		X: chart.Axis{Label: "compression ratio (prunable weights / non-zero), log scale", Log: true, Ticks: chart.TicksLog, Suffix: "×"},
+		Y: chart.Axis{Label: "test accuracy (%)"}, Legend: chart.TopRight} // high ratio and high accuracy: usually empty
 
-	byMethod := map[string]plotter.XYs{}
+	byMethod := map[string][]chart.Point{}
 	var methods []string
 	for _, r := range results {
 		xy, ok := plottable(r)
@@ -60,115 +39,51 @@ func Plot(results []Result, title string, w io.Writer) error {
 	}
 	sort.Strings(methods)
 	minX, maxX, minY, maxY := math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
-	for i, m := range methods {
-		xys := byMethod[m]
-		sort.SliceStable(xys, func(a, b int) bool { return xys[a].X < xys[b].X })
-		for _, xy := range xys {
-			minX, maxX = math.Min(minX, xy.X), math.Max(maxX, xy.X)
-			minY, maxY = math.Min(minY, xy.Y), math.Max(maxY, xy.Y)
+	for _, m := range methods {
+		pts := byMethod[m]
+		sort.SliceStable(pts, func(a, b int) bool { return pts[a].X < pts[b].X })
+		for _, q := range pts {
+			minX, maxX = math.Min(minX, q.X), math.Max(maxX, q.X)
+			minY, maxY = math.Min(minY, q.Y), math.Max(maxY, q.Y)
 		}
-		line, points, err := plotter.NewLinePoints(xys)
-		if err != nil {
-			return errors.Wrapf(err, "plot %s", m)
-		}
-		line.Color = plotutil.Color(i)
-		line.Width = vg.Points(1.5)
-		points.Color = plotutil.Color(i)
-		points.Shape = plotutil.Shape(i)
-		points.Radius = vg.Points(4)
-		p.Add(line, points)
-		p.Legend.Add(m, line, points)
+		pn.Series = append(pn.Series, chart.Series{Name: m, Points: pts})
 	}
-
 	if len(bars) > 0 {
-		xb, err := plotter.NewXErrorBars(bars)
-		if err != nil {
-			return errors.Wrap(err, "plot the ratio's spread")
+		pts := make([]chart.Point, len(bars))
+		for i, b := range bars {
+			pts[i] = chart.Point{X: b.xy.X, Y: b.xy.Y, XLow: b.xlo, XHigh: b.xhi, YLow: b.y, YHigh: b.y}
 		}
-		yb, err := plotter.NewYErrorBars(bars)
-		if err != nil {
-			return errors.Wrap(err, "plot the accuracy's spread")
-		}
-		p.Add(xb, yb)
+		pn.Series = append(pn.Series, chart.Series{Points: pts, Style: chart.ErrorsOnly, Color: color.Black,
+			XErrors: true, YErrors: true})
 	}
-
-	var front plotter.XYs
+	var front []chart.Point
 	for _, r := range ParetoFront(results) {
 		if xy, ok := plottable(r); ok {
 			front = append(front, xy)
 		}
 	}
-	if len(front) > 0 {
-		line, points, err := plotter.NewLinePoints(front)
-		if err != nil {
-			return errors.Wrap(err, "plot the Pareto front")
-		}
-		line.Color = color.Black
-		line.Width = vg.Points(1)
-		line.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
-		points.Color = color.Black
-		points.Shape = draw.RingGlyph{}
-		points.Radius = vg.Points(6.5)
-		p.Add(line, points)
-		p.Legend.Add("Pareto front", line, points)
-	}
+	pn.Series = append(pn.Series, chart.Series{Name: "Pareto front", Points: front, Style: chart.Dashed, Color: color.Black,
+		Glyph: chart.RingGlyph, Radius: 6.5, Width: 1})
 
 	if len(methods) == 0 {
 		minX, maxX, minY, maxY = 1, 10, 0, 100
 	}
 	// Pad the ranges so that the markers are not cut and a single point
 	// still has an axis.
-	p.X.Min, p.X.Max = minX/1.25, maxX*1.25
+	pn.X.Min, pn.X.Max = minX/1.25, maxX*1.25
 	pad := math.Max((maxY-minY)*0.08, 0.5)
-	p.Y.Min, p.Y.Max = minY-pad, math.Min(maxY+pad, 100.5)
-	if p.Y.Max <= p.Y.Min {
-		p.Y.Max = p.Y.Min + 1
+	pn.Y.Min, pn.Y.Max = minY-pad, math.Min(maxY+pad, 100.5)
+	if pn.Y.Max <= pn.Y.Min {
+		pn.Y.Max = pn.Y.Min + 1
 	}
-
-	c := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(plotDPI))
-	p.Draw(draw.New(c))
-	_, err := vgimg.PngCanvas{Canvas: c}.WriteTo(w)
-	return errors.Wrap(err, "write plot")
+	return chart.Render(chart.Figure{Width: 800, Height: 500, Panels: []chart.Panel{pn}}, w)
 }
 
-func plottable(r Result) (plotter.XY, bool) {
+func plottable(r Result) (chart.Point, bool) {
 	if r.Accuracy == nil || r.Ratio == nil || math.IsNaN(*r.Accuracy) || !(*r.Ratio > 0) || math.IsInf(*r.Ratio, 0) {
-		return plotter.XY{}, false
+		return chart.Point{}, false
 	}
-	return plotter.XY{X: *r.Ratio, Y: 100 * *r.Accuracy}, true
-}
-
-// ratioTicks labels 1, 2 and 5 times the powers of ten in range (plot's
-// LogTicks labels powers of ten only, which a narrow range may not contain),
-// with unlabelled minor ticks at the other integer multiples.
-type ratioTicks struct{}
-
-func (ratioTicks) Ticks(min, max float64) []plot.Tick {
-	if !(min > 0) || !(max > min) {
-		return nil
-	}
-	var ticks []plot.Tick
-	labelled := 0
-	for e := math.Floor(math.Log10(min)); e <= math.Ceil(math.Log10(max)); e++ {
-		base := math.Pow(10, e)
-		for m := 1; m < 10; m++ {
-			v := float64(m) * base
-			if v < min || v > max {
-				continue
-			}
-			t := plot.Tick{Value: v}
-			if m == 1 || m == 2 || m == 5 {
-				t.Label = strconv.FormatFloat(v, 'g', -1, 64) + "×"
-				labelled++
-			}
-			ticks = append(ticks, t)
-		}
-	}
-	if labelled < 2 { // label the ends too
-		ticks = append(ticks, plot.Tick{Value: min, Label: strconv.FormatFloat(min, 'f', 1, 64) + "×"},
-			plot.Tick{Value: max, Label: strconv.FormatFloat(max, 'f', 1, 64) + "×"})
-	}
-	return ticks
+	return chart.Point{X: *r.Ratio, Y: 100 * *r.Accuracy}, true
 }
 
 // means returns one result per point of ss at the mean ratio and accuracy
@@ -198,17 +113,11 @@ func means(ss []Summary) ([]Result, errorBars) {
 	return out, bars
 }
 
-// errorBars are the spreads of the mean points: plotter.XYer, XErrorer
-// and YErrorer.
+// errorBars are the spreads of the mean points.
 type errorBars []errorBar
 
 type errorBar struct {
-	xy       plotter.XY
+	xy       chart.Point
 	xlo, xhi float64 // below and above the mean ratio
 	y        float64 // the accuracy's standard deviation, in points
 }
-
-func (e errorBars) Len() int                        { return len(e) }
-func (e errorBars) XY(i int) (float64, float64)     { return e[i].xy.X, e[i].xy.Y }
-func (e errorBars) XError(i int) (float64, float64) { return e[i].xlo, e[i].xhi }
-func (e errorBars) YError(i int) (float64, float64) { return e[i].y, e[i].y }

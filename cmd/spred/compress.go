@@ -48,7 +48,8 @@ func compressCommand() *cli.Command {
 		&cli.StringFlag{Name: "speed-batches", Value: "1,100", Usage: "--structure neuron/filter/mixed: batch sizes at which to time the forward pass of the dense and the thinned model (empty: none)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "pruned model file to write (default: MODEL-pruned.safetensors)"},
 		&cli.StringFlag{Name: "report", Usage: "write the JSON report to this file"},
-		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file"},
+		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file (with a link to --plot when given)"},
+		plotFlag,
 		&cli.Float64Flag{Name: "lambda", Value: compressDefaults.Lambda, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
 		&cli.Float64Flag{Name: "threshold", Value: compressDefaults.Threshold, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
 		&cli.BoolFlag{Name: "epoch-threshold", Value: compressDefaults.EpochThreshold, Usage: "also threshold at the start of every epoch"},
@@ -120,7 +121,7 @@ func compressCommand() *cli.Command {
 			}
 			ckPath := checkpointPath(c, out)
 			ckOut := path{"--checkpoint", ckPath}
-			outs := []path{{"--out", out}, {"--report", c.String("report")}, {"--markdown", c.String("markdown")}}
+			outs := []path{{"--out", out}, {"--report", c.String("report")}, {"--markdown", c.String("markdown")}, {"--plot", c.String("plot")}}
 			if err := checkPaths([]path{{"--model", in}}, append(outs, path{"--checkpoint", ckPath})...); err != nil {
 				return err
 			}
@@ -152,6 +153,8 @@ func compressCommand() *cli.Command {
 			if structured {
 				dense = &models.Model{Spec: m.Spec, Params: m.Params.Clone()}
 			}
+			var before compress.Report // the input's non-zeros, for --plot
+			before.Count(m)
 			rep, err := compress.Run(c.Context, m, compress.Data{Train: trainSet, Test: testSet}, cfg, rec)
 			if err != nil {
 				if badResume(err) {
@@ -195,8 +198,17 @@ func compressCommand() *cli.Command {
 					return errors.Wrapf(err, "write report %s", path)
 				}
 			}
+			if path := c.String("plot"); path != "" {
+				if err := writePlot(path, compressFigure(fmt.Sprintf("%s: %s compression", m.Spec.Name, cfg.Method), rep, before.Layers)); err != nil {
+					return err
+				}
+			}
 			if path := c.String("markdown"); path != "" {
-				if err := atomicfile.Write(path, rep.WriteMarkdown); err != nil {
+				write := rep.WriteMarkdown
+				if plot := c.String("plot"); plot != "" {
+					write = withPlotLink(write, path, plot)
+				}
+				if err := atomicfile.Write(path, write); err != nil {
 					return errors.Wrapf(err, "write report %s", path)
 				}
 			}

@@ -200,6 +200,8 @@ func TestReadOnlyFolderFoundFirst(t *testing.T) {
 		{"train", "--out", filepath.Join(dir, "m.safetensors"), "--checkpoint", filepath.Join(ro, "m.ckpt")},
 		{"compress", "--model", st, "--out", filepath.Join(ro, "p.safetensors")},
 		{"compress", "--model", st, "--report", filepath.Join(ro, "r.json")},
+		{"train", "--out", filepath.Join(dir, "m.safetensors"), "--plot", filepath.Join(ro, "run.png")},
+		{"compress", "--model", st, "--plot", filepath.Join(ro, "run.png")},
 		{"export", "--model", st, "--format", "thin", "--out", filepath.Join(dir, "t.safetensors"), "--onnx", filepath.Join(ro, "t.onnx")},
 	} {
 		// No data folder: a run that got past the outputs would fail on

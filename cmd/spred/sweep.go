@@ -23,7 +23,7 @@ var (
 	sweepOnly = map[string]bool{"lambdas": true, "lambda-range": true, "thresholds": true, "target-sparsities": true, "target-ratios": true,
 		"seeds": true, "dir": true, "list-jobs": true, "format": true}
 	sweepDropped = map[string]bool{"out": true, "report": true, "markdown": true, "lambda": true, "target-sparsity": true, "target-ratio": true,
-		"checkpoint": true, "resume": true, "force": true}
+		"checkpoint": true, "resume": true, "force": true, "plot": true}
 )
 
 func sweepCommand() *cli.Command {

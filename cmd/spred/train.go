@@ -89,6 +89,7 @@ func trainCommand() *cli.Command {
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Value: "lenet-300-100", Usage: "zoo architecture (see `spred models`)"},
 		&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "model file to write (default: MODEL.safetensors)"},
 		&cli.Float64Flag{Name: "weight-decay", Value: 5e-4, Usage: "L2 weight decay on the weights (biases and batch-norm scales and shifts are not decayed)"},
+		plotFlag,
 		valFractionFlag,
 		&cli.StringFlag{Name: "augment", Value: "auto", Usage: "training augmentation: auto (the data set's when the zoo recipe augments: crops and flips for Fashion-MNIST and CIFAR-10 with the ResNets, none for MNIST), off, or pad=N,flip"},
 		dataDirFlag, samplesFlag, quietFlag,
@@ -125,7 +126,7 @@ func trainCommand() *cli.Command {
 				return err
 			}
 			ckPath := checkpointPath(c, out)
-			release, err := claimOutputs(nil, path{"--out", out}, path{"--checkpoint", ckPath})
+			release, err := claimOutputs(nil, path{"--out", out}, path{"--checkpoint", ckPath}, path{"--plot", c.String("plot")})
 			defer release()
 			if err != nil {
 				return err
@@ -213,6 +214,11 @@ func trainCommand() *cli.Command {
 			}
 			if err := models.WriteFile(out, m); err != nil {
 				return err
+			}
+			if path := c.String("plot"); path != "" {
+				if err := writePlot(path, trainFigure(fmt.Sprintf("%s: training on %s", spec.Name, info.Name), hist)); err != nil {
+					return err
+				}
 			}
 			os.Remove(ckPath) // done: the checkpoint is of no further use
 			fmt.Fprintf(c.App.Writer, "wrote %s: %s, test accuracy %.2f%% (loss %.4f) on %d images%s\n",
