@@ -24,5 +24,6 @@ fi
 
 echo "== compressing it with spred" >&2
 bin/spred compress --model "$dense" --lambda 4e-4 --epochs 4 --finetune-epochs 2 --seed 1 \
-	--out "$work/lenet-300-100-pruned.safetensors" --report "$work/report.json" --markdown "$work/report.md"
-echo "== report: $work/report.json and $work/report.md; pruned model: $work/lenet-300-100-pruned.safetensors" >&2
+	--out "$work/lenet-300-100-pruned.safetensors" --report "$work/report.json" --markdown "$work/report.md" \
+	--plot "$work/run.png"
+echo "== report: $work/report.json and $work/report.md, plot $work/run.png; pruned model: $work/lenet-300-100-pruned.safetensors" >&2
