@@ -96,6 +96,9 @@ func (e *FailedError) Error() string {
 	return fmt.Sprintf("%d of %d points failed (%s)", len(e.Points), e.Of, strings.Join(ids, ", "))
 }
 
+// Unwrap returns the errors of the failed points.
+func (e *FailedError) Unwrap() []error { return e.Errs }
+
 // OtherRunError is the error of Pending and Run for a point whose report
 // file holds another run's report, or no report: the folder holds another
 // sweep.

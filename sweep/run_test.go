@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/spred-go/spred/compress"
+	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/sweep"
 )
@@ -132,10 +134,10 @@ func TestRunRefusesOtherRun(t *testing.T) {
 func TestRunFailedPoint(t *testing.T) {
 	var events []sweep.EventKind
 	o := tinyOptions(t, filepath.Join(t.TempDir(), "s"), &events)
-	bad := o.Points[1]
+	bad, refused := o.Points[1], errors.New("refused")
 	o.Finish = func(p sweep.Point, m *models.Model, cfg compress.Config, rep *compress.Report) error {
 		if p == bad {
-			return errors.New("refused")
+			return refused
 		}
 		return nil
 	}
@@ -143,6 +145,9 @@ func TestRunFailedPoint(t *testing.T) {
 	var fe *sweep.FailedError
 	if !errors.As(err, &fe) || !reflect.DeepEqual(fe.Points, []sweep.Point{bad}) || fe.Of != 3 {
 		t.Fatalf("Run: %v, want a FailedError for %s of 3", err, bad.ID())
+	}
+	if !errors.Is(err, refused) {
+		t.Errorf("Run: %v does not wrap the point's error", err)
 	}
 	if len(rs) != 2 || rs[0].ID() != o.Points[0].ID() || rs[1].ID() != o.Points[2].ID() {
 		t.Errorf("results %v, want the two other points", rs)
@@ -273,5 +278,51 @@ func TestRunResumes(t *testing.T) {
 	b, errB := os.ReadFile(model)
 	if errA != nil || errB != nil || !bytes.Equal(a, b) {
 		t.Errorf("the resumed point's model differs from the uninterrupted one's (%v, %v)", errA, errB)
+	}
+}
+
+// TestRunLockedPoint: a point whose file another run writes fails alone,
+// naming the file; two Runs of disjoint points share a folder at once.
+func TestRunLockedPoint(t *testing.T) {
+	var events []sweep.EventKind
+	o := tinyOptions(t, filepath.Join(t.TempDir(), "s"), &events)
+	if err := os.Mkdir(o.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	model, _, _ := sweep.Files(o.Dir, o.Points[0])
+	l, err := atomicfile.Lock(model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sweep.Run(context.Background(), o)
+	l.Unlock()
+	var fe *sweep.FailedError
+	want := "the point's model " + model + " is being written by another spred run"
+	if !errors.As(err, &fe) || len(fe.Points) != 1 || fe.Points[0] != o.Points[0] || !strings.Contains(fe.Errs[0].Error(), want) {
+		t.Fatalf("Run with a locked point: %v, want the point to fail with %q", err, want)
+	}
+
+	a, b := o, o
+	a.Progress, b.Progress = nil, nil
+	a.Points, b.Points = o.Points[:1], o.Points[1:]
+	a.Dir = filepath.Join(t.TempDir(), "shared")
+	b.Dir = a.Dir
+	if err := os.Mkdir(a.Dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	errs := make(chan error, 2)
+	for _, opts := range []sweep.Options{a, b} {
+		go func() {
+			_, err := sweep.Run(context.Background(), opts)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if rs, err := sweep.Load(a.Dir); err != nil || len(rs) != 3 {
+		t.Errorf("the shared folder holds %d reports (%v), want 3", len(rs), err)
 	}
 }
