@@ -370,7 +370,7 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 	_, err = sweep.Run(c.Context, opts)
 	var failed *sweep.FailedError
 	if err != nil && !errors.As(err, &failed) {
-		if c.Context.Err() != nil {
+		if c.Context.Err() != nil && cur != nil {
 			_, _, ck := sweep.Files(dir, curPoint)
 			return errors.Errorf("interrupted; the state of %s is saved in %s: run the same command to continue", curPoint.ID(), ck)
 		}
