@@ -11,12 +11,17 @@
 // under which its outputs are stored in the sweep folder: ID.json (the
 // compress.Report, written last and atomically, so its presence means the
 // point is done), ID.safetensors (the pruned model) and ID.ckpt (the
-// checkpoint of a point in progress). `spred sweep` skips every point whose
-// report exists and carries the point's compress.Key (the whole
-// configuration, the input model's values and the data), so an interrupted
-// sweep resumes where it stopped and finished points are never recomputed,
-// while a report made from another model, other flags or other data is
-// never taken for a finished point (the sweep stops and says so); its --list-jobs prints one
+// checkpoint of a point in progress; Files names them). Run, and `spred
+// sweep` through it, skips every point whose report exists and carries the
+// point's compress.Key (the whole configuration, the input model's values
+// and the data), so an interrupted sweep resumes where it stopped and
+// finished points are never recomputed, while a report made from another
+// model, other flags or other data is never taken for a finished point
+// (the sweep stops with an OtherRunError before any point runs). A point
+// writes only its own files, locked while it runs, so that several Runs
+// (or processes) may share a folder with disjoint points; Merge then
+// writes the tables sweep.csv and sweep.md and the plot sweep.png of the
+// folder. `spred sweep --list-jobs` prints one
 // `spred compress` command per pending point instead, for GNU parallel or a
 // batch scheduler, writing the same files (a job killed midway continues
 // with the same command plus --resume, or under `spred sweep`, which picks

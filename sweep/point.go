@@ -299,3 +299,22 @@ func LogRange(lo, hi float64, n int) ([]float64, error) {
 	}
 	return out, nil
 }
+
+// Config returns base with the values p sweeps put in: the seed of a
+// seeded point, then its target ratio (λ and the target sparsity
+// cleared), its target sparsity, or its λ and τ.
+func (p Point) Config(base compress.Config) compress.Config {
+	if p.Seeded {
+		base.Seed = p.Seed
+	}
+	if p.TargetRatio != 0 {
+		base.TargetRatio, base.TargetSparsity, base.Lambda = p.TargetRatio, 0, 0
+		return base
+	}
+	if p.Target != 0 {
+		base.TargetSparsity = p.Target
+		return base
+	}
+	base.Lambda, base.Threshold = p.Lambda, p.Threshold
+	return base
+}

@@ -290,28 +290,15 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		return cb.Bytes(), summaryMarkdown(ss, refs, targets, ratios, vals)
 	}
 
-	var mb bytes.Buffer
-	mb.WriteString("| method | λ | τ |")
-	align := "|---|---:|---:|"
-	if targets {
-		mb.WriteString(" target sparsity |")
-		align += "---:|"
-	}
-	if ratios {
-		mb.WriteString(" target ratio |")
-		align += "---:|"
-	}
-	mb.WriteString(" compression | test error |")
-	align += "---:|---:|"
+	cols := []string{"compression", "test error"}
 	if vals {
-		mb.WriteString(" validation error |")
-		align += "---:|"
+		cols = append(cols, "validation error")
 	}
 	for _, l := range layers {
-		fmt.Fprintf(&mb, " %s non-zero |", mdEscape(l))
-		align += "---:|"
+		cols = append(cols, mdEscape(l)+" non-zero")
 	}
-	mb.WriteString(" wall time | report |\n" + align + "---:|---|\n")
+	var mb bytes.Buffer
+	mdHead(&mb, targets, ratios, cols, "report")
 	for _, r := range results {
 		ratio := "∞"
 		if r.Ratio != nil {
@@ -337,47 +324,23 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		}
 		fmt.Fprintf(&mb, " %s | %s |\n", fmtWall(r.WallSeconds), mdEscape(r.Report))
 	}
-	for _, ref := range refs {
-		fmt.Fprintf(&mb, "| %s (published) | - | - |", mdEscape(ref.Method))
-		if targets {
-			mb.WriteString(" - |")
-		}
-		if ratios {
-			mb.WriteString(" - |")
-		}
-		fmt.Fprintf(&mb, " %g× | %.2f%% |", ref.Ratio, ref.Error)
-		if vals {
-			mb.WriteString(" - |")
-		}
-		for range layers {
-			mb.WriteString(" - |")
-		}
-		fmt.Fprintf(&mb, " - | %s |\n", mdEscape(ref.Source))
+	after := len(layers)
+	if vals {
+		after++
 	}
+	mdRefs(&mb, refs, targets, ratios, 0, after)
 	return cb.Bytes(), mb.Bytes()
 }
 
 // summaryMarkdown is the Markdown table of points run with several seeds:
 // one row per point with the mean ± standard deviation over its runs.
 func summaryMarkdown(ss []Summary, refs []Reference, targets, ratios, vals bool) []byte {
-	var mb bytes.Buffer
-	mb.WriteString("| method | λ | τ |")
-	align := "|---|---:|---:|"
-	if targets {
-		mb.WriteString(" target sparsity |")
-		align += "---:|"
-	}
-	if ratios {
-		mb.WriteString(" target ratio |")
-		align += "---:|"
-	}
-	mb.WriteString(" runs | compression (mean ± std) | test error (mean ± std) |")
-	align += "---:|---:|---:|"
+	cols := []string{"runs", "compression (mean ± std)", "test error (mean ± std)"}
 	if vals {
-		mb.WriteString(" validation error (mean ± std) |")
-		align += "---:|"
+		cols = append(cols, "validation error (mean ± std)")
 	}
-	mb.WriteString(" wall time | reports |\n" + align + "---:|---|\n")
+	var mb bytes.Buffer
+	mdHead(&mb, targets, ratios, cols, "reports")
 	for _, s := range ss {
 		fmt.Fprintf(&mb, "| %s | %.3g | %g |", mdEscape(s.Series()), s.Lambda, s.Threshold)
 		if targets {
@@ -400,21 +363,50 @@ func summaryMarkdown(ss []Summary, refs []Reference, targets, ratios, vals bool)
 		}
 		fmt.Fprintf(&mb, " %s | %s |\n", fmtWall(s.WallSeconds), strings.Join(names, ", "))
 	}
+	after := 0
+	if vals {
+		after = 1
+	}
+	mdRefs(&mb, refs, targets, ratios, 1, after)
+	return mb.Bytes()
+}
+
+// mdHead writes the header and the alignment row of a Markdown sweep
+// table: method, λ, τ, the target sparsity and target ratio columns when
+// asked, then cols (right-aligned), wall time and last (left-aligned).
+func mdHead(mb *bytes.Buffer, targets, ratios bool, cols []string, last string) {
+	head := []string{"method", "λ", "τ"}
+	if targets {
+		head = append(head, "target sparsity")
+	}
+	if ratios {
+		head = append(head, "target ratio")
+	}
+	head = append(append(head, cols...), "wall time", last)
+	align := "|---|"
+	for range head[1 : len(head)-1] {
+		align += "---:|"
+	}
+	mb.WriteString("| " + strings.Join(head, " | ") + " |\n" + align + "---|\n")
+}
+
+// mdRefs writes the rows of the published results refs under a table of
+// mdHead's columns: before empty columns between the targets and the
+// ratio, after ones between the error and the wall time.
+func mdRefs(mb *bytes.Buffer, refs []Reference, targets, ratios bool, before, after int) {
 	for _, ref := range refs {
-		fmt.Fprintf(&mb, "| %s (published) | - | - |", mdEscape(ref.Method))
+		fmt.Fprintf(mb, "| %s (published) | - | - |", mdEscape(ref.Method))
 		if targets {
 			mb.WriteString(" - |")
 		}
 		if ratios {
 			mb.WriteString(" - |")
 		}
-		fmt.Fprintf(&mb, " - | %g× | %.2f%% |", ref.Ratio, ref.Error)
-		if vals {
-			mb.WriteString(" - |")
-		}
-		fmt.Fprintf(&mb, " - | %s |\n", mdEscape(ref.Source))
+		mb.WriteString(strings.Repeat(" - |", before))
+		fmt.Fprintf(mb, " %g× | %.2f%% |", ref.Ratio, ref.Error)
+		mb.WriteString(strings.Repeat(" - |", after))
+		fmt.Fprintf(mb, " - | %s |\n", mdEscape(ref.Source))
 	}
-	return mb.Bytes()
 }
 
 // valError is r.ValError, NaN for none.

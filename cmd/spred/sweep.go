@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/spred-go/spred/compress"
-	"github.com/spred-go/spred/internal/atomicfile"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/sweep"
 )
@@ -156,7 +154,7 @@ func runSweep(c *cli.Context) error {
 		return err
 	}
 	for _, p := range points {
-		if err := pointConfig(cfg, p).Validate(); err != nil {
+		if err := p.Config(cfg).Validate(); err != nil {
 			return usageError{err}
 		}
 	}
@@ -221,7 +219,7 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 	}
 	configOf := func(p sweep.Point) compress.Config { return cfgs[p.Method] }
 	for _, p := range points {
-		if err := pointConfig(configOf(p), p).Validate(); err != nil {
+		if err := p.Config(configOf(p)).Validate(); err != nil {
 			return usageError{err}
 		}
 	}
@@ -258,36 +256,19 @@ func runSweepPoints(c *cli.Context, in, dir string, meth compress.Method) error 
 		return err
 	}
 	for _, p := range points {
-		if err := pointConfig(cfg, p).Validate(); err != nil {
+		if err := p.Config(cfg).Validate(); err != nil {
 			return usageError{err}
 		}
 	}
 	return runPoints(c, in, dir, strings.ReplaceAll(meth.Info().Title, " ", "-")+" sweep of ", points, func(sweep.Point) compress.Config { return cfg })
 }
 
-// pointConfig is cfg with the swept values of p put in.
-func pointConfig(cfg compress.Config, p sweep.Point) compress.Config {
-	if p.Seeded {
-		cfg.Seed = p.Seed
-	}
-	if p.TargetRatio != 0 {
-		cfg.TargetRatio, cfg.TargetSparsity, cfg.Lambda = p.TargetRatio, 0, 0
-		return cfg
-	}
-	if p.Target != 0 {
-		cfg.TargetSparsity = p.Target
-		return cfg
-	}
-	cfg.Lambda, cfg.Threshold = p.Lambda, p.Threshold
-	return cfg
-}
-
-// runPoints runs the pending points of a sweep, each with the config
-// configOf gives its method, and merges the results under a title that
-// ends with the model's name. A point is done when its report exists and
-// carries the point's key (its whole configuration, the input model and the
-// data; see compress.Key) and the speed batches asked for; a report with
-// another key stops the sweep before anything runs.
+// runPoints runs the pending points of a sweep (sweep.Run), each with the
+// config configOf gives its method, and merges the results under a title
+// that ends with the model's name. A point is done when its report exists
+// and carries the point's key (its whole configuration, the input model and
+// the data; see compress.Key) and the speed batches asked for; a report
+// with another key stops the sweep before anything runs.
 func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, configOf func(sweep.Point) compress.Config) error {
 	switch f := c.String("format"); {
 	case f != "lines" && f != "slurm":
@@ -298,12 +279,6 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 	speedBatches, err := parseBatches(c.String("speed-batches"))
 	if err != nil {
 		return err
-	}
-	timed := func(p sweep.Point) []int {
-		if p.Structure == "" {
-			return nil // only a structured pass is timed
-		}
-		return speedBatches
 	}
 	dense, err := readModelFile(in)
 	if err != nil {
@@ -327,17 +302,40 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 		return err
 	}
 	data := compress.Data{Train: trainSet, Test: testSet}
-	var pending []sweep.Point
-	for _, p := range points {
-		done, err := pointDone(dir, p, dense, data, pointConfig(configOf(p), p), timed(p))
-		if err != nil {
-			return err
+	opts := sweep.Options{Dir: dir, Model: dense, Data: data, Points: points, Config: configOf, SpeedBatches: speedBatches, Checkpoints: true}
+	var cur *progress // the running point's
+	var curPoint sweep.Point
+	opts.Progress = func(e sweep.Event) {
+		id := e.Point.ID()
+		counter := fmt.Sprintf("[%d/%d]", e.N, e.Of)
+		switch e.Kind {
+		case sweep.Skipped:
+			fmt.Fprintf(c.App.ErrWriter, "skipping %s: done\n", id)
+		case sweep.Started:
+			cfg := e.Config
+			cur, curPoint = newProgress(c.App.ErrWriter, c.Bool("quiet"), counter+" "+dense.Spec.Name), e.Point
+			cur.logf("%s %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
+				counter, id, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
+		case sweep.Resumed:
+			_, _, ck := sweep.Files(dir, e.Point)
+			cur.logf("resuming from %s: %s", ck, resumePoint(e.Checkpoint))
+		case sweep.Timing:
+			cur.logf("timing the forward pass of the dense and the thinned model at batch %s", c.String("speed-batches"))
+		case sweep.Finished:
+			rep := e.Report
+			ratio := "∞"
+			if r := rep.Totals.CompressionRatio; r != nil {
+				ratio = fmt.Sprintf("%.1f×", *r)
+			}
+			fmt.Fprintf(c.App.Writer, "%s %s: %d of %d prunable weights non-zero (%s), test accuracy %s, %.1f s\n",
+				counter, id, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, ratio, pct(rep.Accuracy.Final()), rep.WallSeconds)
+		case sweep.Failed:
+			fmt.Fprintf(c.App.ErrWriter, "spred: sweep point %s failed: %s\n", id, oneLine(e.Err.Error()))
 		}
-		if done {
-			fmt.Fprintf(c.App.ErrWriter, "skipping %s: done\n", p.ID())
-			continue
-		}
-		pending = append(pending, p)
+	}
+	pending, err := sweep.Pending(opts)
+	if err != nil {
+		return otherRun(err)
 	}
 	if c.Bool("list-jobs") {
 		jobs := make([]string, len(pending))
@@ -352,26 +350,57 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 		}
 		return nil
 	}
-
-	var failed []string
-	for i, p := range pending {
-		pc := pointConfig(configOf(p), p)
-		err := sweepPoint(c, in, dir, p, pc, data, timed(p), fmt.Sprintf("[%d/%d]", i+1, len(pending)))
-		if err != nil {
-			if c.Context.Err() != nil || badResume(err) {
+	for _, p := range pending {
+		model, report, ck := sweep.Files(dir, p)
+		if err := checkPaths([]path{{"--model", in}}, path{"the point's model", model}, path{"the point's report", report}, path{"the point's checkpoint", ck}); err != nil {
+			return err
+		}
+	}
+	opts.Points = pending
+	opts.Recorder = func(sweep.Point) compress.Recorder { return compressProgress{p: cur} }
+	opts.Finish = func(p sweep.Point, m *models.Model, cfg compress.Config, rep *compress.Report) error {
+		if l := rep.Loss.Final(); l != nil {
+			if err := checkFinalLoss(*l, m.Spec.Classes(), "--lr or λ"); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.ErrWriter, "spred: sweep point %s failed: %s\n", p.ID(), oneLine(err.Error()))
-			failed = append(failed, p.ID())
 		}
+		stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, p, "", false), " "), in, data.Train)
+		return nil
+	}
+	_, err = sweep.Run(c.Context, opts)
+	var failed *sweep.FailedError
+	if err != nil && !errors.As(err, &failed) {
+		if c.Context.Err() != nil && cur != nil {
+			_, _, ck := sweep.Files(dir, curPoint)
+			return errors.Errorf("interrupted; the state of %s is saved in %s: run the same command to continue", curPoint.ID(), ck)
+		}
+		return otherRun(err)
 	}
 	if err := mergeSweep(c.App.Writer, dir, title+dense.Spec.Name, sweep.Published[dense.Spec.Name]); err != nil {
 		return err
 	}
-	if len(failed) > 0 {
-		return errors.Errorf("%d of %d points failed (%s); rerun the same command to retry them", len(failed), len(points), strings.Join(failed, ", "))
+	if failed != nil {
+		var ids []string
+		for _, p := range failed.Points {
+			ids = append(ids, p.ID())
+		}
+		return errors.Errorf("%d of %d points failed (%s); rerun the same command to retry them", len(ids), len(points), strings.Join(ids, ", "))
 	}
 	return nil
+}
+
+// otherRun words a report of another run in the sweep folder
+// (sweep.OtherRunError) for the command line; other errors are returned
+// as they are.
+func otherRun(err error) error {
+	var oe *sweep.OtherRunError
+	switch {
+	case !errors.As(err, &oe):
+		return err
+	case oe.Err != nil:
+		return errors.Errorf("sweep: %s is not a compression report (%v); remove it or use another --dir", oe.Path, oe.Err)
+	}
+	return errors.Errorf("sweep: %s was made from another model, other flags or other data (or by another spred version): remove it or use another --dir", oe.Path)
 }
 
 // makeSweepDir creates the sweep folder if needed; its parent must exist
@@ -387,116 +416,6 @@ func makeSweepDir(dir string) error {
 		return err
 	}
 	return errors.Wrap(os.Mkdir(dir, 0o755), "create the sweep folder")
-}
-
-// pointDone reports whether the report of p in dir exists and was made by
-// the run p asks for: the same key (configuration, input model, data) and,
-// for a structured pass, the same speed batches. A report made by another
-// run is an error: the folder holds another sweep.
-func pointDone(dir string, p sweep.Point, dense *models.Model, data compress.Data, cfg compress.Config, speedBatches []int) (bool, error) {
-	path := filepath.Join(dir, p.ID()+".json")
-	b, err := os.ReadFile(path)
-	if os.IsNotExist(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, errors.Wrap(err, "sweep")
-	}
-	var rep compress.Report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		return false, errors.Errorf("sweep: %s is not a compression report (%v); remove it or use another --dir", path, err)
-	}
-	key, err := compress.Key(dense, data, cfg)
-	if err != nil {
-		return false, err
-	}
-	var timed []int
-	for _, s := range rep.Speed {
-		timed = append(timed, s.Batch)
-	}
-	if rep.Key != key || fmt.Sprint(timed) != fmt.Sprint(speedBatches) {
-		return false, errors.Errorf("sweep: %s was made from another model, other flags or other data (or by another spred version): remove it or use another --dir", path)
-	}
-	return true, nil
-}
-
-// sweepPoint runs one point on a fresh copy of the model, resuming from its
-// checkpoint if there is one, times a structured pass at speedBatches, and
-// writes its model and then its report.
-func sweepPoint(c *cli.Context, in, dir string, pt sweep.Point, cfg compress.Config, data compress.Data, speedBatches []int, counter string) error {
-	id := pt.ID()
-	base := filepath.Join(dir, id)
-	out, repPath, ckPath := base+".safetensors", base+".json", base+".ckpt"
-	release, err := claimOutputs([]path{{"--model", in}}, path{"the point's model", out}, path{"the point's report", repPath}, path{"the point's checkpoint", ckPath})
-	defer release()
-	if err != nil {
-		return err
-	}
-	m, err := readModelFile(in)
-	if err != nil {
-		return err
-	}
-	p := newProgress(c.App.ErrWriter, c.Bool("quiet"), counter+" "+m.Spec.Name)
-	p.logf("%s %s: %s, %d epochs + %d fine-tuning, lr %g (%s), seed %d",
-		counter, id, methodSettings(cfg), cfg.Epochs, cfg.FinetuneEpochs, cfg.LR, cfg.Schedule.Kind, cfg.Seed)
-	rec := compressProgress{p: p, path: ckPath}
-	if _, err := os.Stat(ckPath); err == nil {
-		var ck compress.Checkpoint
-		if err := loadCheckpoint(ckPath, &ck); err != nil {
-			return err
-		}
-		cfg.Resume = &ck
-		p.logf("resuming from %s: %s", ckPath, resumePoint(&ck))
-	}
-	var dense *models.Model // the input, to time against the thinned model
-	if len(speedBatches) > 0 {
-		dense = &models.Model{Spec: m.Spec, Params: m.Params.Clone()}
-	}
-	rep, err := compress.Run(c.Context, m, data, cfg, rec)
-	if err != nil {
-		if badResume(err) {
-			return errors.Wrapf(err, "resuming %s from %s (remove it to start the point afresh)", id, ckPath)
-		}
-		if c.Context.Err() != nil {
-			return errors.Errorf("interrupted; the state of %s is saved in %s: run the same command to continue", id, ckPath)
-		}
-		return err
-	}
-	if len(speedBatches) > 0 {
-		p.logf("timing the forward pass of the dense and the thinned model at batch %s", c.String("speed-batches"))
-		if rep.Speed, err = compress.MeasureSpeed(dense, m, speedBatches, speedBudget); err != nil {
-			return errors.Wrap(err, "timing the forward pass")
-		}
-	}
-	if l := rep.Loss.Final(); l != nil {
-		if err := checkFinalLoss(*l, m.Spec.Classes(), "--lr or λ"); err != nil {
-			os.Remove(ckPath) // the point is over: nothing to resume
-			return err
-		}
-	}
-	stampCompressed(m, cfg, rep, strings.Join(jobArgs(c, pt, "", false), " "), in, data.Train)
-	if err := models.WriteFile(out, m); err != nil {
-		return err
-	}
-	if st, err := os.Stat(out); err == nil {
-		rep.OutputFile, rep.OutputBytes = out, st.Size()
-	}
-	b, err := json.MarshalIndent(rep, "", "  ")
-	if err != nil {
-		return err
-	}
-	// The report is the mark of a finished point: written last, atomically.
-	if err := atomicfile.WriteBytes(repPath, append(b, '\n')); err != nil {
-		return errors.Wrapf(err, "write report %s", repPath)
-	}
-	os.Remove(ckPath)
-	ratio := "∞"
-	if r := rep.Totals.CompressionRatio; r != nil {
-		ratio = fmt.Sprintf("%.1f×", *r)
-	}
-	fmt.Fprintf(c.App.Writer, "%s %s: %d of %d prunable weights non-zero (%s), test accuracy %s, %.1f s\n",
-		counter, id, rep.Totals.PrunableNonZero, rep.Totals.PrunableParams, ratio, pct(rep.Accuracy.Final()), rep.WallSeconds)
-	return nil
 }
 
 func sweepMerge(c *cli.Context) error {
@@ -533,41 +452,14 @@ func sweepMerge(c *cli.Context) error {
 }
 
 // mergeSweep writes DIR/sweep.csv, sweep.md and sweep.png from the reports
-// in dir.
+// in dir (sweep.Merge).
 func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
-	rs, err := sweep.Load(dir)
+	rs, err := sweep.Merge(dir, title, refs)
 	if err != nil {
 		return err
 	}
-	if len(rs) == 0 {
-		return errors.Errorf("no compression reports (*.json) in %s", dir)
-	}
-	csvOut, md := sweep.Table(rs, refs...)
-	front := sweep.ParetoFront(rs)
-	var ids []string
-	for _, r := range front {
-		ids = append(ids, strings.TrimSuffix(r.Report, ".json")) // the point's ID, for the points a sweep ran
-	}
-	on := "accuracy"
-	if sweep.FrontOnValidation(rs) {
-		on = "validation accuracy, so that no choice reads the test set"
-	}
-	md = append(md, fmt.Sprintf("\nPareto front (highest %s for a given compression ratio), by ratio: %s.\n", on, strings.Join(ids, ", "))...)
-	paths := map[string]string{}
-	for _, name := range []string{"sweep.csv", "sweep.md", "sweep.png"} {
-		paths[name] = filepath.Join(dir, name)
-	}
-	if err := atomicfile.WriteBytes(paths["sweep.csv"], csvOut); err != nil {
-		return errors.Wrap(err, "write the sweep table")
-	}
-	if err := atomicfile.WriteBytes(paths["sweep.md"], md); err != nil {
-		return errors.Wrap(err, "write the sweep table")
-	}
-	if err := atomicfile.Write(paths["sweep.png"], func(w io.Writer) error { return sweep.Plot(rs, title, w) }); err != nil {
-		return errors.Wrap(err, "write the sweep plot")
-	}
 	fmt.Fprintf(w, "wrote %s, %s and %s (%d points, %d on the Pareto front)\n",
-		paths["sweep.csv"], paths["sweep.md"], paths["sweep.png"], len(rs), len(front))
+		filepath.Join(dir, "sweep.csv"), filepath.Join(dir, "sweep.md"), filepath.Join(dir, "sweep.png"), len(rs), len(sweep.ParetoFront(rs)))
 	return nil
 }
 
