@@ -71,6 +71,10 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 					for kj := 0; kj < g.K; kj++ {
 						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
 						dst := row[b*plane:][:plane]
+						if g.S == 1 && g.OW == g.W {
+							shiftPlane(g, src, dst, ki, kj)
+							continue
+						}
 						for oy := 0; oy < g.OH; oy++ {
 							iy := oy*g.S + ki - g.PT
 							d := dst[oy*g.OW:][:g.OW]
@@ -102,6 +106,44 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 			}
 		}
 	})
+}
+
+// shiftPlane is one image's row (ki, kj) of the column matrix when the
+// stride is 1 and the output rows are as wide as the input's: the output
+// plane is then the input plane shifted by a constant offset, one copy,
+// with zeros in the rows and columns that fall in the padding.
+func shiftPlane[T float32 | float64](g Conv, src, dst []T, ki, kj int) {
+	ow := g.OW
+	oy0, oy1 := min(max(0, g.PT-ki), g.OH), max(min(g.OH, g.H+g.PT-ki), 0)
+	if oy0 >= oy1 {
+		clear(dst)
+		return
+	}
+	clear(dst[:oy0*ow])
+	clear(dst[oy1*ow:])
+	p0, p1 := oy0*ow, oy1*ow
+	d := (ki-g.PT)*g.W + kj - g.PL
+	a, b := min(max(p0, -d), p1), max(min(p1, len(src)-d), p0)
+	if a >= b {
+		clear(dst[p0:p1])
+		return
+	}
+	clear(dst[p0:a])
+	copy(dst[a:b], src[a+d:b+d])
+	clear(dst[b:p1])
+	lo, hi := min(max(0, g.PL-kj), ow), max(min(ow, g.W+g.PL-kj), 0)
+	if lo == 0 && hi == ow {
+		return
+	}
+	for oy := oy0; oy < oy1; oy++ {
+		r := dst[oy*ow:][:ow]
+		for i := range r[:lo] {
+			r[i] = 0
+		}
+		for i := hi; i < ow; i++ {
+			r[i] = 0
+		}
+	}
 }
 
 // Col2Im adds every entry of the column matrix back onto the input
