@@ -70,7 +70,7 @@ func TestIm2ColCol2Im(t *testing.T) {
 			u[i] = float64(rng.Intn(7) - 3)
 		}
 		dx := make([]float64, len(x))
-		Col2Im(g, u, dx)
+		Col2Im(g, append([]float64(nil), u...), dx)
 		wantDx := make([]float64, len(x))
 		for i := range wantDx {
 			e := make([]float64, len(x))
