@@ -352,17 +352,22 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 	}
 	plane := g.OH * g.OW
 	if op.wrt == wrtBias {
+		// One filter per worker, the images in order: the same sums as
+		// one loop.
 		t, db := output[T](&op.out, tensor.Shape{g.Filters})
-		clear(db)
-		for b := 0; b < g.Batch; b++ {
-			for f := range db {
-				var s T
-				for _, v := range dy[(b*g.Filters+f)*plane:][:plane] {
-					s += v
+		par.For(g.Filters, 1, func(f0, f1 int) {
+			for f := f0; f < f1; f++ {
+				var acc T
+				for b := 0; b < g.Batch; b++ {
+					var s T
+					for _, v := range dy[(b*g.Filters+f)*plane:][:plane] {
+						s += v
+					}
+					acc += s
 				}
-				db[f] += s
+				db[f] = acc
 			}
-		}
+		})
 		return t, nil
 	}
 	var w, x []T
