@@ -113,6 +113,13 @@ func gemmGroups(g convGeom, n int, fn func(rows, filters int, wOff, colOff, fOff
 // stays in the CPU's cache between being written and read.
 var chunkBytes = 2 << 20
 
+// keepBytes bounds the column matrix of the whole batch that the forward op
+// keeps for the weight gradient; a larger one is rebuilt a chunk at a time.
+var keepBytes = 16 << 20
+
+// keeps reports whether the forward op keeps the whole column matrix.
+func (g convGeom) keeps(size int) bool { return g.Rows()*g.Cols()*size <= keepBytes }
+
 // chunk is the number of images whose column matrix is built and
 // multiplied at a time: as many as fit in chunkBytes, at least one. It
 // depends on the geometry and the element size only.
@@ -132,12 +139,14 @@ func (g convGeom) sub(b0, b1 int) (kernels.Conv, [2]int, [2]int) {
 
 // convOp is the forward op. It builds the column matrix of a chunk of
 // images at a time (see chunk), so that its buffers are small and stay in
-// cache.
+// cache; when the whole batch's is small (see keeps) it keeps every chunk's,
+// which the weight gradient of the same step then reads.
 type convOp struct {
 	convGeom
 	mu   sync.Mutex
-	cols any // []float32 or []float64: the column matrix of one chunk
-	tmp  any // the product of one chunk before it is laid out batch first
+	cols any  // []float32 or []float64: the column matrix of one chunk, or of all
+	kept bool // cols holds every chunk's column matrix, chunk after chunk
+	tmp  any  // the product of one chunk before it is laid out batch first
 	y    reuse
 }
 
@@ -176,8 +185,10 @@ func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	if err != nil {
 		return nil, err
 	}
-	// The weight gradient rebuilds the column matrix from the input.
-	dw, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtWeight}, inputs[0], grad)
+	// The weight gradient reads the column matrix the forward op kept or
+	// rebuilds it from the input, which it takes in either case so that it
+	// runs after the forward op.
+	dw, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtWeight, fwd: op}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -222,13 +233,22 @@ func convForward[T float32 | float64](op *convOp, x []T, wv, bv any) (gorgonia.V
 	}
 	t, y := output[T](&op.y, g.yShape())
 	nb := g.chunk(sizeOf[T]())
-	cols := buffer[T](&op.cols, g.Rows()*nb*g.OH*g.OW)
+	op.kept = g.keeps(sizeOf[T]())
+	all := g.Rows() * nb * g.OH * g.OW
+	if op.kept {
+		all = g.Rows() * g.Cols()
+	}
+	buf := buffer[T](&op.cols, all)
 	tmp := buffer[T](&op.tmp, g.Filters*nb*g.OH*g.OW)
 	plane := g.OH * g.OW
 	for b0 := 0; b0 < g.Batch; b0 += nb {
 		b1 := min(g.Batch, b0+nb)
 		c, xr, yr := g.sub(b0, b1)
 		n := c.Cols()
+		cols := buf
+		if op.kept {
+			cols = buf[b0*g.Rows()*plane:][:g.Rows()*n]
+		}
 		kernels.Im2Col(c, x[xr[0]:xr[1]], cols)
 		gemmGroups(g, n, func(rows, filters, wOff, colOff, fOff int) {
 			kernels.Gemm(false, false, filters, n, rows, 1, w[wOff:], rows, cols[colOff:], n, 0, tmp[fOff:], n)
@@ -287,6 +307,7 @@ const (
 type convGradOp struct {
 	convGeom
 	wrt convWRT
+	fwd *convOp // the forward op, for the weight gradient
 
 	mu   sync.Mutex
 	dyp  any // dy of one chunk laid out filters × (images·positions)
@@ -370,7 +391,7 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 		})
 		return t, nil
 	}
-	var w, x []T
+	var w, x, kept []T
 	switch op.wrt {
 	case wrtWeight:
 		xv, ok := first.([]T)
@@ -378,6 +399,13 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 			return nil, errors.Errorf("Conv2DGrad %v: input is %T of %d", g, first, len(xv))
 		}
 		x = xv
+		op.fwd.mu.Lock()
+		if op.fwd.kept {
+			if c, ok := op.fwd.cols.([]T); ok && len(c) == g.Rows()*g.Cols() {
+				kept = c
+			}
+		}
+		op.fwd.mu.Unlock()
 	default:
 		wv, ok := first.([]T)
 		if !ok || len(wv) != g.wShape().TotalSize() {
@@ -410,7 +438,12 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 			}
 		})
 		if op.wrt == wrtWeight {
-			kernels.Im2Col(c, x[xr[0]:xr[1]], cols)
+			cols := cols
+			if kept != nil {
+				cols = kept[b0*g.Rows()*plane:][:g.Rows()*n]
+			} else {
+				kernels.Im2Col(c, x[xr[0]:xr[1]], cols)
+			}
 			beta := T(1)
 			if b0 == 0 {
 				beta = 0

@@ -14,9 +14,10 @@ import (
 // TestConv2DMatchesGorgonia compares the fused convolution with Gorgonia's
 // Conv2d followed by a broadcast bias, forward and backward, over several
 // geometries, with the column matrix built for the whole batch at once, one
-// image at a time and two at a time (the last chunk short).
+// image at a time and two at a time (the last chunk short), and kept by the
+// forward op for the weight gradient or rebuilt by it.
 func TestConv2DMatchesGorgonia(t *testing.T) {
-	defer func(b int) { chunkBytes = b }(chunkBytes)
+	defer func(b, k int) { chunkBytes, keepBytes = b, k }(chunkBytes, keepBytes)
 	for _, c := range []struct{ b, ch, h, w, f, k, s, p int }{
 		{2, 1, 6, 6, 3, 3, 1, 0},
 		{3, 2, 7, 5, 4, 3, 2, 1},
@@ -86,7 +87,9 @@ func TestConv2DMatchesGorgonia(t *testing.T) {
 		}
 		chunkBytes = 1 << 30
 		y2, g2 := run(false)
-		for _, per := range []int{c.b, 1, 2} {
+		for _, cs := range []struct{ per, keep int }{{c.b, 0}, {1, 0}, {2, 0}, {c.b, 1 << 30}, {2, 1 << 30}} {
+			per := cs.per
+			keepBytes = cs.keep
 			g := convGeom{Conv: kernels.NewConv(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.p), groups: 1}
 			chunkBytes = per * g.Rows() * g.OH * g.OW * 8
 			if got := g.chunk(8); got != min(per, c.b) {
@@ -99,7 +102,7 @@ func TestConv2DMatchesGorgonia(t *testing.T) {
 				}
 				for i := range a {
 					if math.Abs(a[i]-b[i]) > 1e-10*math.Max(1, math.Abs(b[i])) {
-						t.Fatalf("%+v, %d images a chunk, %s[%d]: fused %.12g, gorgonia %.12g", c, per, what, i, a[i], b[i])
+						t.Fatalf("%+v, %d images a chunk, %s[%d]: fused %.12g, gorgonia %.12g (keep %v)", c, per, what, i, a[i], b[i], g.keeps(8))
 					}
 				}
 			}
