@@ -28,7 +28,8 @@ import (
 // step to step and small enough to stay in cache while it is multiplied,
 // and adds the bias as it lays the product out; its backward pass is three
 // ops (input, weight and bias gradients) that each cost one matrix product
-// or less, the weight gradient rebuilding the column matrix the same way.
+// or less, the weight gradient reading the whole batch's column matrix
+// when it is small enough to keep and rebuilding it the same way otherwise.
 func Conv2D(x, w, bias *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
 	return GroupedConv2D(x, w, bias, kernel, stride, pad, 1)
 }
@@ -302,8 +303,9 @@ const (
 // convGradOp is one of the three gradients of a convolution, from the
 // output gradient dy: wrt input (inputs w, dy), wrt weight (inputs x, dy)
 // or wrt bias (input dy). The input and weight gradients go a chunk of
-// images at a time, as the forward op; the weight gradient sums the
-// chunks' products in order.
+// images at a time, as the forward op; the weight gradient reads the
+// column matrix the forward op kept or rebuilds it, and sums the chunks'
+// products in order.
 type convGradOp struct {
 	convGeom
 	wrt convWRT
