@@ -51,3 +51,23 @@ func BenchmarkStepLeNet5(b *testing.B)   { benchmarkStep(b, "lenet-5", tensor.Fl
 
 // BenchmarkStepResNet8 is ResNet-8 on CIFAR-sized images (3×32×32).
 func BenchmarkStepResNet8(b *testing.B) { benchmarkStep(b, "resnet-8", tensor.Float32) }
+
+// BenchmarkReLUGrad is the ReLU gradient at resnet-20's first stage on
+// Fashion-MNIST (100×16×28×28), signs at random.
+func BenchmarkReLUGrad(b *testing.B) {
+	shape := tensor.Shape{100, 16, 28, 28}
+	rng := rand.New(rand.NewSource(1))
+	x, dy := make([]float32, shape.TotalSize()), make([]float32, shape.TotalSize())
+	for i := range x {
+		x[i], dy[i] = rng.Float32()-0.5, rng.Float32()
+	}
+	op := &reluOp{shape: shape, grad: true}
+	xt := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))
+	dt := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(dy))
+	b.SetBytes(int64(12 * len(x)))
+	for i := 0; i < b.N; i++ {
+		if _, err := op.Do(xt, dt); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

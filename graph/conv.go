@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+	"unsafe"
 
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 
 	"github.com/spred-go/spred/internal/kernels"
+	"github.com/spred-go/spred/internal/par"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -22,10 +24,12 @@ import (
 // convolution out as im2col, a matrix product and two transposes of the
 // whole activation, allocates all of them on every step, and adds the bias
 // through a broadcast, which together cost more than the arithmetic. This op
-// keeps one column matrix per layer (reused from step to step and shared
-// with the weight gradient), multiplies in the layout the output needs, and
-// adds the bias in the same pass; its backward pass is three ops (input,
-// weight and bias gradients) that each cost one matrix product or less.
+// builds the column matrix of a few images at a time, in a buffer kept from
+// step to step and small enough to stay in cache while it is multiplied,
+// and adds the bias as it lays the product out; its backward pass is three
+// ops (input, weight and bias gradients) that each cost one matrix product
+// or less, the weight gradient reading the whole batch's column matrix
+// when it is small enough to keep and rebuilding it the same way otherwise.
 func Conv2D(x, w, bias *gorgonia.Node, kernel, stride, pad int) (*gorgonia.Node, error) {
 	return GroupedConv2D(x, w, bias, kernel, stride, pad, 1)
 }
@@ -97,21 +101,53 @@ func (g convGeom) String() string {
 }
 
 // gemmGroups runs one matrix product per group (the whole product for one
-// group, exactly the call of an ungrouped convolution).
-func gemmGroups[T float32 | float64](g convGeom, fn func(rows, filters int, wOff, colOff, fOff int)) {
+// group, exactly the call of an ungrouped convolution) for a column matrix
+// of n columns.
+func gemmGroups(g convGeom, n int, fn func(rows, filters int, wOff, colOff, fOff int)) {
 	rg, fg := g.groupRows(), g.groupFilters()
 	for k := 0; k < g.groups; k++ {
-		fn(rg, fg, k*fg*rg, k*rg*g.Cols(), k*fg*g.Cols())
+		fn(rg, fg, k*fg*rg, k*rg*n, k*fg*n)
 	}
 }
 
-// convOp is the forward op. Its column matrix lives as long as the graph:
-// the weight gradient of the same step reads it.
+// chunkBytes bounds the column matrix of one chunk of images, so that it
+// stays in the CPU's cache between being written and read.
+var chunkBytes = 2 << 20
+
+// keepBytes bounds the column matrix of the whole batch that the forward op
+// keeps for the weight gradient; a larger one is rebuilt a chunk at a time.
+var keepBytes = 16 << 20
+
+// keeps reports whether the forward op keeps the whole column matrix.
+func (g convGeom) keeps(size int) bool { return g.Rows()*g.Cols()*size <= keepBytes }
+
+// chunk is the number of images whose column matrix is built and
+// multiplied at a time: as many as fit in chunkBytes, at least one. It
+// depends on the geometry and the element size only.
+func (g convGeom) chunk(size int) int {
+	per := g.Rows() * g.OH * g.OW * size
+	return min(g.Batch, max(1, chunkBytes/per))
+}
+
+// sub is the geometry of images [b0, b1) and the parts of x and y they
+// occupy.
+func (g convGeom) sub(b0, b1 int) (kernels.Conv, [2]int, [2]int) {
+	c := g.Conv
+	c.Batch = b1 - b0
+	in, out := g.Ch*g.H*g.W, g.Filters*g.OH*g.OW
+	return c, [2]int{b0 * in, b1 * in}, [2]int{b0 * out, b1 * out}
+}
+
+// convOp is the forward op. It builds the column matrix of a chunk of
+// images at a time (see chunk), so that its buffers are small and stay in
+// cache; when the whole batch's is small (see keeps) it keeps every chunk's,
+// which the weight gradient of the same step then reads.
 type convOp struct {
 	convGeom
 	mu   sync.Mutex
-	cols any // []float32 or []float64 of rows()×cols(), filled by the last Do
-	tmp  any // the product before it is laid out batch first
+	cols any  // []float32 or []float64: the column matrix of one chunk, or of all
+	kept bool // cols holds every chunk's column matrix, chunk after chunk
+	tmp  any  // the product of one chunk before it is laid out batch first
 	y    reuse
 }
 
@@ -150,8 +186,9 @@ func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (g
 	if err != nil {
 		return nil, err
 	}
-	// The weight gradient takes the input too, so that it runs after the
-	// forward pass has filled the column matrix it reads.
+	// The weight gradient reads the column matrix the forward op kept or
+	// rebuilds it from the input, which it takes in either case so that it
+	// runs after the forward op.
 	dw, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtWeight, fwd: op}, inputs[0], grad)
 	if err != nil {
 		return nil, err
@@ -195,29 +232,53 @@ func convForward[T float32 | float64](op *convOp, x []T, wv, bv any) (gorgonia.V
 	if len(x) != g.xShape().TotalSize() || len(w) != g.wShape().TotalSize() || (op.bias && len(bias) != g.Filters) {
 		return nil, errors.Errorf("Conv2D %v: input sizes %d, %d, %d", g, len(x), len(w), len(bias))
 	}
-	cols := buffer[T](&op.cols, g.Rows()*g.Cols())
-	kernels.Im2Col(g.Conv, x, cols)
-	tmp := buffer[T](&op.tmp, g.Filters*g.Cols())
-	gemmGroups[T](g, func(rows, filters, wOff, colOff, fOff int) {
-		kernels.Gemm(false, false, filters, g.Cols(), rows, 1, w[wOff:], rows, cols[colOff:], g.Cols(), 0, tmp[fOff:], g.Cols())
-	})
 	t, y := output[T](&op.y, g.yShape())
+	nb := g.chunk(sizeOf[T]())
+	op.kept = g.keeps(sizeOf[T]())
+	all := g.Rows() * nb * g.OH * g.OW
+	if op.kept {
+		all = g.Rows() * g.Cols()
+	}
+	buf := buffer[T](&op.cols, all)
+	tmp := buffer[T](&op.tmp, g.Filters*nb*g.OH*g.OW)
 	plane := g.OH * g.OW
-	for b := 0; b < g.Batch; b++ {
-		for f := 0; f < g.Filters; f++ {
-			dst := y[(b*g.Filters+f)*plane : (b*g.Filters+f+1)*plane]
-			src := tmp[f*g.Cols()+b*plane : f*g.Cols()+(b+1)*plane]
-			if !op.bias {
-				copy(dst, src)
-				continue
-			}
-			bf := bias[f]
-			for i, v := range src {
-				dst[i] = v + bf
-			}
+	for b0 := 0; b0 < g.Batch; b0 += nb {
+		b1 := min(g.Batch, b0+nb)
+		c, xr, yr := g.sub(b0, b1)
+		n := c.Cols()
+		cols := buf
+		if op.kept {
+			cols = buf[b0*g.Rows()*plane:][:g.Rows()*n]
 		}
+		kernels.Im2Col(c, x[xr[0]:xr[1]], cols)
+		gemmGroups(g, n, func(rows, filters, wOff, colOff, fOff int) {
+			kernels.Gemm(false, false, filters, n, rows, 1, w[wOff:], rows, cols[colOff:], n, 0, tmp[fOff:], n)
+		})
+		yc := y[yr[0]:yr[1]]
+		par.For(c.Batch, 1, func(i0, i1 int) {
+			for i := i0; i < i1; i++ {
+				for f := 0; f < g.Filters; f++ {
+					dst := yc[(i*g.Filters+f)*plane:][:plane]
+					src := tmp[f*n+i*plane:][:plane]
+					if !op.bias {
+						copy(dst, src)
+						continue
+					}
+					bf := bias[f]
+					for j, v := range src {
+						dst[j] = v + bf
+					}
+				}
+			}
+		})
 	}
 	return t, nil
+}
+
+// sizeOf is the size in bytes of a T.
+func sizeOf[T float32 | float64]() int {
+	var v T
+	return int(unsafe.Sizeof(v))
 }
 
 // buffer returns *slot as a []T of length n, reallocating when it is
@@ -240,17 +301,20 @@ const (
 )
 
 // convGradOp is one of the three gradients of a convolution, from the
-// output gradient dy: wrt input (inputs w, dy), wrt weight (inputs x, dy;
-// reads the forward op's column matrix) or wrt bias (input dy).
+// output gradient dy: wrt input (inputs w, dy), wrt weight (inputs x, dy)
+// or wrt bias (input dy). The input and weight gradients go a chunk of
+// images at a time, as the forward op; the weight gradient reads the
+// column matrix the forward op kept or rebuilds it, and sums the chunks'
+// products in order.
 type convGradOp struct {
 	convGeom
 	wrt convWRT
 	fwd *convOp // the forward op, for the weight gradient
 
-	mu  sync.Mutex
-	dyp any // dy laid out filters × (batch·positions)
-	buf any // the column-matrix gradient
-	out reuse
+	mu   sync.Mutex
+	dyp  any // dy of one chunk laid out filters × (images·positions)
+	cols any // the column matrix (weight) or its gradient (input) of one chunk
+	out  reuse
 }
 
 func (op *convGradOp) Arity() int {
@@ -311,51 +375,90 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 	}
 	plane := g.OH * g.OW
 	if op.wrt == wrtBias {
+		// One filter per worker, the images in order: the same sums as
+		// one loop.
 		t, db := output[T](&op.out, tensor.Shape{g.Filters})
-		clear(db)
-		for b := 0; b < g.Batch; b++ {
-			for f := range db {
-				var s T
-				for _, v := range dy[(b*g.Filters+f)*plane:][:plane] {
-					s += v
+		par.For(g.Filters, 1, func(f0, f1 int) {
+			for f := f0; f < f1; f++ {
+				var acc T
+				for b := 0; b < g.Batch; b++ {
+					var s T
+					for _, v := range dy[(b*g.Filters+f)*plane:][:plane] {
+						s += v
+					}
+					acc += s
 				}
-				db[f] += s
+				db[f] = acc
 			}
-		}
+		})
 		return t, nil
 	}
-	// dy as filters × (batch·positions), the layout of the forward product.
-	dyp := buffer[T](&op.dyp, g.Filters*g.Cols())
-	for b := 0; b < g.Batch; b++ {
-		for f := 0; f < g.Filters; f++ {
-			copy(dyp[f*g.Cols()+b*plane:][:plane], dy[(b*g.Filters+f)*plane:][:plane])
-		}
-	}
+	var w, x, kept []T
 	switch op.wrt {
 	case wrtWeight:
-		op.fwd.mu.Lock()
-		cols, ok := op.fwd.cols.([]T)
-		op.fwd.mu.Unlock()
-		if !ok || len(cols) != g.Rows()*g.Cols() {
-			return nil, errors.Errorf("Conv2DGrad %v: the forward pass has not run", g)
+		xv, ok := first.([]T)
+		if !ok || len(xv) != g.xShape().TotalSize() {
+			return nil, errors.Errorf("Conv2DGrad %v: input is %T of %d", g, first, len(xv))
 		}
-		t, dw := output[T](&op.out, g.wShape())
-		gemmGroups[T](g, func(rows, filters, wOff, colOff, fOff int) {
-			kernels.Gemm(false, true, filters, rows, g.Cols(), 1, dyp[fOff:], g.Cols(), cols[colOff:], g.Cols(), 0, dw[wOff:], rows)
-		})
-		return t, nil
+		x = xv
+		op.fwd.mu.Lock()
+		if op.fwd.kept {
+			if c, ok := op.fwd.cols.([]T); ok && len(c) == g.Rows()*g.Cols() {
+				kept = c
+			}
+		}
+		op.fwd.mu.Unlock()
 	default:
-		w, ok := first.([]T)
-		if !ok || len(w) != g.wShape().TotalSize() {
+		wv, ok := first.([]T)
+		if !ok || len(wv) != g.wShape().TotalSize() {
 			return nil, errors.Errorf("Conv2DGrad %v: weight is %T", g, first)
 		}
-		dcols := buffer[T](&op.buf, g.Rows()*g.Cols())
-		gemmGroups[T](g, func(rows, filters, wOff, colOff, fOff int) {
-			kernels.Gemm(true, false, rows, g.Cols(), filters, 1, w[wOff:], rows, dyp[fOff:], g.Cols(), 0, dcols[colOff:], g.Cols())
-		})
-		t, dx := output[T](&op.out, g.xShape())
-		clear(dx)
-		kernels.Col2Im(g.Conv, dcols, dx)
-		return t, nil
+		w = wv
 	}
+	nb := g.chunk(sizeOf[T]())
+	dyp := buffer[T](&op.dyp, g.Filters*nb*plane)
+	cols := buffer[T](&op.cols, g.Rows()*nb*plane)
+	var t *tensor.Dense
+	var out []T
+	if op.wrt == wrtWeight {
+		t, out = output[T](&op.out, g.wShape())
+	} else {
+		t, out = output[T](&op.out, g.xShape())
+		clear(out)
+	}
+	for b0 := 0; b0 < g.Batch; b0 += nb {
+		b1 := min(g.Batch, b0+nb)
+		c, xr, yr := g.sub(b0, b1)
+		n := c.Cols()
+		// dy as filters × (images·positions), the layout of the forward product.
+		dyc := dy[yr[0]:yr[1]]
+		par.For(c.Batch, 1, func(i0, i1 int) {
+			for i := i0; i < i1; i++ {
+				for f := 0; f < g.Filters; f++ {
+					copy(dyp[f*n+i*plane:][:plane], dyc[(i*g.Filters+f)*plane:][:plane])
+				}
+			}
+		})
+		if op.wrt == wrtWeight {
+			cols := cols
+			if kept != nil {
+				cols = kept[b0*g.Rows()*plane:][:g.Rows()*n]
+			} else {
+				kernels.Im2Col(c, x[xr[0]:xr[1]], cols)
+			}
+			beta := T(1)
+			if b0 == 0 {
+				beta = 0
+			}
+			gemmGroups(g, n, func(rows, filters, wOff, colOff, fOff int) {
+				kernels.Gemm(false, true, filters, rows, n, 1, dyp[fOff:], n, cols[colOff:], n, beta, out[wOff:], rows)
+			})
+			continue
+		}
+		gemmGroups(g, n, func(rows, filters, wOff, colOff, fOff int) {
+			kernels.Gemm(true, false, rows, n, filters, 1, w[wOff:], rows, dyp[fOff:], n, 0, cols[colOff:], n)
+		})
+		kernels.Col2Im(c, cols, out[xr[0]:xr[1]])
+	}
+	return t, nil
 }

@@ -7,12 +7,17 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/spred-go/spred/internal/kernels"
 )
 
 // TestConv2DMatchesGorgonia compares the fused convolution with Gorgonia's
 // Conv2d followed by a broadcast bias, forward and backward, over several
-// geometries.
+// geometries, with the column matrix built for the whole batch at once, one
+// image at a time and two at a time (the last chunk short), and kept by the
+// forward op for the weight gradient or rebuilt by it.
 func TestConv2DMatchesGorgonia(t *testing.T) {
+	defer func(b, k int) { chunkBytes, keepBytes = b, k }(chunkBytes, keepBytes)
 	for _, c := range []struct{ b, ch, h, w, f, k, s, p int }{
 		{2, 1, 6, 6, 3, 3, 1, 0},
 		{3, 2, 7, 5, 4, 3, 2, 1},
@@ -20,6 +25,7 @@ func TestConv2DMatchesGorgonia(t *testing.T) {
 		{2, 2, 8, 8, 2, 2, 2, 0},
 		{1, 1, 2, 3, 2, 3, 1, 4}, // padding wider than the input
 		{2, 3, 12, 12, 5, 5, 1, 0},
+		{5, 2, 6, 6, 3, 3, 1, 1},
 	} {
 		rng := rand.New(rand.NewSource(int64(c.b*100 + c.k)))
 		randT := func(shape ...int) *tensor.Dense {
@@ -79,21 +85,31 @@ func TestConv2DMatchesGorgonia(t *testing.T) {
 			}
 			return y, grads
 		}
-		y1, g1 := run(true)
+		chunkBytes = 1 << 30
 		y2, g2 := run(false)
-		near := func(what string, a, b []float64) {
-			if len(a) != len(b) {
-				t.Fatalf("%+v %s: %d values against %d", c, what, len(a), len(b))
+		for _, cs := range []struct{ per, keep int }{{c.b, 0}, {1, 0}, {2, 0}, {c.b, 1 << 30}, {2, 1 << 30}} {
+			per := cs.per
+			keepBytes = cs.keep
+			g := convGeom{Conv: kernels.NewConv(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.p), groups: 1}
+			chunkBytes = per * g.Rows() * g.OH * g.OW * 8
+			if got := g.chunk(8); got != min(per, c.b) {
+				t.Fatalf("%+v: chunk of %d images, want %d", c, got, per)
 			}
-			for i := range a {
-				if math.Abs(a[i]-b[i]) > 1e-10*math.Max(1, math.Abs(b[i])) {
-					t.Fatalf("%+v %s[%d]: fused %.12g, gorgonia %.12g", c, what, i, a[i], b[i])
+			y1, g1 := run(true)
+			near := func(what string, a, b []float64) {
+				if len(a) != len(b) {
+					t.Fatalf("%+v %s: %d values against %d", c, what, len(a), len(b))
+				}
+				for i := range a {
+					if math.Abs(a[i]-b[i]) > 1e-10*math.Max(1, math.Abs(b[i])) {
+						t.Fatalf("%+v, %d images a chunk, %s[%d]: fused %.12g, gorgonia %.12g (keep %v)", c, per, what, i, a[i], b[i], g.keeps(8))
+					}
 				}
 			}
-		}
-		near("y", y1, y2)
-		for i, what := range []string{"dx", "dw", "db"} {
-			near(what, g1[i], g2[i])
+			near("y", y1, y2)
+			for i, what := range []string{"dx", "dw", "db"} {
+				near(what, g1[i], g2[i])
+			}
 		}
 	}
 }

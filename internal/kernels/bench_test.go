@@ -73,3 +73,24 @@ func benchmarkCSR(b *testing.B, density float64) {
 
 func BenchmarkCSRDensity10(b *testing.B) { benchmarkCSR(b, 0.10) }
 func BenchmarkCSRDensity1(b *testing.B)  { benchmarkCSR(b, 0.01) }
+
+// resnet20Stage1 is one chunk (4 images) of a 3×3 convolution of
+// resnet-20's first stage on Fashion-MNIST, as graph's Conv2D builds it.
+var resnet20Stage1 = NewConv(4, 16, 28, 28, 16, 3, 1, 1)
+
+func BenchmarkIm2ColResNet20Stage1(b *testing.B) {
+	g := resnet20Stage1
+	x, cols := randSlice(g.Batch*g.Ch*g.H*g.W), make([]float32, g.Rows()*g.Cols())
+	for i := 0; i < b.N; i++ {
+		Im2Col(g, x, cols)
+	}
+}
+
+func BenchmarkCol2ImResNet20Stage1(b *testing.B) {
+	g := resnet20Stage1
+	dx, cols := make([]float32, g.Batch*g.Ch*g.H*g.W), randSlice(g.Rows()*g.Cols())
+	for i := 0; i < b.N; i++ {
+		clear(dx)
+		Col2Im(g, cols, dx)
+	}
+}

@@ -71,6 +71,10 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 					for kj := 0; kj < g.K; kj++ {
 						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
 						dst := row[b*plane:][:plane]
+						if g.S == 1 && g.OW == g.W {
+							shiftPlane(g, src, dst, ki, kj)
+							continue
+						}
 						for oy := 0; oy < g.OH; oy++ {
 							iy := oy*g.S + ki - g.PT
 							d := dst[oy*g.OW:][:g.OW]
@@ -104,9 +108,49 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 	})
 }
 
+// shiftPlane is one image's row (ki, kj) of the column matrix when the
+// stride is 1 and the output rows are as wide as the input's: the output
+// plane is then the input plane shifted by a constant offset, one copy,
+// with zeros in the rows and columns that fall in the padding.
+func shiftPlane[T float32 | float64](g Conv, src, dst []T, ki, kj int) {
+	ow := g.OW
+	oy0, oy1 := min(max(0, g.PT-ki), g.OH), max(min(g.OH, g.H+g.PT-ki), 0)
+	if oy0 >= oy1 {
+		clear(dst)
+		return
+	}
+	clear(dst[:oy0*ow])
+	clear(dst[oy1*ow:])
+	p0, p1 := oy0*ow, oy1*ow
+	d := (ki-g.PT)*g.W + kj - g.PL
+	a, b := min(max(p0, -d), p1), max(min(p1, len(src)-d), p0)
+	if a >= b {
+		clear(dst[p0:p1])
+		return
+	}
+	clear(dst[p0:a])
+	copy(dst[a:b], src[a+d:b+d])
+	clear(dst[b:p1])
+	lo, hi := min(max(0, g.PL-kj), ow), max(min(ow, g.W+g.PL-kj), 0)
+	if lo == 0 && hi == ow {
+		return
+	}
+	for oy := oy0; oy < oy1; oy++ {
+		r := dst[oy*ow:][:ow]
+		for i := range r[:lo] {
+			r[i] = 0
+		}
+		for i := hi; i < ow; i++ {
+			r[i] = 0
+		}
+	}
+}
+
 // Col2Im adds every entry of the column matrix back onto the input
 // position it was read from; dx must be zero on entry. Images are spread
 // over the CPUs (each owns its part of dx), so the sums are in a fixed order.
+// The entries of cols that fall in the padding may be overwritten with
+// zeros.
 func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 	n := g.Cols()
 	plane := g.OH * g.OW
@@ -118,6 +162,10 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 					for kj := 0; kj < g.K; kj++ {
 						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
 						src := row[b*plane:][:plane]
+						if g.S == 1 && g.OW == g.W {
+							addShiftedPlane(g, src, dst, ki, kj)
+							continue
+						}
 						for oy := 0; oy < g.OH; oy++ {
 							iy := oy*g.S + ki - g.PT
 							if iy < 0 || iy >= g.H {
@@ -146,6 +194,43 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 			}
 		}
 	})
+}
+
+// addShiftedPlane is Col2Im of one image's row (ki, kj) when the stride is
+// 1 and the output rows are as wide as the input's: it zeroes the entries
+// of src that fall in the left and right padding and adds the valid rows
+// onto dst in one loop over the shifted plane. Adding those zeros leaves dst
+// as it was (its entries start at +0 and never become −0), so the sums are
+// the row-by-row loop's.
+func addShiftedPlane[T float32 | float64](g Conv, src, dst []T, ki, kj int) {
+	ow := g.OW
+	oy0, oy1 := min(max(0, g.PT-ki), g.OH), max(min(g.OH, g.H+g.PT-ki), 0)
+	if oy0 >= oy1 {
+		return
+	}
+	p0, p1 := oy0*ow, oy1*ow
+	lo, hi := min(max(0, g.PL-kj), ow), max(min(ow, g.W+g.PL-kj), 0)
+	for col := 0; col < lo; col++ {
+		for p := p0 + col; p < p1; p += ow {
+			src[p] = 0
+		}
+	}
+	for col := hi; col < ow; col++ {
+		for p := p0 + col; p < p1; p += ow {
+			src[p] = 0
+		}
+	}
+	d := (ki-g.PT)*g.W + kj - g.PL
+	a, b := min(max(p0, -d), p1), max(min(p1, len(dst)-d), p0)
+	if a >= b {
+		return
+	}
+	s := src[a:b]
+	dd := dst[a+d : b+d]
+	dd = dd[:len(s)]
+	for i, v := range s {
+		dd[i] += v
+	}
 }
 
 // Gemm computes c = alpha·op(a)·op(b) + beta·c in row-major layout through

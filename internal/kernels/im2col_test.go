@@ -1,0 +1,88 @@
+package kernels
+
+import (
+	"math/rand"
+	"testing"
+)
+
+// naiveIm2Col is Im2Col written out from its definition.
+func naiveIm2Col(g Conv, x []float64) []float64 {
+	cols := make([]float64, g.Rows()*g.Cols())
+	for b := 0; b < g.Batch; b++ {
+		for c := 0; c < g.Ch; c++ {
+			for ki := 0; ki < g.K; ki++ {
+				for kj := 0; kj < g.K; kj++ {
+					for oy := 0; oy < g.OH; oy++ {
+						for ox := 0; ox < g.OW; ox++ {
+							iy, ix := oy*g.S+ki-g.PT, ox*g.S+kj-g.PL
+							if iy < 0 || iy >= g.H || ix < 0 || ix >= g.W {
+								continue
+							}
+							cols[((c*g.K+ki)*g.K+kj)*g.Cols()+(b*g.OH+oy)*g.OW+ox] = x[((b*g.Ch+c)*g.H+iy)*g.W+ix]
+						}
+					}
+				}
+			}
+		}
+	}
+	return cols
+}
+
+// TestIm2ColCol2Im checks both against their definitions, for strides 1
+// and 2 and paddings that are symmetric, one-sided, wider than the input
+// and, with stride 1, keep the width (the shifted-plane path).
+func TestIm2ColCol2Im(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	for _, c := range []struct {
+		b, ch, h, w, f, k, s int
+		pads                 [4]int
+	}{
+		{2, 3, 6, 6, 2, 3, 1, [4]int{1, 1, 1, 1}},
+		{1, 2, 5, 7, 2, 5, 1, [4]int{2, 2, 2, 2}},
+		{2, 1, 4, 5, 1, 3, 1, [4]int{0, 0, 2, 2}},
+		{1, 2, 4, 4, 1, 3, 1, [4]int{2, 2, 0, 0}},
+		{1, 1, 3, 2, 1, 3, 1, [4]int{4, 1, 4, 1}},
+		{1, 1, 2, 2, 1, 5, 1, [4]int{3, 2, 3, 2}},
+		{3, 2, 5, 5, 2, 1, 1, [4]int{0, 0, 0, 0}},
+		{2, 2, 7, 7, 3, 3, 2, [4]int{1, 1, 1, 1}},
+		{1, 2, 6, 6, 2, 3, 1, [4]int{0, 0, 0, 0}},
+	} {
+		g := NewConvPads(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.pads)
+		x := make([]float64, c.b*c.ch*c.h*c.w)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		want := naiveIm2Col(g, x)
+		got := make([]float64, len(want))
+		for i := range got {
+			got[i] = 99 // every entry must be written
+		}
+		Im2Col(g, x, got)
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%+v: Im2Col entry %d is %v, want %v", c, i, got[i], want[i])
+			}
+		}
+		// Col2Im is the transpose: <Im2Col(x), u> = <x, Col2Im(u)>, and
+		// with u the indicator of one entry it moves that entry back.
+		u := make([]float64, len(want))
+		for i := range u {
+			u[i] = float64(rng.Intn(7) - 3)
+		}
+		dx := make([]float64, len(x))
+		Col2Im(g, append([]float64(nil), u...), dx)
+		wantDx := make([]float64, len(x))
+		for i := range wantDx {
+			e := make([]float64, len(x))
+			e[i] = 1
+			for j, v := range naiveIm2Col(g, e) {
+				wantDx[i] += v * u[j]
+			}
+		}
+		for i := range wantDx {
+			if dx[i] != wantDx[i] {
+				t.Fatalf("%+v: Col2Im entry %d is %v, want %v", c, i, dx[i], wantDx[i])
+			}
+		}
+	}
+}
