@@ -11,6 +11,7 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
 
+	_ "github.com/spred-go/spred/internal/openblas" // the matrix products on OpenBLAS when installed
 	"github.com/spred-go/spred/internal/par"
 )
 

@@ -1,4 +1,4 @@
-package graph
+package openblas
 
 import (
 	"math"
@@ -16,10 +16,10 @@ import (
 // loader, and SPRED_BLAS=openblas (as CI sets it) makes a failure to load
 // it a test failure.
 func TestBLASBackend(t *testing.T) {
-	if BLASError != nil {
-		t.Fatalf("SPRED_BLAS=%s: %v", os.Getenv("SPRED_BLAS"), BLASError)
+	if Error != nil {
+		t.Fatalf("SPRED_BLAS=%s: %v", os.Getenv("SPRED_BLAS"), Error)
 	}
-	switch BLASBackend {
+	switch Backend {
 	case "openblas":
 		if os.Getenv("SPRED_BLAS") == "gonum" {
 			t.Fatal("SPRED_BLAS=gonum but OpenBLAS was loaded")
@@ -33,7 +33,7 @@ func TestBLASBackend(t *testing.T) {
 		}
 		t.Skip("OpenBLAS is not installed: the gonum backend is in use")
 	default:
-		t.Fatalf("BLASBackend %q", BLASBackend)
+		t.Fatalf("Backend %q", Backend)
 	}
 }
 
@@ -41,7 +41,7 @@ func TestBLASBackend(t *testing.T) {
 // every transposition, with leading dimensions wider than the matrices and
 // a non-zero beta, in both precisions.
 func TestOpenBLASGemm(t *testing.T) {
-	if BLASBackend != "openblas" {
+	if Backend != "openblas" {
 		t.Skip("OpenBLAS not loaded")
 	}
 	lib, err := loadOpenBLAS(openBLASNames)

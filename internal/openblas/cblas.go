@@ -1,6 +1,6 @@
 //go:build linux || darwin || freebsd
 
-package graph
+package openblas
 
 import (
 	"strings"
