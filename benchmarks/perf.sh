@@ -13,9 +13,8 @@
 #      that ran slow makes a ratio worthless.
 #   4. The Go side once more on gonum's pure-Go products (SPRED_BLAS=gonum,
 #      what a machine without OpenBLAS runs).
-# Also the peak float32 GFLOP/s of a 2048³ matrix product on each side, and
-# with INFER_MODELS (space-separated dense .safetensors files) the pruned
-# inference table.
+# Also the peak float32 GFLOP/s of a 2048³ matrix product on each side.
+# (Pruned inference, against ONNX Runtime: benchmarks/infer.sh.)
 #
 #   benchmarks/perf.sh [REPEATS]          (default 3; needs Debian python3-torch)
 #
@@ -94,10 +93,6 @@ for model in $models; do
 done
 bin/spred-perf -gemm 2048 | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
 OPENBLAS_NUM_THREADS=$threads $py benchmarks/torch_ref.py --gemm 2048 --threads "$threads" | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
-for f in ${INFER_MODELS:-}; do
-	echo "[inference $f]" >&2
-	bin/spred-perf -infer "$f" >>"$runs"
-done
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 set +e
 $py benchmarks/perf_table.py "$runs" "$threads" "$cpu" "$load" "$repeats" >"$out/perf.md"

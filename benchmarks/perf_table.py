@@ -65,20 +65,6 @@ if calib:
             v = [r["seconds_per_step"] for r in calib if r["model"] == m and r["setting"] == s]
             cells.append(f"{v[0]:.3f}" if v else "")
         print(f"| {m} | " + " | ".join(cells) + " |")
-inf = [r for r in runs if "sparsity" in r]
-if inf:
-    print("\nPruned inference (`spred eval`'s engine), every prunable layer pruned to the sparsity by magnitude; "
-          "time per batch, best of 5, and the speed-up of CSR kernels over dense ones:\n")
-    print("| model | sparsity | batch | dense | CSR | speed-up | auto picks CSR for |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for m in sorted({r["model"] for r in inf}):
-        for sp in sorted({r["sparsity"] for r in inf if r["model"] == m}):
-            for b in (1, 100):
-                d = [r for r in inf if r["model"] == m and r["sparsity"] == sp and r["batch"] == b]
-                dn = next(r for r in d if r["kernels"] == "dense")
-                cs = next(r for r in d if r["kernels"] == "sparse")
-                print(f"| {m} | {sp:.0%} | {b} | {dn['ms_per_batch']:.3f} ms | {cs['ms_per_batch']:.3f} ms | "
-                      f"{dn['ms_per_batch'] / cs['ms_per_batch']:.2f}× | {dn['auto_csr_layers']} layers |")
 gm = [r for r in runs if r.get("phase") == "gemm"]
 g = next((r for r in gm if r["impl"] == "go"), None)
 t = next((r for r in gm if r["impl"] != "go"), None)

@@ -15,12 +15,10 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand"
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -31,7 +29,6 @@ import (
 	"github.com/spred-go/spred/compress"
 	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
-	"github.com/spred-go/spred/infer"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
 )
@@ -63,15 +60,7 @@ func main() {
 	seed := flag.Int64("seed", 1, "seed of the weights and data")
 	gemmN := flag.Int("gemm", 0, "measure an N×N×N float32 matrix product instead")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
-	inferModel := flag.String("infer", "", "time pruned inference of this dense model file instead (dense and CSR kernels, batch 1 and 100, every layer pruned to 0, 90, 95 and 99% by magnitude); one JSON line per case")
 	flag.Parse()
-	if *inferModel != "" {
-		if err := inference(*inferModel, *seed); err != nil {
-			fmt.Fprintln(os.Stderr, "perf:", err)
-			os.Exit(1)
-		}
-		return
-	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err == nil {
@@ -217,96 +206,6 @@ func gemm(n int) (*Result, error) {
 		best = min(best, time.Since(t))
 	}
 	return &Result{Model: fmt.Sprintf("sgemm-%d", n), GFLOPs: 2 * float64(n) * float64(n) * float64(n) / best.Seconds() / 1e9}, nil
-}
-
-// InferResult is one line of -infer.
-type InferResult struct {
-	Impl         string  `json:"impl"`
-	Model        string  `json:"model"`
-	Sparsity     float64 `json:"sparsity"`
-	Kernels      string  `json:"kernels"`
-	Batch        int     `json:"batch"`
-	MsPerBatch   float64 `json:"ms_per_batch"`
-	UsPerSample  float64 `json:"us_per_sample"`
-	AutoPicksCSR int     `json:"auto_csr_layers"`
-}
-
-func inference(path string, seed int64) error {
-	dense, err := models.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	rng := rand.New(rand.NewSource(seed))
-	for _, sp := range []float64{0, 0.9, 0.95, 0.99} {
-		m := &models.Model{Spec: dense.Spec, Params: dense.Params.Clone(), Meta: dense.Meta}
-		for _, p := range m.Params.All() {
-			if p.Prunable {
-				pruneLayer(p, sp)
-			}
-		}
-		auto, err := infer.New(m, infer.Options{Batch: 100})
-		if err != nil {
-			return err
-		}
-		csr := 0
-		for _, p := range auto.Plan() {
-			if p.Sparse {
-				csr++
-			}
-		}
-		for _, batch := range []int{1, 100} {
-			x := make([]float32, batch*m.Spec.InputSize())
-			for i := range x {
-				x[i] = rng.Float32()
-			}
-			for _, k := range []infer.Kernels{infer.Dense, infer.Sparse} {
-				e, err := infer.New(m, infer.Options{Batch: batch, Kernels: k})
-				if err != nil {
-					return err
-				}
-				// Enough repetitions for about half a second, best of 5.
-				reps := 1
-				for {
-					t := time.Now()
-					for i := 0; i < reps; i++ {
-						if _, err := e.Forward(x, batch); err != nil {
-							return err
-						}
-					}
-					if time.Since(t) > 100*time.Millisecond {
-						break
-					}
-					reps *= 2
-				}
-				best := time.Duration(1 << 62)
-				for r := 0; r < 5; r++ {
-					t := time.Now()
-					for i := 0; i < reps; i++ {
-						_, _ = e.Forward(x, batch)
-					}
-					best = min(best, time.Since(t)/time.Duration(reps))
-				}
-				b, _ := json.Marshal(InferResult{Impl: "go", Model: m.Spec.Name, Sparsity: sp, Kernels: k.String(), Batch: batch,
-					MsPerBatch: best.Seconds() * 1e3, UsPerSample: best.Seconds() * 1e6 / float64(batch), AutoPicksCSR: csr})
-				fmt.Println(string(b))
-			}
-		}
-	}
-	return nil
-}
-
-// pruneLayer zeroes the smallest-magnitude fraction sp of p's values.
-func pruneLayer(p *models.Param, sp float64) {
-	v := p.Float64s()
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	sort.Slice(idx, func(a, b int) bool { return math.Abs(v[idx[a]]) < math.Abs(v[idx[b]]) })
-	for _, i := range idx[:int(math.Round(sp*float64(len(v))))] {
-		v[i] = 0
-	}
-	_ = p.SetFloat64s(v)
 }
 
 // peakRSS is the process's high-water resident set, in MB.
