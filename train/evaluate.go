@@ -25,7 +25,7 @@ type Collapser interface {
 
 // InferBatch bounds the batch of an Evaluator's engine, whatever batch it
 // was given: a larger one would only hold more memory.
-const InferBatch = 250
+const InferBatch = 100
 
 // Evaluator computes the loss and accuracy of a model over whole data sets.
 // It reads the model's parameters (and the source's) at every call, so it
