@@ -16,7 +16,6 @@ package infer
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/pkg/errors"
 
@@ -80,6 +79,9 @@ type Options struct {
 	// 1000. New lowers it where the buffers would exceed MaxBufferValues.
 	Batch   int
 	Kernels Kernels // how to multiply weights; Auto by default
+	// Logits leaves out a trailing softmax: Forward returns the class
+	// scores it would read, as for a spec without it.
+	Logits bool
 
 	noFold bool // tests: run every batch norm as its own step
 }
@@ -126,6 +128,7 @@ type Engine struct {
 	sc       scratch
 	scratchF int // scratch floats and int32s the steps asked for
 	scratchI int
+	opts     Options // as given to New, Batch lowered to batch
 }
 
 // op is one step with its buffers.
@@ -143,6 +146,27 @@ const fromInput = -1
 // New compiles m. The weights are copied (and converted to float32), so
 // later changes to m do not reach the engine.
 func New(m *models.Model, opts Options) (*Engine, error) {
+	return build(m, opts, nil)
+}
+
+// Reload compiles e again from m's current parameters, as New(m, opts)
+// with e's options and batch would, and keeps e's buffers where they are
+// large enough: the way to evaluate a model whose weights change (during
+// training) without allocating an engine each time. The kernels are chosen
+// again from the new densities. On failure e is unchanged.
+func (e *Engine) Reload(m *models.Model) error {
+	opts := e.opts
+	opts.Batch = e.batch
+	n, err := build(m, opts, e)
+	if err != nil {
+		return err
+	}
+	*e = *n
+	return nil
+}
+
+// build is New; the buffers of old (nil: none) are reused where they fit.
+func build(m *models.Model, opts Options, old *Engine) (*Engine, error) {
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
@@ -154,7 +178,8 @@ func New(m *models.Model, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{spec: m.Spec, batch: opts.Batch, classes: m.Spec.Classes(), probs: nodes[len(nodes)-1].Layer.Kind == models.Softmax}
+	probs := nodes[len(nodes)-1].Layer.Kind == models.Softmax // and the last layer only
+	e := &Engine{spec: m.Spec, batch: opts.Batch, classes: m.Spec.Classes(), probs: probs && !opts.Logits, opts: opts}
 
 	// Batch norms to fold: those that are the only reader of a layer
 	// whose kind folds them.
@@ -184,7 +209,7 @@ func New(m *models.Model, opts Options) (*Engine, error) {
 		if !ok {
 			return nil, errors.Errorf("layer %d %q: unsupported type %q", i, n.Layer.Name, n.Layer.Kind)
 		}
-		if !folded[i] {
+		if !folded[i] && !(n.Layer.Kind == models.Softmax && opts.Logits) {
 			c := &buildCtx{node: n, m: m, opts: opts, e: e}
 			if foldInto[i] > 0 {
 				c.bn = &nodes[foldInto[i]-1].Layer
@@ -291,12 +316,26 @@ func New(m *models.Model, opts Options) (*Engine, error) {
 			return nil, errors.Errorf("model %q needs %d values of activations and scratch for one sample, more than infer.MaxBufferValues (%d)", m.Spec.Name, need, bufferLimit)
 		}
 		opts.Batch = max(1, min(opts.Batch/2, int(int64(opts.Batch)*bufferLimit/need)))
-		return New(m, opts)
+		return build(m, opts, old)
 	}
-	for _, c := range caps {
+	e.opts.Batch = opts.Batch
+	for k, c := range caps {
+		if old != nil && k < len(old.bufs) && cap(old.bufs[k]) >= opts.Batch*c {
+			e.bufs = append(e.bufs, old.bufs[k][:opts.Batch*c])
+			continue
+		}
 		e.bufs = append(e.bufs, make([]float32, opts.Batch*c))
 	}
-	e.sc = scratch{f: make([]float32, e.scratchF), i: make([]int32, e.scratchI)}
+	if old != nil && cap(old.sc.f) >= e.scratchF {
+		e.sc.f = old.sc.f[:e.scratchF]
+	} else {
+		e.sc.f = make([]float32, e.scratchF)
+	}
+	if old != nil && cap(old.sc.i) >= e.scratchI {
+		e.sc.i = old.sc.i[:e.scratchI]
+	} else {
+		e.sc.i = make([]int32, e.scratchI)
+	}
 	return e, nil
 }
 
@@ -333,13 +372,6 @@ func (e *Engine) Forward(x []float32, n int) ([]float32, error) {
 	return e.bufs[e.out][:n*e.classes], nil
 }
 
-// Metrics are the mean softmax cross-entropy loss and the top-1 accuracy.
-type Metrics struct {
-	Loss     float64 `json:"loss"`
-	Accuracy float64 `json:"accuracy"`
-	N        int     `json:"n"`
-}
-
 // Evaluate runs all n samples of x (with labels y) in batches.
 func (e *Engine) Evaluate(x []float32, y []int) (Metrics, error) {
 	if err := e.spec.CheckLoss(); err != nil {
@@ -349,51 +381,18 @@ func (e *Engine) Evaluate(x []float32, y []int) (Metrics, error) {
 	if n == 0 || len(x) != n*size {
 		return Metrics{}, errors.Errorf("%d values for %d samples of %d", len(x), n, size)
 	}
-	var loss float64
-	correct := 0
+	var t Tally
 	for start := 0; start < n; start += e.batch {
 		b := min(e.batch, n-start)
 		logits, err := e.Forward(x[start*size:(start+b)*size], b)
 		if err != nil {
 			return Metrics{}, err
 		}
-		for i := 0; i < b; i++ {
-			label := y[start+i]
-			if label < 0 || label >= e.classes {
-				return Metrics{}, errors.Errorf("sample %d: label %d outside [0, %d)", start+i, label, e.classes)
-			}
-			row := logits[i*e.classes : (i+1)*e.classes]
-			if e.probs {
-				// -log p[label]; the argmax is that of the logits.
-				arg := 0
-				for j, v := range row {
-					if v > row[arg] {
-						arg = j
-					}
-				}
-				loss -= math.Log(math.Max(float64(row[label]), math.SmallestNonzeroFloat64))
-				if arg == label {
-					correct++
-				}
-				continue
-			}
-			mx, arg := math.Inf(-1), 0
-			for j, v := range row {
-				if float64(v) > mx {
-					mx, arg = float64(v), j
-				}
-			}
-			var sum float64
-			for _, v := range row {
-				sum += math.Exp(float64(v) - mx)
-			}
-			loss += mx + math.Log(sum) - float64(row[label])
-			if arg == label {
-				correct++
-			}
+		if err := Add(&t, logits, y[start:start+b], e.classes, e.probs); err != nil {
+			return Metrics{}, errors.Wrapf(err, "samples %d-%d", start, start+b-1)
 		}
 	}
-	return Metrics{Loss: loss / float64(n), Accuracy: float64(correct) / float64(n), N: n}, nil
+	return t.Metrics(), nil
 }
 
 func (p LayerPlan) String() string {

@@ -10,9 +10,48 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/dataset"
+	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/models"
-	"github.com/spred-go/spred/train"
 )
+
+// graphEval evaluates m on d through the graph package's forward graphs at
+// batch samples per run: the metrics from the graph's own loss and the
+// logits.
+func graphEval(t *testing.T, m *models.Model, d *dataset.Dataset, batch int) (Metrics, []float64) {
+	t.Helper()
+	n, size, classes := d.N(), d.Size(), m.Spec.Classes()
+	var loss float64
+	var logits []float64
+	correct := 0
+	for start := 0; start < n; start += batch {
+		b := min(batch, n-start)
+		s, err := graph.New(m, graph.Options{Batch: b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := s.Run(d.X[start*size:(start+b)*size], d.Y[start:start+b], nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		loss += l * float64(b)
+		rows := s.Logits()
+		for i, y := range d.Y[start : start+b] {
+			row := rows[i*classes : (i+1)*classes]
+			arg := 0
+			for j, v := range row {
+				if v > row[arg] {
+					arg = j
+				}
+			}
+			if arg == y {
+				correct++
+			}
+		}
+		logits = append(logits, rows...)
+		s.Close()
+	}
+	return Metrics{Loss: loss / float64(n), Accuracy: float64(correct) / float64(n), Correct: correct, N: n}, logits
+}
 
 // sparsify zeroes a fraction of every prunable weight at random.
 func sparsify(t *testing.T, m *models.Model, frac float64, rng *rand.Rand) {
@@ -68,16 +107,7 @@ func TestEngineMatchesGraph(t *testing.T) {
 			for i := range d.Y {
 				d.Y[i] = rng.Intn(d.Classes)
 			}
-			want, err := train.Evaluate(m, nil, d, 10)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ev := train.NewEvaluator(m, nil, 10)
-			wantLogits, err := ev.Predict(d)
-			ev.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
+			want, wantLogits := graphEval(t, m, d, 10)
 			for _, k := range []Kernels{Dense, Sparse, Auto} {
 				e, err := New(m, Options{Batch: 10, Kernels: k})
 				if err != nil {

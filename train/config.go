@@ -27,7 +27,7 @@ type Config struct {
 	// run resumed from a checkpoint needs the same function again.
 	Rate      RateFunc `json:"-"`
 	Seed      int64    // seeds shuffling and dropout
-	EvalBatch int      // batch of the evaluation graph; 0 means 1000
+	EvalBatch int      // samples per evaluation run (see Evaluator); 0 means 1000
 	Dtype     tensor.Dtype
 	// Augment transforms every training batch (random crops and flips,
 	// drawn from the run's seeded source); the zero value leaves the data

@@ -21,4 +21,11 @@
 // cleanly by returning ErrStop (early stopping): the epochs that ran, the
 // last one included, are in the returned history. Same seed, same
 // configuration: bit-identical parameters.
+//
+// Evaluation (Evaluator, Evaluate, the held-out data of Fit) runs a float32
+// model through package infer's engine, the weights a WeightSource stands
+// for collapsed into a copy of the parameters (see Collapser), and computes
+// infer.Metrics with infer.Tally; float64 models, whose precision the
+// float32 engine would lose, and sources that cannot collapse run through
+// forward graphs.
 package train

@@ -2,23 +2,53 @@ package train
 
 import (
 	"github.com/pkg/errors"
+	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/infer"
 	"github.com/spred-go/spred/models"
 )
 
+// Metrics are the mean loss and the accuracy over a whole data set: the
+// one type of package infer.
+type Metrics = infer.Metrics
+
+// Collapser is a WeightSource that can write the weights it stands for
+// into the parameters of a model with the spec it was made for (compress's
+// Factors, Groups and Coupled). An Evaluator evaluates the model such a
+// source makes by collapsing it.
+type Collapser interface {
+	graph.WeightSource
+	Collapse(m *models.Model) error
+}
+
+// InferBatch bounds the batch of an Evaluator's engine, whatever batch it
+// was given: a larger one would only hold more memory.
+const InferBatch = 100
+
 // Evaluator computes the loss and accuracy of a model over whole data sets.
-// It keeps one forward graph per batch size it needed (the full batch and
-// the last partial one), all bound to the model's parameters, so it sees
-// every update made to them. Close it when done.
+// It reads the model's parameters (and the source's) at every call, so it
+// sees every update made to them. Close it when done.
+//
+// A float32 model, with a nil, graph.Plain or Collapser source, runs through
+// one infer.Engine, reloaded with the current weights at every call (the
+// source's weights collapsed into a copy of the parameters, batch-norm
+// running statistics included) at up to InferBatch samples per run. Any
+// other model (float64) or source runs through forward graphs, one per
+// batch size needed (the full batch and the last partial one), all bound to
+// the model's parameters; the metrics of both come from infer.Tally.
 type Evaluator struct {
 	m     *models.Model
 	src   graph.WeightSource
 	batch int
-	sess  map[int]*graph.Session
+
+	eng  *infer.Engine
+	view *models.Model // the model the engine is loaded from: m, or a copy with the source collapsed into it
+	sess map[int]*graph.Session
 
 	gorgoniaOps bool // see Config.GorgoniaOps
+	graphs      bool // always through the graphs
 }
 
 // NewEvaluator makes an evaluator of m through src (nil means graph.Plain{})
@@ -28,6 +58,100 @@ func NewEvaluator(m *models.Model, src graph.WeightSource, batch int) *Evaluator
 		batch = 1000
 	}
 	return &Evaluator{m: m, src: src, batch: batch, sess: map[int]*graph.Session{}}
+}
+
+// NewGraphEvaluator is NewEvaluator for an evaluator that always runs
+// through forward graphs, to check the engine against.
+func NewGraphEvaluator(m *models.Model, src graph.WeightSource, batch int) *Evaluator {
+	e := NewEvaluator(m, src, batch)
+	e.graphs = true
+	return e
+}
+
+// Infer reports whether e runs through an infer.Engine.
+func (e *Evaluator) Infer() bool {
+	if e.graphs {
+		return false
+	}
+	for _, p := range e.m.Params.All() {
+		if p.Value.Dtype() != tensor.Float32 {
+			return false
+		}
+	}
+	switch e.src.(type) {
+	case nil, graph.Plain, *graph.Plain, Collapser:
+		return true
+	}
+	return false
+}
+
+// engine loads the current weights into the engine (built at the first
+// call, reloaded at the next ones) and returns it with the batch to run
+// n samples at.
+func (e *Evaluator) engine(n int) (*infer.Engine, int, error) {
+	view := e.m
+	if c, ok := e.src.(Collapser); ok {
+		if !e.refresh() {
+			e.view = &models.Model{Spec: e.m.Spec, Params: e.m.Params.Clone(), Meta: e.m.Meta}
+		}
+		if err := c.Collapse(e.view); err != nil {
+			return nil, 0, err
+		}
+		view = e.view
+	}
+	batch := min(e.batch, InferBatch, n)
+	if e.eng != nil && e.eng.Batch() >= batch {
+		if err := e.eng.Reload(view); err != nil {
+			return nil, 0, err
+		}
+		return e.eng, batch, nil
+	}
+	eng, err := infer.New(view, infer.Options{Batch: batch, Logits: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	e.eng = eng
+	return eng, min(batch, eng.Batch()), nil
+}
+
+// refresh copies m's parameters into the view, reporting false when there
+// is no view or its parameters are not m's names and shapes.
+func (e *Evaluator) refresh() bool {
+	if e.view == nil || len(e.view.Params.All()) != len(e.m.Params.All()) {
+		return false
+	}
+	for _, p := range e.m.Params.All() {
+		q := e.view.Params.Get(p.Name)
+		if q == nil || !q.Value.Shape().Eq(p.Value.Shape()) || q.Value.Dtype() != p.Value.Dtype() {
+			return false
+		}
+	}
+	for _, p := range e.m.Params.All() {
+		copy(e.view.Params.Get(p.Name).Value.Data().([]float32), p.Value.Data().([]float32))
+	}
+	e.view.Spec = e.m.Spec
+	return true
+}
+
+// forward runs every sample of d through the engine, handing each batch's
+// logits and first sample to f.
+func (e *Evaluator) forward(d *dataset.Dataset, f func(logits []float32, start, b int) error) error {
+	n, size := d.N(), d.Size()
+	eng, batch, err := e.engine(n)
+	if err != nil {
+		return err
+	}
+	for start := 0; start < n; start += batch {
+		b := min(batch, n-start)
+		logits, err := eng.Forward(d.X[start*size:(start+b)*size], b)
+		if err != nil {
+			return errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
+		}
+		if err := f(logits, start, b); err != nil {
+			return errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
+		}
+	}
+	return nil
 }
 
 func (e *Evaluator) session(b int) (*graph.Session, error) {
@@ -48,9 +172,16 @@ func (e *Evaluator) Evaluate(d *dataset.Dataset) (Metrics, error) {
 	if err := checkData(e.m, d); err != nil {
 		return Metrics{}, err
 	}
+	classes := e.m.Spec.Classes()
+	if e.Infer() {
+		var t infer.Tally
+		err := e.forward(d, func(logits []float32, start, b int) error {
+			return infer.Add(&t, logits, d.Y[start:start+b], classes, false)
+		})
+		return t.Metrics(), err
+	}
 	n, size := d.N(), d.Size()
-	var lossSum float64
-	correct := 0
+	var t infer.Tally
 	for start := 0; start < n; start += e.batch {
 		b := min(e.batch, n-start)
 		s, err := e.session(b)
@@ -58,23 +189,33 @@ func (e *Evaluator) Evaluate(d *dataset.Dataset) (Metrics, error) {
 			return Metrics{}, err
 		}
 		labels := d.Y[start : start+b]
-		loss, err := s.Run(d.X[start*size:(start+b)*size], labels, nil)
-		if err != nil {
+		if _, err := s.Run(d.X[start*size:(start+b)*size], labels, nil); err != nil {
 			return Metrics{}, errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
 		}
-		lossSum += loss * float64(b)
-		correct += Correct(s.Logits(), labels, s.Classes())
+		if err := infer.Add(&t, s.Logits(), labels, s.Classes(), false); err != nil {
+			return Metrics{}, errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
+		}
 	}
-	return Metrics{Loss: lossSum / float64(n), Accuracy: float64(correct) / float64(n), N: n}, nil
+	return t.Metrics(), nil
 }
 
-// Predict returns the logits of every sample of d, n rows of classes values.
+// Predict returns the logits of every sample of d, n rows of classes values
+// (the class scores a trailing softmax reads).
 func (e *Evaluator) Predict(d *dataset.Dataset) ([]float64, error) {
 	if err := checkData(e.m, d); err != nil {
 		return nil, err
 	}
 	n, size := d.N(), d.Size()
-	var out []float64
+	out := make([]float64, 0, n*e.m.Spec.Classes())
+	if e.Infer() {
+		err := e.forward(d, func(logits []float32, _, _ int) error {
+			for _, v := range logits {
+				out = append(out, float64(v))
+			}
+			return nil
+		})
+		return out, err
+	}
 	for start := 0; start < n; start += e.batch {
 		b := min(e.batch, n-start)
 		s, err := e.session(b)
@@ -89,12 +230,13 @@ func (e *Evaluator) Predict(d *dataset.Dataset) ([]float64, error) {
 	return out, nil
 }
 
-// Close releases every graph.
+// Close releases every graph and the engine.
 func (e *Evaluator) Close() {
 	for _, s := range e.sess {
 		s.Close()
 	}
 	e.sess = map[int]*graph.Session{}
+	e.eng, e.view = nil, nil
 }
 
 // Evaluate is a one-shot Evaluator: metrics of m (through src) on d.

@@ -75,13 +75,6 @@ type Data struct {
 	Test  *dataset.Dataset
 }
 
-// Metrics are the mean loss and the accuracy over a whole data set.
-type Metrics struct {
-	Loss     float64 `json:"loss"`
-	Accuracy float64 `json:"accuracy"`
-	N        int     `json:"n"`
-}
-
 // Fit trains m's parameters in place: every learnable the WeightSource
 // registers (nil means graph.Plain{Decay: true}: weights decayed, biases
 // not) is updated by SGD. It returns the statistics of every epoch that ran,

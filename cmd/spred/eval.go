@@ -52,7 +52,10 @@ func evalCommand() *cli.Command {
 			var mt train.Metrics
 			var plan []infer.LayerPlan
 			if useGraph {
-				if mt, err = train.Evaluate(m, nil, testSet, c.Int("batch")); err != nil {
+				ev := train.NewGraphEvaluator(m, nil, c.Int("batch"))
+				mt, err = ev.Evaluate(testSet)
+				ev.Close()
+				if err != nil {
 					return err
 				}
 			} else {
@@ -65,7 +68,7 @@ func evalCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				mt, plan = train.Metrics{Loss: im.Loss, Accuracy: im.Accuracy, N: im.N}, e.Plan()
+				mt, plan = im, e.Plan()
 			}
 			if c.Bool("json") {
 				return json.NewEncoder(c.App.Writer).Encode(struct {

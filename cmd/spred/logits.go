@@ -46,17 +46,21 @@ func withLogits(cmd *cli.Command) *cli.Command {
 		if err != nil {
 			return err
 		}
-		return writeLogits(logitsPath, m, testSet, c.Int("batch"))
+		ev := train.NewEvaluator(m, nil, c.Int("batch"))
+		if c.String("kernels") == "graph" {
+			ev = train.NewGraphEvaluator(m, nil, c.Int("batch"))
+		}
+		defer ev.Close()
+		return writeLogits(logitsPath, ev, m, testSet)
 	}
 	return cmd
 }
 
-// writeLogits writes the logits of m on every sample of d, and the labels,
-// as JSON: {"logits": [[...], ...], "labels": [...]}. Values are written
-// exactly (the shortest decimal that reads back to the same float64).
-func writeLogits(path string, m *models.Model, d *dataset.Dataset, batch int) error {
-	e := train.NewEvaluator(m, nil, batch)
-	defer e.Close()
+// writeLogits writes the logits of m (computed by e) on every sample of d,
+// and the labels, as JSON: {"logits": [[...], ...], "labels": [...]}.
+// Values are written exactly (the shortest decimal that reads back to the
+// same float64).
+func writeLogits(path string, e *train.Evaluator, m *models.Model, d *dataset.Dataset) error {
 	flat, err := e.Predict(d)
 	if err != nil {
 		return err
