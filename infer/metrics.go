@@ -43,12 +43,7 @@ func Add[T float32 | float64](t *Tally, scores []T, labels []int, classes int, p
 	}
 	for i, label := range labels {
 		row := scores[i*classes : (i+1)*classes]
-		arg := 0
-		for j, v := range row {
-			if v > row[arg] {
-				arg = j
-			}
-		}
+		arg := Argmax(row)
 		if arg == label {
 			t.correct++
 		}
@@ -74,4 +69,17 @@ func (t *Tally) Metrics() Metrics {
 		return Metrics{}
 	}
 	return Metrics{Loss: t.loss / float64(t.n), Accuracy: float64(t.correct) / float64(t.n), Correct: t.correct, N: t.n}
+}
+
+// Argmax is the index of the largest entry of row, the first of equal
+// ones (by >, as the scores were always compared). It is the predicted
+// class of a row of scores.
+func Argmax[T float32 | float64](row []T) int {
+	arg := 0
+	for j, v := range row {
+		if v > row[arg] {
+			arg = j
+		}
+	}
+	return arg
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/infer"
 	"github.com/spred-go/spred/models"
 )
 
@@ -324,14 +325,7 @@ func checkData(m *models.Model, d *dataset.Dataset) error {
 func Correct(logits []float64, labels []int, classes int) int {
 	n := 0
 	for i, y := range labels {
-		row := logits[i*classes : (i+1)*classes]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
-		if best == y {
+		if infer.Argmax(logits[i*classes:(i+1)*classes]) == y {
 			n++
 		}
 	}
