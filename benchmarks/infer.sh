@@ -5,7 +5,9 @@
 # CPU, nproc threads) on the same models, exported to ONNX by spred export's
 # code: every prunable layer pruned by magnitude to 0, 90, 95 and 99% zeros,
 # and the 99% model thinned. Batch 1 and 100. REPEATS rounds alternate the
-# two sides; the table gives medians and the spread.
+# two sides; the table gives medians and the spread. ONNX Runtime then runs
+# once more alone per model and batch, and a ratio whose reference median is
+# more than 15% off that fresh figure is rejected in the table.
 #
 #   benchmarks/infer.sh [REPEATS]        (default 3)
 #
@@ -54,6 +56,15 @@ for r in $(seq "$repeats"); do
 			done
 			node benchmarks/infer/ort_time.js "$f.onnx" "$b" "$threads" >>"$runs"
 		done
+	done
+done
+# The reference once more alone: a ratio whose ONNX Runtime median
+# disagrees with this fresh figure by more than 15% is not reported (the
+# reference ran slow or fast in the rounds, and the ratio says nothing).
+for f in "${files[@]}"; do
+	for b in 1 100; do
+		echo "[fresh] $(basename "$f") batch $b: ONNX Runtime alone" >&2
+		node benchmarks/infer/ort_time.js "$f.onnx" "$b" "$threads" | sed 's/"kernels":"ort"/"kernels":"ort-fresh"/' >>"$runs"
 	done
 done
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')

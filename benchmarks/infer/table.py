@@ -9,6 +9,10 @@ import statistics
 import sys
 from collections import defaultdict
 
+# A ratio is rejected when its reference median is further than this from
+# the reference's fresh run alone.
+FRESH_LIMIT = 0.15
+
 
 def main():
     runs, threads, cpu, load, repeats = sys.argv[1:6]
@@ -39,6 +43,7 @@ def main():
           f"ONNX Runtime: onnxruntime-node, CPU, {threads} intra-op threads, all graph optimisations, on the "
           "same model exported to dense ONNX. `sNN`: every prunable layer pruned by magnitude to NN% zeros; "
           "`thin`: that model with its dead units removed.\n")
+    rejected = 0
     print("| model | batch | ours dense | ours CSR | ours auto | ONNX Runtime | ORT / ours best |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for f in files:
@@ -51,7 +56,19 @@ def main():
                 a += f" [{csr.get((f, b, 'auto'), 0)}]"
             best = min(x for x in (dm, sm, am) if x is not None) if any(x is not None for x in (dm, sm, am)) else None
             ratio = f"**{om / best:.2f}**" if om and best else ""
+            fresh = times.get((f, b, "ort-fresh"))
+            if ratio and fresh:
+                off = abs(statistics.median(fresh) - om) / om
+                if off > FRESH_LIMIT:
+                    ratio = f"rejected (fresh ORT {statistics.median(fresh):.3f}, {off:.0%} off)"
+                    rejected += 1
             print(f"| {f} | {b} | {d} | {s} | {a} | {o} | {ratio} |")
+    checked = any(k[2] == "ort-fresh" for k in times)
+    if checked:
+        print(f"\nEvery ONNX Runtime median was checked against a fresh run of it alone after the rounds: "
+              f"{rejected} ratio(s) rejected for a reference more than {FRESH_LIMIT:.0%} off.")
+    else:
+        print("\nNo fresh ONNX Runtime run was recorded: the ratios are unchecked.")
     print("\nA ratio above 1 means this toolkit's engine is faster than ONNX Runtime on that model and batch.")
 
 
