@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -208,5 +209,28 @@ func (s *Session) Record(st Stats) {
 func SharedSettings(c Config) Settings {
 	return Settings{Method: c.method(), Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
 		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed,
-		Dtype: c.Dtype.String(), Tool: spred.Tool}
+		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: layerList(c.LayerLambda)}
+}
+
+// layerList renders multipliers as NAME=F items sorted by name, joined by
+// commas ("" for none).
+func layerList(m map[string]float64) string {
+	var parts []string
+	for _, name := range sortedNames(m) {
+		parts = append(parts, name+"="+strconv.FormatFloat(m[name], 'g', -1, 64))
+	}
+	return strings.Join(parts, ",")
+}
+
+// layerNote describes Config.LayerLambda for Settings.Decay: "" without
+// it, else "; λ×0.5 on fc2/W, ×0.1 on fc3/W".
+func layerNote(c Config) string {
+	if len(c.LayerLambda) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, name := range sortedNames(c.LayerLambda) {
+		parts = append(parts, fmt.Sprintf("×%.4g on %s", c.LayerLambda[name], name))
+	}
+	return "; λ" + strings.Join(parts, ", ")
 }

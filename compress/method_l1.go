@@ -31,7 +31,7 @@ func (l1Method) Validate(Config) error { return nil }
 func (l1Method) Settings(c Config) Settings {
 	s := SharedSettings(c)
 	s.Lambda, s.Threshold = c.Lambda, c.Threshold
-	s.Decay = "λ·sign(w) subgradient on the prunable weights; biases not penalised"
+	s.Decay = "λ·sign(w) subgradient on the prunable weights; biases not penalised" + layerNote(c)
 	return s
 }
 

@@ -41,7 +41,7 @@ func (spredMethod) Validate(c Config) error {
 func (spredMethod) Settings(c Config) Settings {
 	s := SharedSettings(c)
 	s.Method, s.Structure, s.Lambda, s.Threshold, s.EpochThreshold, s.FromScratch = MethodSpred, structureSetting(c), c.Lambda, c.Threshold, c.EpochThreshold, c.FromScratch
-	s.Decay = decaySetting(c)
+	s.Decay = decaySetting(c) + layerNote(c)
 	return s
 }
 

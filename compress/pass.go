@@ -88,6 +88,10 @@ func NewPass(m *models.Model, cfg Config) (*Pass, error) {
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
+	cfg, err := cfg.ResolveLayers(m)
+	if err != nil {
+		return nil, err
+	}
 	if len(m.Params.Prunable()) == 0 {
 		return nil, errors.Wrapf(ErrNoPrunable, "model %q", m.Spec.Name)
 	}
@@ -211,7 +215,7 @@ func (p *Pass) Step(x []float32, y []int) (float64, error) {
 		}
 	}
 	if p.own == nil {
-		p.own = &train.SGD{Momentum: p.cfg.Momentum, Nesterov: p.cfg.Nesterov, WeightDecay: p.cfg.Lambda}
+		p.own = &train.SGD{Momentum: p.cfg.Momentum, Nesterov: p.cfg.Nesterov, WeightDecay: p.cfg.Lambda, Scale: p.cfg.factorScale()}
 		p.rng = rand.New(rand.NewSource(p.cfg.Seed))
 	}
 	loss, err := p.sess.Run(x, y, p.rng)
@@ -251,14 +255,19 @@ func finiteTensor(t *tensor.Dense) bool {
 }
 
 // Penalty returns the current value of the penalty (λ/2)·Σ(u² + v²) over
-// all factors, which equals λ‖u⊙v‖₁ when the factors are balanced: add it
-// to the mean loss to follow the objective the pass minimises.
+// all factors (λ times Config.LayerLambda's multiplier for the weights it
+// names), which equals λ‖u⊙v‖₁ when the factors are balanced: add it to
+// the mean loss to follow the objective the pass minimises.
 func (p *Pass) Penalty() float64 {
 	var s float64
 	for _, pr := range p.f.Pairs() {
+		f, ok := p.cfg.LayerLambda[pr.Name]
+		if !ok {
+			f = 1
+		}
 		for _, t := range []*tensor.Dense{pr.U, pr.V} {
 			for _, v := range models.Float64s(t.Data()) {
-				s += v * v
+				s += f * v * v
 			}
 		}
 	}

@@ -103,6 +103,11 @@ type Settings struct {
 	Rounds         int     `json:"rounds,omitempty"`          // MethodMagnitude
 	RetrainDecay   float64 `json:"retrain_decay,omitempty"`   // MethodMagnitude
 	Lambda         float64 `json:"lambda"`
+	// LayerScale is Config.LayerScale, and LayerLambda the multipliers of
+	// λ it resolved to (with any given by name) as NAME=F items, sorted by
+	// name and comma-separated, as spred compress --layer-lambda reads them.
+	LayerScale     string  `json:"layer_scale,omitempty"`
+	LayerLambda    string  `json:"layer_lambda,omitempty"`
 	Threshold      float64 `json:"threshold"`
 	EpochThreshold bool    `json:"epoch_threshold"`
 	FromScratch    bool    `json:"from_scratch"`

@@ -73,6 +73,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 	if err := m.Check(); err != nil {
 		return nil, err
 	}
+	if cfg, err = cfg.ResolveLayers(m); err != nil {
+		return nil, err
+	}
 	if len(m.Params.Prunable()) == 0 {
 		return nil, errors.Wrapf(ErrNoPrunable, "model %q", m.Spec.Name)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -205,7 +206,7 @@ func TestDefaultConfig(t *testing.T) {
 	if d.Lambda <= 0 || d.Momentum == 0 || !d.EpochThreshold || d.FinetuneEpochs == 0 || d.LR <= (Config{}).Defaults().LR {
 		t.Errorf("DefaultConfig is not the recipe: %+v", d)
 	}
-	if dd := d.Defaults(); dd.EvalBatch != 1000 || func() bool { dd.EvalBatch = 0; return dd != d }() {
+	if dd := d.Defaults(); dd.EvalBatch != 1000 || func() bool { dd.EvalBatch = 0; return !reflect.DeepEqual(dd, d) }() {
 		t.Errorf("Defaults changes DefaultConfig beyond the evaluation batch: %+v", dd)
 	}
 	for _, c := range []struct {

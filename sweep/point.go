@@ -31,6 +31,10 @@ type Point struct {
 	// seed instead of split from the model.
 	Structure   string
 	FromScratch bool
+	// LayerScale is the rule of λ per layer (compress.Config.LayerScale):
+	// "" or "uniform" for the same λ everywhere, which the series and ID
+	// do not mention.
+	LayerScale string
 	// TargetRatio is the compression ratio a point asks for instead of a
 	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
 	TargetRatio float64
@@ -40,8 +44,9 @@ type Point struct {
 }
 
 // Series is the method as tables and plots show it: the method, then the
-// structure of a structured pass ("spred-neuron") and "-from-scratch" for
-// a point started from scratch ("spred-from-scratch").
+// structure of a structured pass ("spred-neuron"), "-from-scratch" for
+// a point started from scratch ("spred-from-scratch") and the rule of λ per
+// layer when it is not uniform ("spred-size").
 func (p Point) Series() string {
 	s := p.Method
 	if p.Structure != "" {
@@ -49,6 +54,9 @@ func (p Point) Series() string {
 	}
 	if p.FromScratch {
 		s += "-from-scratch"
+	}
+	if p.LayerScale != "" && p.LayerScale != compress.LayerScaleUniform {
+		s += "-" + p.LayerScale
 	}
 	return s
 }

@@ -294,7 +294,7 @@ func TestTargetPoints(t *testing.T) {
 	}
 }
 
-// TestStructuredPointID: a structured or from-scratch point has an ID and a
+// TestStructuredPointID: a structured, from-scratch or size-scaled point has an ID and a
 // series of its own, and its report reads back as the same point.
 func TestStructuredPointID(t *testing.T) {
 	plain := Point{Method: MethodSpred, Lambda: 1e-4, Threshold: 3e-3}
@@ -302,6 +302,8 @@ func TestStructuredPointID(t *testing.T) {
 	neuron.Structure = "neuron"
 	scratch := plain
 	scratch.FromScratch = true
+	sized := plain
+	sized.LayerScale = compress.LayerScaleSize
 	ids := map[string]bool{}
 	for _, c := range []struct {
 		p           Point
@@ -312,18 +314,19 @@ func TestStructuredPointID(t *testing.T) {
 		{plain, "spred_lambda=1.0e-04_tau=3.0e-03", "spred", "", false},
 		{neuron, "spred-neuron_lambda=1.0e-04_tau=3.0e-03", "spred-neuron", "neuron", false},
 		{scratch, "spred-from-scratch_lambda=1.0e-04_tau=3.0e-03", "spred-from-scratch", "", true},
+		{sized, "spred-size_lambda=1.0e-04_tau=3.0e-03", "spred-size", "", false},
 	} {
 		if got := c.p.ID(); got != c.id || c.p.Series() != c.series {
 			t.Errorf("%+v: ID %q series %q, want %q %q", c.p, got, c.p.Series(), c.id, c.series)
 		}
 		ids[c.p.ID()] = true
-		r := compress.Report{Settings: compress.Settings{Method: "spred", Lambda: 1e-4, Threshold: 3e-3, Structure: c.structure, FromScratch: c.fromScratch}}
+		r := compress.Report{Settings: compress.Settings{Method: "spred", Lambda: 1e-4, Threshold: 3e-3, Structure: c.structure, FromScratch: c.fromScratch, LayerScale: c.p.LayerScale}}
 		if got := FromReport(&r, "x.json"); got.Point != c.p {
 			t.Errorf("FromReport point %+v, want %+v", got.Point, c.p)
 		}
 	}
-	if len(ids) != 3 {
-		t.Error("structured, from-scratch and element-wise points share an ID")
+	if len(ids) != 4 {
+		t.Error("structured, from-scratch, size-scaled and element-wise points share an ID")
 	}
 }
 

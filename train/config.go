@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"sort"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
@@ -11,14 +12,17 @@ import (
 
 // Config configures Fit. The zero value of every field means its default.
 type Config struct {
-	Epochs      int      // passes over the training data; 0 means 10
-	Batch       int      // samples per step; 0 means 100. The last partial batch of an epoch is skipped.
-	LR          float64  // base learning rate; 0 means 0.05
-	Momentum    float64  // momentum μ; 0 means none
-	Nesterov    bool     // Nesterov momentum
-	WeightDecay float64  // λ, applied to the learnables marked Decay; 0 means none
-	L1          float64  `json:",omitempty"` // subgradient L1 coefficient on the learnables marked Decay (see SGD.L1); 0 means none
-	Schedule    Schedule // learning-rate schedule; zero value is constant
+	Epochs      int     // passes over the training data; 0 means 10
+	Batch       int     // samples per step; 0 means 100. The last partial batch of an epoch is skipped.
+	LR          float64 // base learning rate; 0 means 0.05
+	Momentum    float64 // momentum μ; 0 means none
+	Nesterov    bool    // Nesterov momentum
+	WeightDecay float64 // λ, applied to the learnables marked Decay; 0 means none
+	L1          float64 `json:",omitempty"` // subgradient L1 coefficient on the learnables marked Decay (see SGD.L1); 0 means none
+	// DecayScale multiplies WeightDecay and L1 for the learnables it names
+	// (SGD.Scale); a learnable it does not name keeps them as they are.
+	DecayScale map[string]float64 `json:",omitempty"`
+	Schedule   Schedule           // learning-rate schedule; zero value is constant
 	// Rate, when set, gives the learning rate of every step in place of LR
 	// and Schedule: any function of the epoch (1-based), the step about to
 	// be taken (1-based) and the steps per epoch, such as a warm-up. It
@@ -82,8 +86,24 @@ func (c Config) Validate() error {
 	case c.L1 < 0 || bad(c.L1):
 		return errors.Errorf("L1 coefficient must be ≥ 0 and finite, got %v", c.L1)
 	}
+	for _, name := range sortedKeys(c.DecayScale) {
+		if f := c.DecayScale[name]; f < 0 || bad(f) {
+			return errors.Errorf("decay scale of %q must be ≥ 0 and finite, got %v", name, f)
+		}
+	}
 	if err := c.Augment.Validate(); err != nil {
 		return err
 	}
 	return c.Schedule.Validate()
+}
+
+// sortedKeys returns the keys of m in order, for checks that report the
+// first bad entry the same way every time.
+func sortedKeys(m map[string]float64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

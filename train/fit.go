@@ -117,7 +117,7 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 	}
 	src64 := newCountingSource(cfg.Seed)
 	rng := rand.New(src64)
-	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay, L1: cfg.L1}
+	opt := &SGD{Momentum: cfg.Momentum, Nesterov: cfg.Nesterov, WeightDecay: cfg.WeightDecay, L1: cfg.L1, Scale: cfg.DecayScale}
 	if hooks.Optimizer != nil {
 		hooks.Optimizer(opt)
 	}

@@ -20,6 +20,9 @@ type SGD struct {
 	// L1 adds L1·sign(w) (sign(0) = 0) to the gradient of every decayed
 	// learnable: subgradient descent on the penalty L1·‖w‖₁.
 	L1 float64
+	// Scale multiplies WeightDecay and L1 for the decayed learnables it
+	// names (a name it does not hold: 1), for a penalty per layer.
+	Scale map[string]float64
 
 	vel map[string]interface{}
 }
@@ -37,6 +40,9 @@ func (o *SGD) Step(ls []*graph.Learnable, grads []*tensor.Dense, lr float64) err
 		wd, l1 := 0.0, 0.0
 		if l.Decay {
 			wd, l1 = o.WeightDecay, o.L1
+			if f, ok := o.Scale[l.Name]; ok {
+				wd, l1 = wd*f, l1*f
+			}
 		}
 		switch w := l.Value.Data().(type) {
 		case []float32:

@@ -178,3 +178,42 @@ func TestZeroVelocity(t *testing.T) {
 	var none *SGD
 	none.ZeroVelocity("w", []int{0}) // a nil optimizer has no state
 }
+
+// TestSGDScale: Scale multiplies the weight decay and the L1 coefficient
+// of the learnables it names: a step with decay λ and scale f equals a step
+// with decay f·λ, and a learnable it does not name keeps λ.
+func TestSGDScale(t *testing.T) {
+	const lr, mu = 0.5, 0.5
+	w := []float64{2, -1, 0.5, 0.125}
+	g := []float64{0.5, 0.5, 0, -0.25}
+	run := func(opt *SGD, name string) []float64 {
+		val := tensor.New(tensor.WithShape(4), tensor.WithBacking(append([]float64(nil), w...)))
+		grad := tensor.New(tensor.WithShape(4), tensor.WithBacking(append([]float64(nil), g...)))
+		l := &graph.Learnable{Name: name, Value: val, Decay: true}
+		for range 3 {
+			if err := opt.Step([]*graph.Learnable{l}, []*tensor.Dense{grad}, lr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return val.Data().([]float64)
+	}
+	for _, tc := range []struct {
+		name         string
+		scaled, want *SGD
+	}{
+		{"decay", &SGD{Momentum: mu, WeightDecay: 0.25, Scale: map[string]float64{"w": 0.5}}, &SGD{Momentum: mu, WeightDecay: 0.125}},
+		{"l1", &SGD{Momentum: mu, L1: 0.25, Scale: map[string]float64{"w": 2}}, &SGD{Momentum: mu, L1: 0.5}},
+		{"zero", &SGD{Momentum: mu, WeightDecay: 0.25, L1: 0.25, Scale: map[string]float64{"w": 0}}, &SGD{Momentum: mu}},
+		{"other name", &SGD{Momentum: mu, WeightDecay: 0.25, Scale: map[string]float64{"v": 0}}, &SGD{Momentum: mu, WeightDecay: 0.25}},
+	} {
+		got, want := run(tc.scaled, "w"), run(tc.want, "w")
+		for i := range got {
+			if got[i] != want[i] {
+				t.Errorf("%s: w[%d] = %v, want %v", tc.name, i, got[i], want[i])
+			}
+		}
+	}
+	if err := (Config{DecayScale: map[string]float64{"w": -1}}).Defaults().Validate(); err == nil {
+		t.Error("a negative decay scale accepted")
+	}
+}

@@ -51,6 +51,7 @@ func compressCommand() *cli.Command {
 		&cli.StringFlag{Name: "markdown", Usage: "write the Markdown report to this file (with a link to --plot when given)"},
 		plotFlag,
 		&cli.Float64Flag{Name: "lambda", Value: compressDefaults.Lambda, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
+		&cli.StringFlag{Name: "layer-lambda", Value: compressDefaults.LayerScale, Usage: "λ per layer: uniform (the same λ on every prunable weight), size (λ·√(n/n_max) for a weight of n entries: the small layers are penalised less), and/or NAME=F items multiplying λ by F on the prunable weight NAME, comma-separated (e.g. size,fc3/W=0.05); --method spred (element-wise) and l1"},
 		&cli.Float64Flag{Name: "threshold", Value: compressDefaults.Threshold, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
 		&cli.BoolFlag{Name: "epoch-threshold", Value: compressDefaults.EpochThreshold, Usage: "also threshold at the start of every epoch"},
 		&cli.BoolFlag{Name: "from-scratch", Value: compressDefaults.FromScratch, Usage: "draw u and v from the seed instead of splitting the model's weights"},
@@ -115,6 +116,9 @@ func compressCommand() *cli.Command {
 			in := c.String("model")
 			m, err := readModelFile(in)
 			if err != nil {
+				return err
+			}
+			if err := checkLayerLambda(c, m); err != nil {
 				return err
 			}
 			out := c.String("out")
@@ -256,6 +260,9 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	}
 	if cfg.Structure == compress.StructureElement {
 		cfg.Structure = "" // the element-wise pass, exactly as before structures existed
+	}
+	if cfg.LayerScale, cfg.LayerLambda, err = parseLayerLambda(c.String("layer-lambda")); err != nil {
+		return cfg, err
 	}
 	meth, err := lookupMethod("method", cfg.Method)
 	if err != nil {
@@ -425,4 +432,54 @@ func stampCompressed(m *models.Model, cfg compress.Config, rep *compress.Report,
 	m.Meta.Extra["command"] = command
 	m.Meta.Extra["compressed_from"] = in
 	m.Meta.Extra["blas"] = graph.BLASBackend
+}
+
+// parseLayerLambda reads --layer-lambda: at most one rule (uniform or
+// size; "" is uniform) and NAME=F items, comma-separated.
+func parseLayerLambda(s string) (string, map[string]float64, error) {
+	rule := ""
+	var named map[string]float64
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		name, val, isNamed := strings.Cut(item, "=")
+		switch {
+		case item == "":
+			continue
+		case !isNamed && rule != "":
+			return "", nil, usagef("--layer-lambda: two rules, %s and %s", rule, item)
+		case !isNamed && item != compress.LayerScaleUniform && item != compress.LayerScaleSize:
+			return "", nil, usagef("--layer-lambda: unknown rule %q (want %s or %s, or NAME=F)", item, compress.LayerScaleUniform, compress.LayerScaleSize)
+		case !isNamed:
+			rule = item
+			continue
+		}
+		f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+		if err != nil || f < 0 || math.IsNaN(f) || math.IsInf(f, 0) || strings.TrimSpace(name) == "" {
+			return "", nil, usagef("--layer-lambda: %q is not NAME=F with F ≥ 0 and finite", item)
+		}
+		if named == nil {
+			named = map[string]float64{}
+		}
+		if _, dup := named[strings.TrimSpace(name)]; dup {
+			return "", nil, usagef("--layer-lambda: %s given twice", strings.TrimSpace(name))
+		}
+		named[strings.TrimSpace(name)] = f
+	}
+	if rule == compress.LayerScaleUniform {
+		rule = ""
+	}
+	return rule, named, nil
+}
+
+// checkLayerLambda refuses --layer-lambda items that name no prunable
+// weight of m, before anything is loaded or written.
+func checkLayerLambda(c *cli.Context, m *models.Model) error {
+	_, named, err := parseLayerLambda(c.String("layer-lambda"))
+	if err != nil {
+		return err
+	}
+	if _, err := (compress.Config{LayerLambda: named}).ResolveLayers(m); err != nil {
+		return usagef("--layer-lambda: %s", strings.TrimSuffix(err.Error(), ": "+compress.ErrConfig.Error()))
+	}
+	return nil
 }

@@ -148,7 +148,7 @@ func runSweep(c *cli.Context) error {
 	}
 	points := sweep.Points(cfg.Method, lambdas, taus)
 	for i := range points {
-		points[i].Structure, points[i].FromScratch = cfg.Structure, cfg.FromScratch
+		points[i].Structure, points[i].FromScratch, points[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
 	}
 	if points, err = seeded(c, points); err != nil {
 		return err
@@ -210,7 +210,7 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		names = append(names, m)
 		ps := sweep.RatioPoints(m, ratios, cfg.Threshold) // no τ for a method without one
 		for i := range ps {
-			ps[i].Structure, ps[i].FromScratch = cfg.Structure, cfg.FromScratch
+			ps[i].Structure, ps[i].FromScratch, ps[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
 		}
 		points = append(points, ps...)
 	}
@@ -282,6 +282,9 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 	}
 	dense, err := readModelFile(in)
 	if err != nil {
+		return err
+	}
+	if err := checkLayerLambda(c, dense); err != nil {
 		return err
 	}
 	if err := makeSweepDir(dir); err != nil {
