@@ -40,7 +40,7 @@ func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
 		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method, one of " + methodUsage() + "; all run the same epochs on the same data; each has its default --lr (`spred recipe --method M`)"},
-		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (started at the penalty-only bound, the least λ that would take the target's share of the weights below τ by the end if nothing else moved them, raised while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
+		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "ask for this final fraction of prunable weights set to zero, in (0, 1), like --target-ratio 1/(1−S); --method magnitude needs it or --target-ratio"},
 		&cli.IntFlag{Name: "rounds", Value: compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Value: compressDefaults.RetrainDecay, Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
@@ -70,9 +70,7 @@ func compressCommand() *cli.Command {
 			"thresholds |u⊙v| < τ to exact zeros, collapses the pairs back to dense weights,\n" +
 			"optionally fine-tunes the survivors with the zeros held, and reports non-zeros,\n" +
 			"compression ratios and accuracy at every stage. The text report goes to stderr.\n" +
-			"--target-ratio R (or --target-sparsity S) asks for the result instead of λ: λ starts at the\n" +
-			"penalty-only bound (the least λ that would take the target's share of the weights, the smallest\n" +
-			"at the start, below τ by the end of the schedule if the penalty alone moved them)\n" +
+			"--target-ratio R (or --target-sparsity S) asks for the result instead of λ: λ starts at 1e-6\n" +
 			"and grows geometrically every 1% of the steps while the projected sparsity (the weights that\n" +
 			"would fall below τ by the end at their current shrink rate) is below the target, then held\n" +
 			"(and lowered while the projection overshoots twice the target);\n" +
