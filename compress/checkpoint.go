@@ -101,19 +101,29 @@ func fingerprint(m *models.Model, data Data, cfg Config) (string, error) {
 }
 
 // hashData writes d's shape, classes, values and labels to h (only its
-// name when d is nil).
+// name when d is nil). The values are written as float32, whichever form
+// d holds them in, so the hash is the same for both.
 func hashData(h hash.Hash, name string, d *dataset.Dataset) {
 	h.Write([]byte(name))
 	if d == nil {
 		return
 	}
-	fmt.Fprintf(h, "%v %d %d %d", d.Shape, d.Classes, len(d.X), len(d.Y))
+	fmt.Fprintf(h, "%v %d %d %d", d.Shape, d.Classes, d.Values(), len(d.Y))
 	buf := make([]byte, 0, 1<<16)
-	for _, x := range d.X {
+	add := func(x float32) {
 		buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(x))
 		if len(buf) == cap(buf) {
 			h.Write(buf)
 			buf = buf[:0]
+		}
+	}
+	if d.IsBytes() {
+		for _, p := range d.Pixels {
+			add(dataset.PixelValue(p))
+		}
+	} else {
+		for _, x := range d.X {
+			add(x)
 		}
 	}
 	for _, y := range d.Y {

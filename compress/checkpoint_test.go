@@ -11,6 +11,7 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/tensor"
 
+	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/models"
 	"github.com/spred-go/spred/train"
 )
@@ -357,5 +358,32 @@ func TestResumeRejectsForgedThinning(t *testing.T) {
 	c.Resume = ft
 	if _, err := Run(context.Background(), &models.Model{Spec: spec, Params: input.Clone()}, data, c, nil); err != nil {
 		t.Errorf("the checkpoint as written: %v", err)
+	}
+}
+
+// TestKeyBytesAsFloats checks that a data set held as bytes gives the key
+// of the same values held as float32, and that its values are hashed.
+func TestKeyBytesAsFloats(t *testing.T) {
+	m := trainedLinear(t)
+	cfg := Config{Lambda: 0.02, Epochs: 1, Batch: 30, LR: 0.1, Seed: 3}
+	pix := []uint8{0, 1, 127, 128, 254, 255, 3, 200}
+	b := &dataset.Dataset{Name: "b", Pixels: pix, Y: []int{0, 1}, Shape: []int{4}, Classes: 2}
+	f := &dataset.Dataset{Name: "f", X: make([]float32, len(pix)), Y: []int{0, 1}, Shape: []int{4}, Classes: 2}
+	for i, p := range pix {
+		f.X[i] = float32(p) / 255
+	}
+	kb, err := Key(m, Data{Train: b, Test: b}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf, _ := Key(m, Data{Train: f, Test: f}, cfg)
+	if kb != kf {
+		t.Errorf("bytes key %s, floats key %s", kb, kf)
+	}
+	c := *b
+	c.Pixels = append([]uint8(nil), pix...)
+	c.Pixels[5] = 254
+	if kc, _ := Key(m, Data{Train: &c, Test: b}, cfg); kc == kb {
+		t.Errorf("a changed pixel gives the same key")
 	}
 }

@@ -33,7 +33,7 @@ func ownLoop(t *testing.T, m *models.Model, data *dataset.Dataset, cfg Config) (
 		for step := 0; step < data.N()/cfg.Batch; step++ {
 			for i := range y {
 				j := perm[step*cfg.Batch+i]
-				copy(x[i*size:(i+1)*size], data.Sample(j))
+				data.Read(j, x[i*size:(i+1)*size])
 				y[i] = data.Y[j]
 			}
 			if _, err := p.Step(x, y); err != nil {

@@ -105,7 +105,7 @@ func loadCIFARSet(name string, paths []string, classes []string) (*Dataset, erro
 	}
 	d := &Dataset{
 		Name:       name,
-		X:          make([]float32, n*CIFAR10ImageSize),
+		Pixels:     make([]uint8, n*CIFAR10ImageSize),
 		Y:          make([]int, n),
 		Shape:      []int{3, 32, 32},
 		Classes:    len(classes),
@@ -121,7 +121,7 @@ func loadCIFARSet(name string, paths []string, classes []string) (*Dataset, erro
 		if off+m > n {
 			return nil, errors.Errorf("%s: the file grew while being read", p)
 		}
-		if err := decodeCIFAR(b, d.X[off*CIFAR10ImageSize:(off+m)*CIFAR10ImageSize], d.Y[off:off+m], d.Classes); err != nil {
+		if err := decodeCIFAR(b, d.Pixels[off*CIFAR10ImageSize:(off+m)*CIFAR10ImageSize], d.Y[off:off+m], d.Classes); err != nil {
 			return nil, errors.Wrap(err, p)
 		}
 		off += m
@@ -144,10 +144,10 @@ func checkCIFARSize(size int64) error {
 	return nil
 }
 
-// decodeCIFAR decodes the CIFAR-10 records in b into x (pixels scaled to
-// [0,1]) and y (labels, each below classes). x must hold
+// decodeCIFAR decodes the CIFAR-10 records in b into x (the pixel bytes,
+// see Dataset.Pixels) and y (labels, each below classes). x must hold
 // CIFAR10ImageSize values per record and y one label per record.
-func decodeCIFAR(b []byte, x []float32, y []int, classes int) error {
+func decodeCIFAR(b []byte, x []uint8, y []int, classes int) error {
 	if err := checkCIFARSize(int64(len(b))); err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func decodeCIFAR(b []byte, x []float32, y []int, classes int) error {
 			return errors.Errorf("label %d of record %d is not a class 0-%d", r[0], i, classes-1)
 		}
 		y[i] = int(r[0])
-		scalePixels(x[i*CIFAR10ImageSize:(i+1)*CIFAR10ImageSize], r[1:])
+		copy(x[i*CIFAR10ImageSize:(i+1)*CIFAR10ImageSize], r[1:])
 	}
 	return nil
 }

@@ -26,17 +26,26 @@ func TestDatasetAccessors(t *testing.T) {
 	if got := (&Dataset{}).Size(); got != 0 {
 		t.Errorf("empty Shape: Size = %d, want 0", got)
 	}
-	s := d.Sample(1)
-	if !reflect.DeepEqual(s, []float32{4, 5, 6, 7}) {
-		t.Fatalf("Sample(1) = %v", s)
+	if d.IsBytes() || d.Values() != 12 {
+		t.Errorf("IsBytes, Values = %v, %d; want false, 12", d.IsBytes(), d.Values())
 	}
-	s[0] = 40 // a view, not a copy
-	if d.X[4] != 40 {
-		t.Errorf("Sample is not a view of X")
+	s := []float32{-1, -1, -1, -1, -1}
+	d.Read(1, s)
+	if !reflect.DeepEqual(s, []float32{4, 5, 6, 7, -1}) {
+		t.Fatalf("Read(1) = %v", s)
 	}
-	_ = append(s, 99) // capacity ends at the sample
-	if d.X[8] != 8 {
-		t.Errorf("append to Sample(1) overwrote sample 2")
+	s[0] = 40 // a copy, not a view
+	if d.X[4] != 4 {
+		t.Errorf("Read wrote through to X")
+	}
+	r := make([]float32, 8)
+	d.ReadRange(1, 2, r)
+	if !reflect.DeepEqual(r, d.X[4:]) {
+		t.Errorf("ReadRange(1, 2) = %v", r)
+	}
+	d.ReadBatch([]int{2, 0}, r)
+	if !reflect.DeepEqual(r, []float32{8, 9, 10, 11, 0, 1, 2, 3}) {
+		t.Errorf("ReadBatch([2 0]) = %v", r)
 	}
 	if !strings.Contains(d.String(), "3 samples") {
 		t.Errorf("String = %q", d.String())

@@ -1,8 +1,10 @@
 // Package dataset loads labelled data for training and evaluation.
 //
-// Every loader returns a *Dataset: samples held in memory as one row-major
-// float32 slice, with integer class labels, a per-sample shape and the class
-// names. The sources supported:
+// Every loader returns a *Dataset: samples held in memory row-major, as one
+// float32 slice or, for images, as their pixel bytes (a quarter of the
+// memory; Read, ReadRange and ReadBatch give the float32 values of either
+// form), with integer class labels, a per-sample shape and the class names.
+// The sources supported:
 //
 //   - Image folders, through Load, which recognises the folder's format and
 //     describes the data in an Info (its name, per-channel statistics and the

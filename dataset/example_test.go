@@ -24,8 +24,10 @@ func ExampleParseCSV() {
 	fmt.Println(d)
 	fmt.Println("features:", d.Features)
 	fmt.Println("classes:", d.ClassNames)
+	x := make([]float32, d.Size())
 	for i := 0; i < d.N(); i++ {
-		fmt.Println(d.Sample(i), d.ClassNames[d.Y[i]])
+		d.Read(i, x)
+		fmt.Println(x, d.ClassNames[d.Y[i]])
 	}
 
 	_, err = dataset.ParseCSV(strings.NewReader("x,y\n1,a\nfoo,b\n"), "bad", "y")
@@ -74,7 +76,9 @@ func ExampleLoad() {
 	if err := test.Normalize(info.Mean, std); err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println(test.Sample(0)[0], test.Sample(0)[1024])
+	x := make([]float32, test.Size())
+	test.Read(0, x)
+	fmt.Println(x[0], x[1024])
 	// Output:
 	// cifar-10-train: 5 samples of shape [3 32 32], 10 classes
 	// cifar-10-test: 1 samples of shape [3 32 32], 10 classes dog

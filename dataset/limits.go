@@ -11,9 +11,9 @@ import (
 // for the data they describe and, for a gzip-compressed file, as it
 // inflates: a few megabytes of compressed zeros must not claim gigabytes.
 const (
-	// MaxIDXValues bounds the pixels of one idx image file. Each becomes a
-	// float32, so a set costs at most 1 GiB (MNIST's training set has 47
-	// million pixels, EMNIST's digits 188 million).
+	// MaxIDXValues bounds the pixels of one idx image file. Each is held as
+	// a byte, so a set costs at most 256 MiB, 1 GiB as float32 (MNIST's
+	// training set has 47 million pixels, EMNIST's digits 188 million).
 	MaxIDXValues = 1 << 28
 	// MaxCSVCells bounds the cells (features and labels) of the data rows
 	// of one CSV table: 256 MiB as float32 features (512 MiB as the float64

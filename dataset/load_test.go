@@ -152,9 +152,9 @@ func TestLoadCIFAR10(t *testing.T) {
 		t.Fatalf("got %v and %v", train, test)
 	}
 	for _, d := range []*Dataset{train, test} {
-		if !equalInts(d.Shape, []int{3, 32, 32}) || len(d.X) != d.N()*3072 || d.Classes != 10 ||
+		if !equalInts(d.Shape, []int{3, 32, 32}) || len(d.Pixels) != d.N()*3072 || d.X != nil || d.Classes != 10 ||
 			!reflect.DeepEqual(d.ClassNames, CIFAR10ClassNames) || d.Channels() != 3 {
-			t.Errorf("%s: shape %v, len(X) %d, classes %d %v", d.Name, d.Shape, len(d.X), d.Classes, d.ClassNames)
+			t.Errorf("%s: shape %v, len(Pixels) %d, classes %d %v", d.Name, d.Shape, len(d.Pixels), d.Classes, d.ClassNames)
 		}
 	}
 	// Sample 4 of the training set is record 1 of data_batch_2.bin (f=1).
@@ -163,10 +163,13 @@ func TestLoadCIFAR10(t *testing.T) {
 		t.Errorf("labels %v, %v", train.Y, test.Y)
 	}
 	p := 2*1024 + 3*32 + 5
-	if got, want := train.Sample(4)[p], float32(byte(7+3+p))/255; got != want {
+	x := make([]float32, 3072)
+	train.Read(4, x)
+	if got, want := x[p], float32(byte(7+3+p))/255; got != want {
 		t.Errorf("train sample 4, pixel %d: %v, want %v", p, got, want)
 	}
-	if got, want := test.Sample(2)[p], float32(byte(5*7+2*3+p))/255; got != want {
+	test.Read(2, x)
+	if got, want := x[p], float32(byte(5*7+2*3+p))/255; got != want {
 		t.Errorf("test sample 2, pixel %d: %v, want %v", p, got, want)
 	}
 	want := Info{Name: NameCIFAR10, Format: FormatCIFAR10, Dir: dir, Augment: Augment{Pad: 4, Flip: true}}

@@ -260,14 +260,6 @@ func loadBoth(loadTrain, loadTest func() (*Dataset, error)) (train, test *Datase
 
 var mnistClassNames = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
-// pixelScale maps a byte to its float32 value in [0,1].
-var pixelScale = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(i) / 255
-	}
-	return t
-}()
-
 // loadIDXSet reads one idx image file and its label file. Labels must lie
 // in 0-9; the classes are named "0".."9".
 func loadIDXSet(name, imgPath, lblPath string) (*Dataset, error) {
@@ -296,7 +288,7 @@ func loadIDXSet(name, imgPath, lblPath string) (*Dataset, error) {
 	}
 	d := &Dataset{
 		Name:       name,
-		X:          make([]float32, n*rows*cols),
+		Pixels:     make([]uint8, n*rows*cols),
 		Y:          make([]int, n),
 		Shape:      []int{1, rows, cols},
 		Classes:    len(mnistClassNames),
@@ -310,19 +302,10 @@ func loadIDXSet(name, imgPath, lblPath string) (*Dataset, error) {
 	}
 	off := 0
 	for i, c := range pix {
-		scalePixels(d.X[off:off+len(c)], c)
-		off += len(c)
+		off += copy(d.Pixels[off:], c)
 		pix[i] = nil // let the collector have it
 	}
 	return d, nil
-}
-
-// scalePixels sets dst[i] to pix[i]/255.
-func scalePixels(dst []float32, pix []byte) {
-	dst = dst[:len(pix)]
-	for i, p := range pix {
-		dst[i] = pixelScale[p]
-	}
 }
 
 // readIDXFile opens path, undoes gzip compression if the file starts with

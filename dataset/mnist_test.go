@@ -164,11 +164,13 @@ func TestLoadMNISTSynthetic(t *testing.T) {
 	if train.Y[0] != 5 || test.Y[1] != 2 || train.Classes != 10 || train.ClassNames[9] != "9" {
 		t.Errorf("labels/classes: %v %v %d %v", train.Y, test.Y, train.Classes, train.ClassNames)
 	}
-	if train.Size() != 784 || len(train.X) != 3*784 || train.Features != nil {
-		t.Errorf("shape %v, len(X) %d", train.Shape, len(train.X))
+	if train.Size() != 784 || len(train.Pixels) != 3*784 || train.X != nil || train.Values() != 3*784 || train.Features != nil {
+		t.Errorf("shape %v, len(Pixels) %d, len(X) %d", train.Shape, len(train.Pixels), len(train.X))
 	}
-	if train.X[0] != 0 || train.X[255] != 1 || train.X[256] != 0 || train.X[1] != float32(1)/255 {
-		t.Errorf("pixel scaling: %v %v %v", train.X[0], train.X[255], train.X[1])
+	x := make([]float32, 784)
+	train.Read(0, x)
+	if x[0] != 0 || x[255] != 1 || x[256] != 0 || x[1] != float32(1)/255 {
+		t.Errorf("pixel scaling: %v %v %v", x[0], x[255], x[1])
 	}
 	flat, err := train.Reshape([]int{784})
 	if err != nil || flat.Size() != 784 {
@@ -283,8 +285,8 @@ func TestLoadMNISTReal(t *testing.T) {
 		test:  {980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009},
 	}
 	for d, want := range wantHist {
-		if !equalInts(d.Shape, []int{1, 28, 28}) || len(d.X) != d.N()*784 || d.Classes != 10 {
-			t.Errorf("%s: shape %v, len(X) %d, classes %d", d.Name, d.Shape, len(d.X), d.Classes)
+		if !equalInts(d.Shape, []int{1, 28, 28}) || len(d.Pixels) != d.N()*784 || d.Classes != 10 {
+			t.Errorf("%s: shape %v, len(Pixels) %d, classes %d", d.Name, d.Shape, len(d.Pixels), d.Classes)
 		}
 		var hist [10]int
 		sum := 0
@@ -297,8 +299,9 @@ func TestLoadMNISTReal(t *testing.T) {
 		if sum != d.N() || hist != want {
 			t.Errorf("%s: label histogram %v (sum %d), want %v", d.Name, hist, sum, want)
 		}
-		lo, hi := d.X[0], d.X[0]
-		for _, v := range d.X {
+		x := d.Floats().X
+		lo, hi := x[0], x[0]
+		for _, v := range x {
 			lo, hi = min(lo, v), max(hi, v)
 		}
 		if lo != 0 || hi != 1 {

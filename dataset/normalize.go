@@ -27,8 +27,9 @@ func (d *Dataset) ChannelStats() (mean, std []float32) {
 	plane := s / c
 	sum := make([]float64, c)
 	sq := make([]float64, c)
+	x := make([]float32, s)
 	for i := range d.N() {
-		x := d.X[i*s : (i+1)*s]
+		d.Read(i, x)
 		for ch := range c {
 			var a, b float64
 			for _, v := range x[ch*plane : (ch+1)*plane] {
@@ -52,9 +53,11 @@ func (d *Dataset) ChannelStats() (mean, std []float32) {
 // Normalize standardises d in place: each value x of channel c (see
 // Channels) becomes (x-mean[c])/std[c], computed as (x-mean[c])*(1/std[c]).
 // Use the training set's ChannelStats (Info.Mean and Info.Std) for the
-// training and the test set alike. Datasets that share X with d (Reshape)
-// see the change. mean and std must have one finite value per channel,
-// every std positive.
+// training and the test set alike. A data set held in Pixels becomes one
+// held in X (its values are no longer bytes/255), so datasets that share
+// Pixels with d (Reshape) keep the values they had; datasets that share X
+// with d see the change. mean and std must have one finite value per
+// channel, every std positive.
 func (d *Dataset) Normalize(mean, std []float32) error {
 	c := d.Channels()
 	if len(mean) != c || len(std) != c {
@@ -66,6 +69,9 @@ func (d *Dataset) Normalize(mean, std []float32) error {
 			return errors.Errorf("normalize %s: channel %d has mean %v and standard deviation %v, want finite values and a positive deviation",
 				d.Name, ch, mean[ch], std[ch])
 		}
+	}
+	if d.IsBytes() {
+		*d = *d.Floats()
 	}
 	s := d.Size()
 	if s == 0 {

@@ -381,10 +381,36 @@ func (e *Engine) Evaluate(x []float32, y []int) (Metrics, error) {
 	if n == 0 || len(x) != n*size {
 		return Metrics{}, errors.Errorf("%d values for %d samples of %d", len(x), n, size)
 	}
+	return e.evaluate(y, func(start, b int) []float32 { return x[start*size : (start+b)*size] })
+}
+
+// EvaluateFunc is Evaluate for samples not held in one slice: for each
+// batch in turn, read writes the values of the b samples start, ...,
+// start+b-1 (b*InputSize values, b at most Batch) to x. y holds the labels
+// of all samples.
+func (e *Engine) EvaluateFunc(y []int, read func(x []float32, start, b int)) (Metrics, error) {
+	if err := e.spec.CheckLoss(); err != nil {
+		return Metrics{}, err
+	}
+	if len(y) == 0 {
+		return Metrics{}, errors.New("no samples")
+	}
+	x := make([]float32, min(e.batch, len(y))*e.spec.InputSize())
+	return e.evaluate(y, func(start, b int) []float32 {
+		v := x[:b*e.spec.InputSize()]
+		read(v, start, b)
+		return v
+	})
+}
+
+// evaluate runs the len(y) samples in batches, batch giving the values of
+// the b samples from start on.
+func (e *Engine) evaluate(y []int, batch func(start, b int) []float32) (Metrics, error) {
+	n := len(y)
 	var t Tally
 	for start := 0; start < n; start += e.batch {
 		b := min(e.batch, n-start)
-		logits, err := e.Forward(x[start*size:(start+b)*size], b)
+		logits, err := e.Forward(batch(start, b), b)
 		if err != nil {
 			return Metrics{}, err
 		}

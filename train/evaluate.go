@@ -49,6 +49,8 @@ type Evaluator struct {
 
 	gorgoniaOps bool // see Config.GorgoniaOps
 	graphs      bool // always through the graphs
+
+	x []float32 // the values of the batch run, read from the data set
 }
 
 // NewEvaluator makes an evaluator of m through src (nil means graph.Plain{})
@@ -143,7 +145,7 @@ func (e *Evaluator) forward(d *dataset.Dataset, f func(logits []float32, start, 
 	}
 	for start := 0; start < n; start += batch {
 		b := min(batch, n-start)
-		logits, err := eng.Forward(d.X[start*size:(start+b)*size], b)
+		logits, err := eng.Forward(e.read(d, start, b, size), b)
 		if err != nil {
 			return errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
 		}
@@ -152,6 +154,17 @@ func (e *Evaluator) forward(d *dataset.Dataset, f func(logits []float32, start, 
 		}
 	}
 	return nil
+}
+
+// read returns the values of the b samples of d (of size values each) from
+// start on, read into e's buffer.
+func (e *Evaluator) read(d *dataset.Dataset, start, b, size int) []float32 {
+	if cap(e.x) < b*size {
+		e.x = make([]float32, b*size)
+	}
+	x := e.x[:b*size]
+	d.ReadRange(start, b, x)
+	return x
 }
 
 func (e *Evaluator) session(b int) (*graph.Session, error) {
@@ -189,7 +202,7 @@ func (e *Evaluator) Evaluate(d *dataset.Dataset) (Metrics, error) {
 			return Metrics{}, err
 		}
 		labels := d.Y[start : start+b]
-		if _, err := s.Run(d.X[start*size:(start+b)*size], labels, nil); err != nil {
+		if _, err := s.Run(e.read(d, start, b, size), labels, nil); err != nil {
 			return Metrics{}, errors.Wrapf(err, "evaluating samples %d-%d", start, start+b-1)
 		}
 		if err := infer.Add(&t, s.Logits(), labels, s.Classes(), false); err != nil {
@@ -222,7 +235,7 @@ func (e *Evaluator) Predict(d *dataset.Dataset) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := s.Run(d.X[start*size:(start+b)*size], nil, nil); err != nil {
+		if _, err := s.Run(e.read(d, start, b, size), nil, nil); err != nil {
 			return nil, err
 		}
 		out = append(out, s.Logits()...)
@@ -236,7 +249,7 @@ func (e *Evaluator) Close() {
 		s.Close()
 	}
 	e.sess = map[int]*graph.Session{}
-	e.eng, e.view = nil, nil
+	e.eng, e.view, e.x = nil, nil, nil
 }
 
 // Evaluate is a one-shot Evaluator: metrics of m (through src) on d.

@@ -210,9 +210,9 @@ func Fit(ctx context.Context, m *models.Model, data Data, cfg Config, src graph.
 				}
 				return history, err
 			}
-			for i := 0; i < cfg.Batch; i++ {
-				j := perm[step*cfg.Batch+i]
-				copy(xb[i*size:(i+1)*size], data.Train.Sample(j))
+			batch := perm[step*cfg.Batch : (step+1)*cfg.Batch]
+			data.Train.ReadBatch(batch, xb)
+			for i, j := range batch {
 				yb[i] = data.Train.Y[j]
 			}
 			if !cfg.Augment.IsZero() {
@@ -313,6 +313,9 @@ func checkData(m *models.Model, d *dataset.Dataset) error {
 	}
 	if d.Size() != m.Spec.InputSize() {
 		return errors.Errorf("samples have %d values (shape %v), model %q takes %d (shape %v)", d.Size(), d.Shape, m.Spec.Name, m.Spec.InputSize(), m.Spec.Input)
+	}
+	if d.Values() != d.N()*d.Size() {
+		return errors.Errorf("%d values for %d samples of %d", d.Values(), d.N(), d.Size())
 	}
 	if c := m.Spec.Classes(); d.Classes > c {
 		return errors.Errorf("data has %d classes, model %q outputs %d", d.Classes, m.Spec.Name, c)

@@ -64,7 +64,7 @@ func evalCommand() *cli.Command {
 				if err != nil {
 					return err
 				}
-				im, err := e.Evaluate(testSet.X, testSet.Y)
+				im, err := e.EvaluateFunc(testSet.Y, func(x []float32, start, b int) { testSet.ReadRange(start, b, x) })
 				if err != nil {
 					return err
 				}
