@@ -125,7 +125,7 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck *Checkpoint, r *Report, rec Recorder,
 	eval func(graph.WeightSource) (*float64, *float64, error), save func(*train.State) error) (*Mask, error) {
 	tc := train.Config{Epochs: cfg.Epochs, Batch: cfg.Batch, LR: cfg.LR, Momentum: cfg.Momentum, Nesterov: cfg.Nesterov,
-		L1: cfg.Lambda, DecayScale: cfg.LayerLambda, Schedule: cfg.Schedule, Seed: cfg.Seed, EvalBatch: cfg.EvalBatch, Dtype: cfg.Dtype}
+		L1: cfg.Lambda, DecayScale: cfg.layers, Schedule: cfg.Schedule, Seed: cfg.Seed, EvalBatch: cfg.EvalBatch, Dtype: cfg.Dtype}
 	if ck != nil {
 		tc.Resume = ck.Train
 	}

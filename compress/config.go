@@ -69,9 +69,11 @@ type Config struct {
 	LayerScale string `json:",omitempty"`
 	// LayerLambda multiplies λ for the prunable weights it names, in place
 	// of LayerScale's multiplier for them: λ·LayerLambda[name] on that
-	// weight's |w|. Run and NewPass fill it with LayerScale's multipliers
-	// for the weights it does not name.
+	// weight's |w|.
 	LayerLambda map[string]float64 `json:",omitempty"`
+	// layers is the multiplier of every prunable weight whose λ is not
+	// λ itself, from LayerScale and LayerLambda (ResolveLayers).
+	layers map[string]float64
 	// Threshold τ: after training, |u⊙v| < τ becomes exactly 0. 0 means 1e-3.
 	Threshold float64
 	// EpochThreshold also thresholds at the start of every training epoch
@@ -265,14 +267,15 @@ func (c Config) spredTrain() train.Config {
 		WeightDecay: c.Lambda, DecayScale: c.factorScale(), Schedule: c.Schedule, Seed: c.Seed, EvalBatch: c.EvalBatch, Dtype: c.Dtype}
 }
 
-// factorScale is LayerLambda for the factors' learnables: the multiplier
-// of weight p goes to p.u and p.v (nil when there is none).
+// factorScale is the resolved multipliers of λ for the factors'
+// learnables: the multiplier of weight p goes to p.u and p.v (nil when
+// there is none).
 func (c Config) factorScale() map[string]float64 {
-	if len(c.LayerLambda) == 0 {
+	if len(c.layers) == 0 {
 		return nil
 	}
-	out := make(map[string]float64, 2*len(c.LayerLambda))
-	for name, f := range c.LayerLambda {
+	out := make(map[string]float64, 2*len(c.layers))
+	for name, f := range c.layers {
 		out[name+".u"], out[name+".v"] = f, f
 	}
 	return out
@@ -284,20 +287,21 @@ const (
 	LayerScaleSize    = "size"    // λ·√(n/n_max) (SizeScaledLambda)
 )
 
-// ResolveLayers returns c with LayerLambda holding the multiplier of every
-// prunable weight of m that is not 1 (LayerScale's, overridden by the
-// names LayerLambda gives), or an error naming an entry of LayerLambda
-// that is no prunable weight of m.
+// ResolveLayers returns c ready to run on m: the multiplier of λ of every
+// prunable weight, from LayerScale overridden by LayerLambda's names, is
+// worked out (and recorded in the report as Settings.Decay), or an error
+// names an entry of LayerLambda that is no prunable weight of m. Run and
+// NewPass call it.
 func (c Config) ResolveLayers(m *models.Model) (Config, error) {
 	for _, name := range sortedNames(c.LayerLambda) {
 		if p := m.Params.Get(name); p == nil || !p.Prunable {
 			return c, errors.Wrapf(ErrConfig, "λ multiplier for %q: the model has no prunable weight of that name (its prunable weights: %s)", name, strings.Join(prunableNames(m), ", "))
 		}
 	}
-	if c.LayerScale != LayerScaleSize {
-		return c, nil
+	out := map[string]float64{}
+	if c.LayerScale == LayerScaleSize {
+		out = SizeScaledLambda(m)
 	}
-	out := SizeScaledLambda(m)
 	for name, f := range c.LayerLambda {
 		out[name] = f
 	}
@@ -306,7 +310,10 @@ func (c Config) ResolveLayers(m *models.Model) (Config, error) {
 			delete(out, name)
 		}
 	}
-	c.LayerLambda = out
+	c.layers = nil
+	if len(out) > 0 {
+		c.layers = out
+	}
 	return c, nil
 }
 

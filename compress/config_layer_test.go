@@ -70,7 +70,7 @@ func TestSizeScaledLambda(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.LayerLambda) != 2 || c.LayerLambda["fc1/W"] != 0.5 || c.LayerLambda["fc2/W"] != got["fc2/W"] {
-		t.Errorf("resolved %v", c.LayerLambda)
+	if len(c.layers) != 2 || c.layers["fc1/W"] != 0.5 || c.layers["fc2/W"] != got["fc2/W"] || len(c.LayerLambda) != 1 {
+		t.Errorf("resolved %v from %v", c.layers, c.LayerLambda)
 	}
 }

@@ -209,12 +209,13 @@ func (s *Session) Record(st Stats) {
 func SharedSettings(c Config) Settings {
 	return Settings{Method: c.method(), Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
 		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed,
-		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: layerList(c.LayerLambda)}
+		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: LayerList(c.LayerLambda)}
 }
 
-// layerList renders multipliers as NAME=F items sorted by name, joined by
-// commas ("" for none).
-func layerList(m map[string]float64) string {
+// LayerList renders multipliers of λ as NAME=F items sorted by name,
+// joined by commas ("" for none): the form of Settings.LayerLambda and of
+// spred compress --layer-lambda.
+func LayerList(m map[string]float64) string {
 	var parts []string
 	for _, name := range sortedNames(m) {
 		parts = append(parts, name+"="+strconv.FormatFloat(m[name], 'g', -1, 64))
@@ -222,15 +223,15 @@ func layerList(m map[string]float64) string {
 	return strings.Join(parts, ",")
 }
 
-// layerNote describes Config.LayerLambda for Settings.Decay: "" without
-// it, else "; λ×0.5 on fc2/W, ×0.1 on fc3/W".
+// layerNote describes the resolved multipliers of λ for Settings.Decay:
+// "" without any, else "; λ×0.5 on fc2/W, ×0.1 on fc3/W".
 func layerNote(c Config) string {
-	if len(c.LayerLambda) == 0 {
+	if len(c.layers) == 0 {
 		return ""
 	}
 	var parts []string
-	for _, name := range sortedNames(c.LayerLambda) {
-		parts = append(parts, fmt.Sprintf("×%.4g on %s", c.LayerLambda[name], name))
+	for _, name := range sortedNames(c.layers) {
+		parts = append(parts, fmt.Sprintf("×%.4g on %s", c.layers[name], name))
 	}
 	return "; λ" + strings.Join(parts, ", ")
 }

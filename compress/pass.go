@@ -255,13 +255,13 @@ func finiteTensor(t *tensor.Dense) bool {
 }
 
 // Penalty returns the current value of the penalty (λ/2)·Σ(u² + v²) over
-// all factors (λ times Config.LayerLambda's multiplier for the weights it
-// names), which equals λ‖u⊙v‖₁ when the factors are balanced: add it to
+// all factors (λ times the multiplier of Config.LayerScale and
+// LayerLambda for the weights they scale), which equals λ‖u⊙v‖₁ when the factors are balanced: add it to
 // the mean loss to follow the objective the pass minimises.
 func (p *Pass) Penalty() float64 {
 	var s float64
 	for _, pr := range p.f.Pairs() {
-		f, ok := p.cfg.LayerLambda[pr.Name]
+		f, ok := p.cfg.layers[pr.Name]
 		if !ok {
 			f = 1
 		}

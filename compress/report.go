@@ -103,9 +103,10 @@ type Settings struct {
 	Rounds         int     `json:"rounds,omitempty"`          // MethodMagnitude
 	RetrainDecay   float64 `json:"retrain_decay,omitempty"`   // MethodMagnitude
 	Lambda         float64 `json:"lambda"`
-	// LayerScale is Config.LayerScale, and LayerLambda the multipliers of
-	// λ it resolved to (with any given by name) as NAME=F items, sorted by
-	// name and comma-separated, as spred compress --layer-lambda reads them.
+	// LayerScale and LayerLambda are Config's: the rule of λ per weight,
+	// and the multipliers given by name as NAME=F items sorted by name and
+	// comma-separated, as spred compress --layer-lambda reads them. Decay
+	// gives the multipliers they resolved to.
 	LayerScale     string  `json:"layer_scale,omitempty"`
 	LayerLambda    string  `json:"layer_lambda,omitempty"`
 	Threshold      float64 `json:"threshold"`

@@ -35,6 +35,10 @@ type Point struct {
 	// "" or "uniform" for the same λ everywhere, which the series and ID
 	// do not mention.
 	LayerScale string
+	// LayerLambda is the λ multipliers given by name
+	// (compress.Settings.LayerLambda, "NAME=F,..."); "" for none, and then
+	// not in the ID.
+	LayerLambda string
 	// TargetRatio is the compression ratio a point asks for instead of a
 	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
 	TargetRatio float64
@@ -74,6 +78,9 @@ func (p Point) ID() string {
 	if p.TargetRatio != 0 {
 		id += "_ratio=" + fmtExact(p.TargetRatio)
 	}
+	if p.LayerLambda != "" {
+		id += "_layers=" + strings.NewReplacer("/", "-", ",", "+").Replace(p.LayerLambda)
+	}
 	if p.Seeded {
 		id += "_seed=" + strconv.FormatInt(p.Seed, 10)
 	}
@@ -87,6 +94,9 @@ func (p Point) String() string {
 	}
 	if p.TargetRatio != 0 {
 		s += fmt.Sprintf(" ratio=%g", p.TargetRatio)
+	}
+	if p.LayerLambda != "" {
+		s += " layers=" + p.LayerLambda
 	}
 	if p.Seeded {
 		s += fmt.Sprintf(" seed=%d", p.Seed)

@@ -149,6 +149,7 @@ func runSweep(c *cli.Context) error {
 	points := sweep.Points(cfg.Method, lambdas, taus)
 	for i := range points {
 		points[i].Structure, points[i].FromScratch, points[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
+		points[i].LayerLambda = compress.LayerList(cfg.LayerLambda)
 	}
 	if points, err = seeded(c, points); err != nil {
 		return err
@@ -211,6 +212,7 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		ps := sweep.RatioPoints(m, ratios, cfg.Threshold) // no τ for a method without one
 		for i := range ps {
 			ps[i].Structure, ps[i].FromScratch, ps[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
+			ps[i].LayerLambda = compress.LayerList(cfg.LayerLambda)
 		}
 		points = append(points, ps...)
 	}
