@@ -120,6 +120,14 @@ func TestEngineMatchesGraph(t *testing.T) {
 				if got.N != n || got.Accuracy != want.Accuracy || math.Abs(got.Loss-want.Loss) > 1e-5*math.Max(1, want.Loss) {
 					t.Errorf("%s sparsity %v kernels %v: %+v, graph %+v", name, frac, k, got, want)
 				}
+				// EvaluateFunc reading the same samples batch by batch gives the same metrics.
+				viaFunc, err := e.EvaluateFunc(d.Y, func(x []float32, start, b int) { d.ReadRange(start, b, x) })
+				if err != nil {
+					t.Fatal(err)
+				}
+				if viaFunc != got {
+					t.Errorf("%s sparsity %v kernels %v: EvaluateFunc %+v, Evaluate %+v", name, frac, k, viaFunc, got)
+				}
 				for start := 0; start < n; start += 10 {
 					b := min(10, n-start)
 					logits, err := e.Forward(d.X[start*spec.InputSize():(start+b)*spec.InputSize()], b)
