@@ -112,6 +112,9 @@ func magnitudePhase(ctx context.Context, work *models.Model, data Data, cfg Conf
 			return nil, errors.Wrapf(err, "magnitude pruning round %d", round)
 		}
 	}
+	if err := recalibrate(ctx, work, data, cfg); err != nil {
+		return nil, err
+	}
 	var err error
 	if r.Accuracy.Trained, r.Loss.Trained, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the pruned model")
@@ -139,6 +142,9 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck 
 		return nil, errors.Wrap(err, "evaluating the trained model")
 	}
 	ThresholdWeights(work, r.Target.final(cfg.Threshold, func() []float64 { return denseMagnitudes(work) }))
+	if err := recalibrate(ctx, work, data, cfg); err != nil {
+		return nil, err
+	}
 	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the thresholded model")
 	}

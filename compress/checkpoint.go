@@ -67,6 +67,9 @@ func Key(m *models.Model, data Data, cfg Config) (string, error) {
 // fingerprint is Key of a configuration whose defaults are filled in.
 func fingerprint(m *models.Model, data Data, cfg Config) (string, error) {
 	cfg.Resume = nil
+	if !hasBuffers(m) {
+		cfg.Recalibrate = 0 // nothing to re-estimate: the same run, and the same key as before
+	}
 	if cfg.Method == MethodSpred {
 		cfg.Method = "" // the same run either way, and the same key as before methods existed
 	}

@@ -126,6 +126,13 @@ type Config struct {
 	// and the report gives the dense and the final model's accuracy on it
 	// next to the test figures. 0 means no split.
 	ValFraction float64 `json:",omitempty"`
+	// Recalibrate is the number of training batches (of Batch samples) on
+	// which the batch-norm running statistics are re-estimated once the
+	// weights are pruned (train.Recalibrate), before the pruned model is
+	// evaluated and fine-tuned: the statistics gathered while the weights
+	// shrank describe another network. 0 means none; a model without batch
+	// norm ignores it.
+	Recalibrate int `json:",omitempty"`
 }
 
 // The methods this package registers (see Register).
@@ -234,6 +241,8 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "epochs must be ≥ 0, got %d", c.Epochs)
 	case c.FinetuneEpochs < 0:
 		return errors.Wrapf(ErrConfig, "fine-tuning epochs must be ≥ 0, got %d", c.FinetuneEpochs)
+	case c.Recalibrate < 0:
+		return errors.Wrapf(ErrConfig, "recalibration batches must be ≥ 0, got %d", c.Recalibrate)
 	case c.Batch < 0:
 		return errors.Wrapf(ErrConfig, "batch must be ≥ 0, got %d", c.Batch)
 	case bad(c.LR):

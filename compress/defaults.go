@@ -11,7 +11,8 @@ import (
 // element-wise, λ = 1.5e-4, τ = 3e-3 with thresholding at every epoch
 // start, 10 epochs of SGD at a constant lr 0.3 with momentum 0.9 and batch
 // 100, then 5 epochs of masked fine-tuning at lr 0.003 on a cosine
-// schedule, seed 1, float32. The command line reads its flag defaults from
+// schedule (batch-norm statistics re-estimated on 20 batches before it),
+// seed 1, float32. The command line reads its flag defaults from
 // here, so a program that starts from DefaultConfig and changes a few
 // fields runs what the command runs with the same flags.
 //
@@ -37,6 +38,8 @@ func DefaultConfig() Config {
 		FinetuneEpochs:   5,
 		FinetuneLR:       0.003,
 		FinetuneSchedule: train.Schedule{Kind: train.Cosine},
+
+		Recalibrate: 20,
 
 		Seed:  1,
 		Dtype: tensor.Float32,

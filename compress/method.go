@@ -181,6 +181,14 @@ func (s *Session) Evaluate(src graph.WeightSource) (acc, loss *float64, err erro
 	return s.eval(src)
 }
 
+// Recalibrate re-estimates the batch-norm running statistics of the pruned
+// Model on Config.Recalibrate batches of the training data (nothing without
+// batch norm or with Recalibrate 0). The built-in methods call it once the
+// weights are pruned, before the pruned model is evaluated.
+func (s *Session) Recalibrate(ctx context.Context) error {
+	return recalibrate(ctx, s.Model, s.Data, s.Config)
+}
+
 // Checkpoint returns the train.Hooks.Checkpoint that stores a checkpoint of
 // the phase in round (0 without rounds) holding mask (nil for none), or nil
 // when the recorder stores none or the method does not resume.

@@ -120,10 +120,12 @@ type Settings struct {
 	Schedule       string  `json:"schedule"`
 	FinetuneEpochs int     `json:"finetune_epochs"`
 	FinetuneLR     float64 `json:"finetune_lr"`
-	Seed           int64   `json:"seed"`
-	Dtype          string  `json:"dtype"`
-	Decay          string  `json:"decay"` // which parameters λ applies to
-	Tool           string  `json:"tool"`
+	// Recalibrate is Config.Recalibrate where the model has batch norm.
+	Recalibrate int    `json:"recalibrate,omitempty"`
+	Seed        int64  `json:"seed"`
+	Dtype       string `json:"dtype"`
+	Decay       string `json:"decay"` // which parameters λ applies to
+	Tool        string `json:"tool"`
 }
 
 // Count fills Layers and Totals from the parameters of m.
@@ -213,7 +215,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmtPct(r.Accuracy.Dense), fmtPct(r.Accuracy.Trained), fmtPct(r.Accuracy.Thresholded), fmtPct(r.Accuracy.Finetuned))
 	fmt.Fprintf(&b, "loss:     dense %s, trained %s, thresholded %s, fine-tuned %s\n",
 		fmtLoss(r.Loss.Dense), fmtLoss(r.Loss.Trained), fmtLoss(r.Loss.Thresholded), fmtLoss(r.Loss.Finetuned))
-	fmt.Fprintf(&b, "decay: %s; fine-tuning %d epochs at lr %g\n", r.Settings.Decay, r.Settings.FinetuneEpochs, r.Settings.FinetuneLR)
+	fmt.Fprintf(&b, "decay: %s; fine-tuning %d epochs at lr %g%s\n", r.Settings.Decay, r.Settings.FinetuneEpochs, r.Settings.FinetuneLR, recalibrated(r.Settings.Recalibrate))
 	if r.Target != nil {
 		fmt.Fprintf(&b, "target: %s\n", r.Target.describe())
 	}
@@ -236,8 +238,8 @@ func (r *Report) WriteText(w io.Writer) error {
 func (r *Report) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s compression of %s\n\n", r.Settings.methodName(), r.Model)
-	fmt.Fprintf(&b, "λ = %g, τ = %g, %d epochs (lr %g, %s), fine-tuning %d epochs, seed %d; %s.\n\n",
-		r.Settings.Lambda, r.Settings.Threshold, r.Settings.Epochs, r.Settings.LR, r.Settings.Schedule, r.Settings.FinetuneEpochs, r.Settings.Seed, r.Settings.Decay)
+	fmt.Fprintf(&b, "λ = %g, τ = %g, %d epochs (lr %g, %s), fine-tuning %d epochs, seed %d; %s%s.\n\n",
+		r.Settings.Lambda, r.Settings.Threshold, r.Settings.Epochs, r.Settings.LR, r.Settings.Schedule, r.Settings.FinetuneEpochs, r.Settings.Seed, r.Settings.Decay, recalibrated(r.Settings.Recalibrate))
 	b.WriteString("| layer | shape | params | non-zero | sparsity | ratio |\n|---|---|---:|---:|---:|---:|\n")
 	for _, l := range r.Layers {
 		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.2f%% | %s |\n", l.Name, shapeStr(l.Shape), l.Params, l.NonZero, 100*l.Sparsity, fmtRatio(l.CompressionRatio))
@@ -305,4 +307,13 @@ func (s Settings) strength() string {
 		return fmt.Sprintf("target sparsity %g", s.TargetSparsity)
 	}
 	return fmt.Sprintf("λ=%g, τ=%g", s.Lambda, s.Threshold)
+}
+
+// recalibrated is the report's note on Settings.Recalibrate: how the
+// running statistics of the pruned model were re-estimated.
+func recalibrated(batches int) string {
+	if batches == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; batch-norm statistics re-estimated on %d training batches after pruning", batches)
 }

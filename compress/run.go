@@ -84,7 +84,11 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		return nil, err
 	}
 	work := &models.Model{Spec: m.Spec, Params: ps, Meta: m.Meta}
+	if !hasBuffers(m) {
+		cfg.Recalibrate = 0 // nothing to re-estimate: the same run, and the same key
+	}
 	r := &Report{Settings: meth.Settings(cfg)}
+	r.Settings.Recalibrate = cfg.Recalibrate
 	data, val, validation, err := holdOut(data, cfg)
 	if err != nil {
 		return nil, err
@@ -280,10 +284,37 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	if err := p.collapse(); err != nil {
 		return nil, err
 	}
+	if err := recalibrate(ctx, work, data, cfg); err != nil {
+		return nil, err
+	}
 	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the thresholded model")
 	}
 	return MaskOf(work), nil
+}
+
+// recalibrate re-estimates the batch-norm running statistics of the
+// pruned work on cfg.Recalibrate batches of the training data
+// (Config.Recalibrate); it does nothing without batch norm.
+func recalibrate(ctx context.Context, work *models.Model, data Data, cfg Config) error {
+	if cfg.Recalibrate == 0 || data.Train == nil {
+		return nil
+	}
+	return errors.Wrap(train.Recalibrate(ctx, work, nil, data.Train, cfg.Recalibrate, cfg.Batch, cfg.Seed+2), "re-estimating the batch-norm statistics")
+}
+
+// hasBuffers reports whether m keeps batch-norm running statistics.
+func hasBuffers(m *models.Model) bool {
+	infos, err := m.Spec.Params()
+	if err != nil {
+		return false
+	}
+	for _, pi := range infos {
+		if pi.Buffer {
+			return true
+		}
+	}
+	return false
 }
 
 func stepper(rec Recorder, phase string, epochs int) func(epoch, step, steps int) error {

@@ -122,6 +122,9 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 	if err := gs.Collapse(work); err != nil {
 		return nil, err
 	}
+	if err := recalibrate(ctx, work, data, cfg); err != nil {
+		return nil, err
+	}
 	if r.Accuracy.Thresholded, r.Loss.Thresholded, err = eval(nil); err != nil {
 		return nil, errors.Wrap(err, "evaluating the thresholded model")
 	}

@@ -57,6 +57,7 @@ func compressCommand() *cli.Command {
 		&cli.BoolFlag{Name: "from-scratch", Value: compressDefaults.FromScratch, Usage: "draw u and v from the seed instead of splitting the model's weights"},
 		&cli.IntFlag{Name: "finetune-epochs", Value: compressDefaults.FinetuneEpochs, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
 		&cli.Float64Flag{Name: "finetune-lr", Value: compressDefaults.FinetuneLR, Usage: "fine-tuning learning rate"},
+		&cli.IntFlag{Name: "recalibrate", Value: compressDefaults.Recalibrate, Usage: "batch norm: re-estimate the running statistics on this many training batches once the weights are pruned, before evaluating and fine-tuning the pruned model (0: keep those gathered during training); ignored without batch norm"},
 		&cli.StringFlag{Name: "finetune-schedule", Value: compressDefaults.FinetuneSchedule.Kind, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
 		valFractionFlag,
 		dataDirFlag, samplesFlag, quietFlag,
@@ -250,7 +251,7 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 		Lambda: c.Float64("lambda"), Threshold: c.Float64("threshold"), EpochThreshold: c.Bool("epoch-threshold"),
 		FromScratch: c.Bool("from-scratch"), Epochs: tcfg.Epochs, Batch: tcfg.Batch, LR: tcfg.LR,
 		Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
-		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
+		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), Recalibrate: c.Int("recalibrate"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
 		Structure: c.String("structure"),
 		Method:    method, TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
@@ -309,6 +310,9 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	}
 	if cfg.FinetuneEpochs < 0 {
 		return cfg, usagef("--finetune-epochs must be ≥ 0, got %d", cfg.FinetuneEpochs)
+	}
+	if cfg.Recalibrate < 0 {
+		return cfg, usagef("--recalibrate must be ≥ 0, got %d", cfg.Recalibrate)
 	}
 	if cfg.FinetuneLR <= 0 {
 		return cfg, usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)

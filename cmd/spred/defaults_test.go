@@ -18,7 +18,7 @@ func TestCompressFlagDefaultsAreTheLibrarys(t *testing.T) {
 	d := compress.DefaultConfig()
 	want := map[string]any{
 		"method": d.Method, "lambda": d.Lambda, "threshold": d.Threshold, "epoch-threshold": d.EpochThreshold,
-		"from-scratch": d.FromScratch, "finetune-epochs": d.FinetuneEpochs, "finetune-lr": d.FinetuneLR,
+		"from-scratch": d.FromScratch, "finetune-epochs": d.FinetuneEpochs, "finetune-lr": d.FinetuneLR, "recalibrate": d.Recalibrate,
 		"finetune-schedule": d.FinetuneSchedule.Kind, "epochs": d.Epochs, "batch": d.Batch, "lr": d.LR,
 		"momentum": d.Momentum, "nesterov": d.Nesterov, "schedule": d.Schedule.Kind, "step-every": d.Schedule.StepEvery,
 		"gamma": d.Schedule.Gamma, "seed": d.Seed, "dtype": d.Dtype.String(), "retrain-decay": d.RetrainDecay,
