@@ -76,8 +76,18 @@ func Recalibrate(ctx context.Context, m *models.Model, src graph.WeightSource, d
 	}
 	defer sess.Close()
 	sums := make([][]float64, len(bufs))
+	orig := make([][]float64, len(bufs))
 	for i, p := range bufs {
 		sums[i] = make([]float64, p.Len())
+		orig[i] = append([]float64(nil), p.Float64s()...)
+	}
+	// Each run overwrites the buffers with its batch's statistics: on a
+	// failure they are put back as they were.
+	restore := func(err error) error {
+		for i, p := range bufs {
+			_ = p.SetFloat64s(orig[i])
+		}
+		return err
 	}
 	rng := rand.New(rand.NewSource(seed))
 	perm := rng.Perm(d.N())
@@ -85,7 +95,7 @@ func Recalibrate(ctx context.Context, m *models.Model, src graph.WeightSource, d
 	y := make([]int, batch)
 	for b := 0; b < batches; b++ {
 		if err := ctx.Err(); err != nil {
-			return err // the buffers are not written until the end
+			return restore(err)
 		}
 		idx := perm[b*batch : (b+1)*batch]
 		d.ReadBatch(idx, x)
@@ -93,7 +103,7 @@ func Recalibrate(ctx context.Context, m *models.Model, src graph.WeightSource, d
 			y[i] = d.Y[j]
 		}
 		if _, err := sess.Run(x, y, rng); err != nil {
-			return errors.Wrapf(err, "recalibration batch %d", b+1)
+			return restore(errors.Wrapf(err, "recalibration batch %d", b+1))
 		}
 		for i, p := range bufs {
 			for k, v := range p.Float64s() {

@@ -132,3 +132,39 @@ func TestRecalibrate(t *testing.T) {
 		t.Fatal("10 samples for a batch of 20: no error")
 	}
 }
+
+// cancelAfter is a context whose Err turns to Canceled after n calls.
+type cancelAfter struct {
+	context.Context
+	n int
+}
+
+func (c *cancelAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestRecalibrateCancelledKeepsBuffers: a run stopped after its first
+// batch leaves the running statistics as they were.
+func TestRecalibrateCancelledKeepsBuffers(t *testing.T) {
+	spec := tinyResNet()
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(3)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := m.Params.Clone()
+	ctx := &cancelAfter{Context: context.Background(), n: 1}
+	if err := Recalibrate(ctx, m, nil, images(120, spec.Input, 5), 4, 20, 9); err != context.Canceled {
+		t.Fatalf("cancelled after one batch: err %v, want context.Canceled", err)
+	}
+	for _, name := range []string{"bn1/mean", "bn1/var", "bn2/mean", "bn2/var"} {
+		a, b := before.Get(name).Float64s(), m.Params.Get(name).Float64s()
+		for i := range a {
+			if a[i] != b[i] {
+				t.Fatalf("%s[%d] changed by a cancelled run: %v → %v", name, i, a[i], b[i])
+			}
+		}
+	}
+}
