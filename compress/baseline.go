@@ -133,7 +133,7 @@ func l1Phase(ctx context.Context, work *models.Model, data Data, cfg Config, ck 
 		tc.Resume = ck.Train
 	}
 	hooks := train.Hooks{AfterStep: stepper(rec, PhaseL1, cfg.Epochs), Checkpoint: save}
-	hooks = r.Target.drive(hooks, cfg.Schedule, cfg.Epochs, setL1, func(l float64) float64 { return math.Max(cfg.Threshold, cfg.LR*l/(1-cfg.Momentum)) }, func() ([]float64, []int) { return denseMagnitudes(work), nil })
+	hooks = r.Target.drive(hooks, setL1, func(l float64) float64 { return math.Max(cfg.Threshold, cfg.LR*l/(1-cfg.Momentum)) }, func() ([]float64, []int) { return denseMagnitudes(work), nil })
 	if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: true}, hooks, recordDense(work, r, rec, PhaseL1, cfg.Threshold, cfg.Lambda)); err != nil {
 		return nil, errors.Wrap(err, "L1 training")
 	}

@@ -261,7 +261,7 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	hooks := p.Hooks()
 	hooks.AfterStep = stepper(rec, PhaseSpred, cfg.Epochs)
 	hooks.Checkpoint = save
-	hooks = r.Target.drive(hooks, cfg.Schedule, cfg.Epochs, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return p.Factors().magnitudes(), nil })
+	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return p.Factors().magnitudes(), nil })
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		full := p.endEpoch(*s)
 		r.History = append(r.History, full)

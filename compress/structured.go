@@ -93,7 +93,7 @@ func structuredPhase(ctx context.Context, work *models.Model, data Data, cfg Con
 		AfterStep:  stepper(rec, PhaseSpred, cfg.Epochs),
 		Checkpoint: save,
 	}
-	hooks = r.Target.drive(hooks, cfg.Schedule, cfg.Epochs, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return unitMagnitudes(gs) })
+	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return unitMagnitudes(gs) })
 	record := train.RecorderFunc(func(s *train.EpochStats) {
 		st := gs.Stats(cfg.Threshold)
 		full := Stats{Phase: PhaseSpred, EpochStats: *s, Sparsity: st.Sparsity(), Imbalance: st.Imbalance, Lambda: r.Target.lambda(cfg.Lambda)}

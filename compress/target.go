@@ -50,9 +50,8 @@ const (
 // sparsity is checked: the fraction of prunable weights that would be below
 // τ (Config.Threshold; for l1 at least the subgradient's step lr·λ/(1−μ),
 // the band its weights dither in around zero) at the end of training if
-// each magnitude kept shrinking at the rate, per unit of learning rate, it
-// shrank at since the last check (the sparsity at τ itself lags far behind
-// λ; under a decaying schedule the steps to come shrink less). λ is raised by Growth at
+// each magnitude kept shrinking at the rate it shrank since the last check
+// (the sparsity at τ itself lags far behind λ). λ is raised by Growth at
 // every check while that is below Sparsity and held from the first check
 // where it is not (HeldEpoch, HeldStep); after that it is never raised
 // again, but lowered by Growth at every check where the projected ratio is
@@ -151,18 +150,9 @@ func (t *Target) continuation() bool { return t != nil && t.Search == TargetCont
 // everything a threshold τ removes (weights, or units by their norm) with
 // the number of prunable weights each holds (nil: one each). Without a
 // continuation hooks are returned as they are.
-//
-// sched is the learning-rate schedule of the run's epochs: a magnitude
-// shrinks in proportion to the rate, so the projection weighs the steps
-// still to come by their rate (under a decaying schedule the rest of the
-// run shrinks the weights less than its share of the steps suggests).
-func (t *Target) drive(hooks train.Hooks, sched train.Schedule, epochs int, set func(*train.SGD, float64), tau func(lambda float64) float64, mags func() ([]float64, []int)) train.Hooks {
+func (t *Target) drive(hooks train.Hooks, set func(*train.SGD, float64), tau func(lambda float64) float64, mags func() ([]float64, []int)) train.Hooks {
 	if !t.continuation() {
 		return hooks
-	}
-	rates := make([]float64, max(epochs, 0))
-	for e := range rates {
-		rates[e] = sched.Rate(1, e, epochs)
 	}
 	var opt *train.SGD
 	optimizer, after := hooks.Optimizer, hooks.AfterStep
@@ -176,7 +166,7 @@ func (t *Target) drive(hooks train.Hooks, sched train.Schedule, epochs int, set 
 	hooks.AfterStep = func(epoch, step, steps int) error {
 		if n := (epoch-1)*steps + step; n%t.Every == 0 && n < t.Steps {
 			m, w := mags()
-			p := t.projected(m, w, tau(t.Lambda), shrinkPower(rates, steps, t.PrevStep, n, t.Steps))
+			p := t.projected(m, w, tau(t.Lambda), n)
 			if t.Prev == nil || n-t.PrevStep >= t.window() {
 				t.Prev, t.PrevStep = m, n
 			}
@@ -207,42 +197,16 @@ func (t *Target) drive(hooks train.Hooks, sched train.Schedule, epochs int, set 
 // is measured over (the rate over a few steps is mostly SGD noise).
 func (t *Target) window() int { return max(t.Every, t.Steps/targetWindows) }
 
-// shrinkPower is the power the shrink measured from step prev to step now
-// is raised to for the rest of a run of end steps (perEpoch steps per
-// epoch, epoch e at learning rate ∝ rates[e]): the learning rate summed
-// over the steps still to come over its sum from prev to now. On a
-// constant schedule it is (end−now)/(now−prev), exactly. It is 0 when no
-// rate was spent since prev (nothing to project from).
-func shrinkPower(rates []float64, perEpoch, prev, now, end int) float64 {
-	cum := func(n int) float64 { // Σ rate over steps 1…n
-		s, e := 0.0, 0
-		for ; e < len(rates) && (e+1)*perEpoch <= n; e++ {
-			s += rates[e] * float64(perEpoch)
-		}
-		if e < len(rates) {
-			s += rates[e] * float64(n-e*perEpoch)
-		}
-		return s
-	}
-	if perEpoch <= 0 || len(rates) == 0 {
-		return float64(end-now) / float64(max(now-prev, 1))
-	}
-	done := cum(now) - cum(prev)
-	if done <= 0 {
-		return 0
-	}
-	return (cum(end) - cum(now)) / done
-}
-
 // projected is the fraction of prunable weights that would be below tau
-// at the end of training if every magnitude that shrank since t.Prev was
-// taken went on shrinking, its shrink since then raised to power (see
-// shrinkPower).
-func (t *Target) projected(mags []float64, weights []int, tau, power float64) float64 {
+// at the end of training (now is the steps done) if every magnitude that
+// shrank since t.Prev was taken went on shrinking at the same rate per
+// step.
+func (t *Target) projected(mags []float64, weights []int, tau float64, now int) float64 {
 	prev := t.Prev
-	if len(prev) != len(mags) || power <= 0 {
+	if len(prev) != len(mags) || now <= t.PrevStep {
 		prev = nil
 	}
+	power := float64(t.Steps-now) / float64(now-t.PrevStep)
 	dead, all := 0, 0
 	for i, m := range mags {
 		n := 1

@@ -44,7 +44,6 @@ func TestTargetRatioReached(t *testing.T) {
 	}{
 		{"spred", Config{TargetRatio: 8, LR: 0.3}},
 		{"spred-sparsity", Config{TargetSparsity: 0.9, LR: 0.3}},
-		{"spred-cosine", Config{TargetRatio: 8, LR: 0.3, Schedule: train.Schedule{Kind: train.Cosine}}},
 		{"neuron", Config{TargetRatio: 3, Structure: StructureNeuron, LR: 0.3, Batch: 30, Epochs: 12}},
 		{"l1", Config{TargetRatio: 8, Method: MethodL1, LR: 0.05}},
 		{"magnitude", Config{TargetRatio: 8, Method: MethodMagnitude, LR: 0.05}},
@@ -135,37 +134,6 @@ func checkLambdaHistory(t *testing.T, rep *Report) {
 	}
 	if len(distinct) < 2 {
 		t.Errorf("λ per epoch %v never changed", lambdas)
-	}
-}
-
-// TestShrinkPower: the projection's power weighs the steps to come by
-// their learning rate: exactly the ratio of step counts on a constant
-// schedule, less under a decaying one, nothing from a window without rate.
-func TestShrinkPower(t *testing.T) {
-	for _, tc := range []struct {
-		rates          []float64
-		prev, now, end int
-		want           float64
-	}{
-		{[]float64{1, 1, 1, 1}, 5, 15, 40, 2.5},
-		{[]float64{1, 1, 1}, 0, 7, 30, 23.0 / 7},
-		{[]float64{1, 0.5}, 0, 10, 20, 0.5},
-		{[]float64{1, 0.5}, 5, 15, 20, 2.5 / 7.5},
-		{[]float64{1, 0.5, 0.25}, 10, 20, 30, 0.5},
-		{[]float64{0, 1}, 0, 10, 20, 0},
-		{[]float64{1, 0}, 0, 10, 20, 0},
-	} {
-		if got := shrinkPower(tc.rates, 10, tc.prev, tc.now, tc.end); math.Abs(got-tc.want) > 1e-12 {
-			t.Errorf("rates %v, steps %d→%d of %d: power %v, want %v", tc.rates, tc.prev, tc.now, tc.end, got, tc.want)
-		}
-	}
-	// The cosine schedule's second half spends a quarter of its steps' share.
-	rates := make([]float64, 10)
-	for e := range rates {
-		rates[e] = train.Schedule{Kind: train.Cosine}.Rate(1, e, 10)
-	}
-	if got, steps := shrinkPower(rates, 10, 40, 50, 100), 5.0; got >= steps/2 {
-		t.Errorf("cosine power at mid-run %v, the steps' ratio is %v", got, steps)
 	}
 }
 
