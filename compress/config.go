@@ -121,13 +121,6 @@ type Config struct {
 	// non-zero prunable weights), the same as TargetSparsity 1 − 1/R; at
 	// most one of the two may be set. 0 means none.
 	TargetRatio float64 `json:",omitempty"`
-	// TargetReach, in (0, 1], is the share of the asked ratio (on a log
-	// scale) the λ search of a TargetRatio or TargetSparsity run asks of
-	// the penalty itself: λ is held once the projected ratio reaches
-	// ratio^TargetReach, and the final τ prunes the rest, which the
-	// fine-tuning then recovers from. 0 means 1 (the penalty reaches the
-	// whole ratio).
-	TargetReach float64 `json:",omitempty"`
 	// ValFraction holds out this fraction of the training set, in [0, 1),
 	// drawn with the seed, as a validation split: it is not trained on,
 	// and the report gives the dense and the final model's accuracy on it
@@ -216,10 +209,6 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "target sparsity must be in (0, 1), got %v", c.TargetSparsity)
 	case c.TargetRatio != 0 && !(c.TargetRatio > 1) || math.IsInf(c.TargetRatio, 0):
 		return errors.Wrapf(ErrConfig, "target ratio must be > 1 and finite, got %v", c.TargetRatio)
-	case c.TargetReach != 0 && !(c.TargetReach > 0 && c.TargetReach <= 1):
-		return errors.Wrapf(ErrConfig, "target reach must be in (0, 1], got %v", c.TargetReach)
-	case c.TargetReach != 0 && (c.targetSparsity() == 0 || !info.Lambda):
-		return errors.Wrapf(ErrConfig, "a target reach applies to a target ratio or sparsity of method %s only", orList(methodsWith(func(i MethodInfo) bool { return i.Lambda && i.Target })))
 	case c.TargetSparsity != 0 && c.TargetRatio != 0:
 		return errors.Wrapf(ErrConfig, "give a target sparsity or a target ratio, not both (%v and %v)", c.TargetSparsity, c.TargetRatio)
 	case !info.Target && c.targetSparsity() != 0:

@@ -194,24 +194,6 @@ func TestValidateRefusesZeroLambda(t *testing.T) {
 	}
 }
 
-// TestValidateTargetReach: a target reach needs a target of a λ-driven
-// method and lies in (0, 1]; each refusal is one line.
-func TestValidateTargetReach(t *testing.T) {
-	for _, c := range []Config{
-		{TargetRatio: 10, TargetReach: 1.5}, {TargetRatio: 10, TargetReach: -0.5}, {TargetRatio: 10, TargetReach: math.NaN()},
-		{Lambda: 1e-4, TargetReach: 0.5}, {Method: MethodMagnitude, TargetRatio: 10, TargetReach: 0.5},
-	} {
-		if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "target reach") || strings.Contains(err.Error(), "\n") {
-			t.Errorf("%+v: got %v", c, err)
-		}
-	}
-	for _, c := range []Config{{TargetRatio: 10, TargetReach: 0.5}, {TargetSparsity: 0.9, TargetReach: 1}, {Method: MethodL1, TargetRatio: 10, TargetReach: 0.7}} {
-		if err := c.Validate(); err != nil {
-			t.Errorf("%+v: %v", c, err)
-		}
-	}
-}
-
 // TestDefaultConfig: the recipe validates as it is for spred and each
 // structure and baseline (magnitude once given its target), carries the
 // settings that make it compress (momentum, epoch thresholding,

@@ -66,10 +66,6 @@ const (
 type Target struct {
 	Ratio    float64 `json:"ratio,omitempty"` // the compression ratio asked (0 when a sparsity was asked)
 	Sparsity float64 `json:"sparsity"`        // the sparsity asked: 1 − 1/Ratio
-	// Hold is the projected sparsity λ is held at: Sparsity, or with
-	// Config.TargetReach r < 1 the sparsity of ratio^r, 1 − (1−Sparsity)^r.
-	Hold  float64 `json:"hold,omitempty"`
-	Reach float64 `json:"reach,omitempty"` // Config.TargetReach when it is below 1
 	// Search says how λ was found: TargetContinuation, or "none" for
 	// magnitude pruning, which prunes to the sparsity directly.
 	Search      string  `json:"search"`
@@ -122,9 +118,6 @@ func newTarget(cfg Config, n int) *Target {
 	t.Every, t.Steps = max(1, steps/targetChecks), steps
 	half := max(1, float64(steps/t.Every)/2)
 	t.Search, t.LambdaStart, t.Lambda = TargetContinuation, targetLambdaStart, targetLambdaStart
-	if r := cfg.TargetReach; r > 0 && r < 1 {
-		t.Hold, t.Reach = 1-math.Pow(1-s, r), r
-	}
 	// Never faster than doubling every targetDoubling steps: the weights
 	// answer a new λ only over the momentum's horizon and more, and a λ
 	// that outruns its projection overshoots by far.
@@ -177,14 +170,14 @@ func (t *Target) drive(hooks train.Hooks, set func(*train.SGD, float64), tau fun
 			if t.Prev == nil || n-t.PrevStep >= t.window() {
 				t.Prev, t.PrevStep = m, n
 			}
-			k, hold := t.Raises-t.Lowers, t.holdAt()
+			k := t.Raises - t.Lowers
 			switch {
-			case p < hold && t.HeldEpoch == 0:
+			case p < t.Sparsity && t.HeldEpoch == 0:
 				t.Raises++
-			case (1-hold)/math.Max(1-p, 1e-300) > targetOvershoot && k > 0:
+			case (1-t.Sparsity)/math.Max(1-p, 1e-300) > targetOvershoot && k > 0:
 				t.Lowers++
 			}
-			if p >= hold && t.HeldEpoch == 0 {
+			if p >= t.Sparsity && t.HeldEpoch == 0 {
 				t.HeldEpoch, t.HeldStep = epoch, step
 			}
 			if t.Raises-t.Lowers != k {
@@ -198,14 +191,6 @@ func (t *Target) drive(hooks train.Hooks, set func(*train.SGD, float64), tau fun
 		return nil
 	}
 	return hooks
-}
-
-// holdAt is the projected sparsity the continuation holds λ at.
-func (t *Target) holdAt() float64 {
-	if t.Hold > 0 {
-		return t.Hold
-	}
-	return t.Sparsity
 }
 
 // window is the least number of steps the shrink rate of the projection
@@ -258,9 +243,6 @@ func (t *Target) describe() string {
 	held := "never held (the projection stayed below the target)"
 	if t.HeldEpoch > 0 {
 		held = fmt.Sprintf("first held at epoch %d step %d", t.HeldEpoch, t.HeldStep)
-	}
-	if t.Hold > 0 {
-		held = fmt.Sprintf("held at a projected ratio of %.4g× (the target's reach), %s", 1/(1-t.Hold), held)
 	}
 	return s + fmt.Sprintf("; λ by continuation: from %g ×%.4g every %d steps, %d raises and %d lowers to %.4g, %s; final τ %.4g",
 		t.LambdaStart, t.Growth, t.Every, t.Raises, t.Lowers, t.Lambda, held, t.Threshold)

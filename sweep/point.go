@@ -42,9 +42,6 @@ type Point struct {
 	// TargetRatio is the compression ratio a point asks for instead of a
 	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
 	TargetRatio float64
-	// TargetReach is the point's compress.Config.TargetReach; 0 (or 1)
-	// for none, and then not in the ID.
-	TargetReach float64
 	// Seed of the run, in the ID only when Seeded (a sweep over seeds).
 	Seed   int64
 	Seeded bool
@@ -81,9 +78,6 @@ func (p Point) ID() string {
 	if p.TargetRatio != 0 {
 		id += "_ratio=" + fmtExact(p.TargetRatio)
 	}
-	if p.TargetReach != 0 && p.TargetReach != 1 {
-		id += "_reach=" + fmtExact(p.TargetReach)
-	}
 	if p.LayerLambda != "" {
 		id += "_layers=" + strings.NewReplacer("/", "-", ",", "+").Replace(p.LayerLambda)
 	}
@@ -100,9 +94,6 @@ func (p Point) String() string {
 	}
 	if p.TargetRatio != 0 {
 		s += fmt.Sprintf(" ratio=%g", p.TargetRatio)
-	}
-	if p.TargetReach != 0 && p.TargetReach != 1 {
-		s += fmt.Sprintf(" reach=%g", p.TargetReach)
 	}
 	if p.LayerLambda != "" {
 		s += " layers=" + p.LayerLambda

@@ -56,7 +56,7 @@ func FromReport(r *compress.Report, file string) Result {
 		WallSeconds: r.WallSeconds, Report: filepath.Base(file), Seed: r.Settings.Seed,
 	}
 	if r.Target != nil {
-		res.TargetRatio, res.TargetReach = r.Target.Ratio, r.Target.Reach
+		res.TargetRatio = r.Target.Ratio
 	}
 	if v := r.Validation; v != nil && v.FinalAccuracy != nil {
 		e := 100 * (1 - *v.FinalAccuracy)

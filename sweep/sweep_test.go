@@ -77,8 +77,6 @@ func TestPointID(t *testing.T) {
 		{Point{Method: "spred", Lambda: 3.16e-5, Threshold: 1e-2}, "spred_lambda=3.16e-05_tau=1.0e-02"},
 		{Point{Method: "spred", Lambda: 0, Threshold: 1e-3}, "spred_lambda=0.0e+00_tau=1.0e-03"},
 		{Point{Method: "a b/c", Lambda: 1, Threshold: 1}, "a-b-c_lambda=1.0e+00_tau=1.0e+00"},
-		{Point{Method: "spred", Threshold: 3e-3, TargetRatio: 100, TargetReach: 0.7}, "spred_lambda=0.0e+00_tau=3.0e-03_ratio=1.0e+02_reach=7.0e-01"},
-		{Point{Method: "spred", Threshold: 3e-3, TargetRatio: 100, TargetReach: 1}, "spred_lambda=0.0e+00_tau=3.0e-03_ratio=1.0e+02"},
 	} {
 		if got := c.p.ID(); got != c.want {
 			t.Errorf("%v: ID %q, want %q", c.p, got, c.want)

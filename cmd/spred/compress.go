@@ -41,7 +41,6 @@ func compressCommand() *cli.Command {
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
 		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method, one of " + methodUsage() + "; all run the same epochs on the same data; each has its default --lr (`spred recipe --method M`)"},
 		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
-		&cli.Float64Flag{Name: "target-reach", Usage: "with --target-ratio or --target-sparsity (λ-driven methods): hold λ once the projected ratio reaches ratio^R, R in (0, 1], and let the final τ prune the rest before fine-tuning (default 1: the penalty reaches the whole ratio)"},
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "ask for this final fraction of prunable weights set to zero, in (0, 1), like --target-ratio 1/(1−S); --method magnitude needs it or --target-ratio"},
 		&cli.IntFlag{Name: "rounds", Value: compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Value: compressDefaults.RetrainDecay, Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
@@ -256,7 +255,7 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
 		Structure: c.String("structure"),
 		Method:    method, TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
-		TargetRatio: c.Float64("target-ratio"), TargetReach: c.Float64("target-reach"), ValFraction: c.Float64("val-fraction"),
+		TargetRatio: c.Float64("target-ratio"), ValFraction: c.Float64("val-fraction"),
 	}
 	if cfg.Structure == compress.StructureElement {
 		cfg.Structure = "" // the element-wise pass, exactly as before structures existed

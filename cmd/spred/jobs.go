@@ -51,9 +51,6 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 		if name == "method" && strings.Contains(c.String("method"), ",") {
 			continue // the point's own method is given above
 		}
-		if name == "target-reach" && p.TargetReach == 0 {
-			continue // a method without λ (magnitude pruning) has no search to hold
-		}
 		if !files && notProvenance[name] {
 			continue
 		}

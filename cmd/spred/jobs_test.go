@@ -150,27 +150,3 @@ func TestSweepJobsAsSlurmArray(t *testing.T) {
 		t.Errorf("--format pbs: exit %d, %s", code, errs)
 	}
 }
-
-// TestSweepJobsTargetReach: --target-reach goes to the λ-driven methods'
-// jobs and into their file names, not to magnitude pruning's, which
-// prunes to the ratio directly.
-func TestSweepJobsTargetReach(t *testing.T) {
-	data := mnistDir(t)
-	dir := t.TempDir()
-	st, _ := testModels(t, dir)
-	code, lines, errs := runApp(t, "sweep", "--list-jobs", "--model", st, "--method", "spred,magnitude", "--target-ratios", "10",
-		"--target-reach", "0.5", "--epochs", "1", "--train-samples", "200", "--batch", "50", "--data-dir", data, "--dir", filepath.Join(dir, "sw"))
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, errs)
-	}
-	jobs := strings.Split(strings.TrimSpace(lines), "\n")
-	if len(jobs) != 2 {
-		t.Fatalf("%d jobs, want 2:\n%s", len(jobs), lines)
-	}
-	for _, j := range jobs {
-		spred := strings.Contains(j, "--method=spred")
-		if spred != strings.Contains(j, "--target-reach=0.5") || spred != strings.Contains(j, "_reach=5.0e-01") {
-			t.Errorf("job %q: reach given to spred only?", j)
-		}
-	}
-}

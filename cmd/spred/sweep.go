@@ -203,12 +203,7 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		if _, dup := cfgs[m]; dup {
 			continue
 		}
-		cfg, err := compressConfigFor(c, m, func(cfg *compress.Config) {
-			cfg.TargetRatio, cfg.Lambda = ratios[0], 0
-			if meth, err := compress.Lookup(m); err == nil && !meth.Info().Lambda {
-				cfg.TargetReach = 0 // --target-reach is the λ search's: magnitude pruning prunes to the ratio directly
-			}
-		})
+		cfg, err := compressConfigFor(c, m, func(cfg *compress.Config) { cfg.TargetRatio, cfg.Lambda = ratios[0], 0 })
 		if err != nil {
 			return err
 		}
@@ -218,7 +213,6 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		for i := range ps {
 			ps[i].Structure, ps[i].FromScratch, ps[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
 			ps[i].LayerLambda = compress.LayerList(cfg.LayerLambda)
-			ps[i].TargetReach = cfg.TargetReach
 		}
 		points = append(points, ps...)
 	}
