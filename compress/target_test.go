@@ -44,6 +44,7 @@ func TestTargetRatioReached(t *testing.T) {
 	}{
 		{"spred", Config{TargetRatio: 8, LR: 0.3}},
 		{"spred-sparsity", Config{TargetSparsity: 0.9, LR: 0.3}},
+		{"spred-cosine", Config{TargetRatio: 8, LR: 0.3, Schedule: train.Schedule{Kind: train.Cosine}}},
 		{"neuron", Config{TargetRatio: 3, Structure: StructureNeuron, LR: 0.3, Batch: 30, Epochs: 12}},
 		{"l1", Config{TargetRatio: 8, Method: MethodL1, LR: 0.05}},
 		{"magnitude", Config{TargetRatio: 8, Method: MethodMagnitude, LR: 0.05}},
