@@ -116,8 +116,6 @@ func TestRunRejectsBadMethod(t *testing.T) {
 		{TargetSparsity: 0.5, TargetRatio: 2},
 		{TargetRatio: 1},
 		{TargetRatio: math.Inf(1)},
-		{TargetSparsity: 0.5, Lambda: 1e-3},
-		{Method: MethodL1, TargetRatio: 4, Lambda: 1e-3},
 		{ValFraction: 1},
 		{ValFraction: -0.1},
 	} {

@@ -213,8 +213,6 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "give a target sparsity or a target ratio, not both (%v and %v)", c.TargetSparsity, c.TargetRatio)
 	case !info.Target && c.targetSparsity() != 0:
 		return errors.Wrapf(ErrConfig, "a target sparsity or ratio applies to method %s only, not %s", orList(methodsWith(func(i MethodInfo) bool { return i.Target })), m)
-	case info.Lambda && c.targetSparsity() != 0 && c.Lambda != 0:
-		return errors.Wrapf(ErrConfig, "a target finds λ itself: leave lambda 0 (got %v)", c.Lambda)
 	case bad(c.ValFraction) || c.ValFraction >= 1:
 		return errors.Wrapf(ErrConfig, "validation fraction must be in [0, 1), got %v", c.ValFraction)
 	case c.Rounds < 0:

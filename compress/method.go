@@ -61,7 +61,8 @@ type MethodInfo struct {
 	// Target: the method accepts Config.TargetRatio and TargetSparsity.
 	Target bool
 	// Lambda: λ (Config.Lambda) sets the sparsity, and a target finds λ
-	// during the run; false means the method reads no λ and reaches a
+	// during the run (or, given λ too, holds it and sets only the final
+	// τ: TargetFixed); false means the method reads no λ and reaches a
 	// target directly.
 	Lambda bool
 	// Threshold: the method reads τ (Config.Threshold).

@@ -12,6 +12,12 @@ import (
 // target, then held.
 const TargetContinuation = "continuation"
 
+// TargetFixed is Target.Search of a run given both a λ and a target: λ is
+// held where it was given all through training, and only the final τ is
+// set so that the ratio is the one asked (the penalty takes the model part
+// of the way, the cut the rest, the fine-tuning recovers).
+const TargetFixed = "fixed"
+
 // The continuation's schedule: λ starts at targetLambdaStart and is checked
 // targetChecks times over the λ-driven training; while the projected
 // sparsity is below the target it grows at every check by the factor that
@@ -109,6 +115,10 @@ func newTarget(cfg Config, n int) *Target {
 	t := &Target{Ratio: cfg.TargetRatio, Sparsity: s}
 	if m, err := cfg.lookup(); err == nil && !m.Info().Lambda {
 		t.Search = "none"
+		return t
+	}
+	if cfg.Lambda != 0 {
+		t.Search, t.Lambda = TargetFixed, cfg.Lambda
 		return t
 	}
 	steps := 0
@@ -237,6 +247,9 @@ func (t *Target) describe() string {
 		asked = fmt.Sprintf("ratio %g× (sparsity %.4g)", t.Ratio, t.Sparsity)
 	}
 	s := "asked " + asked + ", reached " + fmtRatio(t.Reached)
+	if t.Search == TargetFixed {
+		return s + fmt.Sprintf("; λ %g as given, final τ %.4g", t.Lambda, t.Threshold)
+	}
 	if !t.continuation() {
 		return s + " (magnitude pruning prunes to it directly)"
 	}

@@ -45,6 +45,8 @@ func TestTargetRatioReached(t *testing.T) {
 		{"spred", Config{TargetRatio: 8, LR: 0.3}},
 		{"spred-sparsity", Config{TargetSparsity: 0.9, LR: 0.3}},
 		{"spred-cosine", Config{TargetRatio: 8, LR: 0.3, Schedule: train.Schedule{Kind: train.Cosine}}},
+		{"spred-fixed", Config{TargetRatio: 8, Lambda: 1e-3, LR: 0.3}},
+		{"l1-fixed", Config{TargetRatio: 8, Lambda: 1e-3, Method: MethodL1, LR: 0.05}},
 		{"neuron", Config{TargetRatio: 3, Structure: StructureNeuron, LR: 0.3, Batch: 30, Epochs: 12}},
 		{"l1", Config{TargetRatio: 8, Method: MethodL1, LR: 0.05}},
 		{"magnitude", Config{TargetRatio: 8, Method: MethodMagnitude, LR: 0.05}},
@@ -74,6 +76,25 @@ func TestTargetRatioReached(t *testing.T) {
 			tg := rep.Target
 			if tg == nil || tg.Reached == nil || *tg.Reached != *got || tg.Sparsity != 1-1/want && tg.Sparsity != cfg.TargetSparsity {
 				t.Fatalf("target report %+v", tg)
+			}
+			if cfg.Lambda != 0 {
+				// λ given: held as it is, only the final τ set to the ratio.
+				if tg.Search != TargetFixed || tg.Lambda != cfg.Lambda || rep.Settings.Lambda != cfg.Lambda || tg.Raises+tg.Lowers != 0 || tg.Threshold <= 0 {
+					t.Errorf("fixed λ: target %+v, settings λ %v", tg, rep.Settings.Lambda)
+				}
+				for _, h := range rep.History {
+					if h.Phase != PhaseFinetune && h.Lambda != cfg.Lambda {
+						t.Errorf("%s epoch %d: λ %v, given %v", h.Phase, h.Epoch, h.Lambda, cfg.Lambda)
+					}
+				}
+				var text strings.Builder
+				if err := rep.WriteText(&text); err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(text.String(), "λ 0.001 as given, final τ") {
+					t.Errorf("the report does not describe the fixed λ:\n%s", text.String())
+				}
+				return
 			}
 			checkLambdaHistory(t, rep)
 			if cfg.Method == MethodMagnitude {

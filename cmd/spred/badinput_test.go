@@ -515,7 +515,6 @@ func TestBadInput(t *testing.T) {
 		{"target ratio 1", 2, "--target-ratio must be > 1 and finite, got 1", []string{"compress", "--model", goodPath, "--target-ratio", "1"}},
 		{"target ratio NaN", 2, "--target-ratio must be > 1 and finite, got NaN", []string{"compress", "--model", goodPath, "--target-ratio", "NaN"}},
 		{"target ratio and sparsity", 2, "give --target-ratio or --target-sparsity, not both", []string{"compress", "--model", goodPath, "--target-ratio", "10", "--target-sparsity", "0.9"}},
-		{"target ratio and lambda", 2, "--lambda and a target: the target finds λ", []string{"compress", "--model", goodPath, "--target-ratio", "10", "--lambda", "1e-4"}},
 		{"target sparsity 1", 2, "--target-sparsity must be in (0, 1), got 1", []string{"compress", "--model", goodPath, "--target-sparsity", "1"}},
 		{"validation fraction 1", 2, "--val-fraction must be in [0, 1), got 1", []string{"compress", "--model", goodPath, "--val-fraction", "1"}},
 		{"negative validation fraction", 2, "--val-fraction must be in [0, 1), got -0.1", []string{"compress", "--model", goodPath, "--val-fraction", "-0.1"}},

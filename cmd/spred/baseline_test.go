@@ -77,8 +77,7 @@ func TestBaselineUsageErrors(t *testing.T) {
 		{"compress", "--model", "m.safetensors", "--method", "magnitude"},                           // no target
 		{"compress", "--model", "m.safetensors", "--method", "magnitude", "--target-sparsity", "1"}, // out of range
 		{"compress", "--model", "m.safetensors", "--method", "magnitude", "--target-sparsity", "0.9", "--rounds", "0"},
-		{"compress", "--model", "m.safetensors", "--method", "l1", "--target-sparsity", "0.9", "--lambda", "1e-3"}, // a target finds λ
-		{"sweep", "--model", "m.safetensors", "--dir", dir, "--method", "magnitude"},                               // no targets
+		{"sweep", "--model", "m.safetensors", "--dir", dir, "--method", "magnitude"}, // no targets
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--method", "magnitude", "--target-sparsities", "0.9,1.2"},
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--method", "magnitude", "--target-sparsities", "0.9", "--lambdas", "1e-4"},
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--lambdas", "1e-4", "--target-sparsities", "0.9"},

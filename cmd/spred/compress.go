@@ -40,7 +40,7 @@ func compressCommand() *cli.Command {
 	flags := append([]cli.Flag{
 		&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "dense model file to compress (.safetensors); required"},
 		&cli.StringFlag{Name: "method", Value: compress.MethodSpred, Usage: "compression method, one of " + methodUsage() + "; all run the same epochs on the same data; each has its default --lr (`spred recipe --method M`)"},
-		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; not with --lambda or --target-sparsity"},
+		&cli.Float64Flag{Name: "target-ratio", Usage: "ask for this compression ratio (prunable weights / non-zero prunable weights, > 1) instead of a λ: λ is found during the run (raised from 1e-6 while the projected sparsity is below the target, then held, lowered while the projection overshoots 2×) and the final τ is set so that the ratio is hit; with --lambda, that λ is held instead and only the final τ is set; not with --target-sparsity"},
 		&cli.Float64Flag{Name: "target-sparsity", Usage: "ask for this final fraction of prunable weights set to zero, in (0, 1), like --target-ratio 1/(1−S); --method magnitude needs it or --target-ratio"},
 		&cli.IntFlag{Name: "rounds", Value: compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds, Usage: "--method magnitude: prune-and-retrain rounds sharing the --epochs budget"},
 		&cli.Float64Flag{Name: "retrain-decay", Value: compressDefaults.RetrainDecay, Usage: "--method magnitude: weight decay on the prunable weights while retraining"},
@@ -287,11 +287,8 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	if c.IsSet("target-sparsity") && !(cfg.TargetSparsity > 0 && cfg.TargetSparsity < 1) {
 		return cfg, usagef("--target-sparsity must be in (0, 1), got %v", cfg.TargetSparsity)
 	}
-	if cfg.TargetRatio != 0 || cfg.TargetSparsity != 0 {
-		if c.IsSet("lambda") && info.Lambda {
-			return cfg, usagef("--lambda and a target: the target finds λ, give one of them")
-		}
-		cfg.Lambda = 0
+	if (cfg.TargetRatio != 0 || cfg.TargetSparsity != 0) && !(c.IsSet("lambda") && info.Lambda) {
+		cfg.Lambda = 0 // the target finds λ; with --lambda given it is held and only the final τ is set
 	}
 	if !(cfg.ValFraction >= 0 && cfg.ValFraction < 1) {
 		return cfg, usagef("--val-fraction must be in [0, 1), got %v", cfg.ValFraction)

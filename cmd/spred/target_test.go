@@ -45,6 +45,32 @@ func TestCompressTargetRatio(t *testing.T) {
 	}
 }
 
+// TestCompressTargetRatioFixedLambda: --lambda with --target-ratio holds
+// that λ and sets only the final τ to the ratio.
+func TestCompressTargetRatioFixedLambda(t *testing.T) {
+	in := trainedModel(t)
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "p.json")
+	code, _, errs := runApp(t, "compress", "--model", in, "--target-ratio", "12", "--lambda", "1e-3", "--epochs", "2", "--finetune-epochs", "1",
+		"--train-samples", "600", "--batch", "50", "--data-dir", mnistDir(t), "--out", filepath.Join(dir, "p.safetensors"), "--report", rep, "--quiet")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	b, err := os.ReadFile(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r compress.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	got := r.Totals.CompressionRatio
+	if got == nil || math.Abs(*got-12) > 0.15*12 || r.Target == nil || r.Target.Search != compress.TargetFixed ||
+		r.Target.Lambda != 1e-3 || r.Settings.Lambda != 1e-3 || r.Target.Raises != 0 {
+		t.Fatalf("ratio %v, target %+v, settings λ %v", got, r.Target, r.Settings.Lambda)
+	}
+}
+
 // TestSweepTargetRatiosSeeds: `spred sweep --target-ratios` runs every
 // method of --method at every ratio, once per seed of --seeds; sweep.csv
 // has one row per run with its seed, sweep.md one row per point with the
