@@ -24,14 +24,7 @@ func TestCompressTargetRatio(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	b, err := os.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r compress.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := readReport(t, rep)
 	got := r.Totals.CompressionRatio
 	if got == nil || math.Abs(*got-12) > 0.15*12 || r.Target == nil || r.Target.Ratio != 12 || r.Target.Search != compress.TargetContinuation ||
 		r.Target.Reached == nil || *r.Target.Reached != *got || r.Settings.Lambda != r.Target.Lambda {
@@ -56,14 +49,7 @@ func TestCompressTargetRatioFixedLambda(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	b, err := os.ReadFile(rep)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r compress.Report
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
+	r := readReport(t, rep)
 	got := r.Totals.CompressionRatio
 	if got == nil || math.Abs(*got-12) > 0.15*12 || r.Target == nil || r.Target.Search != compress.TargetFixed ||
 		r.Target.Lambda != 1e-3 || r.Settings.Lambda != 1e-3 || r.Target.Raises != 0 {
@@ -139,4 +125,18 @@ func TestTrainValFraction(t *testing.T) {
 	if code, _, errs := runApp(t, "train", "--val-fraction", "1", "--out", out); code != exitUsage || !strings.Contains(errs, "--val-fraction must be in [0, 1)") {
 		t.Errorf("--val-fraction 1: exit %d, %s", code, errs)
 	}
+}
+
+// readReport reads the JSON report at path.
+func readReport(t *testing.T, path string) compress.Report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r compress.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
