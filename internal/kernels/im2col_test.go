@@ -46,6 +46,7 @@ func TestIm2ColCol2Im(t *testing.T) {
 		{3, 2, 5, 5, 2, 1, 1, [4]int{0, 0, 0, 0}},
 		{2, 2, 7, 7, 3, 3, 2, [4]int{1, 1, 1, 1}},
 		{1, 2, 6, 6, 2, 3, 1, [4]int{0, 0, 0, 0}},
+		{2, 2, 4, 38, 1, 3, 1, [4]int{0, 1, 0, 0}}, // rows of 37, copied whole
 	} {
 		g := NewConvPads(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.pads)
 		x := make([]float64, c.b*c.ch*c.h*c.w)

@@ -60,53 +60,64 @@ func (g Conv) String() string {
 
 // Im2Col fills cols (rows()×cols(), row (c, ki, kj), column (b, oy, ox))
 // with the input values under every kernel position, zero in the padding;
-// images are spread over the CPUs (each owns its columns).
+// rows are spread over the CPUs (each owns its rows, which it writes from
+// start to end).
 func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 	n := g.Cols()
-	plane := g.OH * g.OW
-	par.For(g.Batch, 1, func(b0, b1 int) {
-		for b := b0; b < b1; b++ {
-			for c := 0; c < g.Ch; c++ {
+	plane, kk := g.OH*g.OW, g.K*g.K
+	par.For(g.Rows(), 1, func(r0, r1 int) {
+		for r := r0; r < r1; r++ {
+			c, ki, kj := r/kk, r%kk/g.K, r%g.K
+			row := cols[r*n:][:n]
+			for b := 0; b < g.Batch; b++ {
 				src := x[(b*g.Ch+c)*g.H*g.W:][:g.H*g.W]
-				for ki := 0; ki < g.K; ki++ {
-					for kj := 0; kj < g.K; kj++ {
-						row := cols[((c*g.K+ki)*g.K+kj)*n:][:n]
-						dst := row[b*plane:][:plane]
-						if g.S == 1 && g.OW == g.W {
-							shiftPlane(g, src, dst, ki, kj)
-							continue
-						}
-						for oy := 0; oy < g.OH; oy++ {
-							iy := oy*g.S + ki - g.PT
-							d := dst[oy*g.OW:][:g.OW]
-							if iy < 0 || iy >= g.H {
-								clear(d)
-								continue
-							}
-							srow := src[iy*g.W:][:g.W]
-							if g.S == 1 {
-								// Contiguous: ox reads ix = ox+kj-p.
-								lo := min(max(0, g.PL-kj), g.OW)
-								hi := max(min(g.OW, g.W+g.PL-kj), lo)
-								clear(d[:lo])
-								copy(d[lo:hi], srow[lo+kj-g.PL:])
-								clear(d[hi:])
-								continue
-							}
-							for ox := range d {
-								ix := ox*g.S + kj - g.PL
-								if ix < 0 || ix >= g.W {
-									d[ox] = 0
-								} else {
-									d[ox] = srow[ix]
-								}
-							}
+				dst := row[b*plane:][:plane]
+				if g.S == 1 && g.OW == g.W {
+					shiftPlane(g, src, dst, ki, kj)
+					continue
+				}
+				for oy := 0; oy < g.OH; oy++ {
+					iy := oy*g.S + ki - g.PT
+					d := dst[oy*g.OW:][:g.OW]
+					if iy < 0 || iy >= g.H {
+						clear(d)
+						continue
+					}
+					srow := src[iy*g.W:][:g.W]
+					if g.S == 1 {
+						// Contiguous: ox reads ix = ox+kj-p.
+						lo := min(max(0, g.PL-kj), g.OW)
+						hi := max(min(g.OW, g.W+g.PL-kj), lo)
+						clear(d[:lo])
+						copyShort(d[lo:hi], srow[lo+kj-g.PL:])
+						clear(d[hi:])
+						continue
+					}
+					for ox := range d {
+						ix := ox*g.S + kj - g.PL
+						if ix < 0 || ix >= g.W {
+							d[ox] = 0
+						} else {
+							d[ox] = srow[ix]
 						}
 					}
 				}
 			}
 		}
 	})
+}
+
+// copyShort is copy(d, s) for len(s) ≥ len(d), with a loop instead of a
+// call for the short rows of small planes (LeNet-5's are 8 to 24 wide).
+func copyShort[T float32 | float64](d, s []T) {
+	if len(d) >= 32 {
+		copy(d, s)
+		return
+	}
+	s = s[:len(d)]
+	for i := range d {
+		d[i] = s[i]
+	}
 }
 
 // shiftPlane is one image's row (ki, kj) of the column matrix when the
