@@ -358,6 +358,9 @@ func buildMaxPool(c *buildCtx) (step, error) {
 	if err != nil {
 		return nil, err
 	}
+	if g.g.Is22() {
+		return maxPool22Step(g), nil
+	}
 	c.needScratch(0, c.opts.Batch*g.out)
 	return maxPoolStep(g), nil
 }
@@ -368,6 +371,13 @@ type maxPoolStep poolGeom
 
 func (s maxPoolStep) run(n int, in [][]float32, y []float32, sc *scratch) {
 	kernels.MaxPoolWindow(s.g, n*s.ch, in[0], y, sc.i[:n*s.out])
+}
+
+// maxPool22Step is unpadded 2×2 max pooling at stride 2, the maxima only.
+type maxPool22Step poolGeom
+
+func (s maxPool22Step) run(n int, in [][]float32, y []float32, _ *scratch) {
+	kernels.Pool22Values(s.g.H, s.g.W, n*s.ch, in[0], y)
 }
 
 func buildAvgPool(c *buildCtx) (step, error) {

@@ -55,6 +55,14 @@ func BenchmarkMaxPoolLeNet5Pool1(b *testing.B) {
 	}
 }
 
+func BenchmarkPool22ValuesLeNet5Pool1(b *testing.B) {
+	x := randSlice(100 * 20 * 24 * 24)
+	y := make([]float32, len(x)/4)
+	for i := 0; i < b.N; i++ {
+		Pool22Values(24, 24, 100*20, x, y)
+	}
+}
+
 func benchmarkCSR(b *testing.B, density float64) {
 	// LeNet-300-100's fc1 as a transposed CSR (300×784) times a batch of 100.
 	rng := rand.New(rand.NewSource(2))

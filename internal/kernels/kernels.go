@@ -329,3 +329,38 @@ func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
 		}
 	})
 }
+
+// Pool22Values is MaxPool for 2×2 windows at stride 2 without the argmax,
+// for inference: the maxima of the builtin max (no branch to mispredict),
+// and, where that gives NaN, of MaxPool's loop, in which NaN loses against
+// any number. The values are MaxPool's but for one case: a window whose
+// maximum is 0 held by zeros of both signs gives +0, where MaxPool gives
+// its first zero.
+func Pool22Values[T float32 | float64](h, w, planes int, x, y []T) {
+	oh, ow := h/2, w/2
+	par.For(planes, 1, func(c0, c1 int) {
+		for c := c0; c < c1; c++ {
+			base := c * h * w
+			o := c * oh * ow
+			for r := 0; r < oh; r++ {
+				i0 := base + 2*r*w
+				row0, row1 := x[i0:i0+w], x[i0+w:i0+2*w]
+				ys := y[o : o+ow]
+				for q := range ys {
+					v0, v1, v2, v3 := row0[2*q], row0[2*q+1], row1[2*q], row1[2*q+1]
+					m := max(v0, v1, v2, v3)
+					if m != m {
+						m = v0
+						for _, v := range [3]T{v1, v2, v3} {
+							if v > m || (m != m && v == v) {
+								m = v
+							}
+						}
+					}
+					ys[q] = m
+				}
+				o += ow
+			}
+		}
+	})
+}

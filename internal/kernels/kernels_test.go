@@ -35,6 +35,39 @@ func TestPool22MatchesGeneral(t *testing.T) {
 	}
 }
 
+// TestPool22Values checks the maxima-only 2×2 pooling against MaxPool's
+// values on data with NaNs (whole windows of them too), ties, infinities
+// and zeros of both signs: bit for bit, except that a window of zeros may
+// give +0 where MaxPool gives −0.
+func TestPool22Values(t *testing.T) {
+	rng := rand.New(rand.NewSource(6))
+	special := []float32{float32(math.NaN()), 1, 0, float32(math.Copysign(0, -1)), float32(math.Inf(-1)), float32(math.Inf(1))}
+	h, w, planes := 6, 9, 40
+	x := make([]float32, planes*h*w)
+	for i := range x {
+		if k := rng.Intn(2 * len(special)); k < len(special) {
+			x[i] = special[k]
+		} else {
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	for i := 0; i < 2; i++ { // one window of NaNs only
+		x[i], x[w+i] = float32(math.NaN()), float32(math.NaN())
+	}
+	n := planes * (h / 2) * (w / 2)
+	want, got := make([]float32, n), make([]float32, n)
+	pool22(h, w, planes, x, want, make([]int32, n))
+	Pool22Values(h, w, planes, x, got)
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) && !(got[i] == 0 && want[i] == 0) {
+			t.Fatalf("output %d: %v, MaxPool gives %v", i, got[i], want[i])
+		}
+	}
+	if got[0] == got[0] {
+		t.Fatalf("the window of NaNs gives %v", got[0])
+	}
+}
+
 // TestCSRProducts checks both sparse products against the dense product on
 // random matrices of several densities (including empty rows and a zero
 // matrix).

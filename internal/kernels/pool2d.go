@@ -66,6 +66,10 @@ func (g Pool) plain() bool {
 		g.OH == (g.H-g.KH)/g.SH+1 && g.OW == (g.W-g.KW)/g.SW+1
 }
 
+// Is22 reports whether g is an unpadded 2×2 window at stride 2 (what
+// Pool22Values computes).
+func (g Pool) Is22() bool { return g.plain() && g.KH == 2 && g.SH == 2 }
+
 // MaxPoolWindow writes the maximum of every window of g over planes planes
 // to y and the index into x of its first maximum (in row order) to arg,
 // NaN losing against any number; padding counts as -∞. Every window must
