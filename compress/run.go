@@ -305,16 +305,8 @@ func recalibrate(ctx context.Context, work *models.Model, data Data, cfg Config)
 
 // hasBuffers reports whether m keeps batch-norm running statistics.
 func hasBuffers(m *models.Model) bool {
-	infos, err := m.Spec.Params()
-	if err != nil {
-		return false
-	}
-	for _, pi := range infos {
-		if pi.Buffer {
-			return true
-		}
-	}
-	return false
+	bufs, err := m.Buffers()
+	return err == nil && len(bufs) > 0
 }
 
 func stepper(rec Recorder, phase string, epochs int) func(epoch, step, steps int) error {

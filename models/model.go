@@ -67,6 +67,28 @@ func (m *Model) Check() error {
 	return nil
 }
 
+// Buffers returns m's buffers, the parameters its spec marks as such (the
+// batch-norm running statistics), in spec order; none for a model without
+// batch norm.
+func (m *Model) Buffers() ([]*Param, error) {
+	infos, err := m.Spec.Params()
+	if err != nil {
+		return nil, err
+	}
+	var bufs []*Param
+	for _, pi := range infos {
+		if !pi.Buffer {
+			continue
+		}
+		p := m.Params.Get(pi.Name)
+		if p == nil {
+			return nil, errors.Errorf("buffer %q is missing", pi.Name)
+		}
+		bufs = append(bufs, p)
+	}
+	return bufs, nil
+}
+
 // New makes a model with freshly initialised parameters of dtype dt, drawn
 // from rng: weights from He (Kaiming) normal N(0, 2/fan_in), biases zero,
 // batch-norm scales and running variances one, shifts and means zero.

@@ -3,12 +3,15 @@ package models_test
 import (
 	"encoding/json"
 	"fmt"
+	"math/rand"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/interop/interoptest"
 	"github.com/spred-go/spred/models"
@@ -159,5 +162,68 @@ func TestReadsV020File(t *testing.T) {
 	}
 	if buf.String() != string(raw) {
 		t.Error("the v0.2.0 file does not encode back to its own bytes")
+	}
+}
+
+// TestModelBuffers: a ResNet's buffers are the running mean and variance
+// of each batch norm, in spec order; LeNet has none; a model missing one
+// is an error naming it.
+func TestModelBuffers(t *testing.T) {
+	e, err := models.LookupEntry("resnet-8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := e.ForInput([]int{1, 28, 28})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := models.New(spec, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bufs, err := m.Buffers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var norms []string
+	for _, l := range spec.Layers {
+		if l.Kind == models.BatchNorm2d {
+			norms = append(norms, models.ParamName(l.Name, models.RoleMean), models.ParamName(l.Name, models.RoleVar))
+		}
+	}
+	var names []string
+	size := 0
+	for _, p := range bufs {
+		names = append(names, p.Name)
+		size += p.Len()
+	}
+	c, _ := spec.Counts()
+	if !reflect.DeepEqual(names, norms) || size != c.Buffers || len(norms) == 0 {
+		t.Errorf("buffers %v (%d values), want %v (%d values)", names, size, norms, c.Buffers)
+	}
+
+	spec5, err := models.Lookup("lenet-5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lenet, err := models.New(spec5, tensor.Float32, rand.New(rand.NewSource(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bufs, err := lenet.Buffers(); err != nil || len(bufs) != 0 {
+		t.Errorf("lenet-5: buffers %v, %v; want none", bufs, err)
+	}
+
+	short := &models.Params{}
+	for _, p := range m.Params.All() {
+		if p.Name != norms[1] {
+			if err := short.Add(p); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m.Params = short
+	if _, err := m.Buffers(); err == nil || !strings.Contains(err.Error(), norms[1]) {
+		t.Errorf("a model without %s: %v", norms[1], err)
 	}
 }

@@ -357,19 +357,12 @@ func finite(t *tensor.Dense) bool {
 // marks as such), each as a Learnable without a node, so that they are
 // checkpointed and restored with the learnables.
 func withBuffers(ls []*graph.Learnable, m *models.Model) ([]*graph.Learnable, error) {
-	infos, err := m.Spec.Params()
+	bufs, err := m.Buffers()
 	if err != nil {
 		return nil, err
 	}
 	out := append([]*graph.Learnable(nil), ls...)
-	for _, pi := range infos {
-		if !pi.Buffer {
-			continue
-		}
-		p := m.Params.Get(pi.Name)
-		if p == nil {
-			return nil, errors.Errorf("buffer %q is missing", pi.Name)
-		}
+	for _, p := range bufs {
 		out = append(out, &graph.Learnable{Name: p.Name, Value: p.Value})
 	}
 	return out, nil

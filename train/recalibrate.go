@@ -30,20 +30,9 @@ func Recalibrate(ctx context.Context, m *models.Model, src graph.WeightSource, d
 	if batches <= 0 {
 		return nil
 	}
-	infos, err := m.Spec.Params()
+	bufs, err := m.Buffers()
 	if err != nil {
 		return err
-	}
-	var bufs []*models.Param
-	for _, pi := range infos {
-		if !pi.Buffer {
-			continue
-		}
-		p := m.Params.Get(pi.Name)
-		if p == nil {
-			return errors.Errorf("buffer %q is missing", pi.Name)
-		}
-		bufs = append(bufs, p)
 	}
 	if len(bufs) == 0 {
 		return nil
