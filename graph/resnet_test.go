@@ -127,3 +127,71 @@ func TestResNet8Trains(t *testing.T) {
 		t.Fatalf("eval logits: before training %v, after %v, buffers reset %v, restored %v", before, trained, reset, again)
 	}
 }
+
+// TestNoGradRunsAsTraining: a NoGrad session gives a training session's
+// loss and leaves the same running statistics (it normalises by the batch
+// and updates the buffers), but holds no gradient.
+func TestNoGradRunsAsTraining(t *testing.T) {
+	e, err := models.LookupEntry("resnet-8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := e.ForInput([]int{1, 12, 12})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewSource(4))
+	m, err := models.New(spec, tensor.Float32, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bufs, err := m.Buffers()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snapshot := func() [][]float64 {
+		out := make([][]float64, len(bufs))
+		for i, p := range bufs {
+			out[i] = p.Float64s()
+		}
+		return out
+	}
+	const batch = 6
+	x, y := randomBatch(rng, spec, batch)
+	start := snapshot()
+	var losses [2]float64
+	var after [2][][]float64
+	for i, noGrad := range []bool{false, true} {
+		for j, p := range bufs { // both runs start from the same buffers
+			_ = p.SetFloat64s(start[j])
+		}
+		s, err := New(m, Options{Batch: batch, Train: true, NoGrad: noGrad})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if losses[i], err = s.Run(x, y, nil); err != nil {
+			t.Fatal(err)
+		}
+		after[i] = snapshot()
+		_, gradErr := s.Grad(s.Learnables()[0])
+		if noGrad != (gradErr != nil) {
+			t.Errorf("NoGrad %v: gradient error %v", noGrad, gradErr)
+		}
+		s.Close()
+	}
+	if losses[0] != losses[1] {
+		t.Errorf("loss %v with gradients, %v without", losses[0], losses[1])
+	}
+	moved := false
+	for j := range start {
+		for k := range start[j] {
+			if after[0][j][k] != after[1][j][k] {
+				t.Fatalf("%s[%d]: %v with gradients, %v without", bufs[j].Name, k, after[0][j][k], after[1][j][k])
+			}
+			moved = moved || after[1][j][k] != start[j][k]
+		}
+	}
+	if !moved {
+		t.Error("the NoGrad run left the running statistics as they were")
+	}
+}

@@ -20,6 +20,11 @@ type Options struct {
 	// Train builds the gradient of the loss with respect to every learnable
 	// and applies dropout; otherwise the graph only runs forward.
 	Train bool
+	// NoGrad, with Train, runs the graph as in training (dropout; batch
+	// norms normalise by the batch's statistics and update their running
+	// ones) without building any gradient: what re-estimating the
+	// batch-norm statistics needs, at the cost of a forward pass.
+	NoGrad bool
 	// GorgoniaOps builds dense and conv layers, ReLU, add and the u⊙v
 	// product from Gorgonia's own ops instead of this package's fused ones
 	// (leakyrelu, sigmoid, tanh and relu6 are always this package's).
@@ -42,6 +47,8 @@ type Session struct {
 	size  int
 	dt    tensor.Dtype
 	train bool
+	// noGrad is Options.NoGrad.
+	noGrad bool
 	// decayNorm is Options.DecayNorm.
 	decayNorm bool
 	b         *Builder
@@ -90,7 +97,7 @@ func New(m *models.Model, opts Options) (s *Session, err error) {
 	if src == nil {
 		src = Plain{}
 	}
-	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, decayNorm: opts.DecayNorm, b: newBuilder(dt)}
+	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, noGrad: opts.NoGrad, decayNorm: opts.DecayNorm, b: newBuilder(dt)}
 	s.b.gorgoniaOps = opts.GorgoniaOps
 	defer guard(&err, "building the graph of "+m.Spec.Name)
 	if err := s.build(m.Params, src); err != nil {
@@ -143,7 +150,7 @@ func (s *Session) build(ps *models.Params, src WeightSource) error {
 	if s.loss, err = SoftmaxCrossEntropy(h, y); err != nil {
 		return errors.Wrap(err, "loss")
 	}
-	if !s.train {
+	if !s.train || s.noGrad {
 		return nil
 	}
 	nodes := make(gorgonia.Nodes, len(b.learn))

@@ -59,7 +59,7 @@ func Recalibrate(ctx context.Context, m *models.Model, src graph.WeightSource, d
 			spec.Layers[i].Momentum = 1
 		}
 	}
-	sess, err := graph.New(&models.Model{Spec: spec, Params: m.Params, Meta: m.Meta}, graph.Options{Batch: batch, Source: src, Train: true})
+	sess, err := graph.New(&models.Model{Spec: spec, Params: m.Params, Meta: m.Meta}, graph.Options{Batch: batch, Source: src, Train: true, NoGrad: true})
 	if err != nil {
 		return errors.Wrap(err, "recalibration graph")
 	}
