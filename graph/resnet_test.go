@@ -11,11 +11,10 @@ import (
 	"github.com/spred-go/spred/models"
 )
 
-// TestResNet8Trains builds the zoo's ResNet-8 for small images, takes a few
-// plain SGD steps on one random batch (the loss must go down, without NaN)
-// and checks that an evaluation session reads the running statistics the
-// training session updated.
-func TestResNet8Trains(t *testing.T) {
+// smallResNet8 is the zoo's ResNet-8 for 1×12×12 images, its parameters
+// drawn from rng.
+func smallResNet8(t *testing.T, rng *rand.Rand) (models.Spec, *models.Model) {
+	t.Helper()
 	e, err := models.LookupEntry("resnet-8")
 	if err != nil {
 		t.Fatal(err)
@@ -24,11 +23,20 @@ func TestResNet8Trains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rng := rand.New(rand.NewSource(3))
 	m, err := models.New(spec, tensor.Float32, rng)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return spec, m
+}
+
+// TestResNet8Trains builds the zoo's ResNet-8 for small images, takes a few
+// plain SGD steps on one random batch (the loss must go down, without NaN)
+// and checks that an evaluation session reads the running statistics the
+// training session updated.
+func TestResNet8Trains(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	spec, m := smallResNet8(t, rng)
 	const batch = 8
 	tr, err := New(m, Options{Batch: batch, Train: true})
 	if err != nil {
@@ -132,19 +140,8 @@ func TestResNet8Trains(t *testing.T) {
 // loss and leaves the same running statistics (it normalises by the batch
 // and updates the buffers), but holds no gradient.
 func TestNoGradRunsAsTraining(t *testing.T) {
-	e, err := models.LookupEntry("resnet-8")
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec, err := e.ForInput([]int{1, 12, 12})
-	if err != nil {
-		t.Fatal(err)
-	}
 	rng := rand.New(rand.NewSource(4))
-	m, err := models.New(spec, tensor.Float32, rng)
-	if err != nil {
-		t.Fatal(err)
-	}
+	spec, m := smallResNet8(t, rng)
 	bufs, err := m.Buffers()
 	if err != nil {
 		t.Fatal(err)
