@@ -7,6 +7,7 @@ package kernels
 
 import (
 	"fmt"
+	"math/bits"
 
 	"gonum.org/v1/gonum/blas"
 	"gorgonia.org/gorgonia"
@@ -299,10 +300,15 @@ func poolAny[T float32 | float64](k, s, planes, h, w int, x, y []T, arg []int32)
 	})
 }
 
-// pool22 is pool for 2×2 windows at stride 2, the common case, with the
-// window unrolled: the same comparisons in the same order.
+// pool22 is pool for 2×2 windows at stride 2, the common case, without a
+// branch on the data: the builtin max gives the maximum m, and the first
+// cell equal to m (a bit mask of the three first comparisons, its lowest
+// set bit) is the argmax, whose value is written (so a −0 first keeps its
+// sign). A window whose m is NaN goes through the comparisons of poolAny.
+// The results are poolAny's, bit for bit.
 func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
 	oh, ow := h/2, w/2
+	offs := [4]int{0, 1, w, w + 1}
 	par.For(planes, 1, func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
 			base := c * h * w
@@ -312,22 +318,34 @@ func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
 				row0, row1 := x[i0:i0+w], x[i0+w:i0+2*w]
 				ys, as := y[o:o+ow], arg[o:o+ow]
 				for q := range ys {
-					best, bv := i0+2*q, row0[2*q]
-					if v := row0[2*q+1]; v > bv || (bv != bv && v == v) {
-						best, bv = i0+2*q+1, v
+					v0, v1, v2, v3 := row0[2*q], row0[2*q+1], row1[2*q], row1[2*q+1]
+					m := max(v0, v1, v2, v3)
+					var k int
+					if m == m {
+						mask := bit(v0 == m) | bit(v1 == m)<<1 | bit(v2 == m)<<2 | 8
+						k = i0 + 2*q + offs[bits.TrailingZeros(mask)&3]
+					} else {
+						k = i0 + 2*q
+						for j, v := range [3]T{v1, v2, v3} {
+							if bv := x[k]; v > bv || (bv != bv && v == v) {
+								k = i0 + 2*q + offs[j+1]
+							}
+						}
 					}
-					if v := row1[2*q]; v > bv || (bv != bv && v == v) {
-						best, bv = i0+w+2*q, v
-					}
-					if v := row1[2*q+1]; v > bv || (bv != bv && v == v) {
-						best, bv = i0+w+2*q+1, v
-					}
-					ys[q], as[q] = bv, int32(best)
+					ys[q], as[q] = x[k], int32(k)
 				}
 				o += ow
 			}
 		}
 	})
+}
+
+// bit is 1 for true and 0 for false (compiled without a branch).
+func bit(b bool) uint {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Pool22Values is MaxPool for 2×2 windows at stride 2 without the argmax,

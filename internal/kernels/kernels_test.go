@@ -7,18 +7,25 @@ import (
 )
 
 // TestPool22MatchesGeneral checks the unrolled 2×2 max-pooling against the
-// general loop on data with ties and NaNs (odd sizes drop the last row and
-// column in both).
+// general loop, values bit for bit and argmaxes, on data with ties (zeros
+// of both signs among them), infinities and NaNs (odd sizes drop the last
+// row and column in both).
 func TestPool22MatchesGeneral(t *testing.T) {
 	rng := rand.New(rand.NewSource(5))
 	in := []int{2, 3, 7, 6}
 	x := make([]float32, in[0]*in[1]*in[2]*in[3])
 	for i := range x {
-		switch rng.Intn(6) {
+		switch rng.Intn(9) {
 		case 0:
 			x[i] = float32(math.NaN())
 		case 1:
 			x[i] = 1 // ties
+		case 2:
+			x[i] = float32(math.Copysign(0, -1)) // ties with +0 of another sign
+		case 3:
+			x[i] = 0
+		case 4:
+			x[i] = float32(math.Inf(2*rng.Intn(2) - 1))
 		default:
 			x[i] = float32(rng.NormFloat64())
 		}
@@ -29,7 +36,7 @@ func TestPool22MatchesGeneral(t *testing.T) {
 	pool22(in[2], in[3], in[0]*in[1], x, y1, a1)
 	poolAny(2, 2, in[0]*in[1], in[2], in[3], x, y2, a2)
 	for i := range y1 {
-		if a1[i] != a2[i] || (y1[i] != y2[i] && !(y1[i] != y1[i] && y2[i] != y2[i])) {
+		if a1[i] != a2[i] || math.Float32bits(y1[i]) != math.Float32bits(y2[i]) {
 			t.Fatalf("output %d: unrolled %v at %d, general %v at %d", i, y1[i], a1[i], y2[i], a2[i])
 		}
 	}
