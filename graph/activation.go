@@ -5,10 +5,8 @@ import (
 	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/internal/par"
 	"github.com/spred-go/spred/models"
@@ -41,71 +39,46 @@ func Clip(x *gorgonia.Node, lo, hi float64) (*gorgonia.Node, error) {
 	if math.IsNaN(lo) || math.IsNaN(hi) || lo > hi {
 		return nil, errors.Errorf("clip to [%v, %v]: the bounds must be numbers with lo ≤ hi", lo, hi)
 	}
-	return gorgonia.ApplyOp(&actOp{kind: models.Clip, lo: lo, hi: hi, shape: x.Shape().Clone()}, x)
+	return gorgonia.ApplyOp(&actOp{unary: unary{shape: x.Shape().Clone()}, kind: models.Clip, lo: lo, hi: hi}, x)
 }
 
 func activation(x *gorgonia.Node, kind string, alpha float64) (*gorgonia.Node, error) {
-	return gorgonia.ApplyOp(&actOp{kind: kind, alpha: alpha, shape: x.Shape().Clone()}, x)
+	return gorgonia.ApplyOp(&actOp{unary: unary{shape: x.Shape().Clone()}, kind: kind, alpha: alpha}, x)
 }
 
 // actOp is the forward op of an activation (one input) or, with grad set,
 // its gradient (inputs: x or y as fromOutput says, and dy).
 type actOp struct {
+	unary
 	kind   string
 	alpha  float64
 	lo, hi float64 // clip's bounds
-	shape  tensor.Shape
-	grad   bool
 	out    reuse
 }
 
 // fromOutput: the gradient of the kind is computed from the forward output.
 func (op *actOp) fromOutput() bool { return op.kind == models.Sigmoid || op.kind == models.Tanh }
 
-func (op *actOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *actOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
-	if op.grad {
-		return hm.NewFnType(t, t, t)
-	}
-	return hm.NewFnType(t, t)
-}
-func (op *actOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.shape.Clone(), nil
-}
-func (*actOp) ReturnsPtr() bool     { return false }
-func (*actOp) CallsExtern() bool    { return false }
-func (*actOp) OverwritesInput() int { return -1 }
 func (op *actOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "spred.act{%s,%v,%v,%v,%v,%v,%p}", op.kind, op.alpha, op.lo, op.hi, op.shape, op.grad, op)
 }
 func (op *actOp) Hashcode() uint32 { return hashOf(op) }
 func (op *actOp) String() string {
-	name := op.kind
-	if op.kind == models.LeakyReLU {
-		name = fmt.Sprintf("%s(%g)", op.kind, op.alpha)
+	switch op.kind {
+	case models.LeakyReLU:
+		return op.label(fmt.Sprintf("%s(%g)", op.kind, op.alpha))
+	case models.Clip:
+		return op.label(fmt.Sprintf("%s(%g,%g)", op.kind, op.lo, op.hi))
 	}
-	if op.kind == models.Clip {
-		name = fmt.Sprintf("%s(%g,%g)", op.kind, op.lo, op.hi)
-	}
-	if op.grad {
-		return fmt.Sprintf("%sGrad%v", name, op.shape)
-	}
-	return fmt.Sprintf("%s%v", name, op.shape)
+	return op.label(op.kind)
 }
-func (*actOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op *actOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	from := inputs[0]
 	if op.fromOutput() {
 		from = output
 	}
-	d, err := gorgonia.ApplyOp(&actOp{kind: op.kind, alpha: op.alpha, lo: op.lo, hi: op.hi, shape: op.shape, grad: true}, from, grad)
+	d, err := gorgonia.ApplyOp(&actOp{unary: unary{shape: op.shape, grad: true}, kind: op.kind, alpha: op.alpha, lo: op.lo, hi: op.hi}, from, grad)
 	if err != nil {
 		return nil, err
 	}
@@ -193,50 +166,24 @@ func Softmax(x *gorgonia.Node) (*gorgonia.Node, error) {
 	if x.Shape().Dims() != 2 {
 		return nil, errors.Errorf("softmax of shape %v; want [batch, classes]", x.Shape())
 	}
-	return gorgonia.ApplyOp(&softmaxOp{shape: x.Shape().Clone()}, x)
+	return gorgonia.ApplyOp(&softmaxOp{unary: unary{shape: x.Shape().Clone()}}, x)
 }
 
 // softmaxOp is the forward op (input x) or, with grad set, the gradient op
 // (inputs y, the forward output, and dy).
 type softmaxOp struct {
-	shape tensor.Shape
-	grad  bool
-	out   reuse
+	unary
+	out reuse
 }
 
-func (op *softmaxOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *softmaxOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: 2, Of: hm.TypeVariable('a')}
-	if op.grad {
-		return hm.NewFnType(t, t, t)
-	}
-	return hm.NewFnType(t, t)
-}
-func (op *softmaxOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.shape.Clone(), nil
-}
-func (*softmaxOp) ReturnsPtr() bool     { return false }
-func (*softmaxOp) CallsExtern() bool    { return false }
-func (*softmaxOp) OverwritesInput() int { return -1 }
 func (op *softmaxOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "spred.Softmax{%v,%v,%p}", op.shape, op.grad, op)
 }
 func (op *softmaxOp) Hashcode() uint32 { return hashOf(op) }
-func (op *softmaxOp) String() string {
-	if op.grad {
-		return fmt.Sprintf("SoftmaxGrad%v", op.shape)
-	}
-	return fmt.Sprintf("Softmax%v", op.shape)
-}
-func (*softmaxOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *softmaxOp) String() string   { return op.label("Softmax") }
 
 func (op *softmaxOp) SymDiff(_ gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&softmaxOp{shape: op.shape, grad: true}, output, grad)
+	d, err := gorgonia.ApplyOp(&softmaxOp{unary: unary{shape: op.shape, grad: true}}, output, grad)
 	if err != nil {
 		return nil, err
 	}

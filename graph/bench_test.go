@@ -61,7 +61,7 @@ func BenchmarkReLUGrad(b *testing.B) {
 	for i := range x {
 		x[i], dy[i] = rng.Float32()-0.5, rng.Float32()
 	}
-	op := &reluOp{shape: shape, grad: true}
+	op := &reluOp{unary: unary{shape: shape, grad: true}}
 	xt := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(x))
 	dt := tensor.New(tensor.WithShape(shape...), tensor.WithBacking(dy))
 	b.SetBytes(int64(12 * len(x)))

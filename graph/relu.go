@@ -5,10 +5,8 @@ import (
 	"hash"
 	"math"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/internal/par"
 )
@@ -18,50 +16,24 @@ import (
 // conversion and a product, each a fresh allocation per run; this op and
 // its gradient write into outputs kept from run to run (see reuse).
 func ReLU(x *gorgonia.Node) (*gorgonia.Node, error) {
-	return gorgonia.ApplyOp(&reluOp{shape: x.Shape().Clone()}, x)
+	return gorgonia.ApplyOp(&reluOp{unary: unary{shape: x.Shape().Clone()}}, x)
 }
 
 // reluOp is the forward op (one input) or, with grad set, the gradient op
 // (inputs x and dy).
 type reluOp struct {
-	shape tensor.Shape
-	grad  bool
-	out   reuse
+	unary
+	out reuse
 }
 
-func (op *reluOp) Arity() int {
-	if op.grad {
-		return 2
-	}
-	return 1
-}
-func (op *reluOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
-	if op.grad {
-		return hm.NewFnType(t, t, t)
-	}
-	return hm.NewFnType(t, t)
-}
-func (op *reluOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.shape.Clone(), nil
-}
-func (*reluOp) ReturnsPtr() bool     { return false }
-func (*reluOp) CallsExtern() bool    { return false }
-func (*reluOp) OverwritesInput() int { return -1 }
 func (op *reluOp) WriteHash(h hash.Hash) {
 	fmt.Fprintf(h, "spred.ReLU{%v,%v,%p}", op.shape, op.grad, op)
 }
 func (op *reluOp) Hashcode() uint32 { return hashOf(op) }
-func (op *reluOp) String() string {
-	if op.grad {
-		return fmt.Sprintf("ReLUGrad%v", op.shape)
-	}
-	return fmt.Sprintf("ReLU%v", op.shape)
-}
-func (*reluOp) DiffWRT(int) []bool { return []bool{true} }
+func (op *reluOp) String() string   { return op.label("ReLU") }
 
 func (op *reluOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	d, err := gorgonia.ApplyOp(&reluOp{shape: op.shape, grad: true}, inputs[0], grad)
+	d, err := gorgonia.ApplyOp(&reluOp{unary: unary{shape: op.shape, grad: true}}, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
