@@ -195,53 +195,19 @@ func TestCoupledGradients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	loss := func() float64 {
-		l, err := sess.Run(d.X, d.Y, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
-	loss()
-	grads := map[string][]float64{}
-	for _, l := range sess.Learnables() {
-		g, err := sess.Grad(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads[l.Name] = append([]float64(nil), models.Float64s(g.Data())...)
-	}
-	checked := map[string]int{}
-	for _, l := range sess.Learnables() {
-		kind := ""
+	checked := checkGradients(t, sess, d.X, d.Y, func(name string) string {
 		switch {
-		case strings.HasSuffix(l.Name, ".g"):
-			kind = "g"
-		case strings.HasSuffix(l.Name, "/W.V"):
-			kind = "weight"
-		case strings.HasSuffix(l.Name, "/scale.V"):
-			kind = "scale"
-		case strings.HasSuffix(l.Name, "/shift.V"):
-			kind = "shift"
-		default:
-			continue
+		case strings.HasSuffix(name, ".g"):
+			return "g"
+		case strings.HasSuffix(name, "/W.V"):
+			return "weight"
+		case strings.HasSuffix(name, "/scale.V"):
+			return "scale"
+		case strings.HasSuffix(name, "/shift.V"):
+			return "shift"
 		}
-		vals := l.Value.Data().([]float64)
-		for _, i := range []int{0, len(vals) / 2, len(vals) - 1} {
-			const h = 1e-6
-			x := vals[i]
-			vals[i] = x + h
-			up := loss()
-			vals[i] = x - h
-			down := loss()
-			vals[i] = x
-			fd := (up - down) / (2 * h)
-			if got := grads[l.Name][i]; math.Abs(got-fd) > 1e-6*(1+math.Abs(fd)) {
-				t.Errorf("%s[%d]: gradient %v, finite difference %v", l.Name, i, got, fd)
-			}
-			checked[kind]++
-		}
-	}
+		return ""
+	}, ends)
 	// 6 spaces; 9 convolutions (the stem, two per block, two shortcuts)
 	// and their 9 batch norms.
 	if checked["g"] != 6*3 || checked["weight"] != 9*3 || checked["scale"] != 9*3 || checked["shift"] != 9*3 {
@@ -497,43 +463,7 @@ func TestCoupledDenseAndBiases(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
-	loss := func() float64 {
-		l, err := sess.Run(d.X, d.Y, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return l
-	}
-	loss()
-	grads := map[string][]float64{}
-	for _, l := range sess.Learnables() {
-		g, err := sess.Grad(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		grads[l.Name] = append([]float64(nil), models.Float64s(g.Data())...)
-	}
-	checked := 0
-	for _, l := range sess.Learnables() {
-		if !strings.HasSuffix(l.Name, ".g") && !strings.HasSuffix(l.Name, ".V") {
-			continue
-		}
-		vals := l.Value.Data().([]float64)
-		for i := range vals {
-			const h = 1e-6
-			x := vals[i]
-			vals[i] = x + h
-			up := loss()
-			vals[i] = x - h
-			down := loss()
-			vals[i] = x
-			fd := (up - down) / (2 * h)
-			if got := grads[l.Name][i]; math.Abs(got-fd) > 1e-6*(1+math.Abs(fd)) {
-				t.Errorf("%s[%d]: gradient %v, finite difference %v", l.Name, i, got, fd)
-			}
-			checked++
-		}
-	}
+	checked := checkGradients(t, sess, d.X, d.Y, factors, every)["factor"]
 	// g of 4 and 5 channels; c1 [4, 2, 3, 3], c2 [4, 4, 3, 3], d1 [36, 5]
 	// and d2 [5, 5], with their biases.
 	if want := 4 + 5 + (72 + 4) + (144 + 4) + (180 + 5) + (25 + 5); checked != want {

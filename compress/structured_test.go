@@ -562,8 +562,20 @@ func TestGroupGradients(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sess.Close()
+	checked := checkGradients(t, sess, d.X, d.Y, factors, ends)["factor"]
+	if checked != 6*3 {
+		t.Errorf("checked %d entries, want 18 (g and V of 3 weights)", checked)
+	}
+}
+
+// checkGradients compares the gradients sess computes on (x, y) with
+// central finite differences of its loss, at the entries at(n) of every
+// learnable of n values that kind names (kind "" skips it), and returns
+// how many entries it checked per kind. sess must be float64.
+func checkGradients(t *testing.T, sess *graph.Session, x []float32, y []int, kind func(name string) string, at func(n int) []int) map[string]int {
+	t.Helper()
 	loss := func() float64 {
-		l, err := sess.Run(d.X, d.Y, nil)
+		l, err := sess.Run(x, y, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -576,30 +588,50 @@ func TestGroupGradients(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		grads[l.Name] = models.Float64s(g.Data())
+		grads[l.Name] = append([]float64(nil), models.Float64s(g.Data())...)
 	}
-	checked := 0
+	checked := map[string]int{}
 	for _, l := range sess.Learnables() {
-		if !strings.HasSuffix(l.Name, ".g") && !strings.HasSuffix(l.Name, ".V") {
+		k := kind(l.Name)
+		if k == "" {
 			continue
 		}
 		vals := l.Value.Data().([]float64)
-		for _, i := range []int{0, len(vals) / 2, len(vals) - 1} {
+		for _, i := range at(len(vals)) {
 			const h = 1e-6
-			x := vals[i]
-			vals[i] = x + h
+			v := vals[i]
+			vals[i] = v + h
 			up := loss()
-			vals[i] = x - h
+			vals[i] = v - h
 			down := loss()
-			vals[i] = x
+			vals[i] = v
 			fd := (up - down) / (2 * h)
 			if got := grads[l.Name][i]; math.Abs(got-fd) > 1e-6*(1+math.Abs(fd)) {
 				t.Errorf("%s[%d]: gradient %v, finite difference %v", l.Name, i, got, fd)
 			}
-			checked++
+			checked[k]++
 		}
 	}
-	if checked != 6*3 {
-		t.Errorf("checked %d entries, want 18 (g and V of 3 weights)", checked)
+	return checked
+}
+
+// ends is three entries of n: the first, the middle and the last.
+func ends(n int) []int { return []int{0, n / 2, n - 1} }
+
+// every is all n entries.
+func every(n int) []int {
+	all := make([]int, n)
+	for i := range all {
+		all[i] = i
 	}
+	return all
+}
+
+// factors names the g and V learnables of a structured split "factor",
+// and nothing else.
+func factors(name string) string {
+	if strings.HasSuffix(name, ".g") || strings.HasSuffix(name, ".V") {
+		return "factor"
+	}
+	return ""
 }
