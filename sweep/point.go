@@ -42,6 +42,10 @@ type Point struct {
 	// TargetRatio is the compression ratio a point asks for instead of a
 	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
 	TargetRatio float64
+	// Held marks a TargetRatio point whose λ is given (Lambda) and held
+	// through the run, only the final τ set to the ratio
+	// (compress.TargetFixed); otherwise the run finds λ.
+	Held bool
 	// Seed of the run, in the ID only when Seeded (a sweep over seeds).
 	Seed   int64
 	Seeded bool
@@ -166,24 +170,41 @@ func TargetPoints(method string, targets []float64) []Point {
 	return ps
 }
 
-// RatioPoints returns one point of method per target compression ratio,
-// sorted, without duplicates, with τ threshold (the τ the sparsity is
-// measured at), which is dropped (0) for a registered method that reads no
-// τ (compress.MethodInfo.Threshold: magnitude pruning). λ is 0: the run
-// finds it.
-func RatioPoints(method string, ratios []float64, threshold float64) []Point {
-	if m, err := compress.Lookup(method); err == nil && !m.Info().Threshold {
-		threshold = 0
+// RatioPoints returns the points of method at each target compression
+// ratio, sorted, without duplicates, with τ threshold (the τ the sparsity
+// is measured at), which is dropped (0) for a registered method that reads
+// no τ (compress.MethodInfo.Threshold: magnitude pruning). With no
+// lambdas, or for a method that reads no λ, there is one point per ratio
+// and λ is 0: the run finds it (or needs none). Otherwise there is one
+// point per ratio and λ, with that λ held (Held).
+func RatioPoints(method string, ratios, lambdas []float64, threshold float64) []Point {
+	held := len(lambdas) > 0
+	if m, err := compress.Lookup(method); err == nil {
+		if !m.Info().Threshold {
+			threshold = 0
+		}
+		held = held && m.Info().Lambda
+	}
+	if !held {
+		lambdas = []float64{0}
 	}
 	var ps []Point
-	seen := map[float64]bool{}
+	seen := map[Point]bool{}
 	for _, r := range ratios {
-		if !seen[r] {
-			seen[r] = true
-			ps = append(ps, Point{Method: method, Threshold: threshold, TargetRatio: r})
+		for _, l := range lambdas {
+			p := Point{Method: method, Lambda: l, Threshold: threshold, TargetRatio: r, Held: held}
+			if !seen[p] {
+				seen[p] = true
+				ps = append(ps, p)
+			}
 		}
 	}
-	sort.SliceStable(ps, func(i, j int) bool { return ps[i].TargetRatio < ps[j].TargetRatio })
+	sort.SliceStable(ps, func(i, j int) bool {
+		if ps[i].TargetRatio != ps[j].TargetRatio {
+			return ps[i].TargetRatio < ps[j].TargetRatio
+		}
+		return ps[i].Lambda < ps[j].Lambda
+	})
 	return ps
 }
 
@@ -319,14 +340,17 @@ func LogRange(lo, hi float64, n int) ([]float64, error) {
 }
 
 // Config returns base with the values p sweeps put in: the seed of a
-// seeded point, then its target ratio (λ and the target sparsity
-// cleared), its target sparsity, or its λ and τ.
+// seeded point, then its target ratio (the target sparsity cleared, λ
+// cleared unless held), its target sparsity, or its λ and τ.
 func (p Point) Config(base compress.Config) compress.Config {
 	if p.Seeded {
 		base.Seed = p.Seed
 	}
 	if p.TargetRatio != 0 {
 		base.TargetRatio, base.TargetSparsity, base.Lambda = p.TargetRatio, 0, 0
+		if p.Held {
+			base.Lambda = p.Lambda
+		}
 		return base
 	}
 	if p.Target != 0 {

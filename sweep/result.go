@@ -57,6 +57,7 @@ func FromReport(r *compress.Report, file string) Result {
 	}
 	if r.Target != nil {
 		res.TargetRatio = r.Target.Ratio
+		res.Held = r.Target.Search == compress.TargetFixed
 	}
 	if v := r.Validation; v != nil && v.FinalAccuracy != nil {
 		e := 100 * (1 - *v.FinalAccuracy)

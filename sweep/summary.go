@@ -23,11 +23,12 @@ type Summary struct {
 }
 
 // key is the identity of r's point across seeds: a point that asked for a
-// ratio is the same point whatever λ each seed found.
+// ratio is the same point whatever λ each seed found (one that held its λ
+// is told apart by it).
 func key(r Result) Point {
 	p := r.Point
 	p.Seed, p.Seeded = 0, false
-	if p.TargetRatio != 0 {
+	if p.TargetRatio != 0 && !p.Held {
 		p.Lambda = 0
 	}
 	return p

@@ -14,7 +14,7 @@ import (
 // distinct IDs that name the ratio and the seed; unseeded points keep the
 // IDs they always had.
 func TestRatioAndSeedPoints(t *testing.T) {
-	ps := WithSeeds(RatioPoints("spred", []float64{30, 10, 30}, 3e-3), []int64{2, 1, 2})
+	ps := WithSeeds(RatioPoints("spred", []float64{30, 10, 30}, nil, 3e-3), []int64{2, 1, 2})
 	var ids []string
 	for _, p := range ps {
 		ids = append(ids, p.ID())
@@ -39,6 +39,52 @@ func TestRatioAndSeedPoints(t *testing.T) {
 		if _, err := ParseSeeds(bad); err == nil {
 			t.Errorf("ParseSeeds(%q) accepted", bad)
 		}
+	}
+}
+
+// TestHeldRatioPoints: with λ values, a method with a λ gets one held
+// point per ratio and λ (its λ in the ID and its config), one without λ
+// one point per ratio; held points of different λ summarise apart, and a
+// report of a fixed-λ run reads back as held.
+func TestHeldRatioPoints(t *testing.T) {
+	ps := RatioPoints("spred", []float64{30, 10}, []float64{3e-4, 2e-4, 3e-4}, 3e-3)
+	var ids []string
+	for _, p := range ps {
+		ids = append(ids, p.ID())
+		if !p.Held {
+			t.Errorf("%s not held", p.ID())
+		}
+	}
+	want := []string{"spred_lambda=2.0e-04_tau=3.0e-03_ratio=1.0e+01", "spred_lambda=3.0e-04_tau=3.0e-03_ratio=1.0e+01",
+		"spred_lambda=2.0e-04_tau=3.0e-03_ratio=3.0e+01", "spred_lambda=3.0e-04_tau=3.0e-03_ratio=3.0e+01"}
+	if strings.Join(ids, " ") != strings.Join(want, " ") {
+		t.Fatalf("IDs %v, want %v", ids, want)
+	}
+	if cfg := ps[1].Config(compress.DefaultConfig()); cfg.Lambda != 3e-4 || cfg.TargetRatio != 10 {
+		t.Errorf("held config: λ %v, ratio %v", cfg.Lambda, cfg.TargetRatio)
+	}
+	search := RatioPoints("spred", []float64{10}, nil, 3e-3)[0]
+	if cfg := search.Config(compress.DefaultConfig()); search.Held || cfg.Lambda != 0 {
+		t.Errorf("search point %+v: λ %v", search, cfg.Lambda)
+	}
+	if mag := RatioPoints("magnitude", []float64{10}, []float64{2e-4, 3e-4}, 3e-3); len(mag) != 1 || mag[0].Held || mag[0].Lambda != 0 {
+		t.Errorf("magnitude points %+v", mag)
+	}
+
+	var rs []Result
+	for i, p := range ps[:2] {
+		acc := 0.98 - 0.01*float64(i)
+		r := compress.Report{Settings: compress.Settings{Method: "spred", Lambda: p.Lambda, Threshold: 3e-3, Seed: 1},
+			Target:   &compress.Target{Ratio: 10, Sparsity: 0.9, Search: compress.TargetFixed, Lambda: p.Lambda},
+			Accuracy: compress.Stages{Finetuned: &acc}}
+		res := FromReport(&r, p.ID()+".json")
+		if !res.Held || res.ID() != p.ID() {
+			t.Errorf("report of %s reads back as %s (held %v)", p.ID(), res.ID(), res.Held)
+		}
+		rs = append(rs, res)
+	}
+	if ss := Summarise(rs); len(ss) != 2 || ss[0].Lambda == ss[1].Lambda {
+		t.Errorf("held λ 2e-4 and 3e-4 at 10× summarise as %+v", ss)
 	}
 }
 

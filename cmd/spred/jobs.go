@@ -34,6 +34,9 @@ func jobArgs(c *cli.Context, p sweep.Point, dir string, files bool) []string {
 	switch {
 	case p.TargetRatio != 0:
 		add("target-ratio", strconv.FormatFloat(p.TargetRatio, 'g', -1, 64))
+		if p.Held {
+			add("lambda", strconv.FormatFloat(p.Lambda, 'g', -1, 64))
+		}
 		if m, err := compress.Lookup(p.Method); err != nil || m.Info().Threshold {
 			add("threshold", strconv.FormatFloat(p.Threshold, 'g', -1, 64))
 		}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,7 +27,7 @@ var (
 
 func sweepCommand() *cli.Command {
 	flags := []cli.Flag{
-		&cli.StringFlag{Name: "lambdas", Usage: "comma-separated λ values, e.g. 1e-4,2e-4"},
+		&cli.StringFlag{Name: "lambdas", Usage: "comma-separated λ values, e.g. 1e-4,2e-4 (with --target-ratios: each held at every ratio)"},
 		&cli.StringFlag{Name: "lambda-range", Usage: "LO:HI:N: N log-spaced λ values from LO to HI, both included (3 significant digits), e.g. 1e-5:1e-3:8"},
 		&cli.StringFlag{Name: "thresholds", Usage: "comma-separated τ values, each run with every λ (default: --threshold)"},
 		&cli.StringFlag{Name: "target-sparsities", Usage: "--method magnitude: comma-separated target sparsities in (0, 1), e.g. 0.8,0.9,0.95 (replace the λ values)"},
@@ -68,7 +69,9 @@ func sweepCommand() *cli.Command {
 			"reports in DIR. A failing point does not stop the others; the exit code is 1 then.\n" +
 			"--target-ratios R1,R2,... asks every point for a compression ratio instead of a λ (the λ is\n" +
 			"found during each run, see `spred compress --target-ratio`), for every method listed in\n" +
-			"--method (e.g. spred,magnitude,l1), so the methods compare at the same ratios. --seeds runs\n" +
+			"--method (e.g. spred,magnitude,l1), so the methods compare at the same ratios; with --lambdas\n" +
+			"(or --lambda-range) too, the methods with a λ run once per ratio and λ, that λ held and only\n" +
+			"the final τ set to the ratio (`spred compress --lambda L --target-ratio R`). --seeds runs\n" +
 			"every point once per seed: sweep.csv has one row per run (with its seed), sweep.md and\n" +
 			"sweep.png the mean ± std of the ratio and of the error per point.\n" +
 			"`spred sweep merge [--title T] [--model-name NAME] DIR` rebuilds the three from the reports.",
@@ -110,19 +113,11 @@ func runSweep(c *cli.Context) error {
 	if c.IsSet("target-sparsities") {
 		return usagef("sweep: --target-sparsities needs a method without λ (%s), not %s", strings.Join(methodsWithout(func(i compress.MethodInfo) bool { return i.Lambda }), ", "), method)
 	}
-	var lambdas []float64
-	switch {
-	case c.IsSet("lambdas") && c.IsSet("lambda-range"):
-		return usagef("sweep: give --lambdas or --lambda-range, not both")
-	case c.IsSet("lambdas"):
-		if lambdas, err = sweep.ParseList(c.String("lambdas")); err != nil {
-			return usagef("--lambdas: %v", err)
-		}
-	case c.IsSet("lambda-range"):
-		if lambdas, err = sweep.ParseRange(c.String("lambda-range")); err != nil {
-			return usagef("--lambda-range: %v", err)
-		}
-	default:
+	lambdas, err := sweptLambdas(c)
+	if err != nil {
+		return err
+	}
+	if lambdas == nil {
 		return usagef("sweep: give the λ values with --lambdas or --lambda-range")
 	}
 	// The swept λ, not a --lambda flag (sweep has none), is what the
@@ -162,6 +157,28 @@ func runSweep(c *cli.Context) error {
 	return runPoints(c, in, dir, meth.Info().Title+" λ sweep of ", points, func(sweep.Point) compress.Config { return cfg })
 }
 
+// sweptLambdas is the λ list of --lambdas or --lambda-range (nil when
+// neither is given).
+func sweptLambdas(c *cli.Context) ([]float64, error) {
+	switch {
+	case c.IsSet("lambdas") && c.IsSet("lambda-range"):
+		return nil, usagef("sweep: give --lambdas or --lambda-range, not both")
+	case c.IsSet("lambdas"):
+		l, err := sweep.ParseList(c.String("lambdas"))
+		if err != nil {
+			return nil, usagef("--lambdas: %v", err)
+		}
+		return l, nil
+	case c.IsSet("lambda-range"):
+		l, err := sweep.ParseRange(c.String("lambda-range"))
+		if err != nil {
+			return nil, usagef("--lambda-range: %v", err)
+		}
+		return l, nil
+	}
+	return nil, nil
+}
+
 // seeded is points once per seed of --seeds (points as they are without
 // it).
 func seeded(c *cli.Context, points []sweep.Point) ([]sweep.Point, error) {
@@ -181,9 +198,18 @@ func seeded(c *cli.Context, points []sweep.Point) ([]sweep.Point, error) {
 // runRatioSweep sweeps target compression ratios, for every method of
 // the comma-separated list methods.
 func runRatioSweep(c *cli.Context, in, dir, methods string) error {
-	for _, name := range []string{"lambdas", "lambda-range", "thresholds", "target-sparsities"} {
+	for _, name := range []string{"thresholds", "target-sparsities"} {
 		if c.IsSet(name) {
 			return usagef("sweep: --%s does not apply with --target-ratios (the points ask for ratios)", name)
+		}
+	}
+	lambdas, err := sweptLambdas(c)
+	if err != nil {
+		return err
+	}
+	for _, l := range lambdas {
+		if !(l > 0) || math.IsInf(l, 0) {
+			return usagef("sweep: a λ held with --target-ratios must be > 0 and finite, got %v", l)
 		}
 	}
 	ratios, err := sweep.ParseList(c.String("target-ratios"))
@@ -209,7 +235,7 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		}
 		cfgs[m] = cfg
 		names = append(names, m)
-		ps := sweep.RatioPoints(m, ratios, cfg.Threshold) // no τ for a method without one
+		ps := sweep.RatioPoints(m, ratios, lambdas, cfg.Threshold) // no τ for a method without one, λ held for one with
 		for i := range ps {
 			ps[i].Structure, ps[i].FromScratch, ps[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
 			ps[i].LayerLambda = compress.LayerList(cfg.LayerLambda)

@@ -87,7 +87,7 @@ func TestSweepTargetRatiosSeeds(t *testing.T) {
 		if m == "magnitude" {
 			tau = 0
 		}
-		for _, p := range sweep.WithSeeds(sweep.RatioPoints(m, []float64{10}, tau), []int64{1, 2}) {
+		for _, p := range sweep.WithSeeds(sweep.RatioPoints(m, []float64{10}, nil, tau), []int64{1, 2}) {
 			if _, err := os.Stat(filepath.Join(dir, p.ID()+".json")); err != nil {
 				t.Errorf("point %s: %v", p.ID(), err)
 			}
@@ -110,6 +110,36 @@ func TestSweepTargetRatiosSeeds(t *testing.T) {
 	md, _ := os.ReadFile(filepath.Join(dir, "sweep.md"))
 	if !strings.Contains(string(md), "| runs | compression (mean ± std) | test error (mean ± std) |") || strings.Count(string(md), " | 2 | ") != 2 {
 		t.Errorf("sweep.md:\n%s", md)
+	}
+}
+
+// TestSweepTargetRatiosHeldLambda: with --lambdas, a ratio sweep holds
+// each λ at each ratio for the methods with a λ (their jobs pass
+// --lambda), and not for magnitude pruning; a held point's report records
+// the fixed search with its λ.
+func TestSweepTargetRatiosHeldLambda(t *testing.T) {
+	in := trainedModel(t)
+	dir := filepath.Join(t.TempDir(), "sweep")
+	args := []string{"sweep", "--model", in, "--target-ratios", "10", "--train-samples", "300", "--batch", "50",
+		"--epochs", "1", "--finetune-epochs", "0", "--data-dir", mnistDir(t), "--dir", dir}
+	code, out, errs := runApp(t, append(args, "--lambdas", "1e-3,2e-3", "--method", "spred,magnitude", "--list-jobs")...)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 {
+		t.Fatalf("--list-jobs: exit %d, %d jobs:\n%s%s", code, len(lines), out, errs)
+	}
+	if !strings.Contains(lines[0], "--lambda=0.001") || !strings.Contains(lines[1], "--lambda=0.002") || strings.Contains(lines[2], "--lambda=") {
+		t.Errorf("jobs:\n%s", out)
+	}
+	if code, _, errs := runApp(t, "sweep", "--model", in, "--target-ratios", "10", "--lambdas", "0", "--dir", dir); code != exitUsage || !strings.Contains(errs, "must be > 0") {
+		t.Errorf("λ 0 held: exit %d, %s", code, errs)
+	}
+	if code, _, errs := runApp(t, append(args, "--lambdas", "1e-3", "--quiet")...); code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	p := sweep.RatioPoints("spred", []float64{10}, []float64{1e-3}, 3e-3)[0]
+	r := readReport(t, filepath.Join(dir, p.ID()+".json"))
+	if r.Target == nil || r.Target.Search != compress.TargetFixed || r.Target.Lambda != 1e-3 || r.Settings.Lambda != 1e-3 {
+		t.Fatalf("report of %s: target %+v, λ %v", p.ID(), r.Target, r.Settings.Lambda)
 	}
 }
 
