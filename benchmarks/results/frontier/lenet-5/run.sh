@@ -2,9 +2,10 @@
 # LeNet-5 at 300× under one long budget (40 cosine epochs + 10 of masked
 # fine-tuning, 10% of the training images held out, seed 1): spred with λ
 # held at 5e-4 (lr 0.2) and the final τ set to the ratio (also with the
-# size rule of λ per layer), and magnitude
-# pruning (its own default rate) with the same epochs. Prints one job line per run (feed them to `parallel -j 2`); each
-# writes NAME.json beside this script and skips runs already done.
+# size rule of λ per layer), and magnitude pruning (its own default rate)
+# with the same epochs. Prints one job line per run (feed them to
+# `parallel -j 2`); each writes NAME.json beside this script and skips runs
+# already done.
 #
 #   ./run.sh | parallel -j 2 --line-buffer
 set -euo pipefail
