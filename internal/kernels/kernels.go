@@ -353,7 +353,8 @@ func bit(b bool) uint {
 // and, where that gives NaN, of MaxPool's loop, in which NaN loses against
 // any number. The values are MaxPool's but for one case: a window whose
 // maximum is 0 held by zeros of both signs gives +0, where MaxPool gives
-// its first zero.
+// its first zero. It is a loop of its own: one loop for both, the argmax
+// skipped when arg is nil, measured about a quarter slower on each path.
 func Pool22Values[T float32 | float64](h, w, planes int, x, y []T) {
 	oh, ow := h/2, w/2
 	par.For(planes, 1, func(c0, c1 int) {
