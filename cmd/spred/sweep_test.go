@@ -29,7 +29,7 @@ func TestSweepUsageErrors(t *testing.T) {
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--lambdas", "1e-4", "--thresholds", "0"},
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--lambdas", "1e-4", "--epochs", "0"},
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--target-ratios", "10,0.5"},
-		{"sweep", "--model", "m.safetensors", "--dir", dir, "--target-ratios", "10", "--lambdas", "1e-4"},
+		{"sweep", "--model", "m.safetensors", "--dir", dir, "--target-ratios", "10", "--lambdas", "1e-4,-1e-4"}, // a held λ must be > 0
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--target-ratios", "10", "--method", "spred,obd"},
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--lambdas", "1e-4", "--method", "spred,l1"},
 		{"sweep", "--model", "m.safetensors", "--dir", dir, "--lambdas", "1e-4", "--seeds", "1,x"},
