@@ -71,6 +71,12 @@ type Config struct {
 	// of LayerScale's multiplier for them: λ·LayerLambda[name] on that
 	// weight's |w|.
 	LayerLambda map[string]float64 `json:",omitempty"`
+	// LayerThreshold scales τ as λ: the threshold of every prunable weight
+	// (at each epoch, the final one, and the one a target sets) is τ times
+	// its multiplier of λ from LayerScale and LayerLambda, so a weight
+	// penalised less is also cut less (Factors.ScaleThresholds). It needs a
+	// λ per layer; element-wise spred only.
+	LayerThreshold bool `json:",omitempty"`
 	// layers is the multiplier of every prunable weight whose λ is not
 	// λ itself, from LayerScale and LayerLambda (ResolveLayers).
 	layers map[string]float64
@@ -231,8 +237,12 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
 	case c.LayerScale != "" && c.LayerScale != LayerScaleUniform && c.LayerScale != LayerScaleSize:
 		return errors.Wrapf(ErrConfig, "unknown layer scale %q (want %s or %s)", c.LayerScale, LayerScaleUniform, LayerScaleSize)
+	case c.LayerThreshold && (c.method() != MethodSpred || c.structured()):
+		return errors.Wrapf(ErrConfig, "a threshold per layer applies to the element-wise pass of method %s only", MethodSpred)
 	case (len(c.LayerLambda) > 0 || c.LayerScale == LayerScaleSize) && (!info.Lambda || c.structured()):
 		return errors.Wrapf(ErrConfig, "a λ per layer applies to the element-wise passes of method %s only", orList(methodsWith(func(i MethodInfo) bool { return i.Lambda })))
+	case c.LayerThreshold && len(c.LayerLambda) == 0 && c.LayerScale != LayerScaleSize:
+		return errors.Wrap(ErrConfig, "a threshold per layer scales τ as the λ per layer: give a λ per layer too (LayerScale size or LayerLambda)")
 	case bad(c.Threshold):
 		return errors.Wrapf(ErrConfig, "threshold must be ≥ 0 and finite, got %v", c.Threshold)
 	case c.Epochs < 0:

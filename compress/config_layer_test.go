@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,127 @@ func TestSizeScaledLambda(t *testing.T) {
 	}
 	if len(c.layers) != 2 || c.layers["fc1/W"] != 0.5 || c.layers["fc2/W"] != got["fc2/W"] || len(c.LayerLambda) != 1 {
 		t.Errorf("resolved %v from %v", c.layers, c.LayerLambda)
+	}
+}
+
+// TestScaleThresholds: with a multiplier per weight, Threshold cuts each
+// weight at τ times its multiplier (never one whose multiplier is 0), Stats
+// counts what it would cut, and magnitudes rank the weights as Threshold
+// compares them; nil restores one τ for all.
+func TestScaleThresholds(t *testing.T) {
+	m := trainedMLP(t)
+	f, err := Split(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := map[string][]float64{}
+	for _, p := range f.Pairs() {
+		u, v := p.U.Data().([]float32), p.V.Data().([]float32)
+		for i := range u {
+			before[p.Name] = append(before[p.Name], math.Abs(float64(u[i]*v[i])))
+		}
+	}
+	all := append(append([]float64(nil), before["fc1/W"]...), before["fc2/W"]...)
+	sorted := append([]float64(nil), all...)
+	sort.Float64s(sorted)
+	tau := (sorted[len(sorted)/2] + sorted[len(sorted)/2+1]) / 2 // no magnitude at τ
+	scale := map[string]float64{"fc1/W": 0.5, "fc2/W": 0}
+	f.ScaleThresholds(scale)
+	scale["fc1/W"] = 2 // a copy is kept
+	mags := f.magnitudes()
+	if len(mags) != len(all) || mags[0] != all[0]/0.5 || !math.IsInf(mags[len(mags)-1], 1) {
+		t.Fatalf("scaled magnitudes: %d of %d, first %v (|w| %v), last %v", len(mags), len(all), mags[0], all[0], mags[len(mags)-1])
+	}
+	small := f.Stats(tau).Small
+	want := 0
+	for _, a := range before["fc1/W"] {
+		if a < float32Of(tau*0.5) {
+			want++
+		}
+	}
+	if want == 0 || want == len(before["fc1/W"]) {
+		t.Fatalf("τ %v cuts %d of %d entries of fc1/W: not a test", tau, want, len(before["fc1/W"]))
+	}
+	if small != want {
+		t.Errorf("Stats: %d below τ·0.5, want %d", small, want)
+	}
+	if n := f.Threshold(tau, nil); n != want {
+		t.Errorf("Threshold zeroed %d, want %d", n, want)
+	}
+	for _, p := range f.Pairs() {
+		u := p.U.Data().([]float32)
+		for i := range u {
+			a := before[p.Name][i]
+			cut := p.Name == "fc1/W" && a < float32Of(tau*0.5)
+			if (u[i] == 0) != (cut || a == 0) {
+				t.Fatalf("%s[%d] |w| %v: zeroed %v, want %v (τ %v)", p.Name, i, a, u[i] == 0, cut, tau)
+			}
+		}
+	}
+	f.ScaleThresholds(nil)
+	if got, want := f.Stats(tau).Small, countBelow(all, tau); got != want {
+		t.Errorf("after ScaleThresholds(nil): %d below τ, want %d", got, want)
+	}
+}
+
+func float32Of(x float64) float64 { return float64(float32(x)) }
+
+func countBelow(xs []float64, tau float64) int {
+	n := 0
+	for _, x := range xs {
+		if x < tau {
+			n++
+		}
+	}
+	return n
+}
+
+// TestLayerThreshold: with LayerThreshold, a held λ and a target ratio, a
+// weight whose λ multiplier is small keeps more entries than under one τ
+// (its threshold is τ times the multiplier), the ratio is still the one
+// asked, and the report says so; without a λ per layer, on l1 and on a
+// structured pass it is refused.
+func TestLayerThreshold(t *testing.T) {
+	data := Data{Train: sparseTask(600, 1), Test: sparseTask(300, 2)}
+	base := Config{TargetRatio: 8, Lambda: 1e-3, LR: 0.3, Momentum: 0.9, Epochs: 4, Batch: 20, Threshold: 1e-3,
+		EpochThreshold: true, Seed: 1, FinetuneEpochs: 1, LayerLambda: map[string]float64{"fc2/W": 0.1}}
+	nonzero := func(rep *Report, name string) int {
+		for _, l := range rep.Layers {
+			if l.Name == name {
+				return l.NonZero
+			}
+		}
+		t.Fatalf("no layer %s in the report", name)
+		return 0
+	}
+	one, err := Run(context.Background(), trainedMLP(t), data, base, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := base
+	cfg.LayerThreshold = true
+	scaled, err := Run(context.Background(), trainedMLP(t), data, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := nonzero(one, "fc2/W"), nonzero(scaled, "fc2/W"); b <= a {
+		t.Errorf("fc2/W (λ×0.1) keeps %d entries with τ scaled, %d with one τ: want more", b, a)
+	}
+	if r := scaled.Totals.CompressionRatio; r == nil || math.Abs(*r/8-1) > 0.15 {
+		t.Errorf("ratio %v, asked 8", r)
+	}
+	if !scaled.Settings.LayerThreshold || one.Settings.LayerThreshold || !strings.Contains(scaled.Settings.Decay, "τ scaled likewise") {
+		t.Errorf("settings: layer threshold %v (and %v without), decay %q", scaled.Settings.LayerThreshold, one.Settings.LayerThreshold, scaled.Settings.Decay)
+	}
+	for _, bad := range []Config{
+		{LayerThreshold: true},
+		{LayerThreshold: true, LayerScale: LayerScaleSize, Method: MethodL1},
+		{LayerThreshold: true, LayerScale: LayerScaleSize, Structure: StructureNeuron},
+	} {
+		c := base
+		c.LayerLambda, c.LayerScale, c.Structure, c.Method, c.LayerThreshold = bad.LayerLambda, bad.LayerScale, bad.Structure, bad.Method, bad.LayerThreshold
+		if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "threshold per layer") {
+			t.Errorf("%q %q %q: err %v, want the threshold-per-layer ErrConfig", bad.LayerScale, bad.Method, bad.Structure, err)
+		}
 	}
 }

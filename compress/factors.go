@@ -21,6 +21,32 @@ var ErrNoPrunable = errors.New("model has no prunable weights")
 type Factors struct {
 	pairs map[string]*Pair
 	order []string
+	// tauScale multiplies τ per weight (ScaleThresholds); nil is 1
+	// everywhere.
+	tauScale map[string]float64
+}
+
+// ScaleThresholds makes Threshold and Stats compare |u⊙v| of the weight
+// named name with τ·scale[name] instead of τ (1 for a name scale lacks, so
+// nil restores one τ for all): with a λ per layer, passing its multipliers
+// (Config.LayerThreshold) cuts a weight penalised less at a lower τ. A
+// multiplier of 0 means that weight is never thresholded.
+func (f *Factors) ScaleThresholds(scale map[string]float64) {
+	f.tauScale = nil
+	if len(scale) > 0 {
+		f.tauScale = make(map[string]float64, len(scale))
+		for name, s := range scale {
+			f.tauScale[name] = s
+		}
+	}
+}
+
+// tauOf is the threshold of the weight named name at the common τ tau.
+func (f *Factors) tauOf(name string, tau float64) float64 {
+	if s, ok := f.tauScale[name]; ok {
+		return tau * s
+	}
+	return tau
 }
 
 // Pair is the factorisation w = U⊙V of one prunable weight.

@@ -218,7 +218,7 @@ func (s *Session) Record(st Stats) {
 func SharedSettings(c Config) Settings {
 	return Settings{Method: c.method(), Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
 		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed,
-		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: LayerList(c.LayerLambda)}
+		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: LayerList(c.LayerLambda), LayerThreshold: c.LayerThreshold}
 }
 
 // LayerList renders multipliers of λ as NAME=F items sorted by name,
@@ -242,5 +242,9 @@ func layerNote(c Config) string {
 	for _, name := range sortedNames(c.layers) {
 		parts = append(parts, fmt.Sprintf("×%.4g on %s", c.layers[name], name))
 	}
-	return "; λ" + strings.Join(parts, ", ")
+	note := "; λ" + strings.Join(parts, ", ")
+	if c.LayerThreshold {
+		note += "; τ scaled likewise"
+	}
+	return note
 }

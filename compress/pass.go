@@ -120,6 +120,9 @@ func newPass(work *models.Model, cfg Config) (*Pass, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.LayerThreshold {
+		f.ScaleThresholds(cfg.layers)
+	}
 	return &Pass{cfg: cfg, dt: cfg.Dtype, work: work, f: f}, nil
 }
 

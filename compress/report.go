@@ -107,8 +107,10 @@ type Settings struct {
 	// and the multipliers given by name as NAME=F items sorted by name and
 	// comma-separated, as spred compress --layer-lambda reads them. Decay
 	// gives the multipliers they resolved to.
-	LayerScale     string  `json:"layer_scale,omitempty"`
-	LayerLambda    string  `json:"layer_lambda,omitempty"`
+	LayerScale  string `json:"layer_scale,omitempty"`
+	LayerLambda string `json:"layer_lambda,omitempty"`
+	// LayerThreshold is Config's: τ scaled per weight as λ.
+	LayerThreshold bool    `json:"layer_threshold,omitempty"`
 	Threshold      float64 `json:"threshold"`
 	EpochThreshold bool    `json:"epoch_threshold"`
 	FromScratch    bool    `json:"from_scratch"`

@@ -85,7 +85,8 @@ type Target struct {
 	HeldEpoch   int     `json:"held_epoch,omitempty"`  // the first check that did not raise λ (0: none)
 	HeldStep    int     `json:"held_step,omitempty"`   //
 	// Threshold is τ of the final thresholding (units by their norm for a
-	// structured pass), chosen so that the ratio is the one asked.
+	// structured pass), chosen so that the ratio is the one asked; with
+	// Config.LayerThreshold, before each weight's multiplier.
 	Threshold float64 `json:"threshold,omitempty"`
 	// Reached is the compression ratio of the prunable weights at the end
 	// (null for ∞).

@@ -48,10 +48,13 @@ func quantileTau(mags []float64, sparsity float64) float64 {
 }
 
 // magnitudes returns |u⊙v| of every factorised weight, the product rounded
-// in the factors' dtype as Threshold and Collapse round it.
+// in the factors' dtype as Threshold and Collapse round it, and divided by
+// the weight's multiplier of τ where ScaleThresholds gave one (+Inf for a
+// multiplier of 0), so that a τ ranks them as Threshold compares them.
 func (f *Factors) magnitudes() []float64 {
 	var out []float64
 	for _, p := range f.Pairs() {
+		start := len(out)
 		switch u := p.U.Data().(type) {
 		case []float32:
 			v := p.V.Data().([]float32)
@@ -62,6 +65,14 @@ func (f *Factors) magnitudes() []float64 {
 			v := p.V.Data().([]float64)
 			for i := range u {
 				out = append(out, math.Abs(u[i]*v[i]))
+			}
+		}
+		if s, ok := f.tauScale[p.Name]; ok {
+			for i := start; i < len(out); i++ {
+				out[i] /= s
+				if s == 0 {
+					out[i] = math.Inf(1)
+				}
 			}
 		}
 	}

@@ -16,7 +16,8 @@ type Momentum interface {
 	ZeroVelocity(name string, idx []int)
 }
 
-// Threshold sets both factors to exactly zero wherever |u⊙v| < tau and
+// Threshold sets both factors to exactly zero wherever |u⊙v| < tau (times
+// the weight's multiplier of ScaleThresholds, if any) and
 // returns how many entries it zeroed that were not zero already. The
 // velocity opt keeps for u and v (the learnables "<weight>.u" and
 // "<weight>.v") is zeroed at every entry set to zero, so that a dead
@@ -28,11 +29,12 @@ func (f *Factors) Threshold(tau float64, opt Momentum) int {
 	var idx []int
 	for _, p := range f.Pairs() {
 		var z int
+		t := f.tauOf(p.Name, tau)
 		switch u := p.U.Data().(type) {
 		case []float32:
-			z, idx = threshold(u, p.V.Data().([]float32), float32(tau), idx[:0])
+			z, idx = threshold(u, p.V.Data().([]float32), float32(t), idx[:0])
 		case []float64:
-			z, idx = threshold(u, p.V.Data().([]float64), tau, idx[:0])
+			z, idx = threshold(u, p.V.Data().([]float64), t, idx[:0])
 		}
 		n += z
 		if opt != nil && len(idx) > 0 {
@@ -103,15 +105,17 @@ func (s FactorStats) Sparsity() float64 {
 	return float64(s.Small) / float64(s.Weights)
 }
 
-// Stats measures the factors against threshold tau.
+// Stats measures the factors against threshold tau (times each weight's
+// multiplier of ScaleThresholds).
 func (f *Factors) Stats(tau float64) FactorStats {
 	var st FactorStats
 	var imb float64
 	for _, p := range f.Pairs() {
 		u, v := models.Float64s(p.U.Data()), models.Float64s(p.V.Data())
+		t := f.tauOf(p.Name, tau)
 		for i := range u {
 			w := u[i] * v[i]
-			if math.Abs(w) < tau {
+			if math.Abs(w) < t {
 				st.Small++
 			}
 			imb += math.Abs(u[i]*u[i] - v[i]*v[i])

@@ -39,6 +39,9 @@ type Point struct {
 	// (compress.Settings.LayerLambda, "NAME=F,..."); "" for none, and then
 	// not in the ID.
 	LayerLambda string
+	// LayerThreshold marks τ scaled per weight as λ
+	// (compress.Config.LayerThreshold): "-layer-tau" in the series.
+	LayerThreshold bool
 	// TargetRatio is the compression ratio a point asks for instead of a
 	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
 	TargetRatio float64
@@ -53,8 +56,9 @@ type Point struct {
 
 // Series is the method as tables and plots show it: the method, then the
 // structure of a structured pass ("spred-neuron"), "-from-scratch" for
-// a point started from scratch ("spred-from-scratch") and the rule of λ per
-// layer when it is not uniform ("spred-size").
+// a point started from scratch ("spred-from-scratch"), the rule of λ per
+// layer when it is not uniform ("spred-size") and "-layer-tau" when τ is
+// scaled as λ ("spred-size-layer-tau").
 func (p Point) Series() string {
 	s := p.Method
 	if p.Structure != "" {
@@ -65,6 +69,9 @@ func (p Point) Series() string {
 	}
 	if p.LayerScale != "" && p.LayerScale != compress.LayerScaleUniform {
 		s += "-" + p.LayerScale
+	}
+	if p.LayerThreshold {
+		s += "-layer-tau"
 	}
 	return s
 }

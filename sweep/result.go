@@ -50,7 +50,8 @@ func FromReport(r *compress.Report, file string) Result {
 	}
 	res := Result{
 		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold, Target: r.Settings.TargetSparsity,
-			Structure: r.Settings.Structure, FromScratch: r.Settings.FromScratch, LayerScale: r.Settings.LayerScale, LayerLambda: r.Settings.LayerLambda},
+			Structure: r.Settings.Structure, FromScratch: r.Settings.FromScratch, LayerScale: r.Settings.LayerScale, LayerLambda: r.Settings.LayerLambda,
+			LayerThreshold: r.Settings.LayerThreshold},
 		Model: r.Model, Ratio: r.Totals.CompressionRatio, AllRatio: r.Totals.AllRatio,
 		Accuracy: r.Accuracy.Final(), Error: math.NaN(), NonZero: map[string]int{},
 		WallSeconds: r.WallSeconds, Report: filepath.Base(file), Seed: r.Settings.Seed,
@@ -141,7 +142,7 @@ func parseReport(b []byte, name string) (Result, bool, error) {
 		if err := json.Unmarshal(m, &s); err != nil || s == "" {
 			return Result{}, false, errors.New(`"method" must be a non-empty string`)
 		}
-		res.Method, res.Structure, res.FromScratch, res.LayerScale, res.LayerLambda = s, "", false, "", ""
+		res.Method, res.Structure, res.FromScratch, res.LayerScale, res.LayerLambda, res.LayerThreshold = s, "", false, "", "", false
 	}
 	return res, true, nil
 }

@@ -495,6 +495,7 @@ func TestBadInput(t *testing.T) {
 		{"compress zero batch", 2, "--batch must be positive", []string{"compress", "--model", goodPath, "--batch", "0"}},
 		{"compress unknown λ rule", 2, `--layer-lambda: unknown rule "sqrt"`, []string{"compress", "--model", goodPath, "--layer-lambda", "sqrt"}},
 		{"compress λ multiplier of no weight", 2, `λ multiplier for "fc9/W": the model has no prunable weight of that name`, []string{"compress", "--model", goodPath, "--layer-lambda", "fc9/W=0.5", "--train-samples", "100", "--epochs", "1"}},
+		{"compress threshold per layer without a λ per layer", 2, "a threshold per layer scales τ as the λ per layer", []string{"compress", "--model", goodPath, "--layer-threshold"}},
 		{"compress λ per layer on a structured pass", 2, "a λ per layer applies to the element-wise passes", []string{"compress", "--model", goodPath, "--layer-lambda", "size", "--structure", "neuron"}},
 		{"zero epochs", 2, "--epochs", []string{"train", "--epochs", "0"}},
 		{"compress zero epochs", 2, "--epochs must be positive", []string{"compress", "--model", goodPath, "--epochs", "0"}},

@@ -52,6 +52,7 @@ func compressCommand() *cli.Command {
 		plotFlag,
 		&cli.Float64Flag{Name: "lambda", Value: compressDefaults.Lambda, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
 		&cli.StringFlag{Name: "layer-lambda", Value: compressDefaults.LayerScale, Usage: "λ per layer: uniform (the same λ on every prunable weight), size (λ·√(n/n_max) for a weight of n entries: the small layers are penalised less), and/or NAME=F items multiplying λ by F on the prunable weight NAME, comma-separated (e.g. size,fc3/W=0.05); --method spred (element-wise) and l1"},
+		&cli.BoolFlag{Name: "layer-threshold", Usage: "scale τ per weight as --layer-lambda scales λ (τ·F where λ·F): a layer penalised less is also cut less, at every thresholding and by --target-ratio's final τ; needs a λ per layer; --method spred (element-wise)"},
 		&cli.Float64Flag{Name: "threshold", Value: compressDefaults.Threshold, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
 		&cli.BoolFlag{Name: "epoch-threshold", Value: compressDefaults.EpochThreshold, Usage: "also threshold at the start of every epoch"},
 		&cli.BoolFlag{Name: "from-scratch", Value: compressDefaults.FromScratch, Usage: "draw u and v from the seed instead of splitting the model's weights"},
@@ -263,6 +264,7 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	if cfg.LayerScale, cfg.LayerLambda, err = parseLayerLambda(c.String("layer-lambda")); err != nil {
 		return cfg, err
 	}
+	cfg.LayerThreshold = c.Bool("layer-threshold")
 	meth, err := lookupMethod("method", cfg.Method)
 	if err != nil {
 		return cfg, err
