@@ -251,19 +251,15 @@ func (s *denseStep) run(n int, in [][]float32, y []float32, sc *scratch) {
 		return
 	}
 	xt, yt := sc.f[:n*s.in], sc.f[n*s.in:][:n*s.out]
-	for r := 0; r < n; r++ {
-		for k, v := range x[r*s.in : (r+1)*s.in] {
-			xt[k*n+r] = v
-		}
-	}
+	kernels.Transpose(xt, x[:n*s.in], n, s.in)
 	s.csr.MulDense(xt, n, yt)
-	for r := 0; r < n; r++ {
-		yr := y[r*s.out : (r+1)*s.out]
-		for j := range yr {
-			yr[j] = yt[j*n+r]
-		}
-		for j, b := range s.b {
-			yr[j] += b
+	kernels.Transpose(y[:n*s.out], yt, s.out, n)
+	if s.b != nil {
+		for r := 0; r < n; r++ {
+			yr := y[r*s.out : (r+1)*s.out]
+			for j, b := range s.b {
+				yr[j] += b
+			}
 		}
 	}
 }

@@ -123,3 +123,24 @@ func TestCSRProducts(t *testing.T) {
 		}
 	}
 }
+
+// TestTranspose: every entry lands at its transposed place, for shapes
+// smaller than, equal to and not a multiple of the tile.
+func TestTranspose(t *testing.T) {
+	for _, sh := range [][2]int{{1, 1}, {1, 7}, {5, 1}, {32, 32}, {33, 65}, {100, 784}} {
+		rows, cols := sh[0], sh[1]
+		a := make([]float32, rows*cols)
+		for i := range a {
+			a[i] = float32(i)
+		}
+		tr := make([]float32, len(a))
+		Transpose(tr, a, rows, cols)
+		for i := 0; i < rows; i++ {
+			for j := 0; j < cols; j++ {
+				if tr[j*rows+i] != a[i*cols+j] {
+					t.Fatalf("%d×%d: t[%d,%d] = %v, want %v", rows, cols, j, i, tr[j*rows+i], a[i*cols+j])
+				}
+			}
+		}
+	}
+}
