@@ -30,7 +30,9 @@ type Factors struct {
 // named name with τ·scale[name] instead of τ (1 for a name scale lacks, so
 // nil restores one τ for all): with a λ per layer, passing its multipliers
 // (Config.LayerThreshold) cuts a weight penalised less at a lower τ. A
-// multiplier of 0 means that weight is never thresholded.
+// multiplier of 0 means that weight is never thresholded. A target's final
+// τ is then met up to the rounding of τ·scale[name] in the factors' dtype
+// (an entry at the boundary may fall either way).
 func (f *Factors) ScaleThresholds(scale map[string]float64) {
 	f.tauScale = nil
 	if len(scale) > 0 {
