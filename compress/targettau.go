@@ -69,9 +69,10 @@ func (f *Factors) magnitudes() []float64 {
 		}
 		if s, ok := f.tauScale[p.Name]; ok {
 			for i := start; i < len(out); i++ {
-				out[i] /= s
 				if s == 0 {
-					out[i] = math.Inf(1)
+					out[i] = math.Inf(1) // never thresholded
+				} else {
+					out[i] /= s
 				}
 			}
 		}
