@@ -77,6 +77,12 @@ type Config struct {
 	// penalised less is also cut less (Factors.ScaleThresholds). It needs a
 	// λ per layer; element-wise spred only.
 	LayerThreshold bool `json:",omitempty"`
+	// HoldNorms rescales, after every step, each filter of a convolution
+	// that only a batch norm reads back to the norm it had when the pass
+	// began (see ScaleFree): the batch norm makes such a filter's scale
+	// free, and the penalty would otherwise shrink it instead of making it
+	// sparse. Element-wise spred only.
+	HoldNorms bool `json:",omitempty"`
 	// layers is the multiplier of every prunable weight whose λ is not
 	// λ itself, from LayerScale and LayerLambda (ResolveLayers).
 	layers map[string]float64
@@ -237,6 +243,8 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "lambda must be ≥ 0 and finite, got %v", c.Lambda)
 	case c.LayerScale != "" && c.LayerScale != LayerScaleUniform && c.LayerScale != LayerScaleSize:
 		return errors.Wrapf(ErrConfig, "unknown layer scale %q (want %s or %s)", c.LayerScale, LayerScaleUniform, LayerScaleSize)
+	case c.HoldNorms && (c.method() != MethodSpred || c.structured()):
+		return errors.Wrapf(ErrConfig, "holding filter norms applies to the element-wise pass of method %s only", MethodSpred)
 	case c.LayerThreshold && (c.method() != MethodSpred || c.structured()):
 		return errors.Wrapf(ErrConfig, "a threshold per layer applies to the element-wise pass of method %s only", MethodSpred)
 	case (len(c.LayerLambda) > 0 || c.LayerScale == LayerScaleSize) && (!info.Lambda || c.structured()):
@@ -307,9 +315,18 @@ const (
 // ResolveLayers returns c ready to run on m: the multiplier of λ of every
 // prunable weight, from LayerScale overridden by LayerLambda's names, is
 // worked out (and recorded in the report as Settings.Decay), or an error
-// names an entry of LayerLambda that is no prunable weight of m. Run and
-// NewPass call it.
+// names an entry of LayerLambda that is no prunable weight of m, or says
+// that m has nothing for HoldNorms to hold. Run and NewPass call it.
 func (c Config) ResolveLayers(m *models.Model) (Config, error) {
+	if c.HoldNorms {
+		names, err := ScaleFree(m)
+		if err != nil {
+			return c, err
+		}
+		if len(names) == 0 {
+			return c, errors.Wrapf(ErrConfig, "holding filter norms: model %q has no prunable convolution that only a batch norm reads", m.Spec.Name)
+		}
+	}
 	for _, name := range sortedNames(c.LayerLambda) {
 		if p := m.Params.Get(name); p == nil || !p.Prunable {
 			return c, errors.Wrapf(ErrConfig, "λ multiplier for %q: the model has no prunable weight of that name (its prunable weights: %s)", name, strings.Join(prunableNames(m), ", "))

@@ -218,7 +218,7 @@ func (s *Session) Record(st Stats) {
 func SharedSettings(c Config) Settings {
 	return Settings{Method: c.method(), Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
 		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed,
-		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: LayerList(c.LayerLambda), LayerThreshold: c.LayerThreshold}
+		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: LayerList(c.LayerLambda), LayerThreshold: c.LayerThreshold, HoldNorms: c.HoldNorms}
 }
 
 // LayerList renders multipliers of λ as NAME=F items sorted by name,

@@ -40,7 +40,8 @@ type Pass struct {
 	dt   tensor.Dtype // the input model's dtype, restored by Finish
 	work *models.Model
 	f    *Factors
-	opt  Momentum // the optimizer whose velocity thresholding clears
+	opt  Momentum  // the optimizer whose velocity thresholding clears
+	hold *normHold // Config.HoldNorms: the filters held at their norms
 
 	own   *train.SGD     // Step's optimizer
 	sess  *graph.Session // Step's graph, built on the first Step
@@ -123,7 +124,16 @@ func newPass(work *models.Model, cfg Config) (*Pass, error) {
 	if cfg.LayerThreshold {
 		f.ScaleThresholds(cfg.layers)
 	}
-	return &Pass{cfg: cfg, dt: cfg.Dtype, work: work, f: f}, nil
+	p := &Pass{cfg: cfg, dt: cfg.Dtype, work: work, f: f}
+	if cfg.HoldNorms {
+		if p.hold, err = newNormHold(work, f); err != nil {
+			return nil, err
+		}
+		if p.hold == nil {
+			return nil, errors.Wrapf(ErrConfig, "holding filter norms: model %q has no prunable convolution that only a batch norm reads", work.Spec.Name)
+		}
+	}
+	return p, nil
 }
 
 // Config returns the pass's configuration with its defaults filled in.
@@ -151,12 +161,25 @@ func (p *Pass) SetOptimizer(o Momentum) { p.opt = o }
 func (p *Pass) TrainConfig() train.Config { return p.cfg.spredTrain() }
 
 // Hooks returns the hooks with which train.Fit drives the pass: the
-// optimizer's velocity is cleared where the factors are thresholded, and
-// BeginEpoch runs before every epoch. Set the other hooks on the result.
+// optimizer's velocity is cleared where the factors are thresholded,
+// BeginEpoch runs before every epoch, and AfterStep holds the filter norms
+// (Config.HoldNorms; call HoldNorms from an AfterStep of one's own instead).
+// Set the other hooks on the result.
 func (p *Pass) Hooks() train.Hooks {
 	return train.Hooks{
 		Optimizer:   func(o *train.SGD) { p.opt = o },
 		BeforeEpoch: func(epoch int) error { p.BeginEpoch(epoch); return nil },
+		AfterStep:   func(int, int, int) error { p.HoldNorms(); return nil },
+	}
+}
+
+// HoldNorms rescales every filter that only a batch norm reads back to
+// the norm it had when the pass began (Config.HoldNorms; nothing without
+// it). Step and Hooks' AfterStep call it; a step of one's own calls it
+// after every update.
+func (p *Pass) HoldNorms() {
+	if !p.done {
+		p.hold.apply(p.f)
 	}
 }
 
@@ -242,6 +265,7 @@ func (p *Pass) Step(x []float32, y []int) (float64, error) {
 	if err := p.own.Step(ls, grads, p.lr); err != nil {
 		return 0, err
 	}
+	p.hold.apply(p.f)
 	p.lossSum += loss
 	p.steps++
 	p.samples += len(y)

@@ -110,7 +110,10 @@ type Settings struct {
 	LayerScale  string `json:"layer_scale,omitempty"`
 	LayerLambda string `json:"layer_lambda,omitempty"`
 	// LayerThreshold is Config's: τ scaled per weight as λ.
-	LayerThreshold bool    `json:"layer_threshold,omitempty"`
+	LayerThreshold bool `json:"layer_threshold,omitempty"`
+	// HoldNorms is Config's: the filters a batch norm alone reads held at
+	// their starting norms.
+	HoldNorms      bool    `json:"hold_norms,omitempty"`
 	Threshold      float64 `json:"threshold"`
 	EpochThreshold bool    `json:"epoch_threshold"`
 	FromScratch    bool    `json:"from_scratch"`

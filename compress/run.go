@@ -259,7 +259,14 @@ func spredPhase(ctx context.Context, work *models.Model, data Data, cfg Config, 
 	}
 	p.target = r.Target
 	hooks := p.Hooks()
-	hooks.AfterStep = stepper(rec, PhaseSpred, cfg.Epochs)
+	progress := stepper(rec, PhaseSpred, cfg.Epochs)
+	hooks.AfterStep = func(epoch, step, steps int) error {
+		p.HoldNorms()
+		if progress == nil {
+			return nil
+		}
+		return progress(epoch, step, steps)
+	}
 	hooks.Checkpoint = save
 	hooks = r.Target.drive(hooks, setDecay, fixedTau(cfg.Threshold), func() ([]float64, []int) { return p.Factors().magnitudes(), nil })
 	record := train.RecorderFunc(func(s *train.EpochStats) {

@@ -42,6 +42,9 @@ type Point struct {
 	// LayerThreshold marks τ scaled per weight as λ
 	// (compress.Config.LayerThreshold): "-layer-tau" in the series.
 	LayerThreshold bool
+	// HoldNorms marks the filters a batch norm alone reads held at their
+	// norms (compress.Config.HoldNorms): "-hold-norms" in the series.
+	HoldNorms bool
 	// TargetRatio is the compression ratio a point asks for instead of a
 	// λ (compress.Config.TargetRatio); 0 for none, and then not in the ID.
 	TargetRatio float64
@@ -57,8 +60,9 @@ type Point struct {
 // Series is the method as tables and plots show it: the method, then the
 // structure of a structured pass ("spred-neuron"), "-from-scratch" for
 // a point started from scratch ("spred-from-scratch"), the rule of λ per
-// layer when it is not uniform ("spred-size") and "-layer-tau" when τ is
-// scaled as λ ("spred-size-layer-tau").
+// layer when it is not uniform ("spred-size"), "-layer-tau" when τ is
+// scaled as λ ("spred-size-layer-tau") and "-hold-norms" when the filters
+// a batch norm alone reads keep their norms.
 func (p Point) Series() string {
 	s := p.Method
 	if p.Structure != "" {
@@ -72,6 +76,9 @@ func (p Point) Series() string {
 	}
 	if p.LayerThreshold {
 		s += "-layer-tau"
+	}
+	if p.HoldNorms {
+		s += "-hold-norms"
 	}
 	return s
 }

@@ -51,7 +51,7 @@ func FromReport(r *compress.Report, file string) Result {
 	res := Result{
 		Point: Point{Method: method, Lambda: r.Settings.Lambda, Threshold: r.Settings.Threshold, Target: r.Settings.TargetSparsity,
 			Structure: r.Settings.Structure, FromScratch: r.Settings.FromScratch, LayerScale: r.Settings.LayerScale, LayerLambda: r.Settings.LayerLambda,
-			LayerThreshold: r.Settings.LayerThreshold},
+			LayerThreshold: r.Settings.LayerThreshold, HoldNorms: r.Settings.HoldNorms},
 		Model: r.Model, Ratio: r.Totals.CompressionRatio, AllRatio: r.Totals.AllRatio,
 		Accuracy: r.Accuracy.Final(), Error: math.NaN(), NonZero: map[string]int{},
 		WallSeconds: r.WallSeconds, Report: filepath.Base(file), Seed: r.Settings.Seed,
@@ -142,7 +142,7 @@ func parseReport(b []byte, name string) (Result, bool, error) {
 		if err := json.Unmarshal(m, &s); err != nil || s == "" {
 			return Result{}, false, errors.New(`"method" must be a non-empty string`)
 		}
-		res.Method, res.Structure, res.FromScratch, res.LayerScale, res.LayerLambda, res.LayerThreshold = s, "", false, "", "", false
+		res.Method, res.Structure, res.FromScratch, res.LayerScale, res.LayerLambda, res.LayerThreshold, res.HoldNorms = s, "", false, "", "", false, false
 	}
 	return res, true, nil
 }

@@ -308,6 +308,8 @@ func TestStructuredPointID(t *testing.T) {
 	layered.LayerLambda = "fc2/W=0.7,fc3/W=0.2"
 	sizedTau := sized
 	sizedTau.LayerThreshold = true
+	held := plain
+	held.HoldNorms = true
 	ids := map[string]bool{}
 	for _, c := range []struct {
 		p           Point
@@ -321,18 +323,19 @@ func TestStructuredPointID(t *testing.T) {
 		{sized, "spred-size_lambda=1.0e-04_tau=3.0e-03", "spred-size", "", false},
 		{layered, "spred_lambda=1.0e-04_tau=3.0e-03_layers=fc2-W=0.7+fc3-W=0.2", "spred", "", false},
 		{sizedTau, "spred-size-layer-tau_lambda=1.0e-04_tau=3.0e-03", "spred-size-layer-tau", "", false},
+		{held, "spred-hold-norms_lambda=1.0e-04_tau=3.0e-03", "spred-hold-norms", "", false},
 	} {
 		if got := c.p.ID(); got != c.id || c.p.Series() != c.series {
 			t.Errorf("%+v: ID %q series %q, want %q %q", c.p, got, c.p.Series(), c.id, c.series)
 		}
 		ids[c.p.ID()] = true
-		r := compress.Report{Settings: compress.Settings{Method: "spred", Lambda: 1e-4, Threshold: 3e-3, Structure: c.structure, FromScratch: c.fromScratch, LayerScale: c.p.LayerScale, LayerLambda: c.p.LayerLambda, LayerThreshold: c.p.LayerThreshold}}
+		r := compress.Report{Settings: compress.Settings{Method: "spred", Lambda: 1e-4, Threshold: 3e-3, Structure: c.structure, FromScratch: c.fromScratch, LayerScale: c.p.LayerScale, LayerLambda: c.p.LayerLambda, LayerThreshold: c.p.LayerThreshold, HoldNorms: c.p.HoldNorms}}
 		if got := FromReport(&r, "x.json"); got.Point != c.p {
 			t.Errorf("FromReport point %+v, want %+v", got.Point, c.p)
 		}
 	}
-	if len(ids) != 6 {
-		t.Error("structured, from-scratch, size-scaled (τ too) and element-wise points share an ID")
+	if len(ids) != 7 {
+		t.Error("structured, from-scratch, size-scaled (τ too), held and element-wise points share an ID")
 	}
 }
 

@@ -53,6 +53,7 @@ func compressCommand() *cli.Command {
 		&cli.Float64Flag{Name: "lambda", Value: compressDefaults.Lambda, Usage: "L1 coefficient λ = weight decay on u and v (--method l1: the coefficient of λ·sign(w))"},
 		&cli.StringFlag{Name: "layer-lambda", Value: compressDefaults.LayerScale, Usage: "λ per layer: uniform (the same λ on every prunable weight), size (λ·√(n/n_max) for a weight of n entries: the small layers are penalised less), and/or NAME=F items multiplying λ by F on the prunable weight NAME, comma-separated (e.g. size,fc3/W=0.05); --method spred (element-wise) and l1"},
 		&cli.BoolFlag{Name: "layer-threshold", Usage: "scale τ per weight as --layer-lambda scales λ (τ·F where λ·F): a layer penalised less is also cut less, at every thresholding and by --target-ratio's final τ; needs a λ per layer; --method spred (element-wise)"},
+		&cli.BoolFlag{Name: "hold-norms", Usage: "after every step, rescale each filter of a convolution that only a batch norm reads back to its starting norm: the batch norm makes its scale free, and the penalty would shrink it instead of making it sparse; --method spred (element-wise), models with batch norm"},
 		&cli.Float64Flag{Name: "threshold", Value: compressDefaults.Threshold, Usage: "τ: weights with |u⊙v| < τ become exactly 0"},
 		&cli.BoolFlag{Name: "epoch-threshold", Value: compressDefaults.EpochThreshold, Usage: "also threshold at the start of every epoch"},
 		&cli.BoolFlag{Name: "from-scratch", Value: compressDefaults.FromScratch, Usage: "draw u and v from the seed instead of splitting the model's weights"},
@@ -265,6 +266,7 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 		return cfg, err
 	}
 	cfg.LayerThreshold = c.Bool("layer-threshold")
+	cfg.HoldNorms = c.Bool("hold-norms")
 	meth, err := lookupMethod("method", cfg.Method)
 	if err != nil {
 		return cfg, err
@@ -473,7 +475,8 @@ func parseLayerLambda(s string) (string, map[string]float64, error) {
 }
 
 // checkLayerLambda refuses --layer-lambda items that name no prunable
-// weight of m, before anything is loaded or written.
+// weight of m, and --hold-norms for a model with nothing to hold, before
+// anything is loaded or written.
 func checkLayerLambda(c *cli.Context, m *models.Model) error {
 	_, named, err := parseLayerLambda(c.String("layer-lambda"))
 	if err != nil {
@@ -481,6 +484,11 @@ func checkLayerLambda(c *cli.Context, m *models.Model) error {
 	}
 	if _, err := (compress.Config{LayerLambda: named}).ResolveLayers(m); err != nil {
 		return usagef("--layer-lambda: %s", strings.TrimSuffix(err.Error(), ": "+compress.ErrConfig.Error()))
+	}
+	if c.Bool("hold-norms") {
+		if _, err := (compress.Config{HoldNorms: true}).ResolveLayers(m); err != nil {
+			return usagef("--hold-norms: %s", strings.TrimSuffix(err.Error(), ": "+compress.ErrConfig.Error()))
+		}
 	}
 	return nil
 }

@@ -145,7 +145,7 @@ func runSweep(c *cli.Context) error {
 	for i := range points {
 		points[i].Structure, points[i].FromScratch, points[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
 		points[i].LayerLambda = compress.LayerList(cfg.LayerLambda)
-		points[i].LayerThreshold = cfg.LayerThreshold
+		points[i].LayerThreshold, points[i].HoldNorms = cfg.LayerThreshold, cfg.HoldNorms
 	}
 	if points, err = seeded(c, points); err != nil {
 		return err
@@ -240,7 +240,7 @@ func runRatioSweep(c *cli.Context, in, dir, methods string) error {
 		for i := range ps {
 			ps[i].Structure, ps[i].FromScratch, ps[i].LayerScale = cfg.Structure, cfg.FromScratch, cfg.LayerScale
 			ps[i].LayerLambda = compress.LayerList(cfg.LayerLambda)
-			ps[i].LayerThreshold = cfg.LayerThreshold
+			ps[i].LayerThreshold, ps[i].HoldNorms = cfg.LayerThreshold, cfg.HoldNorms
 		}
 		points = append(points, ps...)
 	}
