@@ -47,6 +47,10 @@ func (spredMethod) Settings(c Config) Settings {
 
 func (spredMethod) Describe(c Config) string {
 	switch {
+	case c.TargetRatio != 0 && c.Lambda != 0:
+		return fmt.Sprintf("target ratio %g× (λ=%g held, the final τ set to the ratio; τ=%g during the run)", c.TargetRatio, c.Lambda, c.Threshold)
+	case c.TargetSparsity != 0 && c.Lambda != 0:
+		return fmt.Sprintf("target sparsity %g (λ=%g held, the final τ set to the sparsity; τ=%g during the run)", c.TargetSparsity, c.Lambda, c.Threshold)
 	case c.TargetRatio != 0:
 		return fmt.Sprintf("target ratio %g× (λ found during the run, measured at τ=%g)", c.TargetRatio, c.Threshold)
 	case c.TargetSparsity != 0:
