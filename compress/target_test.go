@@ -280,3 +280,23 @@ func equal[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// The progress header says whether a target's λ is found or held.
+func TestDescribeTarget(t *testing.T) {
+	m, err := Lookup(MethodSpred)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{TargetRatio: 10, Threshold: 3e-3}, "λ found during the run"},
+		{Config{TargetRatio: 10, Lambda: 1e-3, Threshold: 3e-3}, "λ=0.001 held"},
+		{Config{TargetSparsity: 0.9, Lambda: 1e-3, Threshold: 3e-3}, "λ=0.001 held"},
+	} {
+		if got := m.Describe(c.cfg); !strings.Contains(got, c.want) {
+			t.Errorf("%+v: %q, want %q in it", c.cfg, got, c.want)
+		}
+	}
+}
