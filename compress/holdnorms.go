@@ -58,26 +58,36 @@ func newNormHold(m *models.Model, f *Factors) (*normHold, error) {
 		if p == nil {
 			continue
 		}
-		shape := p.U.Shape()
-		rows := p.U.Shape().TotalSize() / shape[0]
-		h.names, h.rows = append(h.names, name), append(h.rows, rows)
-		h.norms = append(h.norms, filterNorms(models.Float64s(p.U.Data()), models.Float64s(p.V.Data()), rows))
+		rows := p.U.Shape().TotalSize() / p.U.Shape()[0]
+		var norms []float64
+		switch u := p.U.Data().(type) {
+		case []float32:
+			norms = filterNorms(u, p.V.Data().([]float32), rows)
+		case []float64:
+			norms = filterNorms(u, p.V.Data().([]float64), rows)
+		}
+		h.names, h.rows, h.norms = append(h.names, name), append(h.rows, rows), append(h.norms, norms)
 	}
 	return h, nil
 }
 
 // filterNorms is ‖u⊙v‖ of every filter of rows entries.
-func filterNorms(u, v []float64, rows int) []float64 {
+func filterNorms[T float32 | float64](u, v []T, rows int) []float64 {
 	out := make([]float64, len(u)/rows)
 	for r := range out {
-		var s float64
-		for i := r * rows; i < (r+1)*rows; i++ {
-			w := u[i] * v[i]
-			s += w * w
-		}
-		out[r] = math.Sqrt(s)
+		out[r] = math.Sqrt(sumSquares(u[r*rows:(r+1)*rows], v[r*rows:(r+1)*rows]))
 	}
 	return out
+}
+
+// sumSquares is Σ (u_i·v_i)², summed in float64.
+func sumSquares[T float32 | float64](u, v []T) float64 {
+	var s float64
+	for i := range u {
+		w := float64(u[i]) * float64(v[i])
+		s += w * w
+	}
+	return s
 }
 
 // apply rescales u and v of every held filter by the same factor, so that
@@ -102,11 +112,7 @@ func (h *normHold) apply(f *Factors) {
 func holdNorms[T float32 | float64](u, v []T, rows int, norms []float64) {
 	for r, want := range norms {
 		fu, fv := u[r*rows:(r+1)*rows], v[r*rows:(r+1)*rows]
-		var s float64
-		for i := range fu {
-			w := float64(fu[i]) * float64(fv[i])
-			s += w * w
-		}
+		s := sumSquares(fu, fv)
 		if s == 0 || want == 0 {
 			continue
 		}

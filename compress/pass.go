@@ -125,12 +125,9 @@ func newPass(work *models.Model, cfg Config) (*Pass, error) {
 		f.ScaleThresholds(cfg.layers)
 	}
 	p := &Pass{cfg: cfg, dt: cfg.Dtype, work: work, f: f}
-	if cfg.HoldNorms {
+	if cfg.HoldNorms { // ResolveLayers has refused a model with nothing to hold
 		if p.hold, err = newNormHold(work, f); err != nil {
 			return nil, err
-		}
-		if p.hold == nil {
-			return nil, errors.Wrapf(ErrConfig, "holding filter norms: model %q has no prunable convolution that only a batch norm reads", work.Spec.Name)
 		}
 	}
 	return p, nil
