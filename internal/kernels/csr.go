@@ -31,7 +31,7 @@ func NewCSR[T float32 | float64](a []T, rows, cols int) *CSR[T] {
 func (m *CSR[T]) NNZ() int { return len(m.Val) }
 
 // MulDense sets c (Rows×n) to m·b for b Cols×n, all row-major: every
-// non-zero adds a scaled row of b to a row of c. Rows of c are spread over
+// non-zero adds a scaled row of b to a row of c (Axpy). Rows of c are spread over
 // the CPUs.
 func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 	par.For(m.Rows, 1, func(lo, hi int) {
@@ -39,9 +39,12 @@ func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 			ci := c[i*n : (i+1)*n]
 			clear(ci)
 			for p := m.RowPtr[i]; p < m.RowPtr[i+1]; p++ {
-				v := m.Val[p]
-				bj := b[int(m.Col[p])*n:][:n]
-				for q, x := range bj {
+				v, bj := m.Val[p], b[int(m.Col[p])*n:][:n]
+				if n >= axpyMin {
+					Axpy(v, bj, ci)
+					continue
+				}
+				for q, x := range bj { // short rows: no call
 					ci[q] += v * x
 				}
 			}

@@ -1,0 +1,177 @@
+package kernels
+
+import (
+	"math"
+	"math/rand"
+	"runtime"
+	"testing"
+)
+
+// naiveConv is a grouped convolution from the column matrix of
+// naiveIm2Col: y[b,f,o] = bias[f] + Σ w[f,r]·cols[group(f)·rows+r, b,o].
+func naiveConv(g Conv, groups int, x, w, bias []float64) []float64 {
+	cols := naiveIm2Col(g, x)
+	fg, rows, plane := g.Filters/groups, g.Rows()/groups, g.OH*g.OW
+	y := make([]float64, g.Batch*g.Filters*plane)
+	for b := 0; b < g.Batch; b++ {
+		for f := 0; f < g.Filters; f++ {
+			for o := 0; o < plane; o++ {
+				var sum float64
+				if bias != nil {
+					sum = bias[f]
+				}
+				for r := 0; r < rows; r++ {
+					sum += w[f*rows+r] * cols[(f/fg*rows+r)*g.Cols()+b*plane+o]
+				}
+				y[(b*g.Filters+f)*plane+o] = sum
+			}
+		}
+	}
+	return y
+}
+
+// TestSparseConv checks the direct sparse convolution against its
+// definition for strides 1 to 3, kernels 1 to 5, symmetric, one-sided and
+// no padding (the input read in place), groups, without bias, on weights
+// that are mostly zero, with 1 and 2 CPUs, with and without the relu.
+func TestSparseConv(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for _, c := range []struct {
+		b, ch, h, w, f, k, s, groups int
+		pads                         [4]int
+		bias                         bool
+	}{
+		{2, 3, 6, 6, 4, 3, 1, 1, [4]int{1, 1, 1, 1}, true},
+		{2, 3, 7, 7, 4, 3, 2, 1, [4]int{1, 1, 1, 1}, true},
+		{3, 4, 8, 8, 6, 1, 2, 1, [4]int{0, 0, 0, 0}, false},
+		{2, 2, 12, 12, 3, 5, 1, 1, [4]int{0, 0, 0, 0}, true}, // read in place
+		{1, 4, 6, 5, 4, 3, 1, 4, [4]int{1, 1, 1, 1}, true},   // depthwise
+		{2, 4, 6, 6, 6, 3, 1, 2, [4]int{0, 1, 2, 0}, false},
+		{1, 2, 9, 10, 3, 5, 3, 1, [4]int{2, 2, 2, 2}, true},
+		{2, 2, 5, 5, 2, 1, 1, 1, [4]int{0, 0, 0, 0}, true},
+	} {
+		g := NewConvPads(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.pads)
+		x := make([]float64, c.b*c.ch*c.h*c.w)
+		for i := range x {
+			x[i] = rng.NormFloat64()
+		}
+		w := make([]float64, c.f*c.ch/c.groups*c.k*c.k)
+		for i := range w {
+			if rng.Float64() < 0.3 {
+				w[i] = rng.NormFloat64()
+			}
+		}
+		var bias []float64
+		if c.bias {
+			bias = make([]float64, c.f)
+			for i := range bias {
+				bias[i] = rng.NormFloat64()
+			}
+		}
+		want := naiveConv(g, c.groups, x, w, bias)
+		s := NewSparseConv(g, c.groups, f32(w))
+		if s.NNZ() != nonZeros(w) {
+			t.Fatalf("%v: %d non-zeros kept, want %d", g, s.NNZ(), nonZeros(w))
+		}
+		for _, procs := range []int{1, 2} {
+			for _, relu := range []bool{false, true} {
+				old := runtime.GOMAXPROCS(procs)
+				y := make([]float32, len(want))
+				for i := range y {
+					y[i] = 99 // every output must be written
+				}
+				s.Forward(c.b, f32(x), f32(bias), relu, y, make([]float32, s.Scratch(c.b)))
+				runtime.GOMAXPROCS(old)
+				for i, v := range want {
+					if relu {
+						v = max(v, 0)
+					}
+					if math.Abs(float64(y[i])-v) > 1e-4*(1+math.Abs(v)) {
+						t.Fatalf("%v groups %d, %d CPUs, relu %v: y[%d] = %v, want %v", g, c.groups, procs, relu, i, y[i], v)
+					}
+				}
+			}
+		}
+	}
+}
+
+func f32(v []float64) []float32 {
+	if v == nil {
+		return nil
+	}
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+func nonZeros(v []float64) int {
+	n := 0
+	for _, x := range v {
+		if x != 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// TestAxpy checks both loops of Axpy against the definition, on lengths
+// around the switch between them.
+func TestAxpy(t *testing.T) {
+	for _, n := range []int{0, 1, axpyMin - 1, axpyMin, 37} {
+		x, y := randSlice(n), randSlice(n+3)
+		want := append([]float32(nil), y...)
+		for i := range x {
+			want[i] += -1.5 * x[i]
+		}
+		Axpy(-1.5, x, y)
+		for i := range want {
+			if y[i] != want[i] {
+				t.Fatalf("n %d: y[%d] = %v, want %v", n, i, y[i], want[i])
+			}
+		}
+	}
+}
+
+// TestBiasOut checks BiasOut and ReLU against their definitions, on
+// lengths around the unrolled loop's and on the special values.
+func TestBiasOut(t *testing.T) {
+	special := []float32{0, float32(math.Copysign(0, -1)), 1, -1, float32(math.Inf(1)), float32(math.Inf(-1)), math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32}
+	for _, v := range special {
+		want := v
+		if v <= 0 {
+			want = 0
+		}
+		if got := ReLU(v); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("ReLU(%v) = %v, want %v", v, got, want)
+		}
+	}
+	if got := ReLU(float32(math.NaN())); !math.IsNaN(float64(got)) {
+		t.Errorf("ReLU(NaN) = %v, want NaN", got)
+	}
+	for _, n := range []int{0, 1, 3, 4, 7, 29} {
+		src := randSlice(n)
+		for _, b := range []float32{0, 0.25} {
+			for _, relu := range []bool{false, true} {
+				dst := make([]float32, n+2)
+				for i := range dst {
+					dst[i] = 99
+				}
+				BiasOut(dst, src, b, relu)
+				for i, v := range src {
+					want := v + b
+					if relu && want < 0 {
+						want = 0
+					}
+					if dst[i] != want {
+						t.Fatalf("n %d, b %v, relu %v: dst[%d] = %v, want %v", n, b, relu, i, dst[i], want)
+					}
+				}
+				if dst[n] != 99 || dst[n+1] != 99 {
+					t.Fatalf("n %d: BiasOut wrote past len(src)", n)
+				}
+			}
+		}
+	}
+}
