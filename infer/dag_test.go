@@ -244,8 +244,10 @@ func TestEveryKindRuns(t *testing.T) {
 }
 
 // TestBatchNormFolding checks which batch norms are folded (those that are
-// the only reader of their convolution), that folding keeps the densities
-// and kernels, and that a folded engine computes what the unfolded one does.
+// the only reader of their convolution) and which relus fused (those that
+// are the only reader of a convolution or of its folded batch norm), that
+// folding keeps the densities and kernels, and that a folded engine
+// computes what the unfolded one does.
 func TestBatchNormFolding(t *testing.T) {
 	for _, spec := range []models.Spec{unfoldableSpec(), resnet8(t, []int{1, 12, 12}), everyKindSpec()} {
 		m := randomModel(t, spec, []float64{0.5}, 3)
@@ -258,6 +260,17 @@ func TestBatchNormFolding(t *testing.T) {
 			if n.Layer.Kind == models.BatchNorm2d && n.Inputs[0] >= 0 && len(nodes[n.Inputs[0]].Consumers) == 1 {
 				wantFold[nodes[n.Inputs[0]].Layer.Name] = n.Layer.Name
 			}
+		}
+		wantReLU := map[string]bool{}
+		for _, n := range nodes {
+			if n.Layer.Kind != models.Conv2d || len(n.Consumers) != 1 {
+				continue
+			}
+			r := nodes[n.Consumers[0]]
+			if wantFold[n.Layer.Name] != "" && len(r.Consumers) == 1 {
+				r = nodes[r.Consumers[0]]
+			}
+			wantReLU[n.Layer.Name] = r.Layer.Kind == models.ReLU
 		}
 		x := randomInput(spec, 5, 4)
 		for _, k := range []Kernels{Dense, Sparse} {
@@ -277,7 +290,10 @@ func TestBatchNormFolding(t *testing.T) {
 				if p.BatchNorm != wantFold[p.Name] {
 					t.Errorf("%s: %s has batch norm %q folded, want %q", spec.Name, p.Name, p.BatchNorm, wantFold[p.Name])
 				}
-				if q := pp[i]; q.BatchNorm != "" || q.Density != p.Density || q.Sparse != p.Sparse {
+				if p.Kind == models.Conv2d && p.ReLU != wantReLU[p.Name] {
+					t.Errorf("%s: %s fuses its relu %v, want %v", spec.Name, p.Name, p.ReLU, wantReLU[p.Name])
+				}
+				if q := pp[i]; q.BatchNorm != "" || q.ReLU || q.Density != p.Density || q.Sparse != p.Sparse {
 					t.Errorf("%s: folded plan %v, unfolded %v", spec.Name, p, q)
 				}
 			}

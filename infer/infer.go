@@ -1,14 +1,17 @@
 // Package infer runs a model's forward pass without building a graph: the
 // path for evaluating and deploying pruned models. Each dense or conv layer
-// multiplies either with its dense weight through the BLAS or with the
-// weight compressed to CSR (only the non-zeros stored and multiplied),
-// chosen per layer by the density of its weight, so that a pruned model
-// runs faster than its dense original and never slower.
+// multiplies either with its dense weight through the BLAS or with its
+// non-zero weights only (a CSR product for a dense layer, a direct sparse
+// convolution for a conv layer), chosen per layer by the density of its
+// weight, so that a pruned model runs faster than its dense original and
+// never slower.
 //
 // The engine runs any valid spec, chains and graphs (residual blocks)
 // alike. A batch norm that is the only reader of a convolution's output is
 // folded into that convolution's weight and bias when the engine is built;
-// other batch norms run as a per-channel scale and shift.
+// other batch norms run as a per-channel scale and shift. A relu that is
+// the only reader of a convolution (or of its folded batch norm) or of a
+// residual sum is computed as that step writes its output.
 //
 // The engine works in float32, the precision of model files, with buffers
 // sized once for the largest batch; it is not safe for concurrent use.
@@ -26,24 +29,29 @@ import (
 type Kernels int
 
 const (
-	// Auto uses CSR for a layer whose weight density is at most the
-	// layer kind's crossover (DenseCrossover, ConvCrossover), dense
-	// products otherwise.
+	// Auto uses the sparse kernel for a layer whose weight density is at
+	// most the layer kind's crossover (DenseCrossover, ConvCrossover),
+	// dense products otherwise.
 	Auto Kernels = iota
 	// Dense always multiplies with the dense weight.
 	Dense
-	// Sparse always multiplies with the CSR weight.
+	// Sparse always computes with the non-zero weights only: a CSR
+	// product for a dense layer (kernels.CSR), a direct sparse
+	// convolution for a conv layer (kernels.SparseConv).
 	Sparse
 )
 
-// The densities under which CSR products beat the dense BLAS products on
-// the measurements in docs/performance.md: a dense layer adds a row of xᵀ
-// per non-zero weight (BenchmarkDenseCrossover: on LeNet-300-100's fc1,
-// CSR is ahead at density 0.01 and behind at 0.02 at batches 1 and 100), a
-// conv layer adds rows of the column matrix per non-zero weight.
+// The densities under which the sparse kernels beat the dense BLAS
+// products on the measurements in docs/performance.md. A dense layer adds
+// a row of xᵀ per non-zero weight (BenchmarkDenseCrossover: on
+// LeNet-300-100's fc1, CSR is ahead at density 0.01 and behind at 0.02 at
+// batches 1 and 100). A conv layer adds a shifted input plane per non-zero
+// weight, with no column matrix (BenchmarkConvCrossover: on resnet-8's 3×3
+// convolutions and LeNet-5's 5×5 the direct sparse convolution is ahead at
+// density 0.2 and behind at 0.4, batch 1 and 100).
 const (
 	DenseCrossover = 0.015
-	ConvCrossover  = 0.05
+	ConvCrossover  = 0.25
 )
 
 // ParseKernels reads "auto", "dense" or "sparse".
@@ -92,15 +100,19 @@ type LayerPlan struct {
 	Name    string  `json:"name"`
 	Kind    string  `json:"type"`
 	Density float64 `json:"density"` // non-zero fraction of the layer's own weight
-	Sparse  bool    `json:"sparse"`  // CSR product
+	Sparse  bool    `json:"sparse"`  // computed with the non-zero weights only
 	// BatchNorm names the batchnorm2d layer folded into this layer's
 	// weight and bias, if any.
 	BatchNorm string `json:"batchnorm,omitempty"`
+	// ReLU: the relu that reads this layer (or its folded batch norm)
+	// is computed by this layer's step, as its output is written.
+	ReLU bool `json:"relu,omitempty"`
 }
 
 // Engine is a compiled forward pass of one model: a list of steps, one per
 // layer that computes something (flatten and dropout only rename their
-// input; a batch norm folded into its convolution has no step), each
+// input; a batch norm folded into its convolution and a relu fused into
+// the convolution or sum it reads have no step), each
 // reading and writing activation buffers chosen by liveness.
 //
 // Buffers: every layer output (a value) lives from the step that writes it
@@ -194,6 +206,25 @@ func build(m *models.Model, opts Options, old *Engine) (*Engine, error) {
 			foldInto[j], folded[i] = i+1, true
 		}
 	}
+	// ReLUs to fuse: those that are the only reader of a layer whose kind
+	// fuses them, or of a batch norm folded into one.
+	reluInto := make([]bool, len(nodes)) // node computes max(·, 0) of its output
+	fused := make([]bool, len(nodes))
+	for i, n := range nodes {
+		if opts.noFold || n.Layer.Kind != models.ReLU || n.Inputs[0] == models.InputIndex {
+			continue
+		}
+		p := n.Inputs[0]
+		if len(nodes[p].Consumers) != 1 {
+			continue
+		}
+		if folded[p] {
+			p = nodes[p].Inputs[0]
+		}
+		if kinds[nodes[p].Layer.Kind].fusesReLU {
+			reluInto[p], fused[i] = true, true
+		}
+	}
 
 	// Steps, and the value each node outputs: the index of the node whose
 	// step computes it, or fromInput.
@@ -210,8 +241,8 @@ func build(m *models.Model, opts Options, old *Engine) (*Engine, error) {
 		if !ok {
 			return nil, errors.Errorf("layer %d %q: unsupported type %q", i, n.Layer.Name, n.Layer.Kind)
 		}
-		if !folded[i] && !(n.Layer.Kind == models.Softmax && opts.Logits) {
-			c := &buildCtx{node: n, m: m, opts: opts, e: e}
+		if !folded[i] && !fused[i] && !(n.Layer.Kind == models.Softmax && opts.Logits) {
+			c := &buildCtx{node: n, m: m, opts: opts, e: e, relu: reluInto[i]}
 			if foldInto[i] > 0 {
 				c.bn = &nodes[foldInto[i]-1].Layer
 			}
@@ -430,6 +461,9 @@ func (p LayerPlan) String() string {
 	s := fmt.Sprintf("%s %s (density %.3f)", p.Name, how, p.Density)
 	if p.BatchNorm != "" {
 		s += " + " + p.BatchNorm + " folded"
+	}
+	if p.ReLU {
+		s += " + relu"
 	}
 	return s
 }

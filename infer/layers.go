@@ -23,16 +23,20 @@ type kind struct {
 	// foldsBN: a batchnorm2d that is the only reader of this layer's
 	// output is folded into its weights (see buildCtx.weights).
 	foldsBN bool
+	// fusesReLU: a relu that is the only reader of this layer's output
+	// (or of a batch norm folded into it) is computed by its step
+	// (buildCtx.relu), which saves a pass over the output.
+	fusesReLU bool
 }
 
 var kinds = map[string]kind{
 	models.Dense:           {build: buildDense, foldsBN: true},
-	models.Conv2d:          {build: buildConv, foldsBN: true},
+	models.Conv2d:          {build: buildConv, foldsBN: true, fusesReLU: true},
 	models.MaxPool2d:       {build: buildMaxPool},
 	models.AvgPool2d:       {build: buildAvgPool},
 	models.GlobalAvgPool2d: {build: buildGlobalAvgPool},
 	models.BatchNorm2d:     {build: buildBatchNorm, inPlace: true},
-	models.Add:             {build: func(*buildCtx) (step, error) { return addStep{}, nil }, inPlace: true},
+	models.Add:             {build: func(c *buildCtx) (step, error) { return addStep{relu: c.relu}, nil }, inPlace: true, fusesReLU: true},
 	models.ReLU:            {build: func(*buildCtx) (step, error) { return reluStep{}, nil }, inPlace: true},
 	models.Flatten:         {build: passThrough},
 	models.Dropout:         {build: passThrough}, // off at inference
@@ -68,12 +72,14 @@ type scratch struct {
 }
 
 // buildCtx is what a kind's constructor gets: the node, the model, the
-// options (Batch set), and the batch norm folded into the node, if any.
+// options (Batch set), the batch norm folded into the node, if any, and
+// whether the step applies the relu that reads it (kinds with fusesReLU).
 type buildCtx struct {
 	node models.Node
 	m    *models.Model
 	opts Options
 	bn   *models.Layer
+	relu bool
 	e    *Engine
 }
 
@@ -117,7 +123,7 @@ func (c *buildCtx) weights(channels int, channel func(i int) int, cross float64)
 	w = float32s(wv)
 	density := float64(nonZero(w)) / float64(len(w))
 	sparse = c.opts.Kernels == Sparse || (c.opts.Kernels == Auto && density <= cross)
-	plan := LayerPlan{Name: l.Name, Kind: l.Kind, Density: density, Sparse: sparse}
+	plan := LayerPlan{Name: l.Name, Kind: l.Kind, Density: density, Sparse: sparse, ReLU: c.relu}
 	if c.bn != nil {
 		var s, shift []float64
 		if s, shift, err = bnAffine(c, *c.bn); err != nil {
@@ -192,7 +198,11 @@ func buildConv(c *buildCtx) (step, error) {
 		return nil, err
 	}
 	s := newConv(g, l.GroupsOrDefault(), w, b, sparse)
+	s.relu = c.relu
 	perImage := (g.Rows() + g.Filters) * g.OH * g.OW // column matrix and product
+	if sparse {
+		perImage = max(1, s.direct.Scratch(1)) // phase planes
+	}
 	s.chunk = max(1, min(c.opts.Batch, convScratch/perImage))
 	c.needScratch(s.chunk*perImage, 0)
 	return s, nil
@@ -264,26 +274,26 @@ func (s *denseStep) run(n int, in [][]float32, y []float32, sc *scratch) {
 	}
 }
 
-// convStep is a convolution: im2col, then per group of channels the
-// group's filters (dense or CSR, Filters/groups × Ch/groups·K·K) times the
-// group's rows of the column matrix (rows are ordered by channel, so a
-// group's rows are contiguous), then the bias (none: b is nil).
+// convStep is a convolution. Dense: im2col, then per group of channels
+// the group's filters (Filters/groups × Ch/groups·K·K) times the group's
+// rows of the column matrix (rows are ordered by channel, so a group's rows
+// are contiguous), then the bias (none: b is nil). Sparse: the direct
+// convolution by the non-zero weights (kernels.SparseConv), no column
+// matrix.
 type convStep struct {
 	g      kernels.Conv // for the largest batch
 	groups int
 	chunk  int // images per product
 	w      []float32
-	csr    []*kernels.CSR[float32] // one per group
+	direct *kernels.SparseConv
 	b      []float32
+	relu   bool // max(·, 0) of the output
 }
 
 func newConv(g kernels.Conv, groups int, w, b []float32, sparse bool) *convStep {
 	s := &convStep{g: g, groups: groups, b: b}
 	if sparse {
-		fg, rows := g.Filters/groups, g.Rows()/groups
-		for grp := 0; grp < groups; grp++ {
-			s.csr = append(s.csr, kernels.NewCSR(w[grp*fg*rows:][:fg*rows], fg, rows))
-		}
+		s.direct = kernels.NewSparseConv(g, groups, w)
 	} else {
 		s.w = w
 	}
@@ -294,7 +304,12 @@ func (s *convStep) run(n int, in [][]float32, y []float32, sc *scratch) {
 	inSize, outSize := s.g.Ch*s.g.H*s.g.W, s.g.Filters*s.g.OH*s.g.OW
 	for b0 := 0; b0 < n; b0 += s.chunk {
 		b1 := min(n, b0+s.chunk)
-		s.runChunk(b1-b0, in[0][b0*inSize:b1*inSize], y[b0*outSize:b1*outSize], sc)
+		x, yc := in[0][b0*inSize:b1*inSize], y[b0*outSize:b1*outSize]
+		if s.direct != nil {
+			s.direct.Forward(b1-b0, x, s.b, s.relu, yc, sc.f)
+			continue
+		}
+		s.runChunk(b1-b0, x, yc, sc)
 	}
 }
 
@@ -306,11 +321,7 @@ func (s *convStep) runChunk(n int, x, y []float32, sc *scratch) {
 	fg, rows := g.Filters/s.groups, g.Rows()/s.groups
 	for grp := 0; grp < s.groups; grp++ {
 		gc, gt := cols[grp*rows*g.Cols():][:rows*g.Cols()], tmp[grp*fg*g.Cols():][:fg*g.Cols()]
-		if s.csr != nil {
-			s.csr[grp].MulDense(gc, g.Cols(), gt)
-		} else {
-			kernels.Gemm(false, false, fg, g.Cols(), rows, 1, s.w[grp*fg*rows:], rows, gc, g.Cols(), 0, gt, g.Cols())
-		}
+		kernels.Gemm(false, false, fg, g.Cols(), rows, 1, s.w[grp*fg*rows:], rows, gc, g.Cols(), 0, gt, g.Cols())
 	}
 	plane := g.OH * g.OW
 	par.For(n, 1, func(lo, hi int) {
@@ -318,14 +329,11 @@ func (s *convStep) runChunk(n int, x, y []float32, sc *scratch) {
 			for f := 0; f < g.Filters; f++ {
 				dst := y[(b*g.Filters+f)*plane:][:plane]
 				src := tmp[f*g.Cols()+b*plane:][:plane]
-				if s.b == nil {
-					copy(dst, src)
-					continue
+				var bf float32
+				if s.b != nil {
+					bf = s.b[f]
 				}
-				bf := s.b[f]
-				for i, v := range src {
-					dst[i] = v + bf
-				}
+				kernels.BiasOut(dst, src, bf, s.relu)
 			}
 		}
 	})
@@ -430,15 +438,32 @@ func (a *affineStep) run(n int, in [][]float32, y []float32, _ *scratch) {
 	})
 }
 
-// addStep is the sum of two inputs of the same shape.
-type addStep struct{}
+// addStep is the sum of two inputs of the same shape, and its relu if
+// fused.
+type addStep struct{ relu bool }
 
-func (addStep) run(n int, in [][]float32, y []float32, _ *scratch) {
+func (s addStep) run(n int, in [][]float32, y []float32, _ *scratch) {
 	a, b := in[0], in[1]
 	par.For(len(y), 1<<15, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			y[i] = a[i] + b[i]
+		a, b, y := a[lo:hi], b[lo:hi], y[lo:hi]
+		if s.relu {
+			for i := range y {
+				y[i] = kernels.ReLU(a[i] + b[i])
+			}
+			return
 		}
+		if len(y) == 0 {
+			return
+		}
+		// y = a + b as y += 1·x, one of the inputs being y's buffer
+		// where the step runs in place (1·x is x, so the sum is exact).
+		if &y[0] == &b[0] {
+			a, b = b, a
+		}
+		if &y[0] != &a[0] {
+			copy(y, a)
+		}
+		kernels.Axpy(1, b, y)
 	})
 }
 
@@ -449,7 +474,7 @@ func (reluStep) run(n int, in [][]float32, y []float32, _ *scratch) {
 	x := in[0]
 	par.For(len(y), 1<<15, func(lo, hi int) {
 		for i, v := range x[lo:hi] {
-			y[lo+i] = max(v, 0)
+			y[lo+i] = kernels.ReLU(v)
 		}
 	})
 }
