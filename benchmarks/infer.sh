@@ -14,7 +14,7 @@
 # INFER_MODELS: the dense models (default: LeNet-300-100 and LeNet-5 trained
 # for one short epoch here, whose values do not matter for speed, and the
 # committed resnet-8 trained on Fashion-MNIST). Needs Node.js and
-# `cd scripts/onnx && npm ci`. Raw lines go to
+# `cd scripts/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm ci`. Raw lines go to
 # benchmarks/results/infer/runs.jsonl, the table to
 # benchmarks/results/infer/infer.md. Run it on a quiet machine.
 set -euo pipefail
@@ -24,7 +24,7 @@ out=benchmarks/results/infer
 work=${INFER_WORK:-runs/infer}
 mkdir -p "$out" "$work" bin
 if [ ! -d scripts/onnx/node_modules/onnxruntime-node ]; then
-	echo "infer.sh: needs onnxruntime-node: (cd scripts/onnx && npm ci)" >&2
+	echo "infer.sh: needs onnxruntime-node: (cd scripts/onnx && ONNXRUNTIME_NODE_INSTALL=skip npm ci)" >&2
 	exit 1
 fi
 go build -o bin/spred ./cmd/spred

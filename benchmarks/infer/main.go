@@ -15,7 +15,8 @@
 // times this toolkit's engine (package infer, the one spred predict and
 // spred eval run) on random input and prints one JSON line:
 // milliseconds per batch, the median of 5 timings of enough repetitions
-// for at least 100 ms.
+// for at least 100 ms. -cpuprofile FILE writes a CPU profile of the
+// timings (go tool pprof).
 package main
 
 import (
@@ -26,6 +27,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,8 +45,21 @@ func main() {
 	timeModel := flag.String("time", "", "model file to time")
 	batch := flag.Int("batch", 1, "samples per forward pass")
 	kernels := flag.String("kernels", "auto", "dense, sparse or auto (per layer, as spred predict)")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of -time's runs to this file")
 	flag.Parse()
 	var err error
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "infer:", err)
+			os.Exit(1)
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	switch {
 	case *prepare != "" && *dir != "":
 		err = prepareModels(*prepare, *dir, *sparsities)
@@ -54,6 +69,7 @@ func main() {
 		err = fmt.Errorf("give -prepare FILE -dir DIR, or -time FILE")
 	}
 	if err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "infer:", err)
 		os.Exit(1)
 	}
