@@ -130,17 +130,22 @@ func TestHoldNorms(t *testing.T) {
 	}
 }
 
-// HoldNorms is refused for the other methods, structured passes and a
-// model with no convolution that only a batch norm reads.
+// HoldNorms is refused for the other methods, structured passes, the λ
+// search of a target without a λ, and a model with no convolution that
+// only a batch norm reads; a target with a λ given is accepted.
 func TestHoldNormsRefused(t *testing.T) {
 	for _, c := range []Config{
 		{Method: MethodL1, Lambda: 0.05, HoldNorms: true},
 		{Method: MethodMagnitude, TargetSparsity: 0.8, HoldNorms: true},
 		{Structure: StructureFilter, Lambda: 0.5, HoldNorms: true},
+		{TargetRatio: 10, HoldNorms: true}, // the λ search
 	} {
 		if err := c.Defaults().Validate(); !errors.Is(err, ErrConfig) {
 			t.Errorf("%s %s: %v, want ErrConfig", c.method(), c.Structure, err)
 		}
+	}
+	if err := (Config{TargetRatio: 10, Lambda: 1e-3, HoldNorms: true}).Defaults().Validate(); err != nil {
+		t.Errorf("a target with λ given: %v", err)
 	}
 	_, err := NewPass(plainCNN(t), Config{Lambda: 1e-4, HoldNorms: true})
 	if !errors.Is(err, ErrConfig) {

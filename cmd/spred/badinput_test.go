@@ -497,6 +497,7 @@ func TestBadInput(t *testing.T) {
 		{"compress λ multiplier of no weight", 2, `λ multiplier for "fc9/W": the model has no prunable weight of that name`, []string{"compress", "--model", goodPath, "--layer-lambda", "fc9/W=0.5", "--train-samples", "100", "--epochs", "1"}},
 		{"compress threshold per layer without a λ per layer", 2, "a threshold per layer scales τ as the λ per layer", []string{"compress", "--model", goodPath, "--layer-threshold"}},
 		{"compress hold norms without batch norm", 2, "has no prunable convolution that only a batch norm reads", []string{"compress", "--model", goodPath, "--hold-norms"}},
+		{"compress hold norms with the lambda search", 2, "holding filter norms needs a given λ with a target", []string{"compress", "--model", goodPath, "--hold-norms", "--target-ratio", "10"}},
 		{"compress hold norms with magnitude pruning", 2, "holding filter norms applies to the element-wise pass", []string{"compress", "--model", goodPath, "--hold-norms", "--method", "magnitude", "--target-ratio", "10"}},
 		{"compress λ per layer on a structured pass", 2, "a λ per layer applies to the element-wise passes", []string{"compress", "--model", goodPath, "--layer-lambda", "size", "--structure", "neuron"}},
 		{"zero epochs", 2, "--epochs", []string{"train", "--epochs", "0"}},
