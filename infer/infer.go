@@ -48,7 +48,7 @@ const (
 // batches 1 and 100). A conv layer adds a shifted input plane per non-zero
 // weight, with no column matrix (BenchmarkConvCrossover: on resnet-8's 3×3
 // convolutions and LeNet-5's 5×5 the direct sparse convolution is ahead at
-// density 0.2 and behind at 0.4, batch 1 and 100).
+// density 0.2 at batch 1 and 100, and behind or level at 0.4 at batch 1).
 const (
 	DenseCrossover = 0.015
 	ConvCrossover  = 0.25

@@ -36,15 +36,16 @@ def main():
         m = statistics.median(ts)
         return (f"{m:.3f} ({min(ts):.3f}–{max(ts):.3f})" if len(ts) > 1 else f"{m:.3f}"), m
 
-    print(f"Machine: {threads} threads ({cpu}); load average {load} at the start. Milliseconds per batch, "
+    print(f"Machine: {threads} threads ({cpu}); one-minute load average {load} before the rounds. Milliseconds per batch, "
           f"median (min–max) over {repeats} alternating rounds of `benchmarks/infer.sh {repeats}`; each figure is "
           "itself the median of 5 timings. Ours: package infer (what `spred predict` and `spred eval` run) with "
-          "dense kernels, CSR kernels, and the automatic per-layer choice (its CSR layer count in brackets). "
+          "dense kernels, sparse kernels (CSR products for dense layers, the direct sparse convolution for conv "
+          "layers), and the automatic per-layer choice (its count of sparse layers in brackets). "
           f"ONNX Runtime: onnxruntime-node, CPU, {threads} intra-op threads, all graph optimisations, on the "
           "same model exported to dense ONNX. `sNN`: every prunable layer pruned by magnitude to NN% zeros; "
           "`thin`: that model with its dead units removed.\n")
     rejected = 0
-    print("| model | batch | ours dense | ours CSR | ours auto | ONNX Runtime | ORT / ours best |")
+    print("| model | batch | ours dense | ours sparse | ours auto | ONNX Runtime | ORT / ours best |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for f in files:
         for b in (1, 100):

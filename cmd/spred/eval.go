@@ -20,7 +20,7 @@ func evalCommand() *cli.Command {
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Usage: "model file (.safetensors); required"},
 			&cli.IntFlag{Name: "batch", Value: 1000, Usage: "evaluation batch size (the last partial batch is included)"},
 			&cli.StringFlag{Name: "dtype", Value: "float32", Usage: "float32 or float64 arithmetic (float64 runs through the training graphs)"},
-			&cli.StringFlag{Name: "kernels", Value: "auto", Usage: "weight products: auto (sparse CSR for layers with few enough non-zeros, dense otherwise), dense, sparse, or graph (the training graphs)"},
+			&cli.StringFlag{Name: "kernels", Value: "auto", Usage: "weight products: auto (sparse kernels, CSR products and direct sparse convolutions, for layers with few enough non-zeros; dense otherwise), dense, sparse, or graph (the training graphs)"},
 			dataDirFlag, jsonFlag,
 		},
 		Action: func(c *cli.Context) error {

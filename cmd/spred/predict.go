@@ -23,7 +23,7 @@ func predictCommand() *cli.Command {
 				"(for a model with a flat input, any [N, ...] with that many values per sample); required"},
 			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Usage: "logits to write as a float32 .npy array of shape [N, classes], atomically; required"},
 			&cli.IntFlag{Name: "batch", Value: 256, Usage: "samples per forward pass (the last partial batch is included)"},
-			&cli.StringFlag{Name: "kernels", Value: "auto", Usage: "weight products: auto (sparse CSR for layers with few enough non-zeros, dense otherwise), dense or sparse"},
+			&cli.StringFlag{Name: "kernels", Value: "auto", Usage: "weight products: auto (sparse kernels, CSR products and direct sparse convolutions, for layers with few enough non-zeros; dense otherwise), dense or sparse"},
 		},
 		Action: func(c *cli.Context) error {
 			for _, f := range []string{"model", "input", "out"} {
