@@ -40,7 +40,8 @@ func wideModel(t *testing.T, dir string) (st, onnxFile string) {
 
 // TestCommandsStopOnSignal sends SIGTERM to eval, inspect, import, export
 // and predict while they work on a large model (once they have locked
-// their output, or 300 ms after the start), and wants each to exit
+// their output, or halfway through the time a run to the end took), and
+// wants each to exit
 // within a second, with exit code 1 and one line saying it was
 // interrupted; the same command then runs again to the end and leaves no
 // temporary file behind.
@@ -72,6 +73,19 @@ func TestCommandsStopOnSignal(t *testing.T) {
 					c.args[i] = mnistDir(t)
 				}
 			}
+			// A command without an output is signalled halfway through a
+			// run to the end timed first, so that a fast machine does not
+			// let it finish before the signal.
+			var wait time.Duration
+			if len(c.outs) == 0 {
+				start := time.Now()
+				if b, err := spredProcess(c.args...).CombinedOutput(); err != nil {
+					t.Fatalf("a run to the end: %v\n%s", err, b)
+				}
+				if wait = time.Since(start) / 2; wait < 50*time.Millisecond {
+					t.Skipf("spred %s takes %v here: too short to interrupt", c.name, 2*wait)
+				}
+			}
 			cmd := spredProcess(c.args...)
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -90,7 +104,7 @@ func TestCommandsStopOnSignal(t *testing.T) {
 					}
 				}
 			} else {
-				time.Sleep(300 * time.Millisecond)
+				time.Sleep(wait)
 			}
 			if err := cmd.Process.Signal(syscall.SIGTERM); errors.Is(err, os.ErrProcessDone) {
 				<-done
