@@ -3,7 +3,8 @@
 # fine-tuning, 10% of the training images held out, seed 1): spred with λ
 # held at 5e-4 (lr 0.2) and the final τ set to the ratio (also with the
 # size rule of λ per layer, and with conv1's λ at a tenth, with and
-# without τ scaled per layer as λ is), and
+# without τ scaled per layer as λ is; and at λ 3e-4 and 4e-4 with
+# conv1's λ at a tenth), and
 # magnitude pruning (its own default rate) with the same epochs. Prints one job line per run (feed them to
 # `parallel -j 2`); each writes NAME.json beside this script and skips runs
 # already done.
@@ -24,3 +25,5 @@ job magnitude --method magnitude
 job spred-fixed-l5e-4-size --lr 0.2 --lambda 5e-4 --layer-lambda size
 job spred-fixed-l5e-4-conv1-tau --lr 0.2 --lambda 5e-4 --layer-lambda conv1/W=0.1 --layer-threshold
 job spred-fixed-l5e-4-conv1 --lr 0.2 --lambda 5e-4 --layer-lambda conv1/W=0.1
+job spred-fixed-l3e-4-conv1 --lr 0.2 --lambda 3e-4 --layer-lambda conv1/W=0.1
+job spred-fixed-l4e-4-conv1 --lr 0.2 --lambda 4e-4 --layer-lambda conv1/W=0.1
