@@ -34,6 +34,10 @@ func (m *CSR[T]) NNZ() int { return len(m.Val) }
 // non-zero adds a scaled row of b to a row of c (Axpy). Rows of c are spread over
 // the CPUs.
 func (m *CSR[T]) MulDense(b []T, n int, c []T) {
+	if n == 1 {
+		par.For(m.Rows, 1, func(lo, hi int) { m.mulVec(b, c, lo, hi) })
+		return
+	}
 	par.For(m.Rows, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ci := c[i*n : (i+1)*n]
@@ -50,6 +54,44 @@ func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 			}
 		}
 	})
+}
+
+// mulVec sets c[i] = Σ_p Val[p]·b[Col[p]] for the rows i in [lo, hi): the
+// product with one column. Each row's sum is a chain of dependent additions
+// (accumulated in the order of its entries from zero, rounded exactly as
+// MulDense rounds every column when n > 1), so four rows are summed at a
+// time, interleaved, for the CPU to overlap their chains.
+func (m *CSR[T]) mulVec(b, c []T, lo, hi int) {
+	rp, col, val := m.RowPtr, m.Col, m.Val
+	i := lo
+	for ; i+4 <= hi; i += 4 {
+		p0, p1, p2, p3 := rp[i], rp[i+1], rp[i+2], rp[i+3]
+		e0, e1, e2, e3 := p1, p2, p3, rp[i+4]
+		k := min(e0-p0, e1-p1, e2-p2, e3-p3)
+		var s0, s1, s2, s3 T
+		for q := int32(0); q < k; q++ {
+			s0 += val[p0+q] * b[col[p0+q]]
+			s1 += val[p1+q] * b[col[p1+q]]
+			s2 += val[p2+q] * b[col[p2+q]]
+			s3 += val[p3+q] * b[col[p3+q]]
+		}
+		c[i] = rowTail(s0, val[p0+k:e0], col[p0+k:e0], b)
+		c[i+1] = rowTail(s1, val[p1+k:e1], col[p1+k:e1], b)
+		c[i+2] = rowTail(s2, val[p2+k:e2], col[p2+k:e2], b)
+		c[i+3] = rowTail(s3, val[p3+k:e3], col[p3+k:e3], b)
+	}
+	for ; i < hi; i++ {
+		c[i] = rowTail(0, val[rp[i]:rp[i+1]], col[rp[i]:rp[i+1]], b)
+	}
+}
+
+// rowTail adds Σ vals[p]·b[cols[p]] to s, in order.
+func rowTail[T float32 | float64](s T, vals []T, cols []int32, b []T) T {
+	cols = cols[:len(vals)]
+	for p, v := range vals {
+		s += v * b[cols[p]]
+	}
+	return s
 }
 
 // DenseMul sets c (rows×Cols) to x·m for x rows×Rows, all row-major: for

@@ -80,8 +80,12 @@ func TestPool22Values(t *testing.T) {
 // matrix).
 func TestCSRProducts(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
-	for _, density := range []float64{0, 0.05, 0.5, 1} {
-		const rows, cols, n = 7, 11, 5
+	for _, c := range []struct {
+		density float64
+		n       int
+	}{{0, 5}, {0.05, 5}, {0.5, 5}, {1, 5}, {0, 1}, {0.3, 1}, {0.7, 1}, {1, 1}} {
+		density, n := c.density, c.n
+		const rows, cols = 11, 13 // rows: not a multiple of the four rows mulVec sums at a time
 		a := make([]float64, rows*cols)
 		for i := range a {
 			if rng.Float64() < density {
@@ -111,6 +115,19 @@ func TestCSRProducts(t *testing.T) {
 		want1, got1 := make([]float64, rows*n), make([]float64, rows*n)
 		Gemm(false, false, rows, n, cols, 1, a, cols, b, n, 0, want1, n)
 		m.MulDense(b, n, got1)
+		if n == 1 {
+			// The one-column product rounds as every column of a wider one.
+			b2, got2 := make([]float64, cols*2), make([]float64, rows*2)
+			for j := range cols {
+				b2[2*j], b2[2*j+1] = b[j], -b[j]
+			}
+			m.MulDense(b2, 2, got2)
+			for i := range rows {
+				if got1[i] != got2[2*i] {
+					t.Fatalf("density %v: one column [%d] %v, first of two %v", density, i, got1[i], got2[2*i])
+				}
+			}
+		}
 		want2, got2 := make([]float64, n*cols), make([]float64, n*cols)
 		Gemm(false, false, n, cols, rows, 1, x, rows, a, cols, 0, want2, cols)
 		m.DenseMul(x, n, got2)
