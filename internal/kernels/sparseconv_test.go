@@ -119,17 +119,36 @@ func nonZeros(v []float64) int {
 // TestAxpy checks both loops of Axpy against the definition, on lengths
 // around the switch between them.
 func TestAxpy(t *testing.T) {
-	for _, n := range []int{0, 1, axpyMin - 1, axpyMin, 37} {
-		x, y := randSlice(n), randSlice(n+3)
-		want := append([]float32(nil), y...)
-		for i := range x {
-			want[i] += -1.5 * x[i]
-		}
-		Axpy(-1.5, x, y)
-		for i := range want {
-			if y[i] != want[i] {
-				t.Fatalf("n %d: y[%d] = %v, want %v", n, i, y[i], want[i])
+	loops := []bool{false}
+	if hasAVX2 {
+		loops = append(loops, true)
+	}
+	defer func(v bool) { hasAVX2 = v }(hasAVX2)
+	for _, avx := range loops {
+		hasAVX2 = avx
+		for _, n := range []int{0, 1, axpyMin - 1, axpyMin, 17, 31, 32, 33, 37, 40, 64, 100, 131} {
+			for _, a := range []float32{-1.5, 0.3} {
+				x, y := randSlice(n), randSlice(n+3)
+				want := append([]float32(nil), y...)
+				for i := range x {
+					want[i] += a * x[i]
+				}
+				Axpy(a, x, y)
+				for i := range want {
+					if math.Float32bits(y[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("AVX2 %v, n %d, a %v: y[%d] = %v, want %v", avx, n, a, i, y[i], want[i])
+					}
+				}
 			}
+		}
+	}
+	if hasAVX2 {
+		// The 8-wide loop is the plain loop's arithmetic for every a: 0·∞ is NaN.
+		x, y := randSlice(40), make([]float32, 40)
+		x[9] = float32(math.Inf(1))
+		Axpy(0, x, y)
+		if !math.IsNaN(float64(y[9])) || y[8] != 0 {
+			t.Fatalf("a = 0, x[9] = +Inf: y[8], y[9] = %v, %v, want 0, NaN", y[8], y[9])
 		}
 	}
 }

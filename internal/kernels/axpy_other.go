@@ -1,0 +1,9 @@
+//go:build !amd64
+
+package kernels
+
+var hasAVX2 = false
+
+func axpy32AVX2(a float32, x, y []float32, n int) {
+	panic("kernels: no AVX2 loop on this architecture")
+}
