@@ -102,3 +102,12 @@ func BenchmarkCol2ImResNet20Stage1(b *testing.B) {
 		Col2Im(g, cols, dx)
 	}
 }
+
+// BenchmarkTranspose: a batch of 100 MNIST images, as the inference
+// engine's sparse dense layers transpose their input.
+func BenchmarkTranspose(b *testing.B) {
+	a, t := randSlice(100*784), make([]float32, 100*784)
+	for i := 0; i < b.N; i++ {
+		Transpose(t, a, 100, 784)
+	}
+}

@@ -3,6 +3,7 @@ package kernels
 import (
 	"math"
 	"math/rand"
+	"runtime"
 	"testing"
 )
 
@@ -144,20 +145,42 @@ func TestCSRProducts(t *testing.T) {
 // TestTranspose: every entry lands at its transposed place, for shapes
 // smaller than, equal to and not a multiple of the tile.
 func TestTranspose(t *testing.T) {
-	for _, sh := range [][2]int{{1, 1}, {1, 7}, {5, 1}, {32, 32}, {33, 65}, {100, 784}} {
-		rows, cols := sh[0], sh[1]
-		a := make([]float32, rows*cols)
-		for i := range a {
-			a[i] = float32(i)
-		}
-		tr := make([]float32, len(a))
-		Transpose(tr, a, rows, cols)
-		for i := 0; i < rows; i++ {
-			for j := 0; j < cols; j++ {
-				if tr[j*rows+i] != a[i*cols+j] {
-					t.Fatalf("%d×%d: t[%d,%d] = %v, want %v", rows, cols, j, i, tr[j*rows+i], a[i*cols+j])
+	loops := []bool{false}
+	if hasAVX2 {
+		loops = append(loops, true)
+	}
+	defer func(v bool, procs int) { hasAVX2 = v; runtime.GOMAXPROCS(procs) }(hasAVX2, runtime.GOMAXPROCS(0))
+	for _, avx := range loops {
+		hasAVX2 = avx
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			for _, sh := range [][2]int{{1, 1}, {1, 7}, {5, 1}, {8, 8}, {9, 17}, {32, 32}, {33, 65}, {100, 784}, {300, 100}, {200, 7}} {
+				rows, cols := sh[0], sh[1]
+				a := make([]float32, rows*cols)
+				for i := range a {
+					a[i] = float32(i)
+				}
+				tr := make([]float32, len(a))
+				Transpose(tr, a, rows, cols)
+				a64, tr64 := float64s(a), make([]float64, len(a))
+				Transpose(tr64, a64, rows, cols)
+				for i := 0; i < rows; i++ {
+					for j := 0; j < cols; j++ {
+						if tr[j*rows+i] != a[i*cols+j] || tr64[j*rows+i] != a64[i*cols+j] {
+							t.Fatalf("AVX2 %v, %d CPUs, %d×%d: t[%d,%d] = %v (float64 %v), want %v", avx, procs, rows, cols, j, i, tr[j*rows+i], tr64[j*rows+i], a[i*cols+j])
+						}
+					}
 				}
 			}
 		}
 	}
+}
+
+// float64s widens a float32 slice.
+func float64s(v []float32) []float64 {
+	w := make([]float64, len(v))
+	for i, x := range v {
+		w[i] = float64(x)
+	}
+	return w
 }

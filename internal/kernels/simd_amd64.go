@@ -7,3 +7,8 @@ var hasAVX2 = cpu.X86.HasAVX2
 
 //go:noescape
 func axpy32AVX2(a float32, x, y []float32, n int)
+
+// transpose8x8AVX: dst[j·ds+i] = src[i·ss+j] for i, j < 8.
+//
+//go:noescape
+func transpose8x8AVX(src *float32, ss int, dst *float32, ds int)
