@@ -38,6 +38,12 @@ func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 		par.For(m.Rows, 1, func(lo, hi int) { m.mulVec(b, c, lo, hi) })
 		return
 	}
+	if m32, ok := any(m).(*CSR[float32]); ok && hasAVX2 && n >= 8 {
+		b32, c32 := any(b).([]float32), any(c).([]float32)
+		_, _ = b32[m.Cols*n-1], c32[m.Rows*n-1]
+		par.For(m.Rows, 1, func(lo, hi int) { m32.mulBlocks(b32, n, c32, lo, hi) })
+		return
+	}
 	par.For(m.Rows, 1, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ci := c[i*n : (i+1)*n]
@@ -54,6 +60,42 @@ func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 			}
 		}
 	})
+}
+
+// mulBlocks is MulDense for the rows [lo, hi) in AVX2 blocks: each row of
+// c is summed 64 columns (then 8) at a time in registers over the row's
+// entries, in their order from zero (the rounding of clear then Axpy), the
+// last n mod 8 columns element by element in the same order. b holds Cols
+// rows of n.
+func (m *CSR[T]) mulBlocks(b []float32, n int, c []float32, lo, hi int) {
+	val, col := any(m.Val).([]float32), m.Col
+	n64, n8 := n&^63, n&^7
+	for i := lo; i < hi; i++ {
+		ci := c[i*n : (i+1)*n]
+		p0, p1 := m.RowPtr[i], m.RowPtr[i+1]
+		if p0 == p1 {
+			clear(ci)
+			continue
+		}
+		v, k, nnz := &val[p0], &col[p0], int(p1-p0)
+		j := 0
+		for ; j < n64; j += 64 {
+			csrBlock64AVX2(v, k, nnz, &b[j], n, &ci[j])
+		}
+		for ; j < n8; j += 8 {
+			csrBlock8AVX2(v, k, nnz, &b[j], n, &ci[j])
+		}
+		if j < n {
+			tail := ci[j:]
+			clear(tail)
+			for p := p0; p < p1; p++ {
+				a, bj := val[p], b[int(col[p])*n+j:][:len(tail)]
+				for q, x := range bj {
+					tail[q] += a * x
+				}
+			}
+		}
+	}
 }
 
 // mulVec sets c[i] = Σ_p Val[p]·b[Col[p]] for the rows i in [lo, hi): the

@@ -184,3 +184,47 @@ func float64s(v []float32) []float64 {
 	}
 	return w
 }
+
+// TestCSRMulDense32 checks the float32 CSR product bit for bit against the
+// plain loop (each row cleared, then every entry's scaled row of b added
+// in order), on widths around the AVX2 blocks' and with empty rows, on
+// every loop the CPU has.
+func TestCSRMulDense32(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	const rows, cols = 9, 23
+	a := make([]float32, rows*cols)
+	for i := range a {
+		if i/cols != 4 && rng.Float64() < 0.3 { // row 4 stays empty
+			a[i] = float32(rng.NormFloat64())
+		}
+	}
+	m := NewCSR(a, rows, cols)
+	loops := []bool{false}
+	if hasAVX2 {
+		loops = append(loops, true)
+	}
+	defer func(v bool) { hasAVX2 = v }(hasAVX2)
+	for _, avx := range loops {
+		hasAVX2 = avx
+		for _, n := range []int{1, 7, 8, 9, 63, 64, 65, 100, 131, 200} {
+			b := randSlice(cols * n)
+			want := make([]float32, rows*n)
+			for i := range rows {
+				for j := range cols {
+					if v := a[i*cols+j]; v != 0 {
+						for q := range n {
+							want[i*n+q] += v * b[j*n+q]
+						}
+					}
+				}
+			}
+			got := randSlice(rows * n) // stale values must not survive
+			m.MulDense(b, n, got)
+			for i := range got {
+				if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+					t.Fatalf("AVX2 %v, n %d: c[%d] = %v, want %v", avx, n, i, got[i], want[i])
+				}
+			}
+		}
+	}
+}

@@ -12,3 +12,12 @@ func axpy32AVX2(a float32, x, y []float32, n int)
 //
 //go:noescape
 func transpose8x8AVX(src *float32, ss int, dst *float32, ds int)
+
+// csrBlock64AVX2 sets c[j] = Σ_p val[p]·b[col[p]·n+j] for j < 64, summed in
+// the order of p from zero; csrBlock8AVX2 for j < 8.
+//
+//go:noescape
+func csrBlock64AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32)
+
+//go:noescape
+func csrBlock8AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32)

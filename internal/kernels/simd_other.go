@@ -11,3 +11,11 @@ func axpy32AVX2(a float32, x, y []float32, n int) {
 func transpose8x8AVX(src *float32, ss int, dst *float32, ds int) {
 	panic("kernels: no AVX2 transpose on this architecture")
 }
+
+func csrBlock64AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32) {
+	panic("kernels: no AVX2 CSR loop on this architecture")
+}
+
+func csrBlock8AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32) {
+	panic("kernels: no AVX2 CSR loop on this architecture")
+}
