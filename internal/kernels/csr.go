@@ -63,13 +63,16 @@ func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 }
 
 // mulBlocks is MulDense for the rows [lo, hi) in AVX2 blocks: each row of
-// c is summed 64 columns (then 8) at a time in registers over the row's
+// c is summed 64, 32 or 8 columns at a time in registers over the row's
 // entries, in their order from zero (the rounding of clear then Axpy), the
-// last n mod 8 columns element by element in the same order. b holds Cols
-// rows of n.
+// last n mod 8 columns under a mask. b holds Cols rows of n.
 func (m *CSR[T]) mulBlocks(b []float32, n int, c []float32, lo, hi int) {
 	val, col := any(m.Val).([]float32), m.Col
-	n64, n8 := n&^63, n&^7
+	n64, n32, n8 := n&^63, n&^31, n&^7
+	var mask [8]int32
+	for q := range n - n8 {
+		mask[q] = -1
+	}
 	for i := lo; i < hi; i++ {
 		ci := c[i*n : (i+1)*n]
 		p0, p1 := m.RowPtr[i], m.RowPtr[i+1]
@@ -82,18 +85,15 @@ func (m *CSR[T]) mulBlocks(b []float32, n int, c []float32, lo, hi int) {
 		for ; j < n64; j += 64 {
 			csrBlock64AVX2(v, k, nnz, &b[j], n, &ci[j])
 		}
+		if j < n32 {
+			csrBlock32AVX2(v, k, nnz, &b[j], n, &ci[j])
+			j += 32
+		}
 		for ; j < n8; j += 8 {
 			csrBlock8AVX2(v, k, nnz, &b[j], n, &ci[j])
 		}
 		if j < n {
-			tail := ci[j:]
-			clear(tail)
-			for p := p0; p < p1; p++ {
-				a, bj := val[p], b[int(col[p])*n+j:][:len(tail)]
-				for q, x := range bj {
-					tail[q] += a * x
-				}
-			}
+			csrBlockMaskAVX2(v, k, nnz, &b[j], n, &ci[j], &mask[0])
 		}
 	}
 }

@@ -21,3 +21,12 @@ func csrBlock64AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *flo
 
 //go:noescape
 func csrBlock8AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32)
+
+//go:noescape
+func csrBlock32AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32)
+
+// csrBlockMaskAVX2 is csrBlock8AVX2 for the lanes of mask that are -1
+// (the others are neither read nor written).
+//
+//go:noescape
+func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32, mask *int32)

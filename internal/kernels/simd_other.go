@@ -19,3 +19,11 @@ func csrBlock64AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *flo
 func csrBlock8AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32) {
 	panic("kernels: no AVX2 CSR loop on this architecture")
 }
+
+func csrBlock32AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32) {
+	panic("kernels: no AVX2 CSR loop on this architecture")
+}
+
+func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32, mask *int32) {
+	panic("kernels: no AVX2 CSR loop on this architecture")
+}
