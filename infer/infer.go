@@ -43,15 +43,16 @@ const (
 
 // The densities under which the sparse kernels beat the dense BLAS
 // products on the measurements in docs/performance.md. A dense layer adds
-// a row of xᵀ per non-zero weight (BenchmarkDenseCrossover: on
-// LeNet-300-100's fc1, CSR is ahead at density 0.01 and behind at 0.02 at
-// batches 1 and 100). A conv layer adds a shifted input plane per non-zero
-// weight, with no column matrix (BenchmarkConvCrossover: on resnet-8's 3×3
-// convolutions and LeNet-5's 5×5 the direct sparse convolution is ahead at
-// density 0.2 at batch 1 and 100, and behind or level at 0.4 at batch 1).
+// a row of xᵀ per non-zero weight, summed in registers (BenchmarkDenseCrossover:
+// on LeNet-300-100's fc1 CSR is ahead at density 0.2 at batches 1, 10 and
+// 100, and about level at 0.3 at batch 100). A conv layer adds a shifted
+// input plane per non-zero weight, with no column matrix
+// (BenchmarkConvCrossover: the direct sparse convolution is ahead at density
+// 0.2 on resnet-8's 3×3 convolutions and LeNet-5's 5×5 at batch 1 and 100,
+// still ahead at 0.4 on resnet-8's and behind there on LeNet-5's).
 const (
-	DenseCrossover = 0.015
-	ConvCrossover  = 0.25
+	DenseCrossover = 0.2
+	ConvCrossover  = 0.3
 )
 
 // ParseKernels reads "auto", "dense" or "sparse".
