@@ -51,7 +51,7 @@
 // projected sparsity (the weights on course to fall below τ by the end,
 // at the rate each has been shrinking) is below the target, and is held
 // from the first check where it is not, lowered step by step while the
-// projection overshoots twice the target. Per-epoch thresholding zeroes at
+// projection overshoots the target by more than 20%. Per-epoch thresholding zeroes at
 // most the target's share, and the final threshold is set from the trained
 // magnitudes so that the ratio is the one asked (for a structured pass,
 // after thinning). No data enters these choices, so the test set never

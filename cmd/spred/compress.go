@@ -76,7 +76,7 @@ func compressCommand() *cli.Command {
 			"--target-ratio R (or --target-sparsity S) asks for the result instead of λ: λ starts at 1e-6\n" +
 			"and grows geometrically every 1% of the steps while the projected sparsity (the weights that\n" +
 			"would fall below τ by the end at their current shrink rate) is below the target, then held\n" +
-			"(and lowered while the projection overshoots twice the target);\n" +
+			"(and lowered while the projection overshoots the target by 20%);\n" +
 			"per-epoch thresholding never zeroes more than the target's share, and the final τ is the one at\n" +
 			"which the ratio is R (for --structure, after thinning). The report records the target, the λ\n" +
 			"schedule and the final τ. It works for spred (any --structure), l1 and magnitude.\n" +
