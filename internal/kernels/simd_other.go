@@ -27,3 +27,7 @@ func csrBlock32AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *flo
 func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32, mask *int32) {
 	panic("kernels: no AVX2 CSR loop on this architecture")
 }
+
+func biasOutAVX2(dst, src *float32, n int, b float32, relu bool, tail *int32) {
+	panic("kernels: no AVX2 loop on this architecture")
+}

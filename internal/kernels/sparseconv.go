@@ -132,14 +132,27 @@ func (s *SparseConv) phases(x, dst []float32) {
 					continue
 				}
 				src := x[iy*g.W:][:g.W]
-				clear(row[:lo])
-				clear(row[hi:])
-				if g.S == 1 {
-					copy(row[lo:hi], src[lo-g.PL:])
-					continue
+				// The padding of a row is a value or two: stored, not
+				// cleared through a call.
+				for j := 0; j < lo; j++ {
+					row[j] = 0
+				}
+				for j := hi; j < len(row); j++ {
+					row[j] = 0
 				}
 				d := row[lo:hi]
+				if g.S == 1 {
+					copy(d, src[lo-g.PL:])
+					continue
+				}
 				src = src[lo*g.S+bb-g.PL:]
+				if g.S == 2 {
+					src = src[:2*len(d)-1]
+					for j := range d {
+						d[j] = src[2*j]
+					}
+					continue
+				}
 				for j := range d {
 					d[j] = src[j*g.S]
 				}
@@ -151,9 +164,17 @@ func (s *SparseConv) phases(x, dst []float32) {
 // ceilDiv is ⌈a/b⌉ for b > 0.
 func ceilDiv(a, b int) int { return -floorDiv(-a, b) }
 
-// BiasOut writes src + b to dst, or ReLU(src + b) with relu.
+// tailMasks[8−r:][:8] is the AVX2 mask of the first r of 8 lanes.
+var tailMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
+
+// BiasOut writes src + b to dst (src itself when b is 0), or ReLU(src + b)
+// with relu.
 func BiasOut(dst, src []float32, b float32, relu bool) {
 	dst = dst[:len(src)]
+	if hasAVX2 && len(src) > 0 && (relu || b != 0) {
+		biasOutAVX2(&dst[0], &src[0], len(src), b, relu, &tailMasks[8-len(src)%8])
+		return
+	}
 	switch {
 	case relu:
 		i := 0

@@ -169,26 +169,43 @@ func TestBiasOut(t *testing.T) {
 	if got := ReLU(float32(math.NaN())); !math.IsNaN(float64(got)) {
 		t.Errorf("ReLU(NaN) = %v, want NaN", got)
 	}
-	for _, n := range []int{0, 1, 3, 4, 7, 29} {
-		src := randSlice(n)
-		for _, b := range []float32{0, 0.25} {
-			for _, relu := range []bool{false, true} {
-				dst := make([]float32, n+2)
-				for i := range dst {
-					dst[i] = 99
+	loops := []bool{false}
+	if hasAVX2 {
+		loops = append(loops, true)
+	}
+	defer func(v bool) { hasAVX2 = v }(hasAVX2)
+	negNaN := math.Float32frombits(math.Float32bits(float32(math.NaN())) | 1<<31)
+	for _, avx := range loops {
+		hasAVX2 = avx
+		for _, n := range []int{0, 1, 3, 4, 7, 8, 9, 15, 16, 17, 29, 64} {
+			src := randSlice(n)
+			for i := range src { // special values among the random ones
+				if i%5 == 2 {
+					src[i] = append(special, float32(math.NaN()), negNaN)[i%len(special)+i%3]
 				}
-				BiasOut(dst, src, b, relu)
-				for i, v := range src {
-					want := v + b
-					if relu && want < 0 {
-						want = 0
+			}
+			for _, b := range []float32{0, 0.25} {
+				for _, relu := range []bool{false, true} {
+					dst := make([]float32, n+2)
+					for i := range dst {
+						dst[i] = 99
 					}
-					if dst[i] != want {
-						t.Fatalf("n %d, b %v, relu %v: dst[%d] = %v, want %v", n, b, relu, i, dst[i], want)
+					BiasOut(dst, src, b, relu)
+					for i, v := range src {
+						want := v + b
+						switch {
+						case relu:
+							want = ReLU(want)
+						case b == 0:
+							want = v // a copy: −0 stays −0
+						}
+						if math.Float32bits(dst[i]) != math.Float32bits(want) {
+							t.Fatalf("AVX2 %v, n %d, b %v, relu %v: dst[%d] = %v (%#x), want %v (%#x)", avx, n, b, relu, i, dst[i], math.Float32bits(dst[i]), want, math.Float32bits(want))
+						}
 					}
-				}
-				if dst[n] != 99 || dst[n+1] != 99 {
-					t.Fatalf("n %d: BiasOut wrote past len(src)", n)
+					if dst[n] != 99 || dst[n+1] != 99 {
+						t.Fatalf("AVX2 %v, n %d: BiasOut wrote past len(src)", avx, n)
+					}
 				}
 			}
 		}
