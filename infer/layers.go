@@ -427,7 +427,7 @@ type affineStep struct {
 
 func (a *affineStep) run(n int, in [][]float32, y []float32, _ *scratch) {
 	x, ch := in[0], len(a.s)
-	par.For(n*ch, 1, func(lo, hi int) {
+	par.For(n*ch, par.Grain(n*ch, n*ch*a.plane), func(lo, hi int) {
 		for p := lo; p < hi; p++ {
 			s, t := a.s[p%ch], a.t[p%ch]
 			dst := y[p*a.plane:][:a.plane]

@@ -35,16 +35,16 @@ func (m *CSR[T]) NNZ() int { return len(m.Val) }
 // the CPUs.
 func (m *CSR[T]) MulDense(b []T, n int, c []T) {
 	if n == 1 {
-		par.For(m.Rows, 1, func(lo, hi int) { m.mulVec(b, c, lo, hi) })
+		par.For(m.Rows, par.Grain(m.Rows, m.NNZ()), func(lo, hi int) { m.mulVec(b, c, lo, hi) })
 		return
 	}
 	if m32, ok := any(m).(*CSR[float32]); ok && hasAVX2 && n >= 8 {
 		b32, c32 := any(b).([]float32), any(c).([]float32)
 		_, _ = b32[m.Cols*n-1], c32[m.Rows*n-1]
-		par.For(m.Rows, 1, func(lo, hi int) { m32.mulBlocks(b32, n, c32, lo, hi) })
+		par.For(m.Rows, par.Grain(m.Rows, m.NNZ()*n/4), func(lo, hi int) { m32.mulBlocks(b32, n, c32, lo, hi) })
 		return
 	}
-	par.For(m.Rows, 1, func(lo, hi int) {
+	par.For(m.Rows, par.Grain(m.Rows, m.NNZ()*n), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			ci := c[i*n : (i+1)*n]
 			clear(ci)

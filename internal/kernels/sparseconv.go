@@ -82,14 +82,14 @@ func (s *SparseConv) Forward(n int, x, b []float32, relu bool, y, sc []float32) 
 	ph := x
 	if !s.inPlace {
 		ph = sc[:n*g.Ch*planes]
-		par.For(n*g.Ch, 1, func(lo, hi int) {
+		par.For(n*g.Ch, par.Grain(n*g.Ch, n*g.Ch*planes/4), func(lo, hi int) {
 			for p := lo; p < hi; p++ {
 				s.phases(x[p*g.H*g.W:][:g.H*g.W], ph[p*planes:][:planes])
 			}
 		})
 	}
 	out, span := g.OH*g.OW, (g.OH-1)*s.wq+g.OW
-	par.For(n*g.Filters, 1, func(lo, hi int) {
+	par.For(n*g.Filters, par.Grain(n*g.Filters, n*(len(s.val)*span/4+g.Filters*out/4)), func(lo, hi int) {
 		wide := make([]float32, span) // one per CPU: a few KB
 		for bf := lo; bf < hi; bf++ {
 			img, f := bf/g.Filters, bf%g.Filters

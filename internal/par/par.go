@@ -32,3 +32,18 @@ func For(n, grain int, fn func(lo, hi int)) {
 	fn(0, n/workers)
 	wg.Wait()
 }
+
+// MinWork is the least work worth handing to another CPU, in units of
+// about a nanosecond (a vector multiply-add, a value copied): below it,
+// waking a goroutine and waiting for it costs about as much as it saves.
+const MinWork = 1 << 15
+
+// Grain is the grain for For over n items that cost work units together,
+// so that each CPU gets at least MinWork of them (n: one CPU when the whole
+// is below MinWork).
+func Grain(n, work int) int {
+	if n <= 0 || work <= MinWork {
+		return max(n, 1)
+	}
+	return max(1, int(int64(MinWork)*int64(n)/int64(work)))
+}

@@ -24,3 +24,15 @@ func TestForCoversEveryIndexOnce(t *testing.T) {
 		runtime.GOMAXPROCS(old)
 	}
 }
+
+func TestGrain(t *testing.T) {
+	for _, c := range []struct{ n, work, want int }{
+		{0, 0, 1}, {10, 0, 10}, {10, MinWork, 10}, // too little work: one range
+		{10, 2 * MinWork, 5}, {10, 10 * MinWork, 1}, {1000, 4 * MinWork, 250},
+		{3, 1 << 40, 1},
+	} {
+		if g := Grain(c.n, c.work); g != c.want {
+			t.Errorf("Grain(%d, %d) = %d, want %d", c.n, c.work, g, c.want)
+		}
+	}
+}
