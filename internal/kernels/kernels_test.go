@@ -145,12 +145,8 @@ func TestCSRProducts(t *testing.T) {
 // TestTranspose: every entry lands at its transposed place, for shapes
 // smaller than, equal to and not a multiple of the tile.
 func TestTranspose(t *testing.T) {
-	loops := []bool{false}
-	if hasAVX2 {
-		loops = append(loops, true)
-	}
-	defer func(v bool, procs int) { hasAVX2 = v; runtime.GOMAXPROCS(procs) }(hasAVX2, runtime.GOMAXPROCS(0))
-	for _, avx := range loops {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, avx := range simdLoops(t) {
 		hasAVX2 = avx
 		for _, procs := range []int{1, 2} {
 			runtime.GOMAXPROCS(procs)
@@ -199,11 +195,7 @@ func TestCSRMulDense32(t *testing.T) {
 		}
 	}
 	m := NewCSR(a, rows, cols)
-	loops := []bool{false}
-	if hasAVX2 {
-		loops = append(loops, true)
-	}
-	defer func(v bool) { hasAVX2 = v }(hasAVX2)
+	loops := simdLoops(t)
 	for _, avx := range loops {
 		hasAVX2 = avx
 		for _, n := range []int{1, 7, 8, 9, 40, 63, 64, 65, 100, 131, 200} {
@@ -227,4 +219,16 @@ func TestCSRMulDense32(t *testing.T) {
 			}
 		}
 	}
+}
+
+// simdLoops is the loops a test runs through: false (plain Go), and true
+// where the CPU has AVX2; the test sets hasAVX2 to each, and it is put
+// back when the test ends.
+func simdLoops(t *testing.T) []bool {
+	v := hasAVX2
+	t.Cleanup(func() { hasAVX2 = v })
+	if v {
+		return []bool{false, true}
+	}
+	return []bool{false}
 }

@@ -119,11 +119,7 @@ func nonZeros(v []float64) int {
 // TestAxpy checks both loops of Axpy against the definition, on lengths
 // around the switch between them.
 func TestAxpy(t *testing.T) {
-	loops := []bool{false}
-	if hasAVX2 {
-		loops = append(loops, true)
-	}
-	defer func(v bool) { hasAVX2 = v }(hasAVX2)
+	loops := simdLoops(t)
 	for _, avx := range loops {
 		hasAVX2 = avx
 		for _, n := range []int{0, 1, axpyMin - 1, axpyMin, 17, 31, 32, 33, 37, 40, 64, 100, 131} {
@@ -169,11 +165,7 @@ func TestBiasOut(t *testing.T) {
 	if got := ReLU(float32(math.NaN())); !math.IsNaN(float64(got)) {
 		t.Errorf("ReLU(NaN) = %v, want NaN", got)
 	}
-	loops := []bool{false}
-	if hasAVX2 {
-		loops = append(loops, true)
-	}
-	defer func(v bool) { hasAVX2 = v }(hasAVX2)
+	loops := simdLoops(t)
 	negNaN := math.Float32frombits(math.Float32bits(float32(math.NaN())) | 1<<31)
 	for _, avx := range loops {
 		hasAVX2 = avx
