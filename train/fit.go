@@ -13,6 +13,7 @@ import (
 	"github.com/spred-go/spred/dataset"
 	"github.com/spred-go/spred/graph"
 	"github.com/spred-go/spred/infer"
+	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/models"
 )
 
@@ -338,17 +339,9 @@ func Correct(logits []float64, labels []int, classes int) int {
 func finite(t *tensor.Dense) bool {
 	switch d := t.Data().(type) {
 	case []float32:
-		for _, v := range d {
-			if v-v != 0 {
-				return false
-			}
-		}
+		return kernels.AllFinite(d)
 	case []float64:
-		for _, v := range d {
-			if v-v != 0 {
-				return false
-			}
-		}
+		return kernels.AllFinite(d)
 	}
 	return true
 }

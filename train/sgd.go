@@ -5,6 +5,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/graph"
+	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/internal/par"
 	"github.com/spred-go/spred/models"
 )
@@ -129,10 +130,7 @@ func momentum[T float32 | float64](w, g, v []T, lr, mu, wd T) {
 		}
 		return
 	}
-	for i := range w {
-		v[i] = mu*v[i] + (g[i] + wd*w[i])
-		w[i] -= lr * v[i]
-	}
+	kernels.Momentum(w, g, v, lr, mu, wd)
 }
 
 func updateRange[T float32 | float64](w, g, v []T, lr, mu, wd, l1 T, nesterov bool) {

@@ -36,3 +36,12 @@ func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *f
 //
 //go:noescape
 func biasOutAVX2(dst, src *float32, n int, b float32, relu bool, tail *int32)
+
+// allFinite32AVX2 and momentum32AVX2 are the loops of AllFinite and
+// Momentum for n a multiple of 8.
+
+//go:noescape
+func allFinite32AVX2(x *float32, n int) bool
+
+//go:noescape
+func momentum32AVX2(w, grad, v *float32, n int, lr, mu, wd float32)

@@ -31,3 +31,11 @@ func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *f
 func biasOutAVX2(dst, src *float32, n int, b float32, relu bool, tail *int32) {
 	panic("kernels: no AVX2 loop on this architecture")
 }
+
+func allFinite32AVX2(x *float32, n int) bool {
+	panic("kernels: no AVX2 loop on this architecture")
+}
+
+func momentum32AVX2(w, grad, v *float32, n int, lr, mu, wd float32) {
+	panic("kernels: no AVX2 loop on this architecture")
+}

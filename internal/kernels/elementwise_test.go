@@ -1,0 +1,122 @@
+package kernels
+
+import (
+	"math"
+	"math/rand"
+	"testing"
+)
+
+// elementwiseInput is n float32 values, mostly ordinary, with a few zeros
+// of both signs, denormals and large values among them.
+func elementwiseInput(rng *rand.Rand, n int) []float32 {
+	x := make([]float32, n)
+	special := []float32{0, float32(math.Copysign(0, -1)), 1e-40, -1e-41, 3e38, -2e38}
+	for i := range x {
+		if rng.Intn(10) == 0 {
+			x[i] = special[rng.Intn(len(special))]
+		} else {
+			x[i] = float32(rng.NormFloat64())
+		}
+	}
+	return x
+}
+
+func sameBits(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s: [%d] = %v, want %v", what, i, got[i], want[i])
+		}
+	}
+}
+
+func TestAllFinite(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+	for _, avx := range simdLoops(t) {
+		hasAVX2 = avx
+		for _, n := range []int{1, 8, 31, 32, 33, 64, 100} {
+			x := elementwiseInput(rng, n)
+			if !AllFinite(x) {
+				t.Fatalf("AVX2 %v, n %d: finite values reported as not finite", avx, n)
+			}
+			for p := 0; p < n; p++ {
+				for _, v := range bad {
+					old := x[p]
+					x[p] = v
+					if AllFinite(x) {
+						t.Fatalf("AVX2 %v, n %d: %v at %d not seen", avx, n, v, p)
+					}
+					x[p] = old
+				}
+			}
+		}
+		if !AllFinite([]float32(nil)) {
+			t.Fatal("an empty slice is finite")
+		}
+	}
+	if AllFinite([]float64{1, math.Inf(1)}) || !AllFinite([]float64{1, -2}) {
+		t.Fatal("float64 AllFinite")
+	}
+}
+
+func TestMomentum(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	const lr, mu, wd = 0.3, 0.9, 5e-4
+	for _, avx := range simdLoops(t) {
+		hasAVX2 = avx
+		for _, n := range []int{0, 5, 8, 16, 24, 31, 32, 33, 48, 100, 257} {
+			w, g, v := elementwiseInput(rng, n), elementwiseInput(rng, n), elementwiseInput(rng, n)
+			ww, wv := append([]float32(nil), w...), append([]float32(nil), v...)
+			for i := range ww {
+				wv[i] = mu*wv[i] + (g[i] + wd*ww[i])
+				ww[i] -= lr * wv[i]
+			}
+			Momentum(w, g, v, lr, mu, wd)
+			sameBits(t, "Momentum w", w, ww)
+			sameBits(t, "Momentum v", v, wv)
+		}
+	}
+	w, g, v := []float64{1, 2}, []float64{0.5, -1}, []float64{0, 1}
+	Momentum(w, g, v, 0.1, 0.9, 0.01)
+	if math.Abs(v[0]-0.51) > 1e-15 || math.Abs(w[0]-0.949) > 1e-15 || math.Abs(v[1]-(0.9-1+0.02)) > 1e-15 {
+		t.Fatalf("float64 Momentum: w %v v %v", w, v)
+	}
+}
+
+// benchmarkElementwise times f over LeNet-300-100's 266,200 prunable
+// weights (ordinary values: denormals would time the CPU's slow path),
+// with the plain and the AVX2 loops.
+func benchmarkElementwise(b *testing.B, f func(w, g, v []float32)) {
+	rng := rand.New(rand.NewSource(1))
+	n := 266200
+	w, g, v := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range w {
+		w[i], g[i], v[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	avx := hasAVX2
+	defer func() { hasAVX2 = avx }()
+	for _, loop := range []struct {
+		name string
+		avx  bool
+	}{{"plain", false}, {"avx2", true}} {
+		if loop.avx && !avx {
+			continue
+		}
+		b.Run(loop.name, func(b *testing.B) {
+			hasAVX2 = loop.avx
+			b.SetBytes(int64(n * 4))
+			for i := 0; i < b.N; i++ {
+				f(w, g, v)
+			}
+		})
+	}
+}
+
+func BenchmarkAllFinite(b *testing.B) {
+	benchmarkElementwise(b, func(w, g, v []float32) { AllFinite(g) })
+}
+
+func BenchmarkMomentum(b *testing.B) {
+	benchmarkElementwise(b, func(w, g, v []float32) { Momentum(w, g, v, 1e-9, 0.5, 1e-9) })
+}
