@@ -106,11 +106,16 @@ func velocity[T float32 | float64](o *SGD, name string, n int) []T {
 	return v
 }
 
+// updateGrain is the fewest elements per worker of an update: like the
+// product u⊙v (graph's productGrain) it is bound by memory, and split in
+// halves it made a LeNet-300-100 spred step slower on two cores.
+const updateGrain = 1 << 20
+
 // update applies one step to w in place, spread over the CPUs in
-// contiguous ranges (every element is independent, so the result does not
-// depend on the split).
+// contiguous ranges of at least updateGrain (every element is independent,
+// so the result does not depend on the split).
 func update[T float32 | float64](w, g, v []T, lr, mu, wd, l1 T, nesterov bool) {
-	par.For(len(w), 1<<15, func(lo, hi int) {
+	par.For(len(w), updateGrain, func(lo, hi int) {
 		w, g, v := w[lo:hi], g[lo:hi], v[lo:hi]
 		if mu != 0 && !nesterov && l1 == 0 {
 			momentum(w, g, v, lr, mu, wd)
