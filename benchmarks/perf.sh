@@ -20,12 +20,19 @@
 #
 # PERF_MODELS chooses the models (default: lenet-300-100 lenet-5 resnet-20;
 # resnet-20 at Fashion-MNIST's 1×28×28). Raw JSON lines go to
-# benchmarks/results/perf/runs.jsonl, the table to benchmarks/results/perf/perf.md.
+# benchmarks/results/perf/runs.jsonl, the table to benchmarks/results/perf/perf.md;
+# PERF_NAME=NAME writes runs-NAME.jsonl and perf-NAME.md instead (for a run of
+# some models, which should not replace the table of all three).
 # Run it on a quiet machine: the load average at the start is recorded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repeats=${1:-3}
 models=${PERF_MODELS:-lenet-300-100 lenet-5 resnet-20}
+name=${PERF_NAME:+-$PERF_NAME}
+if [[ ! $name =~ ^[-A-Za-z0-9_.]*$ ]]; then
+	echo "perf.sh: PERF_NAME may hold letters, digits, '-', '_' and '.', got '$PERF_NAME'" >&2
+	exit 2
+fi
 py=/usr/bin/python3
 if ! $py -c 'import torch' 2>/dev/null; then
 	echo "perf.sh: needs Debian's python3-torch (apt-get install python3-torch)" >&2
@@ -56,7 +63,8 @@ torch_run() {
 	OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t OMP_WAIT_POLICY=$p \
 		$py benchmarks/torch_ref.py --model "$1" --steps "$2" --threads "$t" "${cl[@]}"
 }
-runs=$out/runs.jsonl
+runs=$out/runs$name.jsonl
+table=$out/perf$name.md
 : >"$runs"
 for model in $models; do
 	steps=$(steps_for "$model")
@@ -95,8 +103,8 @@ bin/spred-perf -gemm 2048 | $py -c 'import json,sys; r=json.load(sys.stdin); r["
 OPENBLAS_NUM_THREADS=$threads $py benchmarks/torch_ref.py --gemm 2048 --threads "$threads" | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 set +e
-$py benchmarks/perf_table.py "$runs" "$threads" "$cpu" "$load" "$repeats" >"$out/perf.md"
+$py benchmarks/perf_table.py "$runs" "$threads" "$cpu" "$load" "$repeats" >"$table"
 verdict=$?
 set -e
-cat "$out/perf.md"
+cat "$table"
 exit $verdict
