@@ -88,6 +88,9 @@ func prepareModels(path, dir, list string) error {
 		}
 		sps = append(sps, v)
 	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	sort.Float64s(sps)
 	name := strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))
 	write := func(base string, m *models.Model) error {
