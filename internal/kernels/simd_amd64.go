@@ -45,3 +45,9 @@ func allFinite32AVX2(x *float32, n int) bool
 
 //go:noescape
 func momentum32AVX2(w, grad, v *float32, n int, lr, mu, wd float32)
+
+// biasOutRowsAVX2 is BiasOutRows; tail is the mask of the last cols mod 8
+// lanes of a row (tailMasks).
+//
+//go:noescape
+func biasOutRowsAVX2(dst, src *float32, rows, cols, stride int, b float32, relu bool, tail *int32)

@@ -39,3 +39,7 @@ func allFinite32AVX2(x *float32, n int) bool {
 func momentum32AVX2(w, grad, v *float32, n int, lr, mu, wd float32) {
 	panic("kernels: no AVX2 loop on this architecture")
 }
+
+func biasOutRowsAVX2(dst, src *float32, rows, cols, stride int, b float32, relu bool, tail *int32) {
+	panic("kernels: no AVX2 loop on this architecture")
+}

@@ -21,15 +21,27 @@ import (
 // are discarded) is a sum of shifted phase planes. For stride 1 there is
 // one phase, the padded plane, and an input that needs no padding is read
 // in place.
+//
+// The phase planes of a batch are stored image-innermost: the HQ×WQ
+// planes of one channel and phase for all images one after another. A
+// weight's shifted plane for a run of consecutive images is then one
+// contiguous Axpy too (the output held HQ×WQ per image, the rows past OH
+// discarded as well), so small planes — resnet-8's 7×7 and 14×14 — are
+// summed a thousand or so values per call instead of a few dozen.
 type SparseConv struct {
 	g       Conv
 	hq, wq  int
 	inPlace bool    // the input is its own phase plane: no copy
 	used    []bool  // the phases some weight reads (the others are not written)
-	ptr     []int32 // filter f's weights: off, val[ptr[f]:ptr[f+1]]
-	off     []int32 // offset of a weight's shifted plane in one image's phase planes
+	ptr     []int32 // filter f's weights: blk, sh, val[ptr[f]:ptr[f+1]]
+	blk     []int32 // the (channel, phase) block a weight reads: channel·S² + phase
+	sh      []int32 // the offset of a weight's shifted plane within its block
 	val     []float32
 }
+
+// sparseConvRun is about the number of values Forward sums per Axpy: as
+// many images as make this many phase-plane values go in one call.
+const sparseConvRun = 1024
 
 // NewSparseConv keeps the non-zero weights of w (Filters × Ch/groups × K
 // × K, row-major, the filters of group i reading channels
@@ -39,7 +51,6 @@ func NewSparseConv(g Conv, groups int, w []float32) *SparseConv {
 	s := &SparseConv{g: g, hq: g.OH + (g.K-1)/g.S, wq: g.OW + (g.K-1)/g.S}
 	s.inPlace = g.S == 1 && g.PT == 0 && g.PL == 0 && g.H == s.hq && g.W == s.wq
 	fg, cg, kk := g.Filters/groups, g.Ch/groups, g.K*g.K
-	phase, planes := s.hq*s.wq, g.S*g.S*s.hq*s.wq
 	s.ptr = make([]int32, g.Filters+1)
 	s.used = make([]bool, g.S*g.S)
 	for f := 0; f < g.Filters; f++ {
@@ -49,9 +60,10 @@ func NewSparseConv(g Conv, groups int, w []float32) *SparseConv {
 				continue
 			}
 			c, ki, kj := c0+i/kk, i%kk/g.K, i%g.K
-			s.used[ki%g.S*g.S+kj%g.S] = true
-			p := (ki%g.S*g.S + kj%g.S) * phase
-			s.off = append(s.off, int32(c*planes+p+ki/g.S*s.wq+kj/g.S))
+			p := ki%g.S*g.S + kj%g.S
+			s.used[p] = true
+			s.blk = append(s.blk, int32(c*g.S*g.S+p))
+			s.sh = append(s.sh, int32(ki/g.S*s.wq+kj/g.S))
 			s.val = append(s.val, v)
 		}
 		s.ptr[f+1] = int32(len(s.val))
@@ -74,52 +86,59 @@ func (s *SparseConv) Scratch(n int) int {
 // Forward sets y (n × Filters × OH × OW) to the convolution of x (n × Ch
 // × H × W) plus the bias b (one per filter; nil for none), and to its
 // max(·, 0) with relu. sc holds at
-// least Scratch(n) floats. Images and filters are spread over the CPUs;
-// every output value is summed in the same order for any number of them.
+// least Scratch(n) floats. Runs of images and filters are spread over the
+// CPUs; every output value is summed in the same order (the filter's
+// weights in turn) for any number of them and any run length.
 func (s *SparseConv) Forward(n int, x, b []float32, relu bool, y, sc []float32) {
 	g := s.g
-	planes := g.S * g.S * s.hq * s.wq
-	ph := x
+	phase, ss := s.hq*s.wq, g.S*g.S
+	// Where image i's part of block k starts: k·blkStride + i·imgStride.
+	ph, blkStride, imgStride, run := x, phase, g.Ch*phase, 1
 	if !s.inPlace {
-		ph = sc[:n*g.Ch*planes]
-		par.For(n*g.Ch, par.Grain(n*g.Ch, n*g.Ch*planes/4), func(lo, hi int) {
+		ph, blkStride, imgStride = sc[:n*g.Ch*ss*phase], n*phase, phase
+		run = min(n, max(1, sparseConvRun/phase))
+		par.For(n*g.Ch, par.Grain(n*g.Ch, n*g.Ch*ss*phase/4), func(lo, hi int) {
 			for p := lo; p < hi; p++ {
-				s.phases(x[p*g.H*g.W:][:g.H*g.W], ph[p*planes:][:planes])
+				img, c := p/g.Ch, p%g.Ch
+				s.phases(x[p*g.H*g.W:][:g.H*g.W], ph[c*ss*blkStride+img*phase:], blkStride)
 			}
 		})
 	}
 	out, span := g.OH*g.OW, (g.OH-1)*s.wq+g.OW
-	par.For(n*g.Filters, par.Grain(n*g.Filters, n*(len(s.val)*span/4+g.Filters*out/4)), func(lo, hi int) {
-		wide := make([]float32, span) // one per CPU: a few KB
-		for bf := lo; bf < hi; bf++ {
-			img, f := bf/g.Filters, bf%g.Filters
-			clear(wide)
-			base := ph[img*g.Ch*planes:]
+	runs := (n + run - 1) / run
+	par.For(runs*g.Filters, par.Grain(runs*g.Filters, n*(len(s.val)*span/4+g.Filters*out/4)), func(lo, hi int) {
+		wide := make([]float32, (run-1)*phase+span) // one per CPU: a few KB
+		for rf := lo; rf < hi; rf++ {
+			r, f := rf/g.Filters, rf%g.Filters
+			img0 := r * run
+			cnt := min(run, n-img0)
+			sum := wide[:(cnt-1)*phase+span]
+			clear(sum)
+			base := ph[img0*imgStride:]
 			for p := s.ptr[f]; p < s.ptr[f+1]; p++ {
-				Axpy(s.val[p], base[s.off[p]:][:span], wide)
+				Axpy(s.val[p], base[int(s.blk[p])*blkStride+int(s.sh[p]):][:len(sum)], sum)
 			}
 			bias := float32(0)
 			if b != nil {
 				bias = b[f]
 			}
-			dst := y[bf*out:][:out]
-			for oy := 0; oy < g.OH; oy++ {
-				BiasOut(dst[oy*g.OW:][:g.OW], wide[oy*s.wq:][:g.OW], bias, relu)
+			for i := 0; i < cnt; i++ {
+				BiasOutRows(y[((img0+i)*g.Filters+f)*out:][:out], sum[i*phase:], g.OH, g.OW, s.wq, bias, relu)
 			}
 		}
 	})
 }
 
 // phases writes one channel's zero-padded input plane x (H×W) as the
-// S×S phase planes that some weight reads.
-func (s *SparseConv) phases(x, dst []float32) {
+// S×S phase planes that some weight reads, phase p's at dst[p·stride:].
+func (s *SparseConv) phases(x, dst []float32, stride int) {
 	g := s.g
 	for a := 0; a < g.S; a++ {
 		for bb := 0; bb < g.S; bb++ {
 			if !s.used[a*g.S+bb] {
 				continue
 			}
-			p := dst[(a*g.S+bb)*s.hq*s.wq:][:s.hq*s.wq]
+			p := dst[(a*g.S+bb)*stride:][:s.hq*s.wq]
 			// Columns j read input column j·S + bb − PL: those in [lo, hi)
 			// fall inside the input.
 			lo := min(max(0, ceilDiv(g.PL-bb, g.S)), s.wq)
@@ -191,6 +210,23 @@ func BiasOut(dst, src []float32, b float32, relu bool) {
 		for i, v := range src {
 			dst[i] = v + b
 		}
+	}
+}
+
+// BiasOutRows is BiasOut for rows rows of cols values: row r of src at
+// src[r·stride:], of dst at dst[r·cols:] (a plane held wider than it is,
+// written out at its width), in one call.
+func BiasOutRows(dst, src []float32, rows, cols, stride int, b float32, relu bool) {
+	if rows == 0 || cols == 0 {
+		return
+	}
+	dst, src = dst[:rows*cols], src[:(rows-1)*stride+cols]
+	if hasAVX2 && (relu || b != 0) {
+		biasOutRowsAVX2(&dst[0], &src[0], rows, cols, stride, b, relu, &tailMasks[8-cols%8])
+		return
+	}
+	for r := 0; r < rows; r++ {
+		BiasOut(dst[r*cols:][:cols], src[r*stride:][:cols], b, relu)
 	}
 }
 

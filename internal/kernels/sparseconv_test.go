@@ -33,7 +33,9 @@ func naiveConv(g Conv, groups int, x, w, bias []float64) []float64 {
 // TestSparseConv checks the direct sparse convolution against its
 // definition for strides 1 to 3, kernels 1 to 5, symmetric, one-sided and
 // no padding (the input read in place), groups, without bias, on weights
-// that are mostly zero, with 1 and 2 CPUs, with and without the relu.
+// that are mostly zero, with 1 and 2 CPUs, with and without the relu, on
+// batches that Forward sums in one run of images, in several, and with a
+// shorter last run.
 func TestSparseConv(t *testing.T) {
 	rng := rand.New(rand.NewSource(3))
 	for _, c := range []struct {
@@ -49,6 +51,9 @@ func TestSparseConv(t *testing.T) {
 		{2, 4, 6, 6, 6, 3, 1, 2, [4]int{0, 1, 2, 0}, false},
 		{1, 2, 9, 10, 3, 5, 3, 1, [4]int{2, 2, 2, 2}, true},
 		{2, 2, 5, 5, 2, 1, 1, 1, [4]int{0, 0, 0, 0}, true},
+		{37, 2, 6, 6, 3, 3, 1, 1, [4]int{1, 1, 1, 1}, true},   // runs of 16, 16 and 5 images
+		{70, 2, 9, 9, 3, 3, 2, 1, [4]int{1, 1, 1, 1}, false},  // runs of 28, 28 and 14
+		{9, 2, 12, 12, 3, 5, 1, 1, [4]int{0, 0, 0, 0}, false}, // in place: one image a run
 	} {
 		g := NewConvPads(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.pads)
 		x := make([]float64, c.b*c.ch*c.h*c.w)
@@ -197,6 +202,45 @@ func TestBiasOut(t *testing.T) {
 					}
 					if dst[n] != 99 || dst[n+1] != 99 {
 						t.Fatalf("AVX2 %v, n %d: BiasOut wrote past len(src)", avx, n)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestBiasOutRows checks the strided plane against BiasOut row by row,
+// bit for bit, and that nothing past the plane is written.
+func TestBiasOutRows(t *testing.T) {
+	for _, avx := range simdLoops(t) {
+		hasAVX2 = avx
+		for _, c := range []struct{ rows, cols, stride int }{
+			{1, 1, 1}, {3, 7, 9}, {4, 8, 8}, {5, 9, 11}, {7, 14, 16}, {2, 17, 17}, {28, 28, 30}, {0, 5, 5}, {3, 0, 2},
+		} {
+			src := randSlice(max(0, (c.rows-1)*c.stride+c.cols))
+			for i := range src {
+				if i%7 == 3 {
+					src[i] = float32(math.Copysign(0, -1))
+				}
+			}
+			for _, b := range []float32{0, -0.5} {
+				for _, relu := range []bool{false, true} {
+					n := c.rows * c.cols
+					got, want := make([]float32, n+3), make([]float32, n)
+					for i := range got {
+						got[i] = 99
+					}
+					BiasOutRows(got, src, c.rows, c.cols, c.stride, b, relu)
+					for r := 0; r < c.rows; r++ {
+						BiasOut(want[r*c.cols:][:c.cols], src[r*c.stride:][:c.cols], b, relu)
+					}
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("AVX2 %v, %+v, b %v, relu %v: dst[%d] = %v, want %v", avx, c, b, relu, i, got[i], want[i])
+						}
+					}
+					if got[n] != 99 || got[n+1] != 99 || got[n+2] != 99 {
+						t.Fatalf("AVX2 %v, %+v: BiasOutRows wrote past the plane", avx, c)
 					}
 				}
 			}
