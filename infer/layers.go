@@ -447,9 +447,7 @@ func (s addStep) run(n int, in [][]float32, y []float32, _ *scratch) {
 	par.For(len(y), 1<<15, func(lo, hi int) {
 		a, b, y := a[lo:hi], b[lo:hi], y[lo:hi]
 		if s.relu {
-			for i := range y {
-				y[i] = kernels.ReLU(a[i] + b[i])
-			}
+			kernels.AddReLU(y, a, b)
 			return
 		}
 		if len(y) == 0 {

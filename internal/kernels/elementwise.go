@@ -1,13 +1,14 @@
 package kernels
 
-// Two element-wise passes of a training step over the factors u and v of
-// every prunable weight: the finiteness check of their gradients and the
-// heavy-ball momentum update. On long float32 slices each runs an 8-wide
-// AVX2 loop where the CPU has one, with the same operations in the same
-// order as the plain loop (products and sums each rounded, no fused
-// multiply-add), so the result does not depend on which loop ran. (The
-// product u⊙v itself stays a plain loop: an AVX2 one was no faster, the
-// pass being bound by memory.)
+// Element-wise passes: two of a training step over the factors u and v of
+// every prunable weight (the finiteness check of their gradients and the
+// heavy-ball momentum update) and the residual sum with its relu of the
+// inference engine. On long float32 slices each runs an 8-wide AVX2 loop
+// where the CPU has one, with the same operations in the same order as
+// the plain loop (products and sums each rounded, no fused multiply-add),
+// so the result does not depend on which loop ran. (The product u⊙v itself
+// stays a plain loop: an AVX2 one was no faster, the pass being bound by
+// memory.)
 
 // elementwiseMin is the length from which the passes below call their
 // assembly loops.
@@ -46,5 +47,20 @@ func Momentum[T float32 | float64](w, g, v []T, lr, mu, wd T) {
 	for ; i < n; i++ {
 		v[i] = mu*v[i] + (g[i] + wd*w[i])
 		w[i] -= lr * v[i]
+	}
+}
+
+// AddReLU sets y[i] = ReLU(a[i] + b[i]) for i < len(y) (len(a), len(b) ≥
+// len(y); y may be a or b): a residual sum and the relu that follows it.
+func AddReLU(y, a, b []float32) {
+	n := len(y)
+	a, b = a[:n], b[:n]
+	i := 0
+	if hasAVX2 && n >= elementwiseMin {
+		i = n &^ 7
+		addReLUAVX2(&y[0], &a[0], &b[0], i)
+	}
+	for ; i < n; i++ {
+		y[i] = ReLU(a[i] + b[i])
 	}
 }

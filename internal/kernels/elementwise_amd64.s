@@ -113,3 +113,46 @@ mtail:
 mdone:
 	VZEROUPPER
 	RET
+
+// func addReLUAVX2(y, a, b *float32, n int)
+//
+// y[i] = a[i] + b[i] with every sum whose sign bit is set made +0
+// (ReLU's bits exactly), for i < n, n a multiple of 8.
+TEXT ·addReLUAVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	CMPQ CX, $16
+	JL   atail
+
+aloop16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VADDPS  (DX), Y0, Y0
+	VADDPS  32(DX), Y1, Y1
+	VPSRAD  $31, Y0, Y2
+	VPSRAD  $31, Y1, Y3
+	VPANDN  Y0, Y2, Y0
+	VPANDN  Y1, Y3, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JGE     aloop16
+
+atail:
+	CMPQ    CX, $8
+	JL      adone
+	VMOVUPS (SI), Y0
+	VADDPS  (DX), Y0, Y0
+	VPSRAD  $31, Y0, Y2
+	VPANDN  Y0, Y2, Y0
+	VMOVUPS Y0, (DI)
+
+adone:
+	VZEROUPPER
+	RET

@@ -120,3 +120,33 @@ func BenchmarkAllFinite(b *testing.B) {
 func BenchmarkMomentum(b *testing.B) {
 	benchmarkElementwise(b, func(w, g, v []float32) { Momentum(w, g, v, 1e-9, 0.5, 1e-9) })
 }
+
+func TestAddReLU(t *testing.T) {
+	rng := rand.New(rand.NewSource(4))
+	negNaN := math.Float32frombits(math.Float32bits(float32(math.NaN())) | 1<<31)
+	for _, avx := range simdLoops(t) {
+		hasAVX2 = avx
+		for _, n := range []int{0, 3, 8, 16, 31, 32, 33, 47, 100} {
+			a, b := elementwiseInput(rng, n), elementwiseInput(rng, n)
+			for i := range a {
+				if i%9 == 4 {
+					a[i], b[i] = negNaN, 1
+				}
+				if i%11 == 5 {
+					a[i], b[i] = float32(math.Copysign(0, -1)), float32(math.Copysign(0, -1))
+				}
+			}
+			want := make([]float32, n)
+			for i := range want {
+				want[i] = ReLU(a[i] + b[i])
+			}
+			y := make([]float32, n+2)
+			y[n], y[n+1] = 7, 8
+			AddReLU(y[:n], a, b)
+			sameBits(t, "AddReLU", y[:n], want)
+			sameBits(t, "AddReLU past n", y[n:], []float32{7, 8})
+			AddReLU(a, a, b) // in place
+			sameBits(t, "AddReLU in place", a, want)
+		}
+	}
+}

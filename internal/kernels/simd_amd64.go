@@ -51,3 +51,8 @@ func momentum32AVX2(w, grad, v *float32, n int, lr, mu, wd float32)
 //
 //go:noescape
 func biasOutRowsAVX2(dst, src *float32, rows, cols, stride int, b float32, relu bool, tail *int32)
+
+// addReLUAVX2 is AddReLU for n a multiple of 8.
+//
+//go:noescape
+func addReLUAVX2(y, a, b *float32, n int)

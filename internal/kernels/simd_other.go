@@ -43,3 +43,7 @@ func momentum32AVX2(w, grad, v *float32, n int, lr, mu, wd float32) {
 func biasOutRowsAVX2(dst, src *float32, rows, cols, stride int, b float32, relu bool, tail *int32) {
 	panic("kernels: no AVX2 loop on this architecture")
 }
+
+func addReLUAVX2(y, a, b *float32, n int) {
+	panic("kernels: no AVX2 loop on this architecture")
+}
