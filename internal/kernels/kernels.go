@@ -238,12 +238,8 @@ func addShiftedPlane[T float32 | float64](g Conv, src, dst []T, ki, kj int) {
 	if a >= b {
 		return
 	}
-	s := src[a:b]
-	dd := dst[a+d : b+d]
-	dd = dd[:len(s)]
-	for i, v := range s {
-		dd[i] += v
-	}
+	// dst += 1·src: Axpy's rounding is the plain sum's (1·v is v).
+	Axpy(1, src[a:b], dst[a+d:b+d])
 }
 
 // Gemm computes c = alpha·op(a)·op(b) + beta·c in row-major layout through
