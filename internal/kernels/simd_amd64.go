@@ -31,12 +31,6 @@ func csrBlock32AVX2(val *float32, col *int32, nnz int, b *float32, n int, c *flo
 //go:noescape
 func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *float32, mask *int32)
 
-// biasOutAVX2 is BiasOut for n values; tail is the mask of the last
-// n mod 8 lanes (tailMasks).
-//
-//go:noescape
-func biasOutAVX2(dst, src *float32, n int, b float32, relu bool, tail *int32)
-
 // allFinite32AVX2 and momentum32AVX2 are the loops of AllFinite and
 // Momentum for n a multiple of 8.
 

@@ -28,10 +28,6 @@ func csrBlockMaskAVX2(val *float32, col *int32, nnz int, b *float32, n int, c *f
 	panic("kernels: no AVX2 CSR loop on this architecture")
 }
 
-func biasOutAVX2(dst, src *float32, n int, b float32, relu bool, tail *int32) {
-	panic("kernels: no AVX2 loop on this architecture")
-}
-
 func allFinite32AVX2(x *float32, n int) bool {
 	panic("kernels: no AVX2 loop on this architecture")
 }

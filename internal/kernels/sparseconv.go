@@ -191,7 +191,7 @@ var tailMasks = [16]int32{-1, -1, -1, -1, -1, -1, -1, -1}
 func BiasOut(dst, src []float32, b float32, relu bool) {
 	dst = dst[:len(src)]
 	if hasAVX2 && len(src) > 0 && (relu || b != 0) {
-		biasOutAVX2(&dst[0], &src[0], len(src), b, relu, &tailMasks[8-len(src)%8])
+		biasOutRowsAVX2(&dst[0], &src[0], 1, len(src), len(src), b, relu, &tailMasks[8-len(src)%8])
 		return
 	}
 	switch {
