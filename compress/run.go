@@ -112,6 +112,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		r.Accuracy, r.Loss = ck.Accuracy, ck.Loss
 		if ck.Target != nil {
 			r.Target = ck.Target.clone()
+			if data.Train != nil {
+				r.Target.setSchedule(cfg, data.Train.N())
+			}
 		}
 		r.History = append(r.History, ck.History...)
 	}

@@ -300,3 +300,47 @@ func TestDescribeTarget(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectionFollowsSchedule: under a decaying learning rate the
+// projection counts the steps ahead by their learning rate. Magnitudes
+// that shrink as m₀·exp(−c·Σlr), the law of weight decay on the factors,
+// are projected to their true final value: a weight that ends just below τ
+// counts as dead, one that ends just above it does not, where counting
+// steps alone calls both dead. A constant schedule keeps counting steps.
+func TestProjectionFollowsSchedule(t *testing.T) {
+	cfg := Config{TargetRatio: 10, Epochs: 10, Batch: 10, LR: 0.2, Schedule: train.Schedule{Kind: train.Cosine}}
+	tg := newTarget(cfg, 100) // 10 steps per epoch, 100 in all
+	if tg.rates == nil || tg.perEpoch != 10 {
+		t.Fatalf("a cosine run keeps no schedule: %+v", tg)
+	}
+	lrAt := func(n int) float64 { return cfg.Schedule.Rate(cfg.LR, (n-1)/10, cfg.Epochs) }
+	sum := func(a, b int) float64 {
+		s := 0.0
+		for n := a + 1; n <= b; n++ {
+			s += lrAt(n)
+		}
+		return s
+	}
+	if got, want := tg.lrSum(13, 57), sum(13, 57); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("lrSum(13, 57) = %v, want %v", got, want)
+	}
+	const c, tau, prev, now = 0.5, 0.01, 20, 40
+	// Starting magnitudes whose final value is τ·(1∓1%).
+	final := func(m0 float64) float64 { return m0 * math.Exp(-c*sum(0, 100)) }
+	below, above := tau*0.99/final(1), tau*1.01/final(1)
+	at := func(m0 float64, n int) float64 { return m0 * math.Exp(-c*sum(0, n)) }
+	tg.Prev, tg.PrevStep = []float64{at(below, prev), at(above, prev)}, prev
+	mags := []float64{at(below, now), at(above, now)}
+	if p := tg.projected(mags, nil, tau, now); p != 0.5 {
+		t.Errorf("projected sparsity %v, want 0.5 (one of two ends below τ)", p)
+	}
+	steps := *tg
+	steps.rates = nil
+	if p := steps.projected(mags, nil, tau, now); p != 1 {
+		t.Errorf("counting steps projects %v, want 1 (the overestimate the schedule corrects)", p)
+	}
+	cfg.Schedule = train.Schedule{Kind: train.Constant}
+	if tg := newTarget(cfg, 100); tg.rates != nil || tg.lrSum(3, 10) != 7 {
+		t.Errorf("a constant schedule weighs steps: rates %v, lrSum(3, 10) = %v", tg.rates, tg.lrSum(3, 10))
+	}
+}
