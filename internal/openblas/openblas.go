@@ -7,6 +7,7 @@
 package openblas
 
 import (
+	"fmt"
 	"os"
 	"strings"
 
@@ -89,6 +90,7 @@ func (o openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []f
 		gonum.Implementation{}.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	o.lib.sgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
 		alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
 }
@@ -101,8 +103,34 @@ func (o openBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 		gonum.Implementation{}.Dgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	o.lib.dgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
 		alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
+}
+
+// checkGemm panics, as gonum's products do, when a row-major product of
+// an m×k by a k×n matrix (each transposed as tA, tB say) would read or
+// write past its slices or has a leading dimension too short: OpenBLAS
+// checks neither, and writes past c's end where gonum stops.
+func checkGemm(tA, tB blas.Transpose, m, n, k, na, lda, nb, ldb, nc, ldc int) {
+	ar, ac := m, k
+	if tA != blas.NoTrans {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if tB != blas.NoTrans {
+		br, bc = n, k
+	}
+	switch {
+	case m < 0 || n < 0 || k < 0:
+		panic(fmt.Sprintf("openblas: gemm of %d×%d by %d×%d", m, k, k, n))
+	case lda < max(1, ac) || na < lda*(ar-1)+ac:
+		panic(fmt.Sprintf("openblas: gemm's A is %d×%d with lda %d in %d values", ar, ac, lda, na))
+	case ldb < max(1, bc) || nb < ldb*(br-1)+bc:
+		panic(fmt.Sprintf("openblas: gemm's B is %d×%d with ldb %d in %d values", br, bc, ldb, nb))
+	case ldc < max(1, n) || nc < ldc*(m-1)+n:
+		panic(fmt.Sprintf("openblas: gemm's C is %d×%d with ldc %d in %d values", m, n, ldc, nc))
+	}
 }
 
 // The CBLAS enumeration values (cblas.h).

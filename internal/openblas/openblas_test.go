@@ -132,3 +132,42 @@ func TestLoadOpenBLASErrors(t *testing.T) {
 		t.Error("libc loaded as OpenBLAS")
 	}
 }
+
+// TestGemmChecksLengths: a product whose slices are too short for its
+// shape panics before OpenBLAS is called (OpenBLAS would write past C's
+// end), as gonum's does; ones that fit exactly do not.
+func TestGemmChecksLengths(t *testing.T) {
+	const m, n, k = 3, 4, 5
+	fits := func(tA, tB blas.Transpose) (na, lda, nb, ldb int) {
+		lda, ldb = k, n
+		if tA != blas.NoTrans {
+			lda = m
+		}
+		if tB != blas.NoTrans {
+			ldb = k
+		}
+		return m * k, lda, k * n, ldb
+	}
+	for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			na, lda, nb, ldb := fits(tA, tB)
+			panics := func(na, lda, nb, ldb, nc, ldc int) (p bool) {
+				defer func() { p = recover() != nil }()
+				checkGemm(tA, tB, m, n, k, na, lda, nb, ldb, nc, ldc)
+				return false
+			}
+			if panics(na, lda, nb, ldb, m*n, n) {
+				t.Errorf("tA %v tB %v: a product that fits panics", tA, tB)
+			}
+			for i, c := range [][6]int{
+				{na - 1, lda, nb, ldb, m * n, n}, {na, lda - 1, nb, ldb, m * n, n},
+				{na, lda, nb - 1, ldb, m * n, n}, {na, lda, nb, ldb - 1, m * n, n},
+				{na, lda, nb, ldb, m*n - 1, n}, {na, lda, nb, ldb, m * n, n - 1},
+			} {
+				if !panics(c[0], c[1], c[2], c[3], c[4], c[5]) {
+					t.Errorf("tA %v tB %v: case %d (%v) does not panic", tA, tB, i, c)
+				}
+			}
+		}
+	}
+}
