@@ -1,7 +1,9 @@
 package graph
 
 import (
+	"fmt"
 	"math/rand"
+	"runtime"
 
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
@@ -97,16 +99,76 @@ func New(m *models.Model, opts Options) (s *Session, err error) {
 	if src == nil {
 		src = Plain{}
 	}
-	s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, noGrad: opts.NoGrad, decayNorm: opts.DecayNorm, b: newBuilder(dt)}
-	s.b.gorgoniaOps = opts.GorgoniaOps
 	defer guard(&err, "building the graph of "+m.Spec.Name)
-	if err := s.build(m.Params, src); err != nil {
-		return nil, errors.Wrapf(err, "model %q", m.Spec.Name)
+	// A graph whose node hashes collide is built again: its ops hash by
+	// their addresses, and the abandoned graph, kept alive until the new
+	// one is built, holds the old ones (see HashCollision).
+	var abandoned []*Session
+	for try := 1; ; try++ {
+		s = &Session{spec: m.Spec, batch: opts.Batch, size: m.Spec.InputSize(), dt: dt, train: opts.Train, noGrad: opts.NoGrad, decayNorm: opts.DecayNorm, b: newBuilder(dt)}
+		s.b.gorgoniaOps = opts.GorgoniaOps
+		if err := s.build(m.Params, src); err != nil {
+			return nil, errors.Wrapf(err, "model %q", m.Spec.Name)
+		}
+		sub := s.subgraph()
+		a, b := HashCollision(sub)
+		if a == nil {
+			s.vm = gorgonia.NewTapeMachine(sub)
+			runtime.KeepAlive(abandoned)
+			return s, nil
+		}
+		if try == collisionTries {
+			return nil, errors.Errorf("model %q: the graph's nodes %v and %v have the same hash in %d builds (Gorgonia would compute one value for both)", m.Spec.Name, a, b, try)
+		}
+		abandoned = append(abandoned, s)
 	}
-	if err := s.compile(); err != nil {
-		return nil, errors.Wrapf(err, "model %q", m.Spec.Name)
+}
+
+// collisionTries is how many times New builds a graph whose node hashes
+// collide before it gives up.
+const collisionTries = 4
+
+// HashCollision returns two distinct nodes of g that Gorgonia's compiler
+// would take for one, or nil, nil. The compiler numbers values by the
+// nodes' 32-bit hashes alone (its common-subexpression elimination checks
+// nothing else), so two different nodes whose hashes collide compute one
+// node's value for both: a wrong program, not an error. Nodes equal in op,
+// children, type and shape compute the same value and are not reported.
+// Callers who compile graphs of their own (gorgonia.NewTapeMachine) can
+// check them with it; New does, and builds the graph again.
+func HashCollision(g *gorgonia.ExprGraph) (a, b *gorgonia.Node) {
+	seen := make(map[uint32]*gorgonia.Node)
+	for _, n := range g.AllNodes() {
+		h := n.Hashcode()
+		m, ok := seen[h]
+		if !ok {
+			seen[h] = n
+			continue
+		}
+		if m != n && !sameValue(g, m, n) {
+			return m, n
+		}
 	}
-	return s, nil
+	return nil, nil
+}
+
+// sameValue reports whether a and b of g apply the same op to the same
+// children with the same type and shape (inputs are never the same value).
+func sameValue(g *gorgonia.ExprGraph, a, b *gorgonia.Node) bool {
+	if a.Op() == nil || b.Op() == nil || a.Op().Hashcode() != b.Op().Hashcode() ||
+		!a.Type().Eq(b.Type()) || !a.Shape().Eq(b.Shape()) {
+		return false
+	}
+	ca, cb := g.From(a.ID()), g.From(b.ID())
+	if ca.Len() != cb.Len() {
+		return false
+	}
+	for ca.Next() && cb.Next() {
+		if ca.Node() != cb.Node() {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Session) build(ps *models.Params, src WeightSource) error {
@@ -117,7 +179,8 @@ func (s *Session) build(ps *models.Params, src WeightSource) error {
 	var dropout func(*gorgonia.Node, float64) (*gorgonia.Node, error)
 	if s.train {
 		dropout = func(x *gorgonia.Node, rate float64) (*gorgonia.Node, error) {
-			m := b.input("dropout", []int(x.Shape())...)
+			// A name of its own: inputs of one name and shape are one node.
+			m := b.input(fmt.Sprintf("dropout%d", len(s.masks)), []int(x.Shape())...)
 			s.masks = append(s.masks, dropMask{t: m.Value().(*tensor.Dense), rate: rate})
 			return gorgonia.HadamardProd(x, m)
 		}
@@ -167,20 +230,19 @@ func (s *Session) build(ps *models.Params, src WeightSource) error {
 	return nil
 }
 
-func (s *Session) compile() (err error) {
-	defer guard(&err, "compiling")
-	// Only what the loss, the logits and the learnables' gradients depend
-	// on: Gorgonia differentiates every op with respect to all its inputs,
-	// so the graph also holds the gradient of the input batch (a whole
-	// matrix product for the first layer), which nothing reads.
+// subgraph is what the session compiles: only what the loss, the logits
+// and the learnables' gradients depend on. Gorgonia differentiates every
+// op with respect to all its inputs, so the graph also holds the gradient
+// of the input batch (a whole matrix product for the first layer), which
+// nothing reads.
+func (s *Session) subgraph() *gorgonia.ExprGraph {
 	roots := gorgonia.Nodes{s.loss, s.logits}
 	for _, l := range s.b.learn {
 		if l.grad != nil {
 			roots = append(roots, l.grad)
 		}
 	}
-	s.vm = gorgonia.NewTapeMachine(s.b.g.SubgraphRoots(roots...))
-	return nil
+	return s.b.g.SubgraphRoots(roots...)
 }
 
 // Batch returns the number of samples per run.
