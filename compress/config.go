@@ -116,6 +116,12 @@ type Config struct {
 	// FinetuneSchedule of the learning rate over the fine-tuning epochs;
 	// zero is constant.
 	FinetuneSchedule train.Schedule
+	// FinetuneDecay is the weight decay on the surviving prunable weights
+	// while they are fine-tuned (every method; biases and batch-norm
+	// parameters are not decayed): a regulariser for a sparse network that
+	// would otherwise fit its training set to the last example. The pruned
+	// weights stay exactly zero. 0 means none.
+	FinetuneDecay float64 `json:",omitempty"`
 
 	// Seed seeds shuffling, dropout and (with FromScratch) the factors.
 	Seed int64
@@ -270,6 +276,8 @@ func (c Config) Validate() error {
 		return errors.Wrapf(ErrConfig, "learning rate must be ≥ 0 and finite, got %v", c.LR)
 	case bad(c.FinetuneLR):
 		return errors.Wrapf(ErrConfig, "fine-tuning learning rate must be ≥ 0 and finite, got %v", c.FinetuneLR)
+	case bad(c.FinetuneDecay):
+		return errors.Wrapf(ErrConfig, "fine-tuning weight decay must be ≥ 0 and finite, got %v", c.FinetuneDecay)
 	case bad(c.Momentum) || c.Momentum >= 1:
 		return errors.Wrapf(ErrConfig, "momentum must be in [0, 1), got %v", c.Momentum)
 	case c.Dtype != (tensor.Dtype{}) && c.Dtype != tensor.Float32 && c.Dtype != tensor.Float64:
@@ -393,7 +401,7 @@ func SizeScaledLambda(m *models.Model) map[string]float64 {
 
 func (c Config) finetuneTrain() train.Config {
 	return train.Config{Epochs: c.FinetuneEpochs, Batch: c.Batch, LR: c.FinetuneLR, Momentum: c.Momentum, Nesterov: c.Nesterov,
-		Schedule: c.FinetuneSchedule, Seed: c.Seed + 1, EvalBatch: c.EvalBatch, Dtype: c.Dtype}
+		WeightDecay: c.FinetuneDecay, Schedule: c.FinetuneSchedule, Seed: c.Seed + 1, EvalBatch: c.EvalBatch, Dtype: c.Dtype}
 }
 
 // orList joins names as "a", "a or b", "a, b or c" ("none" for no name).

@@ -37,7 +37,8 @@
 // at the start of every epoch, thresholds at the end, collapses each pair
 // back into one dense w with exact zeros (the output model has the original
 // architecture and no trace of the rewrite), optionally fine-tunes the
-// surviving weights with the zero mask held fixed and no penalty, and
+// surviving weights with the zero mask held fixed and no penalty (or plain
+// weight decay on them, Config.FinetuneDecay), and
 // returns a Report: per-layer non-zeros, compression ratios and the accuracy
 // at every stage.
 //

@@ -217,7 +217,7 @@ func (s *Session) Record(st Stats) {
 // the tool.
 func SharedSettings(c Config) Settings {
 	return Settings{Method: c.method(), Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov,
-		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, Seed: c.Seed,
+		Schedule: c.Schedule.Kind, FinetuneEpochs: c.FinetuneEpochs, FinetuneLR: c.FinetuneLR, FinetuneDecay: c.FinetuneDecay, Seed: c.Seed,
 		Dtype: c.Dtype.String(), Tool: spred.Tool, LayerScale: c.LayerScale, LayerLambda: LayerList(c.LayerLambda), LayerThreshold: c.LayerThreshold, HoldNorms: c.HoldNorms}
 }
 

@@ -125,6 +125,7 @@ type Settings struct {
 	Schedule       string  `json:"schedule"`
 	FinetuneEpochs int     `json:"finetune_epochs"`
 	FinetuneLR     float64 `json:"finetune_lr"`
+	FinetuneDecay  float64 `json:"finetune_decay,omitempty"` // Config.FinetuneDecay
 	// Recalibrate is Config.Recalibrate where the model has batch norm.
 	Recalibrate int    `json:"recalibrate,omitempty"`
 	Seed        int64  `json:"seed"`
@@ -220,7 +221,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmtPct(r.Accuracy.Dense), fmtPct(r.Accuracy.Trained), fmtPct(r.Accuracy.Thresholded), fmtPct(r.Accuracy.Finetuned))
 	fmt.Fprintf(&b, "loss:     dense %s, trained %s, thresholded %s, fine-tuned %s\n",
 		fmtLoss(r.Loss.Dense), fmtLoss(r.Loss.Trained), fmtLoss(r.Loss.Thresholded), fmtLoss(r.Loss.Finetuned))
-	fmt.Fprintf(&b, "decay: %s; fine-tuning %d epochs at lr %g%s\n", r.Settings.Decay, r.Settings.FinetuneEpochs, r.Settings.FinetuneLR, recalibrated(r.Settings.Recalibrate))
+	fmt.Fprintf(&b, "decay: %s; fine-tuning %d epochs at lr %g%s%s\n", r.Settings.Decay, r.Settings.FinetuneEpochs, r.Settings.FinetuneLR,
+		finetuneDecay(r.Settings.FinetuneDecay), recalibrated(r.Settings.Recalibrate))
 	if r.Target != nil {
 		fmt.Fprintf(&b, "target: %s\n", r.Target.describe())
 	}
@@ -316,6 +318,14 @@ func (s Settings) strength() string {
 
 // recalibrated is the report's note on Settings.Recalibrate: how the
 // running statistics of the pruned model were re-estimated.
+// finetuneDecay renders Settings.FinetuneDecay for the text report ("" for none).
+func finetuneDecay(d float64) string {
+	if d == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", weight decay %g on the surviving weights", d)
+}
+
 func recalibrated(batches int) string {
 	if batches == 0 {
 		return ""

@@ -208,7 +208,9 @@ func Run(ctx context.Context, m *models.Model, data Data, cfg Config, rec Record
 		if ck != nil && ck.Phase == PhaseFinetune {
 			tc.Resume = ck.Train
 		}
-		if _, err := train.Fit(ctx, work, data, tc, graph.Plain{}, ft, recordFT); err != nil {
+		// The prunable weights are marked for decay only when there is some,
+		// so that a run without it computes what it always did.
+		if _, err := train.Fit(ctx, work, data, tc, graph.Plain{Decay: cfg.FinetuneDecay > 0}, ft, recordFT); err != nil {
 			return nil, errors.Wrap(err, "fine-tuning")
 		}
 		if r.Accuracy.Finetuned, r.Loss.Finetuned, err = eval(nil); err != nil {

@@ -231,3 +231,52 @@ func TestDefaultConfig(t *testing.T) {
 		}
 	}
 }
+
+// TestFinetuneDecay: weight decay while fine-tuning shrinks the surviving
+// weights of every method, keeps the pruned ones at exactly zero, leaves
+// the phases before it alone, and is recorded in the report.
+func TestFinetuneDecay(t *testing.T) {
+	data := Data{Train: sparseTask(600, 1), Test: sparseTask(300, 2)}
+	for _, base := range []Config{
+		{Lambda: 0.02, Epochs: 2, Batch: 30, LR: 0.1, Momentum: 0.9, Seed: 3, EpochThreshold: true},
+		{Method: MethodL1, Lambda: 0.01, Epochs: 2, Batch: 30, LR: 0.05, Momentum: 0.9, Seed: 3},
+		{Method: MethodMagnitude, TargetSparsity: 0.8, Rounds: 2, Epochs: 3, Batch: 30, LR: 0.05, Momentum: 0.9, Seed: 3},
+	} {
+		base.FinetuneEpochs, base.FinetuneLR = 3, 0.1
+		run := func(decay float64) (*models.Param, *Report) {
+			m := trainedLinear(t)
+			cfg := base
+			cfg.FinetuneDecay = decay
+			rep, err := Run(context.Background(), m, data, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rep.Settings.FinetuneDecay; got != decay {
+				t.Errorf("%s: report's fine-tuning decay %v, want %v", cfg.method(), got, decay)
+			}
+			return m.Params.Get("fc/W"), rep
+		}
+		plain, plainRep := run(0)
+		decayed, decayedRep := run(0.5)
+		if *plainRep.Loss.Thresholded != *decayedRep.Loss.Thresholded || *plainRep.Accuracy.Thresholded != *decayedRep.Accuracy.Thresholded {
+			t.Errorf("%s: the decay changed the model before fine-tuning: loss %v against %v", base.method(),
+				*decayedRep.Loss.Thresholded, *plainRep.Loss.Thresholded)
+		}
+		p, d := plain.Float64s(), decayed.Float64s()
+		var np, nd float64
+		for i := range p {
+			if (p[i] == 0) != (d[i] == 0) {
+				t.Fatalf("%s: weight %d is %v without decay and %v with it: the mask moved", base.method(), i, p[i], d[i])
+			}
+			np += p[i] * p[i]
+			nd += d[i] * d[i]
+		}
+		if plain.NonZero() == 0 || !(nd < 0.9*np) {
+			t.Errorf("%s: ‖w‖² %v with decay 0.5, %v without (%d non-zero): not shrunk", base.method(), nd, np, plain.NonZero())
+		}
+	}
+	err := Config{Lambda: 1, FinetuneDecay: -1}.Validate()
+	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "fine-tuning weight decay") {
+		t.Errorf("Validate of a negative fine-tuning decay: %v", err)
+	}
+}

@@ -59,6 +59,7 @@ func compressCommand() *cli.Command {
 		&cli.BoolFlag{Name: "from-scratch", Value: compressDefaults.FromScratch, Usage: "draw u and v from the seed instead of splitting the model's weights"},
 		&cli.IntFlag{Name: "finetune-epochs", Value: compressDefaults.FinetuneEpochs, Usage: "epochs of masked fine-tuning without penalty (0: none)"},
 		&cli.Float64Flag{Name: "finetune-lr", Value: compressDefaults.FinetuneLR, Usage: "fine-tuning learning rate"},
+		&cli.Float64Flag{Name: "finetune-decay", Value: compressDefaults.FinetuneDecay, Usage: "weight decay on the surviving prunable weights while fine-tuning (pruned weights stay zero; biases and batch norm not decayed)"},
 		&cli.IntFlag{Name: "recalibrate", Value: compressDefaults.Recalibrate, Usage: "batch norm: re-estimate the running statistics on this many training batches once the weights are pruned, before evaluating and fine-tuning the pruned model (0: keep those gathered during training); ignored without batch norm"},
 		&cli.StringFlag{Name: "finetune-schedule", Value: compressDefaults.FinetuneSchedule.Kind, Usage: "fine-tuning learning-rate schedule: constant, step or cosine"},
 		valFractionFlag,
@@ -253,7 +254,7 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 		Lambda: c.Float64("lambda"), Threshold: c.Float64("threshold"), EpochThreshold: c.Bool("epoch-threshold"),
 		FromScratch: c.Bool("from-scratch"), Epochs: tcfg.Epochs, Batch: tcfg.Batch, LR: tcfg.LR,
 		Momentum: tcfg.Momentum, Nesterov: tcfg.Nesterov, Schedule: tcfg.Schedule,
-		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), Recalibrate: c.Int("recalibrate"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
+		FinetuneEpochs: c.Int("finetune-epochs"), FinetuneLR: c.Float64("finetune-lr"), FinetuneDecay: c.Float64("finetune-decay"), Recalibrate: c.Int("recalibrate"), FinetuneSchedule: train.Schedule{Kind: c.String("finetune-schedule")},
 		Seed: tcfg.Seed, Dtype: tcfg.Dtype,
 		Structure: c.String("structure"),
 		Method:    method, TargetSparsity: c.Float64("target-sparsity"), Rounds: c.Int("rounds"), RetrainDecay: c.Float64("retrain-decay"),
@@ -317,6 +318,9 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	}
 	if cfg.FinetuneLR <= 0 {
 		return cfg, usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)
+	}
+	if cfg.FinetuneDecay < 0 || math.IsNaN(cfg.FinetuneDecay) || math.IsInf(cfg.FinetuneDecay, 0) {
+		return cfg, usagef("--finetune-decay must be ≥ 0 and finite, got %v", cfg.FinetuneDecay)
 	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}

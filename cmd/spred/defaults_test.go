@@ -22,7 +22,8 @@ func TestCompressFlagDefaultsAreTheLibrarys(t *testing.T) {
 		"finetune-schedule": d.FinetuneSchedule.Kind, "epochs": d.Epochs, "batch": d.Batch, "lr": d.LR,
 		"momentum": d.Momentum, "nesterov": d.Nesterov, "schedule": d.Schedule.Kind, "step-every": d.Schedule.StepEvery,
 		"gamma": d.Schedule.Gamma, "seed": d.Seed, "dtype": d.Dtype.String(), "retrain-decay": d.RetrainDecay,
-		"rounds": compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds,
+		"finetune-decay": d.FinetuneDecay,
+		"rounds":         compress.DefaultConfigFor(compress.MethodMagnitude, "").Rounds,
 	}
 	seen := 0
 	for _, f := range compressCommand().Flags {

@@ -228,12 +228,13 @@ func TestSweepKeysPoints(t *testing.T) {
 	}
 	report := filepath.Join(dir, id+".json")
 	for name, a := range map[string][]string{
-		"other epochs":        args("--epochs", "2"),
-		"other seed":          args("--seed", "5"),
-		"other data":          args("--train-samples", "250"),
-		"other finetune lr":   args("--finetune-lr", "0.01"),
-		"other model":         append(args(), "--model", other),
-		"other epoch setting": args("--epoch-threshold=false"),
+		"other epochs":         args("--epochs", "2"),
+		"other seed":           args("--seed", "5"),
+		"other data":           args("--train-samples", "250"),
+		"other finetune lr":    args("--finetune-lr", "0.01"),
+		"other finetune decay": args("--finetune-decay", "1e-4"),
+		"other model":          append(args(), "--model", other),
+		"other epoch setting":  args("--epoch-threshold=false"),
 	} {
 		code, out, errs := runApp(t, a...)
 		if code != exitFailure || strings.Contains(errs, "done") || !strings.Contains(errs, report+" was made from another model, other flags or other data") ||
