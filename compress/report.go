@@ -316,8 +316,6 @@ func (s Settings) strength() string {
 	return fmt.Sprintf("λ=%g, τ=%g", s.Lambda, s.Threshold)
 }
 
-// recalibrated is the report's note on Settings.Recalibrate: how the
-// running statistics of the pruned model were re-estimated.
 // finetuneDecay renders Settings.FinetuneDecay for the text report ("" for none).
 func finetuneDecay(d float64) string {
 	if d == 0 {
@@ -326,6 +324,8 @@ func finetuneDecay(d float64) string {
 	return fmt.Sprintf(", weight decay %g on the surviving weights", d)
 }
 
+// recalibrated is the report's note on Settings.Recalibrate: how the
+// running statistics of the pruned model were re-estimated.
 func recalibrated(batches int) string {
 	if batches == 0 {
 		return ""

@@ -513,7 +513,7 @@ func TestBadInput(t *testing.T) {
 		{"NaN threshold", 2, "--threshold must be positive and finite, got NaN", []string{"compress", "--model", goodPath, "--threshold", "NaN"}},
 		{"negative finetune epochs", 2, "--finetune-epochs must be ≥ 0, got -1", []string{"compress", "--model", goodPath, "--finetune-epochs", "-1"}},
 		{"zero finetune lr", 2, "--finetune-lr must be positive", []string{"compress", "--model", goodPath, "--finetune-lr", "0"}},
-		{"negative finetune decay", 2, "--finetune-decay must be ≥ 0 and finite, got -0.1", []string{"compress", "--model", goodPath, "--finetune-decay", "-0.1"}},
+		{"negative finetune decay", 2, "fine-tuning weight decay must be ≥ 0 and finite, got -0.1", []string{"compress", "--model", goodPath, "--finetune-decay", "-0.1"}},
 		{"negative train samples", 2, "train-samples", []string{"train", "--train-samples", "-5"}},
 		{"unknown schedule", 2, "schedule", []string{"train", "--schedule", "warp"}},
 		{"unknown finetune schedule", 2, `unknown schedule "warp"`, []string{"compress", "--model", goodPath, "--finetune-schedule", "warp"}},

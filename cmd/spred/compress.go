@@ -319,9 +319,6 @@ func compressConfigFor(c *cli.Context, method string, set func(*compress.Config)
 	if cfg.FinetuneLR <= 0 {
 		return cfg, usagef("--finetune-lr must be positive, got %v", cfg.FinetuneLR)
 	}
-	if cfg.FinetuneDecay < 0 || math.IsNaN(cfg.FinetuneDecay) || math.IsInf(cfg.FinetuneDecay, 0) {
-		return cfg, usagef("--finetune-decay must be ≥ 0 and finite, got %v", cfg.FinetuneDecay)
-	}
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{err}
 	}
