@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"hash"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -23,45 +22,26 @@ func Add(a, b *gorgonia.Node) (*gorgonia.Node, error) {
 	if a.Dtype() != b.Dtype() {
 		return nil, errors.Errorf("sum of %v and %v", a.Dtype(), b.Dtype())
 	}
-	return gorgonia.ApplyOp(&addOp{shape: a.Shape().Clone()}, a, b)
+	return gorgonia.ApplyOp(&addOp{binary: binary{shape: a.Shape().Clone()}}, a, b)
 }
 
 type addOp struct {
-	shape tensor.Shape
-	out   reuse
+	binary
+	out reuse
 }
 
-func (*addOp) Arity() int { return 2 }
-func (op *addOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
-	return hm.NewFnType(t, t, t)
-}
-func (op *addOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.shape.Clone(), nil
-}
-func (*addOp) ReturnsPtr() bool         { return false }
-func (*addOp) CallsExtern() bool        { return false }
-func (*addOp) OverwritesInput() int     { return -1 }
 func (op *addOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.Add{%v,%p}", op.shape, op) }
 func (op *addOp) Hashcode() uint32      { return hashOf(op) }
 func (op *addOp) String() string        { return fmt.Sprintf("Add%v", op.shape) }
-func (*addOp) DiffWRT(int) []bool       { return []bool{true, true} }
 
 func (op *addOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	return gorgonia.Nodes{grad, grad}, nil
 }
 
 func (op *addOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != 2 {
-		return nil, errors.Errorf("Add: %d inputs", len(inputs))
-	}
-	switch a := inputs[0].Data().(type) {
-	case []float32:
-		return sum(&op.out, op.shape, a, inputs[1].Data())
-	case []float64:
-		return sum(&op.out, op.shape, a, inputs[1].Data())
-	}
-	return nil, errors.Errorf("Add: unsupported %T", inputs[0].Data())
+	return doBinary("Add", inputs,
+		func(a []float32, b any) (gorgonia.Value, error) { return sum(&op.out, op.shape, a, b) },
+		func(a []float64, b any) (gorgonia.Value, error) { return sum(&op.out, op.shape, a, b) })
 }
 
 // sum writes a+b into the tensor of r.

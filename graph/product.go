@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"hash"
 
-	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 
 	"github.com/spred-go/spred/internal/par"
 )
@@ -24,38 +22,26 @@ func Product(u, v *gorgonia.Node) (*gorgonia.Node, error) {
 	if u.Dtype() != v.Dtype() {
 		return nil, errors.Errorf("product of %v and %v", u.Dtype(), v.Dtype())
 	}
-	return gorgonia.ApplyOp(&productOp{shape: u.Shape().Clone()}, u, v)
+	return gorgonia.ApplyOp(&productOp{binary: binary{shape: u.Shape().Clone()}}, u, v)
 }
 
 // productOp computes a⊙b; as the gradient op it is applied to (g, other
 // factor). It writes every run into the same output (see reuse).
 type productOp struct {
-	shape tensor.Shape
-	out   reuse
+	binary
+	out reuse
 }
 
-func (*productOp) Arity() int { return 2 }
-func (op *productOp) Type() hm.Type {
-	t := gorgonia.TensorType{Dims: op.shape.Dims(), Of: hm.TypeVariable('a')}
-	return hm.NewFnType(t, t, t)
-}
-func (op *productOp) InferShape(...gorgonia.DimSizer) (tensor.Shape, error) {
-	return op.shape.Clone(), nil
-}
-func (*productOp) ReturnsPtr() bool         { return false }
-func (*productOp) CallsExtern() bool        { return false }
-func (*productOp) OverwritesInput() int     { return -1 }
 func (op *productOp) WriteHash(h hash.Hash) { fmt.Fprintf(h, "spred.Product%v", op.shape) }
 func (op *productOp) Hashcode() uint32      { return hashOf(op) }
 func (op *productOp) String() string        { return fmt.Sprintf("Product%v", op.shape) }
-func (*productOp) DiffWRT(int) []bool       { return []bool{true, true} }
 
 func (op *productOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	du, err := gorgonia.ApplyOp(&productOp{shape: op.shape}, grad, inputs[1])
+	du, err := gorgonia.ApplyOp(&productOp{binary: binary{shape: op.shape}}, grad, inputs[1])
 	if err != nil {
 		return nil, err
 	}
-	dv, err := gorgonia.ApplyOp(&productOp{shape: op.shape}, grad, inputs[0])
+	dv, err := gorgonia.ApplyOp(&productOp{binary: binary{shape: op.shape}}, grad, inputs[0])
 	if err != nil {
 		return nil, err
 	}
@@ -63,16 +49,9 @@ func (op *productOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node)
 }
 
 func (op *productOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
-	if len(inputs) != 2 {
-		return nil, errors.Errorf("Product: %d inputs", len(inputs))
-	}
-	switch a := inputs[0].Data().(type) {
-	case []float32:
-		return product(op, a, inputs[1].Data())
-	case []float64:
-		return product(op, a, inputs[1].Data())
-	}
-	return nil, errors.Errorf("Product: unsupported %T", inputs[0].Data())
+	return doBinary("Product", inputs,
+		func(a []float32, b any) (gorgonia.Value, error) { return product(op, a, b) },
+		func(a []float64, b any) (gorgonia.Value, error) { return product(op, a, b) })
 }
 
 // productGrain is the fewest elements per worker of a product: the pass is
