@@ -76,7 +76,7 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 		return r.conv(where, n)
 	case "MaxPool":
 		return r.maxpool(where, n)
-	case "Relu":
+	case "Relu", "Sigmoid", "Tanh":
 		if _, err := r.nodeAttrs(where, n, r.legacy()...); err != nil {
 			return err
 		}
@@ -84,24 +84,12 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 		if err != nil {
 			return err
 		}
-		return r.addLayer(where, n, models.Layer{Kind: models.ReLU}, []string{x}, nil)
+		kind := map[string]string{"Relu": models.ReLU, "Sigmoid": models.Sigmoid, "Tanh": models.Tanh}[n.GetOpType()]
+		return r.addLayer(where, n, models.Layer{Kind: kind}, []string{x}, nil)
 	case "Clip":
 		return r.clip(where, n)
 	case "LeakyRelu":
 		return r.leakyrelu(where, n)
-	case "Sigmoid", "Tanh":
-		if _, err := r.nodeAttrs(where, n, r.legacy()...); err != nil {
-			return err
-		}
-		x, _, err := r.actInput(where, n, 1, 1)
-		if err != nil {
-			return err
-		}
-		kind := models.Sigmoid
-		if n.GetOpType() == "Tanh" {
-			kind = models.Tanh
-		}
-		return r.addLayer(where, n, models.Layer{Kind: kind}, []string{x}, nil)
 	case "Softmax":
 		return r.softmax(where, n)
 	case "BatchNormalization":
