@@ -9,6 +9,22 @@ import (
 	"github.com/spred-go/spred/models"
 )
 
+// activationKinds are the layer kinds of the ONNX activations that take
+// one input and no attributes.
+var activationKinds = map[string]string{"Relu": models.ReLU, "Sigmoid": models.Sigmoid, "Tanh": models.Tanh}
+
+// activation maps Relu, Sigmoid and Tanh onto the layer of that kind.
+func (r *reader) activation(where string, n *onnx.NodeProto) error {
+	if _, err := r.nodeAttrs(where, n, r.legacy()...); err != nil {
+		return err
+	}
+	x, _, err := r.actInput(where, n, 1, 1)
+	if err != nil {
+		return err
+	}
+	return r.addLayer(where, n, models.Layer{Kind: activationKinds[n.GetOpType()]}, []string{x}, nil)
+}
+
 // clip maps Clip(x, 0, +∞), a ReLU, onto a relu layer, Clip(x, 0, 6) onto
 // relu6 and other bounds onto a clip layer (a bound of ±∞, or beyond the
 // largest float32, is none).

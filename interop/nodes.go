@@ -77,15 +77,7 @@ func (r *reader) node(where string, n *onnx.NodeProto) error {
 	case "MaxPool":
 		return r.maxpool(where, n)
 	case "Relu", "Sigmoid", "Tanh":
-		if _, err := r.nodeAttrs(where, n, r.legacy()...); err != nil {
-			return err
-		}
-		x, _, err := r.actInput(where, n, 1, 1)
-		if err != nil {
-			return err
-		}
-		kind := map[string]string{"Relu": models.ReLU, "Sigmoid": models.Sigmoid, "Tanh": models.Tanh}[n.GetOpType()]
-		return r.addLayer(where, n, models.Layer{Kind: kind}, []string{x}, nil)
+		return r.activation(where, n)
 	case "Clip":
 		return r.clip(where, n)
 	case "LeakyRelu":
