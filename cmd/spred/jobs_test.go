@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // jobsPath puts a `spred` on PATH that is this test binary standing in for
@@ -148,5 +152,83 @@ func TestSweepJobsAsSlurmArray(t *testing.T) {
 	}
 	if code, _, errs := runApp(t, append([]string{"sweep", "--list-jobs", "--format", "pbs"}, flags...)...); code != 2 || !strings.Contains(errs, "--format must be lines or slurm") {
 		t.Errorf("--format pbs: exit %d, %s", code, errs)
+	}
+}
+
+// TestSweepJobsResumeAfterKill kills one --list-jobs line with SIGKILL
+// after its first checkpoint, lists the jobs again (that point's line must
+// now carry --resume, the other's not), runs them, and compares the merged
+// table with an uninterrupted sweep's.
+func TestSweepJobsResumeAfterKill(t *testing.T) {
+	data := mnistDir(t)
+	dir := t.TempDir()
+	st, _ := testModels(t, dir)
+	seq, par := filepath.Join(dir, "seq"), filepath.Join(dir, "par")
+	flags := []string{"--model", st, "--lambdas", "1e-3,4e-3", "--epochs", "3", "--finetune-epochs", "1",
+		"--train-samples", "3000", "--batch", "50", "--data-dir", data, "--quiet"}
+	if code, _, errs := runApp(t, append([]string{"sweep", "--dir", seq}, flags...)...); code != 0 {
+		t.Fatalf("sequential sweep: exit %d: %s", code, errs)
+	}
+	list := func() []string {
+		t.Helper()
+		code, out, errs := runApp(t, append([]string{"sweep", "--dir", par, "--list-jobs"}, flags...)...)
+		if code != 0 {
+			t.Fatalf("--list-jobs: exit %d: %s", code, errs)
+		}
+		return strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	}
+	path := jobsPath(t)
+	shell := func(line string) *exec.Cmd {
+		cmd := exec.Command("bash", "-c", "exec "+line)
+		cmd.Env = append(os.Environ(), "PATH="+path)
+		return cmd
+	}
+	jobs := list()
+	if len(jobs) != 2 || strings.Contains(strings.Join(jobs, "\n"), "--resume") {
+		t.Fatalf("the first listing: want 2 lines without --resume, got %q", jobs)
+	}
+	ck := regexp.MustCompile(`--checkpoint=(\S+)`).FindStringSubmatch(jobs[0])
+	if ck == nil {
+		t.Fatalf("no --checkpoint in %q", jobs[0])
+	}
+	cmd := shell(jobs[0])
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !fileExists(ck[1]) {
+		select {
+		case err := <-done:
+			t.Fatalf("the job ended before its first checkpoint: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint after 2 minutes")
+		}
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+
+	jobs = list()
+	if len(jobs) == 1 {
+		t.Skip("the job finished before the kill")
+	}
+	if len(jobs) != 2 || !strings.HasSuffix(jobs[0], " --resume") || strings.Contains(jobs[1], "--resume") {
+		t.Fatalf("after the kill: want the first line with --resume and the second without, got %q", jobs)
+	}
+	for _, j := range jobs {
+		if b, err := shell(j).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", j, err, b)
+		}
+	}
+	if code, _, errs := runApp(t, "sweep", "merge", par); code != 0 {
+		t.Fatalf("sweep merge: exit %d: %s", code, errs)
+	}
+	if a, b := sweepTable(t, seq), sweepTable(t, par); strings.Join(flat(a), "\x00") != strings.Join(flat(b), "\x00") {
+		t.Errorf("the tables differ:\nuninterrupted %v\nresumed       %v", a, b)
 	}
 }

@@ -82,8 +82,15 @@ func checkNoCheckpoint(flag, ckPath string, resume, force bool) error {
 	if resume || force {
 		return nil
 	}
-	if _, err := os.Lstat(ckPath); err == nil {
+	if fileExists(ckPath) {
 		return pkgerrors.Errorf("%s %s holds the checkpoint of an earlier run: pass --resume to continue it or --force to start over", flag, ckPath)
 	}
 	return nil
+}
+
+// fileExists reports whether something (a file, a link, even a broken one)
+// is at path: what checkNoCheckpoint refuses without --resume or --force.
+func fileExists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
 }

@@ -34,7 +34,7 @@ func sweepCommand() *cli.Command {
 		&cli.StringFlag{Name: "target-ratios", Usage: "comma-separated compression ratios > 1 to ask for instead of λ values, e.g. 10,30,100,300 (each point as `spred compress --target-ratio`); --method may then list several methods, e.g. spred,magnitude,l1"},
 		&cli.StringFlag{Name: "seeds", Usage: "comma-separated seeds, e.g. 1,2,3: every point runs once per seed (replaces --seed); the tables and the plot show the mean ± std per point"},
 		&cli.StringFlag{Name: "dir", Usage: "sweep folder: per point ID.json (report), ID.safetensors (pruned model), ID.ckpt while running; then sweep.csv, sweep.md, sweep.png; required (created if its parent exists)"},
-		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running: `spred sweep ... --list-jobs | parallel -j 4`, then `spred sweep merge DIR`"},
+		&cli.BoolFlag{Name: "list-jobs", Usage: "print one spred compress command line per pending point (files inside --dir) instead of running: `spred sweep ... --list-jobs | parallel -j 4`, then `spred sweep merge DIR`; a point whose checkpoint exists gets --resume, so after an interruption list the jobs again and run them"},
 		&cli.StringFlag{Name: "format", Value: "lines", Usage: "--list-jobs: lines (one shell command per point, for GNU parallel or xargs) or slurm (a job-array script for sbatch: one task per point)"},
 	}
 	for _, f := range compressCommand().Flags {
@@ -373,7 +373,11 @@ func runPoints(c *cli.Context, in, dir, title string, points []sweep.Point, conf
 	if c.Bool("list-jobs") {
 		jobs := make([]string, len(pending))
 		for i, p := range pending {
-			jobs[i] = strings.Join(jobArgs(c, p, dir, true), " ")
+			args := jobArgs(c, p, dir, true)
+			if _, _, ck := sweep.Files(dir, p); fileExists(ck) {
+				args = append(args, "--resume") // an interrupted point continues
+			}
+			jobs[i] = strings.Join(args, " ")
 		}
 		if c.String("format") == "slurm" {
 			return writeSlurm(c.App.Writer, dir, jobs)
