@@ -300,7 +300,7 @@ func Table(results []Result, refs ...Reference) (csvOut []byte, md []byte) {
 		cols = append(cols, mdEscape(l)+" non-zero")
 	}
 	var mb bytes.Buffer
-	mdHead(&mb, targets, ratios, cols, "report")
+	mdHead(&mb, targets, ratios, cols, "wall time", "report")
 	for _, r := range results {
 		ratio := "∞"
 		if r.Ratio != nil {
@@ -342,7 +342,7 @@ func summaryMarkdown(ss []Summary, refs []Reference, targets, ratios, vals bool)
 		cols = append(cols, "validation error (mean ± std)")
 	}
 	var mb bytes.Buffer
-	mdHead(&mb, targets, ratios, cols, "reports")
+	mdHead(&mb, targets, ratios, cols, "wall time (all runs)", "reports")
 	for _, s := range ss {
 		fmt.Fprintf(&mb, "| %s | %.3g | %g |", mdEscape(s.Series()), s.Lambda, s.Threshold)
 		if targets {
@@ -375,8 +375,9 @@ func summaryMarkdown(ss []Summary, refs []Reference, targets, ratios, vals bool)
 
 // mdHead writes the header and the alignment row of a Markdown sweep
 // table: method, λ, τ, the target sparsity and target ratio columns when
-// asked, then cols (right-aligned), wall time and last (left-aligned).
-func mdHead(mb *bytes.Buffer, targets, ratios bool, cols []string, last string) {
+// asked, then cols and the wall time column wall (right-aligned), and last
+// (left-aligned).
+func mdHead(mb *bytes.Buffer, targets, ratios bool, cols []string, wall, last string) {
 	head := []string{"method", "λ", "τ"}
 	if targets {
 		head = append(head, "target sparsity")
@@ -384,7 +385,7 @@ func mdHead(mb *bytes.Buffer, targets, ratios bool, cols []string, last string) 
 	if ratios {
 		head = append(head, "target ratio")
 	}
-	head = append(append(head, cols...), "wall time", last)
+	head = append(append(head, cols...), wall, last)
 	align := "|---|"
 	for range head[1 : len(head)-1] {
 		align += "---:|"

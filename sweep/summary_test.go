@@ -142,8 +142,8 @@ func TestTableSeeds(t *testing.T) {
 		t.Errorf("first row %q", lines[1])
 	}
 	for _, want := range []string{
-		"| runs | compression (mean ± std) | test error (mean ± std) | validation error (mean ± std) |",
-		"| spred | 0.0002 | 0.003 | 10× | 3 | 10.1× ± 0.1 | 2.00% ± 1.00 | 2.50% ± 1.00 |",
+		"| runs | compression (mean ± std) | test error (mean ± std) | validation error (mean ± std) | wall time (all runs) | reports |",
+		"| spred | 0.0002 | 0.003 | 10× | 3 | 10.1× ± 0.1 | 2.00% ± 1.00 | 2.50% ± 1.00 | 6.0 s |",
 		"| spred | 0.0002 | 0.003 | 30× | 3 | 30.3× ± 0.3 | 4.00% ± 1.00 | 4.50% ± 1.00 |",
 	} {
 		if !strings.Contains(string(md), want) {
