@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"math/rand"
 	"testing"
 )
@@ -47,6 +48,13 @@ func TestIm2ColCol2Im(t *testing.T) {
 		{2, 2, 7, 7, 3, 3, 2, [4]int{1, 1, 1, 1}},
 		{1, 2, 6, 6, 2, 3, 1, [4]int{0, 0, 0, 0}},
 		{2, 2, 4, 38, 1, 3, 1, [4]int{0, 1, 0, 0}}, // rows of 37, copied whole
+		// Narrower output than input at stride 1: whole-row blocks
+		// (copyRows, addRows), with tails of 0, 4 and 2 lanes, padding
+		// above and below, and left padding that some kj read.
+		{2, 3, 12, 12, 2, 5, 1, [4]int{0, 0, 0, 0}},
+		{1, 2, 5, 14, 1, 3, 1, [4]int{2, 0, 2, 0}},
+		{2, 1, 9, 30, 1, 5, 1, [4]int{1, 0, 0, 0}},
+		{1, 1, 6, 10, 1, 3, 1, [4]int{0, 1, 0, 0}},
 	} {
 		g := NewConvPads(c.b, c.ch, c.h, c.w, c.f, c.k, c.s, c.pads)
 		x := make([]float64, c.b*c.ch*c.h*c.w)
@@ -85,5 +93,67 @@ func TestIm2ColCol2Im(t *testing.T) {
 				t.Fatalf("%+v: Col2Im entry %d is %v, want %v", c, i, dx[i], wantDx[i])
 			}
 		}
+		// float32, which has the assembly loops: the same values (copies,
+		// and sums of small integers, are exact in both).
+		x32, got32 := f32(x), make([]float32, len(want))
+		for i := range got32 {
+			got32[i] = 99
+		}
+		Im2Col(g, x32, got32)
+		for i := range want {
+			if got32[i] != float32(want[i]) {
+				t.Fatalf("%+v: float32 Im2Col entry %d is %v, want %v", c, i, got32[i], want[i])
+			}
+		}
+		dx32 := make([]float32, len(x))
+		Col2Im(g, f32(u), dx32)
+		for i := range wantDx {
+			if dx32[i] != float32(wantDx[i]) {
+				t.Fatalf("%+v: float32 Col2Im entry %d is %v, want %v", c, i, dx32[i], wantDx[i])
+			}
+		}
 	}
+}
+
+// TestRows checks copyRows and addRows against their loops for every row
+// width from 1 to 20 (the assembly's tails), keeps what lies between the
+// rows, moves −0 and NaN as bits, and refuses slices too short.
+func TestRows(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	for cols := 1; cols <= 20; cols++ {
+		rows, ds, ss := 3, cols+2, cols+5
+		src := make([]float32, (rows-1)*ss+cols)
+		for i := range src {
+			src[i] = float32(rng.NormFloat64())
+		}
+		src[0], src[len(src)-1] = float32(math.Copysign(0, -1)), float32(math.NaN())
+		base := make([]float32, (rows-1)*ds+cols+1)
+		for i := range base {
+			base[i] = float32(rng.NormFloat64())
+		}
+		wantCopy, wantAdd := append([]float32(nil), base...), append([]float32(nil), base...)
+		for r := 0; r < rows; r++ {
+			for i := 0; i < cols; i++ {
+				wantCopy[r*ds+i] = src[r*ss+i]
+				wantAdd[r*ds+i] += src[r*ss+i]
+			}
+		}
+		gotCopy, gotAdd := append([]float32(nil), base...), append([]float32(nil), base...)
+		copyRows(gotCopy, src, rows, cols, ds, ss)
+		addRows(gotAdd, src, rows, cols, ds, ss)
+		for i := range base {
+			if math.Float32bits(gotCopy[i]) != math.Float32bits(wantCopy[i]) {
+				t.Fatalf("cols %d: copyRows entry %d is %v, want %v", cols, i, gotCopy[i], wantCopy[i])
+			}
+			if math.Float32bits(gotAdd[i]) != math.Float32bits(wantAdd[i]) {
+				t.Fatalf("cols %d: addRows entry %d is %v, want %v", cols, i, gotAdd[i], wantAdd[i])
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("copyRows into a slice one value short did not panic")
+		}
+	}()
+	copyRows(make([]float32, 2*8+7), make([]float32, 100), 3, 8, 8, 8)
 }

@@ -77,6 +77,14 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 					shiftPlane(g, src, dst, ki, kj)
 					continue
 				}
+				if oy0, oy1, ok := g.wholeRows(ki, kj); ok {
+					clear(dst[:oy0*g.OW])
+					clear(dst[oy1*g.OW:])
+					if oy0 < oy1 {
+						copyRows(dst[oy0*g.OW:], src[(oy0+ki-g.PT)*g.W+kj-g.PL:], oy1-oy0, g.OW, g.OW, g.W)
+					}
+					continue
+				}
 				for oy := 0; oy < g.OH; oy++ {
 					iy := oy*g.S + ki - g.PT
 					d := dst[oy*g.OW:][:g.OW]
@@ -106,6 +114,19 @@ func Im2Col[T float32 | float64](g Conv, x []T, cols []T) {
 			}
 		}
 	})
+}
+
+// wholeRows reports whether, at stride 1, every output row of kernel
+// position (ki, kj) reads a whole input row segment (no padding left or
+// right for this kj), and which output rows [oy0, oy1) fall inside the
+// input (the others read padding only).
+func (g Conv) wholeRows(ki, kj int) (oy0, oy1 int, ok bool) {
+	if g.S != 1 || g.PL > kj || g.W+g.PL-kj < g.OW {
+		return 0, 0, false
+	}
+	oy0 = min(max(0, g.PT-ki), g.OH)
+	oy1 = max(min(g.OH, g.H+g.PT-ki), oy0)
+	return oy0, oy1, true
 }
 
 // copyShort is copy(d, s) for len(s) ≥ len(d), with a loop instead of a
@@ -177,6 +198,12 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 						src := row[b*plane:][:plane]
 						if g.S == 1 && g.OW == g.W {
 							addShiftedPlane(g, src, dst, ki, kj)
+							continue
+						}
+						if oy0, oy1, ok := g.wholeRows(ki, kj); ok {
+							if oy0 < oy1 {
+								addRows(dst[(oy0+ki-g.PT)*g.W+kj-g.PL:], src[oy0*g.OW:], oy1-oy0, g.OW, g.W, g.OW)
+							}
 							continue
 						}
 						for oy := 0; oy < g.OH; oy++ {

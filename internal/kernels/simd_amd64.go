@@ -50,3 +50,12 @@ func biasOutRowsAVX2(dst, src *float32, rows, cols, stride int, b float32, relu 
 //
 //go:noescape
 func addReLUAVX2(y, a, b *float32, n int)
+
+// copyRowsAVX2 and addRowsAVX2 are the loops of copyRows and addRows;
+// tail is the mask of the last cols mod 8 lanes of a row (tailMasks).
+//
+//go:noescape
+func copyRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32)
+
+//go:noescape
+func addRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32)

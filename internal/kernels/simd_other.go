@@ -43,3 +43,11 @@ func biasOutRowsAVX2(dst, src *float32, rows, cols, stride int, b float32, relu 
 func addReLUAVX2(y, a, b *float32, n int) {
 	panic("kernels: no AVX2 loop on this architecture")
 }
+
+func copyRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32) {
+	panic("kernels: no AVX2 loop on this architecture")
+}
+
+func addRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32) {
+	panic("kernels: no AVX2 loop on this architecture")
+}
