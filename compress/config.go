@@ -182,26 +182,14 @@ func (c Config) Defaults() Config {
 	if c.Threshold == 0 {
 		c.Threshold = 1e-3
 	}
-	if c.Epochs == 0 {
-		c.Epochs = 10
-	}
-	if c.Batch == 0 {
-		c.Batch = 100
-	}
-	if c.LR == 0 {
-		c.LR = 0.05
-	}
+	// The training settings take train.Config's defaults, kept in one place.
+	t := train.Config{Epochs: c.Epochs, Batch: c.Batch, LR: c.LR, EvalBatch: c.EvalBatch, Schedule: c.Schedule}.Defaults()
+	c.Epochs, c.Batch, c.LR, c.EvalBatch, c.Schedule = t.Epochs, t.Batch, t.LR, t.EvalBatch, t.Schedule
 	if c.FinetuneLR == 0 {
 		c.FinetuneLR = c.LR / 10
 	}
-	if c.EvalBatch == 0 {
-		c.EvalBatch = 1000
-	}
 	if c.Dtype == (tensor.Dtype{}) {
 		c.Dtype = tensor.Float32
-	}
-	if c.Schedule.Kind == "" {
-		c.Schedule.Kind = train.Constant
 	}
 	if c.FinetuneSchedule.Kind == "" {
 		c.FinetuneSchedule.Kind = train.Constant
