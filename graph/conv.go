@@ -264,10 +264,7 @@ func convForward[T float32 | float64](op *convOp, x []T, wv, bv any) (gorgonia.V
 						copy(dst, src)
 						continue
 					}
-					bf := bias[f]
-					for j, v := range src {
-						dst[j] = v + bf
-					}
+					kernels.AddBias(dst, src, bias[f])
 				}
 			}
 		})

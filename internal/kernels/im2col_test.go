@@ -157,3 +157,37 @@ func TestRows(t *testing.T) {
 	}()
 	copyRows(make([]float32, 2*8+7), make([]float32, 100), 3, 8, 8, 8)
 }
+
+// TestAddBias: every length from 0 to 20 (the assembly's tails) against
+// the plain sum, bit for bit, −0 + 0 giving +0, nothing past the end
+// written.
+func TestAddBias(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	for n := 0; n <= 20; n++ {
+		for _, b := range []float32{0, 0.75} {
+			src := make([]float32, n)
+			for i := range src {
+				src[i] = float32(rng.NormFloat64())
+			}
+			if n > 0 {
+				src[0] = float32(math.Copysign(0, -1))
+			}
+			dst := make([]float32, n+1)
+			dst[n] = 42
+			AddBias(dst, src, b)
+			for i, v := range src {
+				if want := v + b; math.Float32bits(dst[i]) != math.Float32bits(want) {
+					t.Fatalf("n %d, b %v: entry %d is %v, want %v", n, b, i, dst[i], want)
+				}
+			}
+			if dst[n] != 42 {
+				t.Fatalf("n %d: the entry past the end was written", n)
+			}
+		}
+	}
+	d64 := make([]float64, 3)
+	AddBias(d64, []float64{1, math.Copysign(0, -1), -2}, 0)
+	if d64[0] != 1 || math.Signbit(d64[1]) || d64[2] != -2 {
+		t.Errorf("float64: %v", d64)
+	}
+}

@@ -50,3 +50,20 @@ func rowsFit(nd, ns, rows, cols, ds, ss int) bool {
 	}
 	return true
 }
+
+// AddBias sets dst[i] = src[i] + b for i < len(src), always adding (so
+// that −0 + 0 is +0, as the plain loop computes it, unlike BiasOut's copy
+// for b = 0). float32 runs an AVX2 loop where the CPU has one.
+func AddBias[T float32 | float64](dst, src []T, b T) {
+	if len(src) == 0 {
+		return
+	}
+	dst = dst[:len(src)]
+	if d, ok := any(dst).([]float32); ok && hasAVX2 {
+		biasOutRowsAVX2(&d[0], &any(src).([]float32)[0], 1, len(src), len(src), float32(b), false, &tailMasks[8-len(src)%8])
+		return
+	}
+	for i, v := range src {
+		dst[i] = v + b
+	}
+}
