@@ -124,9 +124,16 @@ func (g Conv) wholeRows(ki, kj int) (oy0, oy1 int, ok bool) {
 	if g.S != 1 || g.PL > kj || g.W+g.PL-kj < g.OW {
 		return 0, 0, false
 	}
-	oy0 = min(max(0, g.PT-ki), g.OH)
-	oy1 = max(min(g.OH, g.H+g.PT-ki), oy0)
+	oy0, oy1 = g.inRows(ki)
 	return oy0, oy1, true
+}
+
+// inRows is the range [oy0, oy1) of output rows whose kernel row ki reads
+// an input row at stride 1 (the others read padding only); oy0 == oy1 when
+// there is none.
+func (g Conv) inRows(ki int) (oy0, oy1 int) {
+	oy0 = min(max(0, g.PT-ki), g.OH)
+	return oy0, max(min(g.OH, g.H+g.PT-ki), oy0)
 }
 
 // copyShort is copy(d, s) for len(s) ≥ len(d), with a loop instead of a
@@ -148,7 +155,7 @@ func copyShort[T float32 | float64](d, s []T) {
 // with zeros in the rows and columns that fall in the padding.
 func shiftPlane[T float32 | float64](g Conv, src, dst []T, ki, kj int) {
 	ow := g.OW
-	oy0, oy1 := min(max(0, g.PT-ki), g.OH), max(min(g.OH, g.H+g.PT-ki), 0)
+	oy0, oy1 := g.inRows(ki)
 	if oy0 >= oy1 {
 		clear(dst)
 		return
@@ -244,7 +251,7 @@ func Col2Im[T float32 | float64](g Conv, cols []T, dx []T) {
 // the row-by-row loop's.
 func addShiftedPlane[T float32 | float64](g Conv, src, dst []T, ki, kj int) {
 	ow := g.OW
-	oy0, oy1 := min(max(0, g.PT-ki), g.OH), max(min(g.OH, g.H+g.PT-ki), 0)
+	oy0, oy1 := g.inRows(ki)
 	if oy0 >= oy1 {
 		return
 	}
