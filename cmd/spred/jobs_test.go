@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // jobsPath puts a `spred` on PATH that is this test binary standing in for
@@ -193,23 +192,7 @@ func TestSweepJobsResumeAfterKill(t *testing.T) {
 	}
 	cmd := shell(jobs[0])
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !fileExists(ck[1]) {
-		select {
-		case err := <-done:
-			t.Fatalf("the job ended before its first checkpoint: %v\n%s", err, stderr.String())
-		case <-time.After(10 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint after 2 minutes")
-		}
-	}
+	done := startUntilFile(t, cmd, ck[1], &stderr)
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
 

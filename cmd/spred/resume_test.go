@@ -79,26 +79,7 @@ func checkKilledResumes(t *testing.T, dir string, args func(out string) []string
 	ckpt := out + ".ckpt"
 	cmd := spredProcess(args(out)...)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		if _, err := os.Stat(ckpt); err == nil {
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("the run ended before its first checkpoint: %v\n%s", err, stderr.String())
-		case <-time.After(20 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no checkpoint after 2 minutes")
-		}
-	}
+	done := startUntilFile(t, cmd, ckpt, &stderr)
 	delay := time.Duration(rng.Intn(1500)) * time.Millisecond
 	time.Sleep(delay)
 	cmd.Process.Signal(syscall.SIGKILL)
@@ -121,6 +102,32 @@ func checkKilledResumes(t *testing.T, dir string, args func(out string) []string
 	}
 }
 
+// startUntilFile starts cmd, its standard error into stderr, and returns
+// once path exists (a run's first checkpoint), with the channel that cmd's
+// Wait reports on; the test fails when cmd ends before, or after 2 minutes
+// without it.
+func startUntilFile(t *testing.T, cmd *exec.Cmd, path string, stderr *bytes.Buffer) <-chan error {
+	t.Helper()
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !fileExists(path) {
+		select {
+		case err := <-done:
+			t.Fatalf("the run ended before its first checkpoint: %v\n%s", err, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s after 2 minutes", path)
+		}
+	}
+	return done
+}
+
 // TestInterruptedTrainingResumes: SIGTERM stops training with a message
 // that says how to continue; --resume then gives the same file as a run
 // that was never stopped.
@@ -137,13 +144,9 @@ func TestInterruptedTrainingResumes(t *testing.T) {
 	out := filepath.Join(dir, "stopped.safetensors")
 	cmd := spredProcess(args(out)...)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(1500 * time.Millisecond)
+	done := startUntilFile(t, cmd, out+".ckpt", &stderr) // stop it after its first epoch
 	cmd.Process.Signal(syscall.SIGTERM)
-	err := cmd.Wait()
+	err := <-done
 	if _, statErr := os.Stat(out); statErr == nil {
 		t.Skip("training finished before SIGTERM")
 	}
@@ -160,10 +163,10 @@ func TestInterruptedTrainingResumes(t *testing.T) {
 	}
 	// A checkpoint from other flags is refused.
 	stop := spredProcess(append(args(filepath.Join(dir, "x.safetensors")), "--lr", "0.01")...)
-	stop.Start()
-	time.Sleep(1500 * time.Millisecond)
+	var stopErr bytes.Buffer
+	stopped := startUntilFile(t, stop, filepath.Join(dir, "x.safetensors.ckpt"), &stopErr)
 	stop.Process.Signal(syscall.SIGTERM)
-	stop.Wait()
+	<-stopped
 	b2, err := spredProcess(append(args(filepath.Join(dir, "x.safetensors")), "--resume")...).CombinedOutput()
 	if err == nil || !bytes.Contains(b2, []byte("another run")) {
 		if _, statErr := os.Stat(filepath.Join(dir, "x.safetensors.ckpt")); statErr == nil {
