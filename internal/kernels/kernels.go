@@ -335,14 +335,33 @@ func poolAny[T float32 | float64](k, s, planes, h, w int, x, y []T, arg []int32)
 // cell equal to m (a bit mask of the three first comparisons, its lowest
 // set bit) is the argmax, whose value is written (so a −0 first keeps its
 // sign). A window whose m is NaN goes through the comparisons of poolAny.
-// The results are poolAny's, bit for bit.
+// The results are poolAny's, bit for bit. float32 runs an AVX2 loop over
+// each plane where the CPU has one (a plane with a NaN goes through the
+// loop below).
 func pool22[T float32 | float64](h, w, planes int, x, y []T, arg []int32) {
 	oh, ow := h/2, w/2
+	if oh == 0 || ow == 0 {
+		return
+	}
 	offs := [4]int{0, 1, w, w + 1}
+	x32, simd := any(x).([]float32)
+	simd = simd && hasAVX2
+	var y32 []float32
+	var ma, mb, mo *int32
+	if simd {
+		_ = x[planes*h*w-1]
+		_, _ = y[planes*oh*ow-1], arg[planes*oh*ow-1]
+		y32 = any(y).([]float32)
+		t := ow % 8
+		ma, mb, mo = &tailMasks[8-min(2*t, 8)], &tailMasks[8-max(2*t-8, 0)], &tailMasks[8-t]
+	}
 	par.For(planes, 1, func(c0, c1 int) {
 		for c := c0; c < c1; c++ {
 			base := c * h * w
 			o := c * oh * ow
+			if simd && pool22PlaneAVX2(&x32[base], &y32[o], &arg[o], oh, ow, w, base, ma, mb, mo) {
+				continue
+			}
 			for r := 0; r < oh; r++ {
 				i0 := base + 2*r*w
 				row0, row1 := x[i0:i0+w], x[i0+w:i0+2*w]

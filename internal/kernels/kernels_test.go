@@ -43,6 +43,51 @@ func TestPool22MatchesGeneral(t *testing.T) {
 	}
 }
 
+// TestPool22Planes checks pool22 against the general loop on planes of
+// every width from 2 to 41 (so every count of windows a row, full blocks of
+// eight and the masked tails) and a few heights: planes without a NaN (the
+// AVX2 loop where the CPU has one) and with one NaN (the plain loop),
+// values from a small set so that windows hold ties, zeros of both signs
+// and infinities. Values and argmaxes must agree bit for bit, and nothing
+// past the outputs may be written.
+func TestPool22Planes(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	set := []float32{1, 0, float32(math.Copysign(0, -1)), -1, 2, float32(math.Inf(1)), float32(math.Inf(-1))}
+	const guard = 16
+	for w := 2; w <= 41; w++ {
+		for _, h := range []int{2, 3, 6} {
+			planes := 5
+			x := make([]float32, planes*h*w)
+			for i := range x {
+				if rng.Intn(3) == 0 {
+					x[i] = float32(rng.NormFloat64())
+				} else {
+					x[i] = set[rng.Intn(len(set))]
+				}
+			}
+			x[2*h*w+rng.Intn(h*w)] = float32(math.NaN()) // plane 2 holds a NaN (it may fall outside every window)
+			n := planes * (h / 2) * (w / 2)
+			y1, y2 := make([]float32, n+guard), make([]float32, n)
+			a1, a2 := make([]int32, n+guard), make([]int32, n)
+			for i := n; i < n+guard; i++ {
+				y1[i], a1[i] = 7, 7
+			}
+			pool22(h, w, planes, x, y1[:n], a1[:n])
+			poolAny(2, 2, planes, h, w, x, y2, a2)
+			for i := range y2 {
+				if a1[i] != a2[i] || math.Float32bits(y1[i]) != math.Float32bits(y2[i]) {
+					t.Fatalf("%d×%d, output %d: unrolled %v at %d, general %v at %d", h, w, i, y1[i], a1[i], y2[i], a2[i])
+				}
+			}
+			for i := n; i < n+guard; i++ {
+				if y1[i] != 7 || a1[i] != 7 {
+					t.Fatalf("%d×%d: written past the outputs at %d", h, w, i)
+				}
+			}
+		}
+	}
+}
+
 // TestPool22Values checks the maxima-only 2×2 pooling against MaxPool's
 // values on data with NaNs (whole windows of them too), ties, infinities
 // and zeros of both signs: bit for bit, except that a window of zeros may

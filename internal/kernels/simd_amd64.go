@@ -59,3 +59,12 @@ func copyRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32)
 
 //go:noescape
 func addRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32)
+
+// pool22PlaneAVX2 is pool22's loop over one plane (rows output rows of
+// cols windows, input rows w wide; arg gets the index plus base); ma, mb
+// and mo are the masks of a row's last cols mod 8 windows: its first and
+// second eight input values, and its outputs. It returns false at the
+// first window that holds a NaN, the outputs then partly written.
+//
+//go:noescape
+func pool22PlaneAVX2(x, y *float32, arg *int32, rows, cols, w, base int, ma, mb, mo *int32) bool

@@ -51,3 +51,7 @@ func copyRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32) {
 func addRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32) {
 	panic("kernels: no AVX2 loop on this architecture")
 }
+
+func pool22PlaneAVX2(x, y *float32, arg *int32, rows, cols, w, base int, ma, mb, mo *int32) bool {
+	panic("kernels: no AVX2 pooling loop on this architecture")
+}
