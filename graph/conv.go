@@ -377,15 +377,7 @@ func convBackward[T float32 | float64](op *convGradOp, first any, dy []T) (gorgo
 		t, db := output[T](&op.out, tensor.Shape{g.Filters})
 		par.For(g.Filters, 1, func(f0, f1 int) {
 			for f := f0; f < f1; f++ {
-				var acc T
-				for b := 0; b < g.Batch; b++ {
-					var s T
-					for _, v := range dy[(b*g.Filters+f)*plane:][:plane] {
-						s += v
-					}
-					acc += s
-				}
-				db[f] = acc
+				db[f] = kernels.SumPlanes(dy[f*plane:], g.Batch, plane, g.Filters*plane)
 			}
 		})
 		return t, nil

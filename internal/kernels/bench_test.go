@@ -111,3 +111,12 @@ func BenchmarkTranspose(b *testing.B) {
 		Transpose(t, a, 100, 784)
 	}
 }
+
+// BenchmarkSumPlanesLeNet5Conv1 is the bias gradient of LeNet-5's first
+// convolution for one filter: 100 planes of 24×24 at a stride of 20 planes.
+func BenchmarkSumPlanesLeNet5Conv1(b *testing.B) {
+	x := randSlice(100 * 20 * 24 * 24)
+	for i := 0; i < b.N; i++ {
+		SumPlanes(x, 100, 576, 20*576)
+	}
+}

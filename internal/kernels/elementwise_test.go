@@ -150,3 +150,47 @@ func TestAddReLU(t *testing.T) {
 		}
 	}
 }
+
+// TestSumPlanes checks SumPlanes against the plain double loop, bit for
+// bit, for every count of planes up to 19 (full groups of eight and the
+// rest), planes wider and narrower than a group and a stride past the
+// plane, on values of mixed magnitudes so that the order of the sums
+// shows in their rounding; and that planes past the slice panic.
+func TestSumPlanes(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	for _, n := range []int{1, 5, 37} {
+		stride := n + 3
+		for count := 0; count < 20; count++ {
+			x32 := make([]float32, count*stride)
+			x64 := make([]float64, count*stride)
+			for i := range x32 {
+				v := rng.NormFloat64() * math.Pow(10, float64(rng.Intn(9)-4))
+				x32[i], x64[i] = float32(v), v
+			}
+			var want32 float32
+			var want64 float64
+			for b := 0; b < count; b++ {
+				var s32 float32
+				var s64 float64
+				for p := 0; p < n; p++ {
+					s32 += x32[b*stride+p]
+					s64 += x64[b*stride+p]
+				}
+				want32 += s32
+				want64 += s64
+			}
+			if got := SumPlanes(x32, count, n, stride); math.Float32bits(got) != math.Float32bits(want32) {
+				t.Fatalf("float32, %d planes of %d: %v, the plain loop gives %v", count, n, got, want32)
+			}
+			if got := SumPlanes(x64, count, n, stride); math.Float64bits(got) != math.Float64bits(want64) {
+				t.Fatalf("float64, %d planes of %d: %v, the plain loop gives %v", count, n, got, want64)
+			}
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Fatal("planes past the slice did not panic")
+		}
+	}()
+	SumPlanes(make([]float32, 10), 3, 4, 4)
+}

@@ -67,3 +67,52 @@ func AddBias[T float32 | float64](dst, src []T, b T) {
 		dst[i] = v + b
 	}
 }
+
+// SumPlanes is Σ_b (Σ_p x[b·stride+p]) for b < count and p < n: each
+// plane summed from its first value to its last, then the planes' sums
+// added in order of b (the sums of a plain double loop, bit for bit). It
+// runs eight planes' chains of additions side by side, which the CPU
+// overlaps where one chain waits on each addition.
+func SumPlanes[T float32 | float64](x []T, count, n, stride int) T {
+	if count <= 0 || n <= 0 {
+		return 0
+	}
+	if stride < n || len(x) < (count-1)*stride+n {
+		panic(fmt.Sprintf("kernels: %d planes of %d at stride %d do not fit %d values", count, n, stride, len(x)))
+	}
+	var acc T
+	b := 0
+	for ; b+8 <= count; b += 8 {
+		x0 := x[b*stride:][:n]
+		x1, x2, x3 := x[(b+1)*stride:][:len(x0)], x[(b+2)*stride:][:len(x0)], x[(b+3)*stride:][:len(x0)]
+		x4, x5, x6 := x[(b+4)*stride:][:len(x0)], x[(b+5)*stride:][:len(x0)], x[(b+6)*stride:][:len(x0)]
+		x7 := x[(b+7)*stride:][:len(x0)]
+		var s0, s1, s2, s3, s4, s5, s6, s7 T
+		for p, v := range x0 {
+			s0 += v
+			s1 += x1[p]
+			s2 += x2[p]
+			s3 += x3[p]
+			s4 += x4[p]
+			s5 += x5[p]
+			s6 += x6[p]
+			s7 += x7[p]
+		}
+		acc += s0
+		acc += s1
+		acc += s2
+		acc += s3
+		acc += s4
+		acc += s5
+		acc += s6
+		acc += s7
+	}
+	for ; b < count; b++ {
+		var s T
+		for _, v := range x[b*stride:][:n] {
+			s += v
+		}
+		acc += s
+	}
+	return acc
+}
