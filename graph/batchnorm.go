@@ -159,22 +159,19 @@ func bnForward[T float32 | float64](op *bnOp, x []T, params []gorgonia.Value) (g
 	t, y := output[T](&op.y, g.shape)
 	m := float64(g.n * g.hw)
 	par.For(g.c, 1, func(c0, c1 int) {
+		var sums, squares []float64
+		if g.train {
+			sums, squares = make([]float64, c1-c0), make([]float64, c1-c0)
+			channelSums(g, c0, c1, sumX, x, nil, nil, sums)
+			for c := c0; c < c1; c++ {
+				op.mean[c] = sums[c-c0] / m
+			}
+			channelSums(g, c0, c1, sumSquares, x, nil, op.mean, squares)
+		}
 		for c := c0; c < c1; c++ {
 			var mu, v float64
 			if g.train {
-				channel(g, x, c, func(p []T, _ int) {
-					for _, e := range p {
-						mu += float64(e)
-					}
-				})
-				mu /= m
-				channel(g, x, c, func(p []T, _ int) {
-					for _, e := range p {
-						d := float64(e) - mu
-						v += d * d
-					}
-				})
-				v /= m
+				mu, v = op.mean[c], squares[c-c0]/m
 				rmean[c] = T((1-g.momentum)*float64(rmean[c]) + g.momentum*mu)
 				rvar[c] = T((1-g.momentum)*float64(rvar[c]) + g.momentum*v*m/(m-1))
 			} else {
@@ -279,14 +276,10 @@ func bnBackward[T float32 | float64](op *bnGradOp, dy []T, in []gorgonia.Value) 
 	if op.wrt == wrtBNShift {
 		t, d := output[T](&op.out, tensor.Shape{g.c})
 		par.For(g.c, 1, func(c0, c1 int) {
+			s := make([]float64, c1-c0)
+			channelSums(g, c0, c1, sumX, dy, nil, nil, s)
 			for c := c0; c < c1; c++ {
-				var s float64
-				channel(g, dy, c, func(p []T, _ int) {
-					for _, e := range p {
-						s += float64(e)
-					}
-				})
-				d[c] = T(s)
+				d[c] = T(s[c-c0])
 			}
 		})
 		return t, nil
@@ -298,16 +291,10 @@ func bnBackward[T float32 | float64](op *bnGradOp, dy []T, in []gorgonia.Value) 
 	if op.wrt == wrtBNScale {
 		t, d := output[T](&op.out, tensor.Shape{g.c})
 		par.For(g.c, 1, func(c0, c1 int) {
+			s := make([]float64, c1-c0)
+			channelSums(g, c0, c1, sumProduct, x, dy, mean, s)
 			for c := c0; c < c1; c++ {
-				var s float64
-				mu := mean[c]
-				channel(g, x, c, func(p []T, off int) {
-					gp := dy[off : off+len(p)]
-					for i, e := range p {
-						s += float64(gp[i]) * (float64(e) - mu)
-					}
-				})
-				d[c] = T(s * invstd[c])
+				d[c] = T(s[c-c0] * invstd[c])
 			}
 		})
 		return t, nil
