@@ -7,6 +7,7 @@ import (
 	"github.com/pkg/errors"
 	"gorgonia.org/gorgonia"
 
+	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/internal/par"
 )
 
@@ -68,10 +69,7 @@ func product[T float32 | float64](op *productOp, a []T, other any) (gorgonia.Val
 	}
 	t, c := output[T](&op.out, op.shape)
 	par.For(len(a), productGrain, func(lo, hi int) {
-		a, b, c := a[lo:hi], b[lo:hi], c[lo:hi]
-		for i, x := range a {
-			c[i] = x * b[i]
-		}
+		kernels.Mul(c[lo:hi], a[lo:hi], b[lo:hi])
 	})
 	return t, nil
 }

@@ -156,3 +156,40 @@ atail:
 adone:
 	VZEROUPPER
 	RET
+
+// func mul32AVX2(y, a, b *float32, n int)
+//
+// y[i] = a[i]·b[i] for i < n, n a multiple of 8: each product the one
+// rounding of the plain loop's.
+TEXT ·mul32AVX2(SB), NOSPLIT, $0-32
+	MOVQ y+0(FP), DI
+	MOVQ a+8(FP), SI
+	MOVQ b+16(FP), DX
+	MOVQ n+24(FP), CX
+	CMPQ CX, $16
+	JL   mtail
+
+mloop16:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VMULPS  (DX), Y0, Y0
+	VMULPS  32(DX), Y1, Y1
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	ADDQ    $64, SI
+	ADDQ    $64, DX
+	ADDQ    $64, DI
+	SUBQ    $16, CX
+	CMPQ    CX, $16
+	JGE     mloop16
+
+mtail:
+	CMPQ    CX, $8
+	JL      mdone
+	VMOVUPS (SI), Y0
+	VMULPS  (DX), Y0, Y0
+	VMOVUPS Y0, (DI)
+
+mdone:
+	VZEROUPPER
+	RET

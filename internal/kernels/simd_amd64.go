@@ -68,3 +68,8 @@ func addRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32)
 //
 //go:noescape
 func pool22PlaneAVX2(x, y *float32, arg *int32, rows, cols, w, base int, ma, mb, mo *int32) bool
+
+// mul32AVX2 is Mul's loop for n a multiple of 8.
+//
+//go:noescape
+func mul32AVX2(y, a, b *float32, n int)

@@ -55,3 +55,7 @@ func addRowsAVX2(dst, src *float32, rows, cols, ds, ss int, tail *int32) {
 func pool22PlaneAVX2(x, y *float32, arg *int32, rows, cols, w, base int, ma, mb, mo *int32) bool {
 	panic("kernels: no AVX2 pooling loop on this architecture")
 }
+
+func mul32AVX2(y, a, b *float32, n int) {
+	panic("kernels: no AVX2 product loop on this architecture")
+}
