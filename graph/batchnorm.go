@@ -159,13 +159,13 @@ func bnForward[T float32 | float64](op *bnOp, x []T, params []gorgonia.Value) (g
 	t, y := output[T](&op.y, g.shape)
 	m := float64(g.n * g.hw)
 	par.For(g.c, 1, func(c0, c1 int) {
-		var sums, squares []float64
+		var squares []float64
 		if g.train {
-			sums, squares = make([]float64, c1-c0), make([]float64, c1-c0)
-			channelSums(g, c0, c1, sumX, x, nil, nil, sums)
+			channelSums(g, c0, c1, sumX, x, nil, nil, op.mean[c0:c1])
 			for c := c0; c < c1; c++ {
-				op.mean[c] = sums[c-c0] / m
+				op.mean[c] /= m
 			}
+			squares = make([]float64, c1-c0)
 			channelSums(g, c0, c1, sumSquares, x, nil, op.mean, squares)
 		}
 		for c := c0; c < c1; c++ {
