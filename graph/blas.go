@@ -23,6 +23,11 @@ var BLASBackend = openblas.Backend
 // SkylakeX's differ from them in float64).
 var BLASCore = openblas.Core
 
+// BLASMisdetected is the generic kernels OpenBLAS first chose for a CPU
+// it did not recognise, when the library was loaded again with the
+// kernels the CPU's features call for (BLASCore); empty otherwise.
+var BLASMisdetected = openblas.Misdetected
+
 // BLASError is why OpenBLAS was not loaded when SPRED_BLAS asked for it by
 // name or path; nil otherwise.
 var BLASError = openblas.Error

@@ -30,12 +30,21 @@ func versionCommand() *cli.Command {
 func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "spred-go %s\n", spred.Version)
 	fmt.Fprintf(w, "go       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	if graph.BLASCore != "" {
-		fmt.Fprintf(w, "blas     %s (%s kernels)\n", graph.BLASBackend, graph.BLASCore)
-	} else {
-		fmt.Fprintf(w, "blas     %s\n", graph.BLASBackend)
-	}
+	fmt.Fprintf(w, "blas     %s\n", blasLine())
 	fmt.Fprintf(w, "commit   %s\n", commit())
+}
+
+// blasLine names the backend of the matrix products, with OpenBLAS's
+// kernels and, where it took the CPU for another, the ones it chose first.
+func blasLine() string {
+	switch {
+	case graph.BLASMisdetected != "":
+		return fmt.Sprintf("%s (%s kernels; OpenBLAS took this CPU for a %s and was loaded again)",
+			graph.BLASBackend, graph.BLASCore, graph.BLASMisdetected)
+	case graph.BLASCore != "":
+		return graph.BLASBackend + " (" + graph.BLASCore + " kernels)"
+	}
+	return graph.BLASBackend
 }
 
 // commit is the VCS revision the binary was built from, as the go command

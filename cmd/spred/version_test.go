@@ -18,18 +18,17 @@ func TestVersion(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
 		}
 		got := out.String()
-		for _, want := range []string{"spred-go " + spred.Version + "\n", "\ngo       go1.", "\nblas     " + blasLine() + "\n", "\ncommit   "} {
+		wants := []string{"spred-go " + spred.Version + "\n", "\ngo       go1.", "\nblas     " + graph.BLASBackend, "\ncommit   "}
+		if graph.BLASCore != "" {
+			wants = append(wants, "("+graph.BLASCore+" kernels")
+		}
+		if graph.BLASMisdetected != "" {
+			wants = append(wants, "took this CPU for a "+graph.BLASMisdetected)
+		}
+		for _, want := range wants {
 			if !strings.Contains(got, want) {
 				t.Errorf("%v: output %q lacks %q", args, got, want)
 			}
 		}
 	}
-}
-
-// blasLine is what `spred version` should say of the backend.
-func blasLine() string {
-	if graph.BLASCore != "" {
-		return graph.BLASBackend + " (" + graph.BLASCore + " kernels)"
-	}
-	return graph.BLASBackend
 }

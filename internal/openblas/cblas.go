@@ -3,6 +3,7 @@
 package openblas
 
 import (
+	"os"
 	"strings"
 
 	"github.com/ebitengine/purego"
@@ -24,6 +25,9 @@ type cblas struct {
 	// corename is OpenBLAS's name of the kernels it chose for the CPU
 	// (nil when the library does not export it).
 	corename func() string
+
+	path   string  // the library's path or name, as opened
+	handle uintptr // dlopen's handle
 }
 
 // loadOpenBLAS opens the first library of paths that loads and has the
@@ -54,11 +58,34 @@ func loadOpenBLAS(paths []string) (*cblas, error) {
 			if sym, err := purego.Dlsym(h, "openblas_get_corename"); err == nil {
 				purego.RegisterFunc(&lib.corename, sym)
 			}
+			lib.path, lib.handle = p, h
 			return lib, nil
 		}
 		purego.Dlclose(h)
 	}
 	return nil, errors.Errorf("OpenBLAS not loaded (%s)", joinCapped(errs))
+}
+
+// reloadAs closes lib and opens its library again with the environment
+// variable OPENBLAS_CORETYPE set to core, which OpenBLAS reads as it
+// loads, then restores the variable. On failure lib may no longer be
+// usable and the caller loads the library again without it.
+func reloadAs(lib *cblas, core string) (*cblas, error) {
+	old, had := os.LookupEnv("OPENBLAS_CORETYPE")
+	if err := os.Setenv("OPENBLAS_CORETYPE", core); err != nil {
+		return nil, errors.Wrap(err, "setting OPENBLAS_CORETYPE")
+	}
+	defer func() {
+		if had {
+			os.Setenv("OPENBLAS_CORETYPE", old)
+		} else {
+			os.Unsetenv("OPENBLAS_CORETYPE")
+		}
+	}()
+	if err := purego.Dlclose(lib.handle); err != nil {
+		return nil, errors.Wrapf(err, "closing %s", lib.path)
+	}
+	return loadOpenBLAS([]string{lib.path})
 }
 
 func joinCapped(errs []string) string {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 
+	"golang.org/x/sys/cpu"
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
@@ -35,6 +36,15 @@ var Backend = "gonum"
 // OpenBLAS runs the same kernels (Haswell's and Zen's agree, AVX-512
 // SkylakeX's differ from them in float64).
 var Core string
+
+// Misdetected is the name of the kernels OpenBLAS chose for this CPU at
+// first when they were a generic fallback far below what the CPU runs
+// (OpenBLAS 0.3.21, Debian 12's, takes Intel's Emerald Rapids for a
+// Prescott and multiplies at a fifth of the speed), in which case the
+// library was loaded again with OPENBLAS_CORETYPE set to the kernels the
+// CPU's features call for (see betterCore) and Core names those; empty
+// otherwise.
+var Misdetected string
 
 // Error is why OpenBLAS was not loaded when SPRED_BLAS asked for it by
 // name or path; nil otherwise.
@@ -67,12 +77,69 @@ func init() {
 		}
 		return
 	}
-	lib.setThreads(blasThreads)
 	if lib.corename != nil {
 		Core = strings.TrimSpace(lib.corename())
+		if want := betterCore(Core, os.Getenv("OPENBLAS_CORETYPE"), cpuFeatures()); want != "" {
+			first := Core
+			if again, err := reloadAs(lib, want); err == nil {
+				lib, Misdetected = again, first
+			} else if lib, err = loadOpenBLAS([]string{lib.path}); err != nil {
+				if choice != "" && choice != "auto" {
+					Error = err
+				}
+				Core = ""
+				return
+			}
+			Core = strings.TrimSpace(lib.corename())
+		}
 	}
+	lib.setThreads(blasThreads)
 	gorgonia.Use(openBLAS{lib: lib})
 	Backend = "openblas"
+}
+
+// features are the CPU's vector extensions that decide OpenBLAS's kernels.
+type features struct {
+	avx2FMA bool // AVX2 and FMA, with the OS saving their registers
+	avx512  bool // AVX-512 F, CD, BW, DQ and VL, likewise
+}
+
+func cpuFeatures() features {
+	return features{
+		avx2FMA: cpu.X86.HasAVX2 && cpu.X86.HasFMA,
+		avx512: cpu.X86.HasAVX512F && cpu.X86.HasAVX512CD && cpu.X86.HasAVX512BW &&
+			cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL,
+	}
+}
+
+// genericCores are OpenBLAS's kernels for x86 CPUs without AVX2, the
+// fallbacks it takes for a CPU it does not know.
+var genericCores = []string{"Prescott", "Core2", "Penryn", "Dunnington", "Nehalem", "Sandybridge",
+	"Katmai", "Coppermine", "Northwood", "Banias", "Atom", "Athlon", "Opteron", "Opteron(SSE3)",
+	"Barcelona", "Bobcat", "Nano"}
+
+// betterCore is the kernels to load OpenBLAS with instead of core, the
+// ones it chose, or "" to keep them: only when the user did not choose
+// (coretype, OPENBLAS_CORETYPE, is empty) and core is a generic fallback
+// on a CPU with AVX2 and FMA ("Haswell") or with AVX-512 ("SkylakeX", the
+// kernels OpenBLAS picks for Intel's AVX-512 servers it knows). Kernels it
+// chose itself are kept even where others might be faster, so that the
+// rounding stays that of every other machine of the same kind.
+func betterCore(core, coretype string, f features) string {
+	if coretype != "" || !f.avx2FMA {
+		return ""
+	}
+	generic := false
+	for _, g := range genericCores {
+		generic = generic || strings.EqualFold(core, g)
+	}
+	switch {
+	case !generic:
+		return ""
+	case f.avx512:
+		return "SkylakeX"
+	}
+	return "Haswell"
 }
 
 // openBLAS routes the matrix products to the system's OpenBLAS; every

@@ -171,3 +171,53 @@ func TestGemmChecksLengths(t *testing.T) {
 		}
 	}
 }
+
+// TestBetterCore checks when the loader loads OpenBLAS again with other
+// kernels: only for a generic fallback on a CPU with AVX2 and FMA, and
+// never when the user chose with OPENBLAS_CORETYPE.
+func TestBetterCore(t *testing.T) {
+	avx2 := features{avx2FMA: true}
+	avx512 := features{avx2FMA: true, avx512: true}
+	for _, c := range []struct {
+		core, coretype string
+		f              features
+		want           string
+	}{
+		{"Prescott", "", avx512, "SkylakeX"},
+		{"prescott", "", avx512, "SkylakeX"},
+		{"Prescott", "", avx2, "Haswell"},
+		{"Nehalem", "", avx2, "Haswell"},
+		{"Sandybridge", "", avx512, "SkylakeX"},
+		{"Prescott", "", features{}, ""},
+		{"Prescott", "Prescott", avx512, ""},
+		{"Prescott", "Haswell", avx512, ""},
+		{"Haswell", "", avx512, ""},
+		{"Zen", "", avx2, ""},
+		{"SkylakeX", "", avx512, ""},
+		{"Cooperlake", "", avx512, ""},
+		{"", "", avx512, ""},
+	} {
+		if got := betterCore(c.core, c.coretype, c.f); got != c.want {
+			t.Errorf("betterCore(%q, %q, %+v) = %q, want %q", c.core, c.coretype, c.f, got, c.want)
+		}
+	}
+}
+
+// TestCoreMatchesCPU checks that the kernels in use are not a generic
+// fallback on a CPU with AVX2 (OpenBLAS 0.3.21 takes some newer Intel
+// CPUs for a Prescott) unless the user chose them, and that a library
+// loaded again says so.
+func TestCoreMatchesCPU(t *testing.T) {
+	if Backend != "openblas" || Core == "" {
+		t.Skip("OpenBLAS not loaded or does not name its kernels")
+	}
+	if want := betterCore(Core, os.Getenv("OPENBLAS_CORETYPE"), cpuFeatures()); want != "" {
+		t.Fatalf("OpenBLAS runs its %s kernels on a CPU with AVX2 (%+v); want %s", Core, cpuFeatures(), want)
+	}
+	if Misdetected != "" && betterCore(Misdetected, "", cpuFeatures()) != Core {
+		t.Errorf("loaded again with %s kernels after %s, want %s", Core, Misdetected, betterCore(Misdetected, "", cpuFeatures()))
+	}
+	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && Misdetected != "" {
+		t.Errorf("OPENBLAS_CORETYPE=%q left set by the loader", v)
+	}
+}
