@@ -13,6 +13,10 @@
 #      that ran slow makes a ratio worthless.
 #   4. The Go side once more on gonum's pure-Go products (SPRED_BLAS=gonum,
 #      what a machine without OpenBLAS runs).
+#   5. Where OpenBLAS takes the CPU for a generic one and spred loads it again
+#      with the kernels the CPU calls for (`spred version` says so), PyTorch,
+#      whose dense layers use the same library, runs with OPENBLAS_CORETYPE
+#      set to those kernels (unless the caller set OPENBLAS_CORETYPE).
 # Also the peak float32 GFLOP/s of a 2048³ matrix product on each side.
 # (Pruned inference, against ONNX Runtime: benchmarks/infer.sh.)
 #
@@ -47,6 +51,19 @@ if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
 	echo "perf.sh: warning: load average $load at the start; the machine is not quiet" >&2
 fi
 export GOMAXPROCS=$threads
+# PyTorch (Debian's) multiplies its dense layers with the same OpenBLAS. Where
+# OpenBLAS takes the CPU for a generic one and spred loads it again with the
+# kernels the CPU calls for, PyTorch gets those kernels too (OPENBLAS_CORETYPE),
+# or the reference would be slowed by what spred works around.
+torch_core="" core_first=""
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+	read -r torch_core core_first < <(bin/spred-perf -gemm 64 | $py -c 'import json,sys; r=json.load(sys.stdin); print(r.get("blas_core", "-") if r.get("blas_misdetected") else "-", r.get("blas_misdetected") or "-")')
+	[ "$torch_core" = - ] && torch_core="" core_first=""
+fi
+if [ -n "$torch_core" ]; then
+	echo "perf.sh: OpenBLAS takes this CPU for a generic one; PyTorch runs with OPENBLAS_CORETYPE=$torch_core, the kernels spred loads" >&2
+fi
+export PERF_TORCH_CORE=$torch_core PERF_TORCH_CORE_FIRST=$core_first
 steps_for() {
 	case $1 in
 	lenet-300-100) echo "${STEPS_MLP:-200}" ;;
@@ -60,7 +77,7 @@ torch_run() {
 	IFS=/ read -r t p l <<<"$3"
 	local cl=()
 	[ "$l" = cl ] && cl=(--channels-last)
-	OPENBLAS_NUM_THREADS=$t OMP_NUM_THREADS=$t OMP_WAIT_POLICY=$p \
+	env OPENBLAS_NUM_THREADS="$t" OMP_NUM_THREADS="$t" OMP_WAIT_POLICY="$p" ${torch_core:+OPENBLAS_CORETYPE="$torch_core"} \
 		$py benchmarks/torch_ref.py --model "$1" --steps "$2" --threads "$t" "${cl[@]}"
 }
 runs=$out/runs$name.jsonl
@@ -100,7 +117,7 @@ for model in $models; do
 	SPRED_BLAS=gonum bin/spred-perf -model "$model" -steps "$(((steps + 2) / 3))" | tag gonum go >>"$runs"
 done
 bin/spred-perf -gemm 2048 | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
-OPENBLAS_NUM_THREADS=$threads $py benchmarks/torch_ref.py --gemm 2048 --threads "$threads" | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
+env OPENBLAS_NUM_THREADS="$threads" ${torch_core:+OPENBLAS_CORETYPE="$torch_core"} $py benchmarks/torch_ref.py --gemm 2048 --threads "$threads" | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 set +e
 $py benchmarks/perf_table.py "$runs" "$threads" "$cpu" "$load" "$repeats" >"$table"

@@ -6,6 +6,7 @@ then rejected), 0 otherwise.
     perf_table.py RUNS THREADS CPU LOAD REPEATS
 """
 import json
+import os
 import statistics
 import sys
 
@@ -35,7 +36,12 @@ rejected = []
 print(f"Machine: {threads} cores (nproc), {cpu}; load average {load} at the start. "
       f"Medians (and min–max) over {repeats} alternating rounds of `benchmarks/perf.sh {repeats}`; "
       "PyTorch in the fastest setting found by calibration (threads/OMP_WAIT_POLICY/layout), "
-      "then alone once more (fresh).\n")
+      "then alone once more (fresh)."
+      + (f" OpenBLAS took this CPU for a generic one ({os.environ['PERF_TORCH_CORE_FIRST']}): spred loaded it "
+         f"again with {os.environ['PERF_TORCH_CORE']} kernels, and PyTorch, whose dense layers use the same "
+         f"OpenBLAS, ran with OPENBLAS_CORETYPE={os.environ['PERF_TORCH_CORE']}."
+         if os.environ.get("PERF_TORCH_CORE") else "")
+      + "\n")
 print("| model | Go s/epoch | PyTorch s/epoch | Go/PyTorch | PyTorch fresh | PyTorch setting | Go on gonum s/epoch | Go peak RSS | PyTorch peak RSS | Go allocs/step | epoch GFLOP | Go GFLOP/s |")
 print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
 for m in models:

@@ -35,20 +35,24 @@ import (
 
 // Result is what one run prints.
 type Result struct {
-	Impl           string  `json:"impl"`
-	Model          string  `json:"model"`
-	Threads        int     `json:"threads"`
-	BLAS           string  `json:"blas"`
-	Batch          int     `json:"batch"`
-	Steps          int     `json:"steps"`
-	SecondsPerStep float64 `json:"seconds_per_step"`
-	StepsPerSecond float64 `json:"steps_per_second"`
-	SecondsEpoch   float64 `json:"seconds_per_epoch"`
-	PeakRSSMB      float64 `json:"peak_rss_mb"`
-	AllocsPerStep  float64 `json:"allocs_per_step,omitempty"`
-	BytesPerStep   float64 `json:"bytes_per_step,omitempty"`
-	GFLOPs         float64 `json:"gflop_per_s,omitempty"`
-	EpochGFLOP     float64 `json:"epoch_gflop,omitempty"`
+	Impl     string `json:"impl"`
+	Model    string `json:"model"`
+	Threads  int    `json:"threads"`
+	BLAS     string `json:"blas"`
+	BLASCore string `json:"blas_core,omitempty"`
+	// BLASMisdetected is the generic kernels OpenBLAS first took for this
+	// CPU when it was loaded again with BLASCore (graph.BLASMisdetected).
+	BLASMisdetected string  `json:"blas_misdetected,omitempty"`
+	Batch           int     `json:"batch"`
+	Steps           int     `json:"steps"`
+	SecondsPerStep  float64 `json:"seconds_per_step"`
+	StepsPerSecond  float64 `json:"steps_per_second"`
+	SecondsEpoch    float64 `json:"seconds_per_epoch"`
+	PeakRSSMB       float64 `json:"peak_rss_mb"`
+	AllocsPerStep   float64 `json:"allocs_per_step,omitempty"`
+	BytesPerStep    float64 `json:"bytes_per_step,omitempty"`
+	GFLOPs          float64 `json:"gflop_per_s,omitempty"`
+	EpochGFLOP      float64 `json:"epoch_gflop,omitempty"`
 }
 
 func main() {
@@ -85,6 +89,7 @@ func main() {
 		os.Exit(1)
 	}
 	r.Impl, r.Threads, r.BLAS = "go", runtime.GOMAXPROCS(0), graph.BLASBackend
+	r.BLASCore, r.BLASMisdetected = graph.BLASCore, graph.BLASMisdetected
 	r.PeakRSSMB = peakRSS()
 	b, _ := json.Marshal(r)
 	fmt.Println(string(b))
