@@ -82,7 +82,11 @@ func init() {
 		if want := betterCore(Core, os.Getenv("OPENBLAS_CORETYPE"), cpuFeatures()); want != "" {
 			first := Core
 			if again, err := reloadAs(lib, want); err == nil {
-				lib, Misdetected = again, first
+				lib = again
+				if !strings.EqualFold(strings.TrimSpace(lib.corename()), first) {
+					// (The same kernels again: the library was not unloaded.)
+					Misdetected = first
+				}
 			} else if lib, err = loadOpenBLAS([]string{lib.path}); err != nil {
 				if choice != "" && choice != "auto" {
 					Error = err
