@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 	"gorgonia.org/gorgonia"
+
+	"github.com/spred-go/spred/internal/par"
 )
 
 // Backend names the implementation of the matrix products, which
@@ -51,13 +53,19 @@ var Misdetected string
 var Error error
 
 // blasThreads is the fixed number of OpenBLAS threads, whatever the machine
-// and GOMAXPROCS: its rounding depends on how a product is partitioned
-// among threads, so a fixed count keeps results the same everywhere.
-// (Splitting products in halves on two goroutines over a single-threaded
-// OpenBLAS instead was measured too: 15% faster for LeNet-5, whose Go
-// loops between products OpenBLAS's spinning threads slow down, but 25%
-// slower for LeNet-300-100.)
-const blasThreads = 2
+// and GOMAXPROCS: one. Products from splitFrom multiply-adds are split in
+// halves instead (see split), which run at once on package par's workers,
+// the same workers that run the loops between products. With OpenBLAS's
+// own second thread, which spins between products, the two kinds of work
+// took each other's CPU: on a 2-core machine resnet-20's step was no
+// faster on two CPUs than on one. The rounding of a product depends on how
+// it is partitioned, so the split is fixed by the shape alone: the same
+// bits for any number of CPUs.
+const blasThreads = 1
+
+// splitFrom is the least number of multiply-adds (m·n·k) of a product that
+// is split in halves.
+const splitFrom = 1 << 21
 
 func init() {
 	choice := os.Getenv("SPRED_BLAS")
@@ -162,8 +170,10 @@ func (o openBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []f
 		return
 	}
 	checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	o.lib.sgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
-		alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
+	split(tA, tB, m, n, k, lda, ldb, ldc, func(m, n, ao, bo, co int) {
+		o.lib.sgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
+			alpha, &a[ao], int32(lda), &b[bo], int32(ldb), beta, &c[co], int32(ldc))
+	})
 }
 
 func (o openBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
@@ -175,8 +185,44 @@ func (o openBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 		return
 	}
 	checkGemm(tA, tB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	o.lib.dgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
-		alpha, &a[0], int32(lda), &b[0], int32(ldb), beta, &c[0], int32(ldc))
+	split(tA, tB, m, n, k, lda, ldb, ldc, func(m, n, ao, bo, co int) {
+		o.lib.dgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
+			alpha, &a[ao], int32(lda), &b[bo], int32(ldb), beta, &c[co], int32(ldc))
+	})
+}
+
+// split runs the row-major product C (m×n) = op(A)·op(B) as gemm calls
+// of an m×n block whose A, B and C start at offsets ao, bo and co: one
+// call below splitFrom multiply-adds, else two halves of C's longer side
+// (rows of op(A), or columns of op(B)) on package par's workers at once.
+// The halves are the same calls on one CPU or on two, so the bits do not
+// depend on the CPUs; they may differ in the last place from one call of
+// the whole (OpenBLAS's Haswell sgemm rounds some entries of a 64×3136×144
+// product differently at n = 1568 and n = 3136).
+func split(tA, tB blas.Transpose, m, n, k, lda, ldb, ldc int, gemm func(m, n, ao, bo, co int)) {
+	if m*n*k < splitFrom || max(m, n) < 2 {
+		gemm(m, n, 0, 0, 0)
+		return
+	}
+	par.For(2, 1, func(h0, h1 int) {
+		for h := h0; h < h1; h++ {
+			if m >= n {
+				r0, r1 := m*h/2, m*(h+1)/2
+				ao := r0 * lda // op(A)'s row r0: a row of A, or a column of Aᵀ
+				if tA != blas.NoTrans {
+					ao = r0
+				}
+				gemm(r1-r0, n, ao, 0, r0*ldc)
+				continue
+			}
+			c0, c1 := n*h/2, n*(h+1)/2
+			bo := c0 // op(B)'s column c0: a column of B, or a row of Bᵀ
+			if tB != blas.NoTrans {
+				bo = c0 * ldb
+			}
+			gemm(m, c1-c0, 0, bo, c0)
+		}
+	})
 }
 
 // checkGemm panics, as gonum's products do, when a row-major product of

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -220,4 +221,93 @@ func TestCoreMatchesCPU(t *testing.T) {
 	if v, ok := os.LookupEnv("OPENBLAS_CORETYPE"); ok && Misdetected != "" {
 		t.Errorf("OPENBLAS_CORETYPE=%q left set by the loader", v)
 	}
+}
+
+// TestSplitGemm checks that a product split in halves (from splitFrom
+// multiply-adds, along C's longer side) gives the same bits on one CPU and
+// on two, within rounding of one OpenBLAS call of the whole, for every
+// transposition, odd sizes and leading dimensions wider than the matrices,
+// in both precisions, and writes nothing between C's rows.
+func TestSplitGemm(t *testing.T) {
+	if Backend != "openblas" {
+		t.Skip("OpenBLAS not loaded")
+	}
+	lib, err := loadOpenBLAS(openBLASNames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := openBLAS{lib: lib}
+	rng := rand.New(rand.NewSource(3))
+	for _, sh := range [][3]int{{64, 3136, 144}, {3136, 40, 50}, {33, 1001, 97}, {1001, 33, 97}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		if m*n*k < splitFrom {
+			t.Fatalf("%v is below splitFrom", sh)
+		}
+		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				ra, ca := m, k
+				if tA == blas.Trans {
+					ra, ca = k, m
+				}
+				rb, cb := k, n
+				if tB == blas.Trans {
+					rb, cb = n, k
+				}
+				lda, ldb, ldc := ca+3, cb+1, n+2
+				a := make([]float64, ra*lda)
+				b := make([]float64, rb*ldb)
+				c := make([]float64, m*ldc)
+				for _, s := range [][]float64{a, b, c} {
+					for i := range s {
+						s[i] = rng.NormFloat64()
+					}
+				}
+				want := append([]float64(nil), c...)
+				lib.dgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
+					0.7, &a[0], int32(lda), &b[0], int32(ldb), -0.3, &want[0], int32(ldc))
+				a32, b32, c32 := to32(a), to32(b), to32(c)
+				want32 := append([]float32(nil), c32...)
+				lib.sgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
+					0.7, &a32[0], int32(lda), &b32[0], int32(ldb), -0.3, &want32[0], int32(ldc))
+				var first []float64
+				var first32 []float32
+				for _, procs := range []int{1, 2} {
+					old := runtime.GOMAXPROCS(procs)
+					got := append([]float64(nil), c...)
+					o.Dgemm(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, got, ldc)
+					got32 := append([]float32(nil), c32...)
+					o.Sgemm(tA, tB, m, n, k, 0.7, a32, lda, b32, ldb, -0.3, got32, ldc)
+					runtime.GOMAXPROCS(old)
+					for i := range got {
+						if math.Abs(got[i]-want[i]) > 1e-12*(1+math.Abs(want[i])) {
+							t.Fatalf("dgemm %v %v %v on %d CPUs: entry %d is %v, one call gives %v", sh, tA, tB, procs, i, got[i], want[i])
+						}
+						if math.Abs(float64(got32[i]-want32[i])) > 1e-4*(1+math.Abs(float64(want32[i]))) {
+							t.Fatalf("sgemm %v %v %v on %d CPUs: entry %d is %v, one call gives %v", sh, tA, tB, procs, i, got32[i], want32[i])
+						}
+						if i%ldc >= n && (got[i] != c[i] || got32[i] != c32[i]) {
+							t.Fatalf("%v %v %v on %d CPUs: wrote c[%d][%d] outside the product", sh, tA, tB, procs, i/ldc, i%ldc)
+						}
+					}
+					if first == nil {
+						first, first32 = got, got32
+						continue
+					}
+					for i := range got {
+						if got[i] != first[i] || got32[i] != first32[i] {
+							t.Fatalf("%v %v %v: entry %d differs between one CPU and two", sh, tA, tB, i)
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func to32(s []float64) []float32 {
+	r := make([]float32, len(s))
+	for i, v := range s {
+		r[i] = float32(v)
+	}
+	return r
 }

@@ -1,8 +1,12 @@
 package par
 
 import (
+	"fmt"
 	"runtime"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 func TestForCoversEveryIndexOnce(t *testing.T) {
@@ -34,5 +38,67 @@ func TestGrain(t *testing.T) {
 		if g := Grain(c.n, c.work); g != c.want {
 			t.Errorf("Grain(%d, %d) = %d, want %d", c.n, c.work, g, c.want)
 		}
+	}
+}
+
+// TestForNested checks that a For inside another For's ranges, whose
+// workers are busy, still covers every index once (on the caller).
+func TestForNested(t *testing.T) {
+	old := runtime.GOMAXPROCS(4)
+	defer runtime.GOMAXPROCS(old)
+	const n, m = 8, 100
+	hits := make([]int32, n*m)
+	For(n, 1, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			For(m, 1, func(a, b int) {
+				for j := a; j < b; j++ {
+					hits[i*m+j]++
+				}
+			})
+		}
+	})
+	for k, h := range hits {
+		if h != 1 {
+			t.Fatalf("index %d visited %d times", k, h)
+		}
+	}
+}
+
+// TestForConcurrentCallers runs For from several goroutines at once, many
+// times, with pauses longer than the workers' spinning between some calls
+// so that they park and are woken: every index of every call once.
+func TestForConcurrentCallers(t *testing.T) {
+	old := runtime.GOMAXPROCS(3)
+	defer runtime.GOMAXPROCS(old)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for r := 0; r < 300; r++ {
+				if r%50 == 0 {
+					time.Sleep(2 * spinFor)
+				}
+				n := 1 + (r*7+g)%64
+				hits := make([]int32, n)
+				For(n, 1, func(lo, hi int) {
+					for i := lo; i < hi; i++ {
+						atomic.AddInt32(&hits[i], 1)
+					}
+				})
+				for i, h := range hits {
+					if h != 1 {
+						errs <- fmt.Sprintf("goroutine %d call %d: index %d of %d visited %d times", g, r, i, n, h)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
