@@ -54,23 +54,7 @@ func TestOpenBLASGemm(t *testing.T) {
 	for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			m, n, k := 37, 19, 53
-			ra, ca := m, k
-			if tA == blas.Trans {
-				ra, ca = k, m
-			}
-			rb, cb := k, n
-			if tB == blas.Trans {
-				rb, cb = n, k
-			}
-			lda, ldb, ldc := ca+3, cb+2, n+5
-			a64 := make([]float64, ra*lda)
-			b64 := make([]float64, rb*ldb)
-			c64 := make([]float64, m*ldc)
-			for _, s := range [][]float64{a64, b64, c64} {
-				for i := range s {
-					s[i] = rng.NormFloat64()
-				}
-			}
+			a64, b64, c64, lda, ldb, ldc := operands(rng, tA, tB, m, n, k, 3, 2, 5)
 			want64 := append([]float64(nil), c64...)
 			gonum.Implementation{}.Dgemm(tA, tB, m, n, k, 0.7, a64, lda, b64, ldb, -0.3, want64, ldc)
 			got64 := append([]float64(nil), c64...)
@@ -78,15 +62,8 @@ func TestOpenBLASGemm(t *testing.T) {
 			if d := maxDiff(got64, want64); d > 1e-12 {
 				t.Errorf("dgemm %v %v: max |diff| %g", tA, tB, d)
 			}
-			f32 := func(s []float64) []float32 {
-				r := make([]float32, len(s))
-				for i, v := range s {
-					r[i] = float32(v)
-				}
-				return r
-			}
-			a32, b32 := f32(a64), f32(b64)
-			want32, got32 := f32(c64), f32(c64)
+			a32, b32 := to32(a64), to32(b64)
+			want32, got32 := to32(c64), to32(c64)
 			gonum.Implementation{}.Sgemm(tA, tB, m, n, k, 0.7, a32, lda, b32, ldb, -0.3, want32, ldc)
 			o.Sgemm(tA, tB, m, n, k, 0.7, a32, lda, b32, ldb, -0.3, got32, ldc)
 			var d float64
@@ -245,23 +222,7 @@ func TestSplitGemm(t *testing.T) {
 		}
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
-				ra, ca := m, k
-				if tA == blas.Trans {
-					ra, ca = k, m
-				}
-				rb, cb := k, n
-				if tB == blas.Trans {
-					rb, cb = n, k
-				}
-				lda, ldb, ldc := ca+3, cb+1, n+2
-				a := make([]float64, ra*lda)
-				b := make([]float64, rb*ldb)
-				c := make([]float64, m*ldc)
-				for _, s := range [][]float64{a, b, c} {
-					for i := range s {
-						s[i] = rng.NormFloat64()
-					}
-				}
+				a, b, c, lda, ldb, ldc := operands(rng, tA, tB, m, n, k, 3, 1, 2)
 				want := append([]float64(nil), c...)
 				lib.dgemm(cblasRowMajor, cblasTrans(tA), cblasTrans(tB), int32(m), int32(n), int32(k),
 					0.7, &a[0], int32(lda), &b[0], int32(ldb), -0.3, &want[0], int32(ldc))
@@ -302,6 +263,28 @@ func TestSplitGemm(t *testing.T) {
 			}
 		}
 	}
+}
+
+// operands draws the row-major operands of an m×n×k product with A and B
+// transposed as tA and tB say, each leading dimension wider than its
+// matrix by the given padding.
+func operands(rng *rand.Rand, tA, tB blas.Transpose, m, n, k, padA, padB, padC int) (a, b, c []float64, lda, ldb, ldc int) {
+	ra, ca := m, k
+	if tA == blas.Trans {
+		ra, ca = k, m
+	}
+	rb, cb := k, n
+	if tB == blas.Trans {
+		rb, cb = n, k
+	}
+	lda, ldb, ldc = ca+padA, cb+padB, n+padC
+	a, b, c = make([]float64, ra*lda), make([]float64, rb*ldb), make([]float64, m*ldc)
+	for _, s := range [][]float64{a, b, c} {
+		for i := range s {
+			s[i] = rng.NormFloat64()
+		}
+	}
+	return a, b, c, lda, ldb, ldc
 }
 
 func to32(s []float64) []float32 {
