@@ -91,8 +91,9 @@ func init() {
 			first := Core
 			if again, err := reloadAs(lib, want); err == nil {
 				lib = again
+				// The same kernels again would mean the library was not
+				// unloaded: then there is no misdetection to report.
 				if !strings.EqualFold(strings.TrimSpace(lib.corename()), first) {
-					// (The same kernels again: the library was not unloaded.)
 					Misdetected = first
 				}
 			} else if lib, err = loadOpenBLAS([]string{lib.path}); err != nil {

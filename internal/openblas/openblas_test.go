@@ -42,14 +42,7 @@ func TestBLASBackend(t *testing.T) {
 // every transposition, with leading dimensions wider than the matrices and
 // a non-zero beta, in both precisions.
 func TestOpenBLASGemm(t *testing.T) {
-	if Backend != "openblas" {
-		t.Skip("OpenBLAS not loaded")
-	}
-	lib, err := loadOpenBLAS(openBLASNames)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := openBLAS{lib: lib}
+	o := loaded(t)
 	rng := rand.New(rand.NewSource(1))
 	for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 		for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -206,14 +199,8 @@ func TestCoreMatchesCPU(t *testing.T) {
 // transposition, odd sizes and leading dimensions wider than the matrices,
 // in both precisions, and writes nothing between C's rows.
 func TestSplitGemm(t *testing.T) {
-	if Backend != "openblas" {
-		t.Skip("OpenBLAS not loaded")
-	}
-	lib, err := loadOpenBLAS(openBLASNames)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := openBLAS{lib: lib}
+	o := loaded(t)
+	lib := o.lib
 	rng := rand.New(rand.NewSource(3))
 	for _, sh := range [][3]int{{64, 3136, 144}, {3136, 40, 50}, {33, 1001, 97}, {1001, 33, 97}} {
 		m, n, k := sh[0], sh[1], sh[2]
@@ -263,6 +250,20 @@ func TestSplitGemm(t *testing.T) {
 			}
 		}
 	}
+}
+
+// loaded is the library loaded again for a test, which it skips when
+// OpenBLAS is not in use.
+func loaded(t *testing.T) openBLAS {
+	t.Helper()
+	if Backend != "openblas" {
+		t.Skip("OpenBLAS not loaded")
+	}
+	lib, err := loadOpenBLAS(openBLASNames)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openBLAS{lib: lib}
 }
 
 // operands draws the row-major operands of an m×n×k product with A and B

@@ -102,3 +102,34 @@ func TestForConcurrentCallers(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+var sink float32
+
+// benchmarkGap sums n floats every 50 µs, as a training step's loops come
+// between its matrix products, on one range (serial) or through For.
+func benchmarkGap(b *testing.B, n int, split bool) {
+	x := make([]float32, n)
+	sums := make([]float32, 2)
+	sum := func(lo, hi int) {
+		s := float32(0)
+		for _, v := range x[lo:hi] {
+			s += v
+		}
+		sums[lo*2/n] += s
+	}
+	for i := 0; i < b.N; i++ {
+		for t := time.Now(); time.Since(t) < 50*time.Microsecond; {
+		}
+		if split {
+			For(n, n/2, sum)
+		} else {
+			sum(0, n)
+		}
+	}
+	sink = sums[0] + sums[1]
+}
+
+func BenchmarkGapSerial16k(b *testing.B)  { benchmarkGap(b, 1<<14, false) }
+func BenchmarkGapFor16k(b *testing.B)     { benchmarkGap(b, 1<<14, true) }
+func BenchmarkGapSerial256k(b *testing.B) { benchmarkGap(b, 1<<18, false) }
+func BenchmarkGapFor256k(b *testing.B)    { benchmarkGap(b, 1<<18, true) }
