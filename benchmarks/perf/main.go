@@ -38,6 +38,7 @@ type Result struct {
 	Impl     string `json:"impl"`
 	Model    string `json:"model"`
 	Threads  int    `json:"threads"`
+	Procs    int    `json:"gomaxprocs,omitempty"`
 	BLAS     string `json:"blas"`
 	BLASCore string `json:"blas_core,omitempty"`
 	// BLASMisdetected is the generic kernels OpenBLAS first took for this
@@ -64,7 +65,11 @@ func main() {
 	seed := flag.Int64("seed", 1, "seed of the weights and data")
 	gemmN := flag.Int("gemm", 0, "measure an N×N×N float32 matrix product instead")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the run to this file")
+	spare := flag.Bool("spare-proc", true, "raise GOMAXPROCS by one above the CPUs at work, as the spred command does (graph.SpareProc)")
 	flag.Parse()
+	if *spare {
+		graph.SpareProc()
+	}
 	if *cpuprofile != "" {
 		f, err := os.Create(*cpuprofile)
 		if err == nil {
@@ -88,7 +93,7 @@ func main() {
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
-	r.Impl, r.Threads, r.BLAS = "go", runtime.GOMAXPROCS(0), graph.BLASBackend
+	r.Impl, r.Threads, r.Procs, r.BLAS = "go", graph.CPUs(), runtime.GOMAXPROCS(0), graph.BLASBackend
 	r.BLASCore, r.BLASMisdetected = graph.BLASCore, graph.BLASMisdetected
 	r.PeakRSSMB = peakRSS()
 	b, _ := json.Marshal(r)

@@ -5,6 +5,8 @@ package main
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/spred-go/spred/graph"
 )
 
 // gcPercent is the garbage collector's target unless GOGC is set. Most of
@@ -18,5 +20,6 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
+	graph.SpareProc()
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
 }

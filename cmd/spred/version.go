@@ -31,6 +31,7 @@ func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "spred-go %s\n", spred.Version)
 	fmt.Fprintf(w, "go       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "blas     %s\n", blasLine())
+	fmt.Fprintf(w, "cpus     %s\n", cpusLine())
 	fmt.Fprintf(w, "commit   %s\n", commit())
 }
 
@@ -45,6 +46,16 @@ func blasLine() string {
 		return graph.BLASBackend + " (" + graph.BLASCore + " kernels)"
 	}
 	return graph.BLASBackend
+}
+
+// cpusLine is the number of CPUs the training and inference loops run
+// on, with GOMAXPROCS when it holds a spare P (graph.SpareProc).
+func cpusLine() string {
+	n, procs := graph.CPUs(), runtime.GOMAXPROCS(0)
+	if procs > n {
+		return fmt.Sprintf("%d (GOMAXPROCS %d: one P spare for the OpenBLAS calls)", n, procs)
+	}
+	return fmt.Sprint(n)
 }
 
 // commit is the VCS revision the binary was built from, as the go command

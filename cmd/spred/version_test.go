@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // TestVersion checks that `spred version` and `spred --version` name the
-// version, the Go version and the BLAS backend actually in use.
+// version, the Go version, the BLAS backend actually in use and the CPUs
+// the loops run on.
 func TestVersion(t *testing.T) {
 	for _, args := range [][]string{{"spred", "version"}, {"spred", "--version"}} {
 		var out, errb bytes.Buffer
@@ -25,6 +27,7 @@ func TestVersion(t *testing.T) {
 		if graph.BLASMisdetected != "" {
 			wants = append(wants, "took this CPU for a "+graph.BLASMisdetected)
 		}
+		wants = append(wants, fmt.Sprintf("\ncpus     %d", graph.CPUs()))
 		for _, want := range wants {
 			if !strings.Contains(got, want) {
 				t.Errorf("%v: output %q lacks %q", args, got, want)

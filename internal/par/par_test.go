@@ -133,3 +133,39 @@ func BenchmarkGapSerial16k(b *testing.B)  { benchmarkGap(b, 1<<14, false) }
 func BenchmarkGapFor16k(b *testing.B)     { benchmarkGap(b, 1<<14, true) }
 func BenchmarkGapSerial256k(b *testing.B) { benchmarkGap(b, 1<<18, false) }
 func BenchmarkGapFor256k(b *testing.B)    { benchmarkGap(b, 1<<18, true) }
+
+// TestSpareProc checks that SpareProc adds a P and keeps For to the CPUs
+// GOMAXPROCS gave: For(n, 1, …) then makes that many ranges, not one per P.
+func TestSpareProc(t *testing.T) {
+	old := runtime.GOMAXPROCS(2)
+	defer func() {
+		limit.Store(0)
+		runtime.GOMAXPROCS(old)
+	}()
+	if n := SpareProc(); n != 2 {
+		t.Fatalf("SpareProc() = %d, want 2", n)
+	}
+	if p := runtime.GOMAXPROCS(0); p != 3 {
+		t.Fatalf("GOMAXPROCS %d after SpareProc, want 3", p)
+	}
+	if n := SpareProc(); n != 2 || runtime.GOMAXPROCS(0) != 3 {
+		t.Fatalf("a second SpareProc gave %d CPUs and GOMAXPROCS %d, want 2 and 3", n, runtime.GOMAXPROCS(0))
+	}
+	if c := CPUs(); c != 2 {
+		t.Fatalf("CPUs() = %d, want 2", c)
+	}
+	var mu sync.Mutex
+	var ranges [][2]int
+	For(90, 1, func(lo, hi int) {
+		mu.Lock()
+		ranges = append(ranges, [2]int{lo, hi})
+		mu.Unlock()
+	})
+	if len(ranges) != 2 {
+		t.Fatalf("For made ranges %v, want 2", ranges)
+	}
+	runtime.GOMAXPROCS(1) // fewer Ps than kept: For follows GOMAXPROCS
+	if c := CPUs(); c != 1 {
+		t.Fatalf("CPUs() = %d at GOMAXPROCS 1, want 1", c)
+	}
+}
