@@ -57,7 +57,7 @@ func Plot(results []Result, title string, w io.Writer) error {
 			XErrors: true, YErrors: true})
 	}
 	var front []chart.Point
-	for _, r := range ParetoFront(results) {
+	for _, r := range ParetoFront(results) { // results are the means here when a point has several runs
 		if xy, ok := plottable(r); ok {
 			front = append(front, xy)
 		}

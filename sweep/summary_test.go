@@ -2,8 +2,12 @@ package sweep
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"image/png"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -200,5 +204,53 @@ func TestParetoFrontOnValidation(t *testing.T) {
 	rs[1].ValError = nil
 	if fr := ParetoFront(rs); len(fr) != 1 || fr[0].Report != "b" || FrontOnValidation(rs) {
 		t.Fatalf("without a validation error for every run: front %+v", fr)
+	}
+}
+
+// TestFrontOverMeans: with several seeds a point is on the front by its
+// mean, not by its luckiest run, and is named by its point and its runs.
+func TestFrontOverMeans(t *testing.T) {
+	mk := func(method string, seed int64, val float64) Result {
+		ratio, acc := 10.0, 0.9
+		return Result{Point: Point{Method: method, Threshold: 3e-3, TargetRatio: 10, Seed: seed, Seeded: true},
+			Ratio: &ratio, Accuracy: &acc, Error: 10, ValError: &val, Seed: seed, Report: fmt.Sprintf("%s-%d.json", method, seed)}
+	}
+	// magnitude has the best single run (5.0), spred the better mean
+	// validation error (6.0 against 6.3).
+	rs := []Result{mk("magnitude", 1, 5.0), mk("magnitude", 2, 7.0), mk("magnitude", 3, 7.0),
+		mk("spred", 1, 6.0), mk("spred", 2, 6.0), mk("spred", 3, 6.0)}
+	if fr := ParetoFront(rs); len(fr) != 1 || fr[0].Report != "magnitude-1.json" {
+		t.Fatalf("front over runs %+v", fr)
+	}
+	fr := Front(rs)
+	if len(fr) != 1 || fr[0].Method != "spred" || math.Abs(*fr[0].ValError-6) > 1e-9 {
+		t.Fatalf("front over means %+v", fr)
+	}
+	if names := FrontNames(rs); len(names) != 1 || names[0] != "spred τ=0.003 10× (3 runs)" {
+		t.Errorf("names %q", names)
+	}
+	if names := FrontNames(rs[:1]); len(names) != 1 || names[0] != "magnitude-1" {
+		t.Errorf("one run: names %q", names)
+	}
+	dir := t.TempDir()
+	for _, r := range rs {
+		valAcc := 1 - *r.ValError/100
+		b, _ := json.Marshal(compress.Report{Model: "m", Settings: compress.Settings{Method: r.Method, Threshold: r.Threshold, Seed: r.Seed},
+			Target:     &compress.Target{Ratio: 10, Sparsity: 0.9, Reached: r.Ratio},
+			Validation: &compress.Validation{FinalAccuracy: &valAcc}, Accuracy: compress.Stages{Thresholded: r.Accuracy},
+			Totals: compress.Totals{CompressionRatio: r.Ratio}})
+		if err := os.WriteFile(filepath.Join(dir, r.Report), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Merge(dir, "seeds", nil); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "sweep.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Pareto front (highest mean validation accuracy, so that no choice reads the test set for a given compression ratio), by ratio: spred τ=0.003 10× (3 runs)."; !strings.Contains(string(md), want) {
+		t.Errorf("sweep.md lacks %q:\n%s", want, md)
 	}
 }

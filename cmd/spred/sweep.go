@@ -496,7 +496,7 @@ func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
 		return err
 	}
 	fmt.Fprintf(w, "wrote %s, %s and %s (%d points, %d on the Pareto front)\n",
-		filepath.Join(dir, "sweep.csv"), filepath.Join(dir, "sweep.md"), filepath.Join(dir, "sweep.png"), len(rs), len(sweep.ParetoFront(rs)))
+		filepath.Join(dir, "sweep.csv"), filepath.Join(dir, "sweep.md"), filepath.Join(dir, "sweep.png"), len(rs), len(sweep.Front(rs)))
 	return nil
 }
 
