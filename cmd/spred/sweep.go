@@ -495,8 +495,12 @@ func mergeSweep(w io.Writer, dir, title string, refs []sweep.Reference) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "wrote %s, %s and %s (%d points, %d on the Pareto front)\n",
-		filepath.Join(dir, "sweep.csv"), filepath.Join(dir, "sweep.md"), filepath.Join(dir, "sweep.png"), len(rs), len(sweep.Front(rs)))
+	what := fmt.Sprintf("%d points", len(rs))
+	if n := len(sweep.Summarise(rs)); n < len(rs) {
+		what = fmt.Sprintf("%d runs of %d points", len(rs), n)
+	}
+	fmt.Fprintf(w, "wrote %s, %s and %s (%s, %d on the Pareto front)\n",
+		filepath.Join(dir, "sweep.csv"), filepath.Join(dir, "sweep.md"), filepath.Join(dir, "sweep.png"), what, len(sweep.Front(rs)))
 	return nil
 }
 

@@ -270,3 +270,32 @@ func TestSweepKeysPoints(t *testing.T) {
 		t.Errorf("other speed batches: exit %d: %s", code, errs)
 	}
 }
+
+// TestMergeSeedsMessage: merging runs over seeds says how many runs of how
+// many points it tabulated and how many points (means) are on the front.
+func TestMergeSeedsMessage(t *testing.T) {
+	dir := t.TempDir()
+	for i, c := range []struct {
+		method string
+		seed   int64
+		acc    float64
+	}{{"spred", 1, 0.95}, {"spred", 2, 0.96}, {"magnitude", 1, 0.90}, {"magnitude", 2, 0.91}} {
+		ratio := 10.0
+		b, err := json.Marshal(compress.Report{Model: "m", Settings: compress.Settings{Method: c.method, Threshold: 3e-3, Seed: c.seed},
+			Target: &compress.Target{Ratio: 10, Sparsity: 0.9, Reached: &ratio}, Accuracy: compress.Stages{Thresholded: &c.acc},
+			Totals: compress.Totals{CompressionRatio: &ratio}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, c.method+string(rune('0'+i))+".json"), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var out bytes.Buffer
+	if err := mergeSweep(&out, dir, "seeds", nil); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(4 runs of 2 points, 1 on the Pareto front)") {
+		t.Errorf("message %q", out.String())
+	}
+}
