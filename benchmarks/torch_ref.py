@@ -96,8 +96,12 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--gemm", type=int, default=0, help="time an NxNxN float32 matmul instead")
     ap.add_argument("--channels-last", action="store_true", help="NHWC memory format for the CNNs")
+    ap.add_argument("--no-mkldnn", action="store_true",
+                    help="turn off oneDNN (MKL-DNN): convolutions through PyTorch's own im2col and matrix products")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.no_mkldnn:
+        torch.backends.mkldnn.enabled = False
     gen = torch.Generator().manual_seed(a.seed)
     out = {"impl": "pytorch " + torch.__version__, "threads": torch.get_num_threads(), "blas": "torch"}
     if a.gemm:
@@ -138,6 +142,7 @@ def main():
         per = (time.perf_counter() - start) / a.steps
         out.update(model=a.model, batch=a.batch, steps=a.steps, seconds_per_step=per,
                    channels_last=bool(a.channels_last and len(shape) == 3),
+                   mkldnn=torch.backends.mkldnn.enabled,
                    omp_wait_policy=os.environ.get("OMP_WAIT_POLICY", ""),
                    steps_per_second=1 / per, seconds_per_epoch=per * 60000 / a.batch)
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
