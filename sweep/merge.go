@@ -29,10 +29,11 @@ func Merge(dir, title string, refs []Reference) ([]Result, error) {
 	if FrontOnValidation(rs) {
 		on = "validation accuracy, so that no choice reads the test set"
 	}
-	if ss := Summarise(rs); repeated(ss) {
+	ss := Summarise(rs)
+	if repeated(ss) {
 		on = "mean " + on
 	}
-	md = append(md, fmt.Sprintf("\nPareto front (highest %s for a given compression ratio), by ratio: %s.\n", on, strings.Join(FrontNames(rs), ", "))...)
+	md = append(md, fmt.Sprintf("\nPareto front (highest %s for a given compression ratio), by ratio: %s.\n", on, strings.Join(frontNames(rs, ss), ", "))...)
 	if err := atomicfile.WriteBytes(filepath.Join(dir, "sweep.csv"), csvOut); err != nil {
 		return nil, errors.Wrap(err, "write the sweep table")
 	}
@@ -49,8 +50,11 @@ func Merge(dir, title string, refs []Reference) ([]Result, error) {
 // when a point ran with several seeds, over the points' means (Summarise),
 // each standing for all its runs, so that the luckiest seed of a point is
 // not its place on the front; else over the runs (ParetoFront).
-func Front(results []Result) []Result {
-	if ss := Summarise(results); repeated(ss) {
+func Front(results []Result) []Result { return front(results, Summarise(results)) }
+
+// front is Front given the results' summaries.
+func front(results []Result, ss []Summary) []Result {
+	if repeated(ss) {
 		ms, _ := means(ss)
 		return ParetoFront(ms)
 	}
@@ -61,8 +65,10 @@ func Front(results []Result) []Result {
 // without ".json" (the point's ID, for the points a sweep ran); a mean by
 // its series, λ when one was asked or held, τ, the target and the number
 // of runs ("spred λ=0.0004 τ=0.003 10× (3 runs)").
-func FrontNames(results []Result) []string {
-	ss := Summarise(results)
+func FrontNames(results []Result) []string { return frontNames(results, Summarise(results)) }
+
+// frontNames is FrontNames given the results' summaries.
+func frontNames(results []Result, ss []Summary) []string {
 	if !repeated(ss) {
 		var ids []string
 		for _, r := range ParetoFront(results) {
@@ -75,7 +81,7 @@ func FrontNames(results []Result) []string {
 		runs[s.Point] = len(s.Runs)
 	}
 	var names []string
-	for _, r := range Front(results) {
+	for _, r := range front(results, ss) {
 		name := r.Series()
 		if r.Lambda != 0 {
 			name += fmt.Sprintf(" λ=%g", r.Lambda)
