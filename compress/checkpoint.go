@@ -81,9 +81,14 @@ func fingerprint(m *models.Model, data Data, cfg Config) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
-	// The matrix products round differently in each BLAS backend, so a run
-	// resumes bit-identically only under the backend that started it.
+	// The matrix products and the convolutions round differently in each
+	// backend, so a run resumes bit-identically only under the backends
+	// that started it ("go" convolutions add nothing: the key of the
+	// checkpoints written before there was a choice).
 	h.Write([]byte(spred.Version + " " + graph.BLASBackend))
+	if graph.ConvBackend != "go" {
+		h.Write([]byte(" conv " + graph.ConvBackend))
+	}
 	h.Write(c)
 	spec, err := models.MarshalSpec(m.Spec)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/chewxy/hm"
 	"github.com/pkg/errors"
 
+	"github.com/spred-go/spred/internal/dnnl"
 	"github.com/spred-go/spred/internal/kernels"
 	"github.com/spred-go/spred/internal/par"
 	"gorgonia.org/gorgonia"
@@ -149,6 +150,9 @@ type convOp struct {
 	kept bool // cols holds every chunk's column matrix, chunk after chunk
 	tmp  any  // the product of one chunk before it is laid out batch first
 	y    reuse
+
+	dnOnce sync.Once
+	dn     *dnnl.Conv // the convolution on oneDNN; nil: this package's own
 }
 
 func (op *convOp) Arity() int {
@@ -182,7 +186,7 @@ func (op *convOp) DiffWRT(n int) []bool {
 }
 
 func (op *convOp) SymDiff(inputs gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	dx, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtInput}, inputs[1], grad)
+	dx, err := gorgonia.ApplyOp(&convGradOp{convGeom: op.convGeom, wrt: wrtInput, fwd: op}, inputs[1], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -215,6 +219,9 @@ func (op *convOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	switch x := inputs[0].Data().(type) {
 	case []float32:
+		if dn := op.onednn(); dn != nil {
+			return convForwardDNNL(op, dn, x, inputs[1].Data(), bias)
+		}
 		return convForward(op, x, inputs[1].Data(), bias)
 	case []float64:
 		return convForward(op, x, inputs[1].Data(), bias)
@@ -306,7 +313,7 @@ const (
 type convGradOp struct {
 	convGeom
 	wrt convWRT
-	fwd *convOp // the forward op, for the weight gradient
+	fwd *convOp // the forward op: its kept column matrix, its oneDNN convolution
 
 	mu   sync.Mutex
 	dyp  any // dy of one chunk laid out filters × (images·positions)
@@ -358,6 +365,11 @@ func (op *convGradOp) Do(inputs ...gorgonia.Value) (gorgonia.Value, error) {
 	defer op.mu.Unlock()
 	switch dy := inputs[len(inputs)-1].Data().(type) {
 	case []float32:
+		if op.wrt != wrtBias && op.fwd != nil {
+			if dn := op.fwd.onednn(); dn != nil {
+				return convBackwardDNNL(op, dn, inputs[0].Data(), dy)
+			}
+		}
 		return convBackward(op, inputs[0].Data(), dy)
 	case []float64:
 		return convBackward(op, inputs[0].Data(), dy)

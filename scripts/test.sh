@@ -17,7 +17,8 @@ go test -count=1 -timeout 30m ./...  # cmd/spred alone takes 3–7 minutes on 2 
 # fallback when OpenBLAS is not installed (go test ./... above uses OpenBLAS
 # when it is: spred version says which).
 if [ "$(SPRED_BLAS=auto go run ./cmd/spred version | awk '$1 == "blas" {print $2}')" = openblas ]; then
-	SPRED_BLAS=gonum go test -count=1 -timeout 30m ./graph ./train ./compress ./cmd/spred
+	# A machine with neither library: gonum's products, our own convolutions.
+	SPRED_BLAS=gonum SPRED_CONV=go go test -count=1 -timeout 30m ./graph ./train ./compress ./cmd/spred
 else
 	echo "test.sh: OpenBLAS not installed (apt-get install libopenblas0): only gonum's matrix products were tested" >&2
 fi

@@ -44,6 +44,7 @@ type Result struct {
 	// BLASMisdetected is the generic kernels OpenBLAS first took for this
 	// CPU when it was loaded again with BLASCore (graph.BLASMisdetected).
 	BLASMisdetected string  `json:"blas_misdetected,omitempty"`
+	Conv            string  `json:"conv"` // the convolutions' backend (graph.ConvBackend)
 	Batch           int     `json:"batch"`
 	Steps           int     `json:"steps"`
 	SecondsPerStep  float64 `json:"seconds_per_step"`
@@ -94,6 +95,7 @@ func main() {
 		os.Exit(1)
 	}
 	r.Impl, r.Threads, r.Procs, r.BLAS = "go", graph.CPUs(), runtime.GOMAXPROCS(0), graph.BLASBackend
+	r.Conv = graph.ConvBackend
 	r.BLASCore, r.BLASMisdetected = graph.BLASCore, graph.BLASMisdetected
 	r.PeakRSSMB = peakRSS()
 	b, _ := json.Marshal(r)

@@ -46,6 +46,10 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintf(stderr, "spred: SPRED_BLAS=%s: %s\n", os.Getenv("SPRED_BLAS"), oneLine(graph.BLASError.Error()))
 		return exitFailure
 	}
+	if graph.ConvError != nil {
+		fmt.Fprintf(stderr, "spred: SPRED_CONV=%s: %s\n", os.Getenv("SPRED_CONV"), oneLine(graph.ConvError.Error()))
+		return exitFailure
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(stdout, stderr)

@@ -87,6 +87,15 @@ type trainCheckpoint struct {
 	State *train.State
 }
 
+// convKey is the convolution backend in a checkpoint's key: empty for
+// "go", so that checkpoints written before the choice existed resume.
+func convKey() string {
+	if graph.ConvBackend == "go" {
+		return ""
+	}
+	return graph.ConvBackend
+}
+
 // trainKey identifies a training run: the tool, the model, the
 // configuration and the amount of data.
 func trainKey(model string, cfg train.Config, samples int) string {
@@ -97,7 +106,8 @@ func trainKey(model string, cfg train.Config, samples int) string {
 		Dtype   string
 		Samples int
 		BLAS    string // the products round differently in each backend
-	}{spred.Tool, model, cfg, cfg.Dtype.String(), samples, graph.BLASBackend})
+		Conv    string `json:",omitempty"` // so do the convolutions; "" for go, as before there was a choice
+	}{spred.Tool, model, cfg, cfg.Dtype.String(), samples, graph.BLASBackend, convKey()})
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])
 }

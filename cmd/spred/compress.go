@@ -436,6 +436,7 @@ func stampCompressed(m *models.Model, cfg compress.Config, rep *compress.Report,
 	m.Meta.Extra["command"] = command
 	m.Meta.Extra["compressed_from"] = in
 	m.Meta.Extra["blas"] = graph.BLASBackend
+	m.Meta.Extra["conv"] = graph.ConvBackend
 }
 
 // parseLayerLambda reads --layer-lambda: at most one rule (uniform or

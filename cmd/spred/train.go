@@ -197,7 +197,7 @@ func trainCommand() *cli.Command {
 			m.Meta = models.Provenance{
 				Tool: spred.Tool, Seed: cfg.Seed, Data: info.Name,
 				Accuracy: ptr(last.TestAcc), Loss: ptr(last.TestLoss),
-				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg), "blas": graph.BLASBackend,
+				Extra: map[string]string{"command": commandLine(c), "train": trainSummary(cfg), "blas": graph.BLASBackend, "conv": graph.ConvBackend,
 					"recipe": recipeJSON(recipeOf(c, false))},
 			}
 			if cfg.Dtype != tensor.Float32 {

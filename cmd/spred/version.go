@@ -15,10 +15,14 @@ import (
 func versionCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "version",
-		Usage: "print the version, the Go version, the BLAS backend of the matrix products and the commit",
+		Usage: "print the version, the Go version, the backends of the matrix products and convolutions, and the commit",
 		Description: "The BLAS backend is openblas when the system's OpenBLAS shared library was loaded\n" +
 			"(Debian: apt-get install libopenblas0), gonum (pure Go, slower) otherwise; SPRED_BLAS=gonum\n" +
-			"forces gonum, SPRED_BLAS=openblas requires OpenBLAS, SPRED_BLAS=PATH loads that library.",
+			"forces gonum, SPRED_BLAS=openblas requires OpenBLAS, SPRED_BLAS=PATH loads that library.\n" +
+			"The convolution backend of training is onednn when oneDNN 2.x was loaded (Debian: apt-get\n" +
+			"install libdnnl2, which python3-torch depends on), go otherwise; SPRED_CONV=go forces go,\n" +
+			"SPRED_CONV=onednn requires oneDNN. Each backend rounds its own way: the same seed gives the\n" +
+			"same bytes on the same backends.",
 		Action: func(c *cli.Context) error {
 			printVersion(c.App.Writer)
 			return nil
@@ -31,6 +35,7 @@ func printVersion(w io.Writer) {
 	fmt.Fprintf(w, "spred-go %s\n", spred.Version)
 	fmt.Fprintf(w, "go       %s %s/%s\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	fmt.Fprintf(w, "blas     %s\n", blasLine())
+	fmt.Fprintf(w, "conv     %s\n", convLine())
 	fmt.Fprintf(w, "cpus     %s\n", cpusLine())
 	fmt.Fprintf(w, "commit   %s\n", commit())
 }
@@ -46,6 +51,15 @@ func blasLine() string {
 		return graph.BLASBackend + " (" + graph.BLASCore + " kernels)"
 	}
 	return graph.BLASBackend
+}
+
+// convLine names the backend of the training graphs' float32
+// convolutions, with oneDNN's version.
+func convLine() string {
+	if graph.ConvVersion != "" {
+		return graph.ConvBackend + " " + graph.ConvVersion
+	}
+	return graph.ConvBackend
 }
 
 // cpusLine is the number of CPUs the training and inference loops run
