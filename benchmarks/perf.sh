@@ -11,8 +11,11 @@
 #      disagrees with the rounds' median by more than 15%, the ratio is
 #      rejected (perf.md says so and the script exits 3), because a reference
 #      that ran slow makes a ratio worthless.
-#   4. The Go side once more on gonum's pure-Go products (SPRED_BLAS=gonum,
-#      what a machine without OpenBLAS runs).
+#   4. The Go side once more on gonum's pure-Go products and our own
+#      convolutions (SPRED_BLAS=gonum SPRED_CONV=go, what a machine without
+#      OpenBLAS and oneDNN runs). For the CNNs, each round also runs the Go
+#      side on OpenBLAS with our own convolutions (SPRED_CONV=go) beside the
+#      default (oneDNN's where libdnnl2 is installed).
 #   5. Where OpenBLAS takes the CPU for a generic one and spred loads it again
 #      with the kernels the CPU calls for (`spred version` says so), PyTorch,
 #      whose dense layers use the same library, runs with OPENBLAS_CORETYPE
@@ -108,13 +111,17 @@ for model in $models; do
 	for r in $(seq "$repeats"); do
 		echo "[$model round $r/$repeats] go" >&2
 		bin/spred-perf -model "$model" -steps "$steps" | tag round go >>"$runs"
+		if [ "$model" != lenet-300-100 ]; then
+			echo "[$model round $r/$repeats] go, own convolutions" >&2
+			SPRED_CONV=go bin/spred-perf -model "$model" -steps "$steps" | tag goconv go >>"$runs"
+		fi
 		echo "[$model round $r/$repeats] pytorch" >&2
 		torch_run "$model" "$steps" "$best" | tag round "$best" >>"$runs"
 	done
 	echo "[$model] pytorch alone, fresh" >&2
 	torch_run "$model" "$steps" "$best" | tag fresh "$best" >>"$runs"
-	echo "[$model] go on gonum's products" >&2
-	SPRED_BLAS=gonum bin/spred-perf -model "$model" -steps "$(((steps + 2) / 3))" | tag gonum go >>"$runs"
+	echo "[$model] go on gonum's products and its own convolutions" >&2
+	SPRED_BLAS=gonum SPRED_CONV=go bin/spred-perf -model "$model" -steps "$(((steps + 2) / 3))" | tag gonum go >>"$runs"
 done
 bin/spred-perf -gemm 2048 | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"
 env OPENBLAS_NUM_THREADS="$threads" ${torch_core:+OPENBLAS_CORETYPE="$torch_core"} $py benchmarks/torch_ref.py --gemm 2048 --threads "$threads" | $py -c 'import json,sys; r=json.load(sys.stdin); r["phase"]="gemm"; print(json.dumps(r))' >>"$runs"

@@ -42,12 +42,15 @@ print(f"Machine: {threads} cores (nproc), {cpu}; load average {load} at the star
          f"OpenBLAS, ran with OPENBLAS_CORETYPE={os.environ['PERF_TORCH_CORE']}."
          if os.environ.get("PERF_TORCH_CORE") else "")
       + "\n")
-print("| model | Go s/epoch | PyTorch s/epoch | Go/PyTorch | PyTorch fresh | PyTorch setting | Go on gonum s/epoch | Go peak RSS | PyTorch peak RSS | Go allocs/step | epoch GFLOP | Go GFLOP/s |")
-print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+print("| model | Go s/epoch | Go convolutions | PyTorch s/epoch | Go/PyTorch | PyTorch fresh | PyTorch setting | Go, own convolutions s/epoch | pure Go s/epoch | Go peak RSS | PyTorch peak RSS | Go allocs/step | epoch GFLOP | Go GFLOP/s |")
+print("|---|---:|---|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|")
 for m in models:
     g, t = pick(m, "round", True), pick(m, "round", False)
     fresh = pick(m, "fresh", False)
     gonum = pick(m, "gonum", True)
+    own = pick(m, "goconv", True)
+    conv = g[0].get("conv", "go") if g else ""
+    owns = f"{med(own, 'seconds_per_epoch'):.2f} ({spread(own, 'seconds_per_epoch')})" if own else ""
     gs, ts = med(g, "seconds_per_epoch"), med(t, "seconds_per_epoch")
     fs = med(fresh, "seconds_per_epoch")
     ok = abs(fs / ts - 1) <= 0.15
@@ -56,8 +59,8 @@ for m in models:
     fl = med(g, "epoch_gflop")
     ratio = f"**{gs / ts:.2f}**" if ok else f"~~{gs / ts:.2f}~~ (rejected)"
     setting = t[0].get("setting", "") if t else ""
-    print(f"| {m} | {gs:.2f} ({spread(g, 'seconds_per_epoch')}) | {ts:.2f} ({spread(t, 'seconds_per_epoch')}) | {ratio} | "
-          f"{fs:.2f} | {setting} | {med(gonum, 'seconds_per_epoch'):.2f} | {med(g, 'peak_rss_mb'):.0f} MB | "
+    print(f"| {m} | {gs:.2f} ({spread(g, 'seconds_per_epoch')}) | {conv} | {ts:.2f} ({spread(t, 'seconds_per_epoch')}) | {ratio} | "
+          f"{fs:.2f} | {setting} | {owns} | {med(gonum, 'seconds_per_epoch'):.2f} | {med(g, 'peak_rss_mb'):.0f} MB | "
           f"{med(t, 'peak_rss_mb'):.0f} MB | {med(g, 'allocs_per_step'):.0f} | {fl:.0f} | {fl / gs:.1f} |")
 calib = [r for r in runs if r.get("phase") == "calibrate"]
 if calib:
