@@ -60,6 +60,22 @@ func (op *convOp) onednn() *dnnl.Conv {
 	return op.dn
 }
 
+// ReleaseConvs frees the oneDNN primitives and buffers of g's
+// convolutions now rather than when the garbage collector finds them (it
+// does not see their memory, which is the library's), for a program that
+// builds and drops its own graphs of Conv2D; Session.Close calls it. g's
+// convolutions must not run after it.
+func ReleaseConvs(g *gorgonia.ExprGraph) {
+	for _, n := range g.AllNodes() {
+		if op, ok := n.Op().(*convOp); ok {
+			op.dnOnce.Do(func() {}) // no convolution made after this
+			if op.dn != nil {
+				op.dn.Close()
+			}
+		}
+	}
+}
+
 func convForwardDNNL(op *convOp, dn *dnnl.Conv, x []float32, wv, bv any) (gorgonia.Value, error) {
 	w, ok1 := wv.([]float32)
 	bias, ok2 := bv.([]float32)

@@ -384,6 +384,9 @@ func (s *Session) Close() error {
 		return nil
 	}
 	s.closed = true
+	if s.b != nil {
+		ReleaseConvs(s.b.g)
+	}
 	return s.vm.Close()
 }
 

@@ -37,7 +37,8 @@ type Conv struct {
 	// from the caller's buffer at srcFrom (nil: none).
 	srcFrom unsafe.Pointer
 
-	impl [3]string
+	impl   [3]string
+	closed bool
 }
 
 // step is one convolution primitive and the reorders around it.
@@ -187,6 +188,9 @@ type tensorSpec = struct {
 }
 
 func (c *Conv) makeForward() error {
+	if c.closed {
+		return errors.New("oneDNN convolution used after Close")
+	}
 	if c.fwd != nil {
 		return nil
 	}
@@ -443,7 +447,7 @@ func (c *Conv) Close() {
 			lib.pdDestroy(s.pd)
 		}
 	}
-	c.fwd, c.bwdData, c.bwdWei, c.srcFrom = nil, nil, nil, nil
+	c.fwd, c.bwdData, c.bwdWei, c.srcFrom, c.closed = nil, nil, nil, nil, true
 	if c.stream != 0 {
 		lib.streamDestroy(c.stream)
 		c.stream = 0

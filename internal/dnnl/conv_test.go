@@ -3,6 +3,7 @@ package dnnl
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -156,7 +157,6 @@ func TestConvErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
 	x, w, y := make([]float32, 32), make([]float32, 54), make([]float32, 48)
 	if err := c.Forward(x[:31], w, nil, y); err == nil {
 		t.Error("a short input was accepted")
@@ -167,7 +167,18 @@ func TestConvErrors(t *testing.T) {
 	if err := c.Forward(x, w, nil, y); err != nil {
 		t.Error(err)
 	}
+	c.Close()
+	if err := c.Forward(x, w, nil, y); err == nil {
+		t.Error("a closed convolution ran")
+	}
 	if Version() == "" {
 		t.Error("no version reported")
+	}
+}
+
+func TestMissingLibrary(t *testing.T) {
+	_, err := dlopen([]string{"libdnnl-not-installed.so.2"})
+	if err == nil || !strings.Contains(err.Error(), "oneDNN not loaded") {
+		t.Errorf("a missing library: %v", err)
 	}
 }
