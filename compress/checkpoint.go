@@ -54,7 +54,7 @@ type Checkpointer interface {
 }
 
 // Key identifies the result of Run(ctx, m, data, cfg, ...): the SHA-256,
-// in hex, of the tool version and BLAS backend, every field of cfg with
+// in hex, of the tool version, the BLAS and convolution backends, every field of cfg with
 // its defaults (Resume aside), m's spec and every value of its parameters,
 // and the training and test data. Two runs with the same key compute the
 // same model and report, bit for bit (the wall times aside); Run records it

@@ -3,6 +3,7 @@ package compress
 import (
 	"context"
 	"fmt"
+	"github.com/spred-go/spred/graph"
 	"math"
 	"math/rand"
 	"strings"
@@ -288,6 +289,11 @@ func TestKeyCoversTheRun(t *testing.T) {
 		"other data":    func() (string, error) { return Key(m, less, cfg) },
 		"other setting": func() (string, error) { return Key(m, data, other) },
 		"other model":   func() (string, error) { return Key(&models.Model{Spec: m.Spec, Params: changed}, data, cfg) },
+		"other convolutions": func() (string, error) {
+			defer func(b string) { graph.ConvBackend = b }(graph.ConvBackend)
+			graph.ConvBackend = map[string]string{"go": "onednn", "onednn": "go"}[graph.ConvBackend]
+			return Key(m, data, cfg)
+		},
 	} {
 		if got, _ := k(); got == key {
 			t.Errorf("%s: same key", name)

@@ -20,7 +20,7 @@ func TestVersion(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
 		}
 		got := out.String()
-		wants := []string{"spred-go " + spred.Version + "\n", "\ngo       go1.", "\nblas     " + graph.BLASBackend, "\ncommit   "}
+		wants := []string{"spred-go " + spred.Version + "\n", "\ngo       go1.", "\nblas     " + graph.BLASBackend, "\nconv     " + graph.ConvBackend, "\ncommit   "}
 		if graph.BLASCore != "" {
 			wants = append(wants, "("+graph.BLASCore+" kernels")
 		}
