@@ -2,8 +2,8 @@
 // weights) on one convolution shape in three layouts: the activations in
 // our NCHW and the weights in OIHW (as the toolkit holds them); NHWC
 // activations; and the layouts oneDNN picks for itself (format "any",
-// reorders not counted). It is a measurement for the design of a oneDNN
-// backend, not part of the toolkit:
+// reorders not counted). It is the measurement the oneDNN backend
+// (internal/dnnl) was designed from, not part of the toolkit:
 //
 //   gcc -O2 benchmarks/dnnl/probe.c -o bin/dnnl-probe -ldnnl   # Debian: libdnnl-dev
 //   OMP_NUM_THREADS=2 bin/dnnl-probe N C H W K R STRIDE PAD
