@@ -33,25 +33,49 @@ type Conv struct {
 	srcU, dstU, weiU, biasU memDesc
 
 	fwd, bwdData, bwdWei *step
-	// src holds the last Forward's input in the forward primitive's layout,
-	// from the caller's buffer at srcFrom (nil: none).
+	// srcFrom is the caller's buffer whose reordering the forward step's
+	// source memory holds (nil: none); keepSrc says whether the weight
+	// gradient reads that memory as it is (the two layouts agree).
 	srcFrom unsafe.Pointer
+	keepSrc bool
 
 	impl   [3]string
 	closed bool
 }
 
-// step is one convolution primitive and the reorders around it.
+// step is one primitive, its three tensors and the bias of a forward one.
 type step struct {
 	pd, prim uintptr
-	// in the primitive's layout, library-allocated; 0 when the caller's
-	// buffer is used as it is
-	src, wei, dst uintptr
-	// caller-side memory, its handle set before each run
-	srcU, weiU, dstU, biasU uintptr
-	// reorders caller → primitive (srcIn, weiIn) and back (dstOut);
-	// 0 when the layouts agree
-	srcIn, weiIn, dstOut uintptr
+	t        [3]slot // the tensors in the order of tensorSpec
+	biasU    uintptr // the caller's bias, its handle set before each run
+}
+
+// slot is one tensor of a step.
+type slot struct {
+	arg  int32   // its DNNL_ARG_*
+	out  bool    // written by the primitive (else read)
+	user uintptr // the caller's buffer, its handle set before each run
+	// mem is the tensor in the primitive's layout, library-allocated, and
+	// re the reorder between it and user (into mem for an input, out of it
+	// for an output); both 0 when the caller's layout is the primitive's
+	mem, re uintptr
+}
+
+// tensorSpec is a tensor of a primitive: its query, the caller's layout,
+// its execution argument and whether the primitive writes it.
+type tensorSpec struct {
+	query int32
+	user  *memDesc
+	arg   int32
+	out   bool
+}
+
+// dims are the dimensions of the input, output, weights and bias.
+func (g Geom) dims() (x, y, w, b dims) {
+	return dims{int64(g.N), int64(g.C), int64(g.H), int64(g.W)},
+		dims{int64(g.N), int64(g.K), int64(g.OH()), int64(g.OW())},
+		dims{int64(g.K), int64(g.C), int64(g.R), int64(g.R)},
+		dims{int64(g.K)}
 }
 
 // NewConv checks g and that oneDNN is loaded; the primitives are made on
@@ -68,23 +92,34 @@ func NewConv(g Geom) (*Conv, error) {
 	if err := check(lib.streamCreate(&c.stream, lib.engine, streamDefaultFlags), "creating a stream"); err != nil {
 		return nil, err
 	}
-	x := dims{int64(g.N), int64(g.C), int64(g.H), int64(g.W)}
-	y := dims{int64(g.N), int64(g.K), int64(g.OH()), int64(g.OW())}
-	w := dims{int64(g.K), int64(g.C), int64(g.R), int64(g.R)}
-	b := dims{int64(g.K)}
+	if err := c.init(tagNCHW, &c.srcU, &c.dstU, &c.weiU, &c.biasU); err != nil {
+		c.Close()
+		return nil, err
+	}
+	runtime.SetFinalizer(c, (*Conv).Close)
+	return c, nil
+}
+
+// init fills the descriptors of the input, output (both with the
+// activation tag act), weights and bias: the weights OIHW with the
+// caller's activations (act NCHW), as oneDNN chooses otherwise.
+func (c *Conv) init(act int32, src, dst, wei, bias *memDesc) error {
+	x, y, w, b := c.g.dims()
+	wt := int32(tagNCHW) // OIHW
+	if act != tagNCHW {
+		wt = tagAny
+	}
 	for _, d := range []struct {
 		md  *memDesc
 		n   int32
 		d   *dims
 		tag int32
-	}{{&c.srcU, 4, &x, tagNCHW}, {&c.dstU, 4, &y, tagNCHW}, {&c.weiU, 4, &w, tagNCHW}, {&c.biasU, 1, &b, tagX}} {
+	}{{src, 4, &x, act}, {dst, 4, &y, act}, {wei, 4, &w, wt}, {bias, 1, &b, tagX}} {
 		if err := check(lib.mdInitByTag(d.md, d.n, d.d, dtF32, d.tag), "memory descriptor"); err != nil {
-			c.Close()
-			return nil, err
+			return err
 		}
 	}
-	runtime.SetFinalizer(c, (*Conv).Close)
-	return c, nil
+	return nil
 }
 
 // Geom is c's geometry.
@@ -99,38 +134,20 @@ func (c *Conv) Impl() [3]string {
 	return c.impl
 }
 
-// descs are the descriptors of the primitive layouts: activations NHWC,
-// weights as oneDNN chooses.
+// descs are the descriptors of the primitive layouts (activations NHWC,
+// weights as oneDNN chooses), the strides and the padding.
 func (c *Conv) descs() (src, wei, dst, bias memDesc, strides, padL, padR dims, err error) {
 	g := c.g
-	x := dims{int64(g.N), int64(g.C), int64(g.H), int64(g.W)}
-	y := dims{int64(g.N), int64(g.K), int64(g.OH()), int64(g.OW())}
-	w := dims{int64(g.K), int64(g.C), int64(g.R), int64(g.R)}
-	b := dims{int64(g.K)}
-	for _, d := range []struct {
-		md  *memDesc
-		n   int32
-		d   *dims
-		tag int32
-	}{{&src, 4, &x, tagNHWC}, {&dst, 4, &y, tagNHWC}, {&wei, 4, &w, tagAny}, {&bias, 1, &b, tagX}} {
-		if err = check(lib.mdInitByTag(d.md, d.n, d.d, dtF32, d.tag), "memory descriptor"); err != nil {
-			return
-		}
-	}
+	err = c.init(tagNHWC, &src, &dst, &wei, &bias)
 	strides = dims{int64(g.Stride), int64(g.Stride)}
 	padL = dims{int64(g.Pads[0]), int64(g.Pads[1])}
 	padR = dims{int64(g.Pads[2]), int64(g.Pads[3])}
 	return
 }
 
-// newStep makes the primitive of descriptor op and the memory and reorders
-// around it: for each of its three tensors (query, caller's layout, into
-// the primitive or out of it).
-func (c *Conv) newStep(op unsafe.Pointer, hint uintptr, which int, tensors [3]struct {
-	query int32
-	user  *memDesc
-	out   bool
-}, bias bool) (*step, error) {
+// newStep makes the primitive of descriptor op (pass which of Impl) and
+// the memory and reorders of its tensors.
+func (c *Conv) newStep(op unsafe.Pointer, hint uintptr, which int, tensors [3]tensorSpec, bias bool) (*step, error) {
 	s := &step{}
 	if err := check(lib.pdCreate(&s.pd, op, 0, lib.engine, hint), "primitive descriptor"); err != nil {
 		return nil, err
@@ -142,21 +159,20 @@ func (c *Conv) newStep(op unsafe.Pointer, hint uintptr, which int, tensors [3]st
 	if err := check(lib.primitiveCreate(&s.prim, s.pd), "primitive"); err != nil {
 		return nil, err
 	}
-	slots := [3]struct{ mem, user, re *uintptr }{
-		{&s.src, &s.srcU, &s.srcIn}, {&s.wei, &s.weiU, &s.weiIn}, {&s.dst, &s.dstU, &s.dstOut},
-	}
 	for i, t := range tensors {
+		sl := &s.t[i]
+		sl.arg, sl.out = t.arg, t.out
 		md := lib.pdQueryMD(s.pd, t.query, 0)
 		if md == nil {
 			return nil, errors.Errorf("oneDNN: primitive has no tensor %d", t.query)
 		}
-		if err := check(lib.memoryCreate(slots[i].user, unsafe.Pointer(t.user), lib.engine, 0), "memory"); err != nil {
+		if err := check(lib.memoryCreate(&sl.user, unsafe.Pointer(t.user), lib.engine, 0), "memory"); err != nil {
 			return nil, err
 		}
 		if lib.mdEqual(md, unsafe.Pointer(t.user)) != 0 {
 			continue
 		}
-		if err := check(lib.memoryCreate(slots[i].mem, md, lib.engine, memoryAllocate), "memory"); err != nil {
+		if err := check(lib.memoryCreate(&sl.mem, md, lib.engine, memoryAllocate), "memory"); err != nil {
 			return nil, err
 		}
 		from, to := unsafe.Pointer(t.user), md
@@ -167,7 +183,7 @@ func (c *Conv) newStep(op unsafe.Pointer, hint uintptr, which int, tensors [3]st
 		if err := check(lib.reorderPDCreate(&rpd, from, lib.engine, to, lib.engine, 0), "reorder"); err != nil {
 			return nil, err
 		}
-		err := check(lib.primitiveCreate(slots[i].re, rpd), "reorder primitive")
+		err := check(lib.primitiveCreate(&sl.re, rpd), "reorder primitive")
 		lib.pdDestroy(rpd)
 		if err != nil {
 			return nil, err
@@ -179,12 +195,6 @@ func (c *Conv) newStep(op unsafe.Pointer, hint uintptr, which int, tensors [3]st
 		}
 	}
 	return s, nil
-}
-
-type tensorSpec = struct {
-	query int32
-	user  *memDesc
-	out   bool
 }
 
 func (c *Conv) makeForward() error {
@@ -207,7 +217,7 @@ func (c *Conv) makeForward() error {
 		return err
 	}
 	s, err := c.newStep(unsafe.Pointer(&cd), 0, 0, [3]tensorSpec{
-		{querySrcMD, &c.srcU, false}, {queryWeightsMD, &c.weiU, false}, {queryDstMD, &c.dstU, true},
+		{querySrcMD, &c.srcU, argSrc, false}, {queryWeightsMD, &c.weiU, argWeights, false}, {queryDstMD, &c.dstU, argDst, true},
 	}, c.g.Bias)
 	if err != nil {
 		return err
@@ -233,19 +243,21 @@ func (c *Conv) makeBackward(weights bool) error {
 			return err
 		}
 		s, err := c.newStep(unsafe.Pointer(&cd), c.fwd.pd, 2, [3]tensorSpec{
-			{querySrcMD, &c.srcU, false}, {queryDiffWeightsMD, &c.weiU, true}, {queryDiffDstMD, &c.dstU, false},
+			{querySrcMD, &c.srcU, argSrc, false}, {queryDiffWeightsMD, &c.weiU, argDiffWeights, true}, {queryDiffDstMD, &c.dstU, argDiffDst, false},
 		}, false)
 		if err != nil {
 			return err
 		}
 		c.bwdWei = s
+		c.keepSrc = s.t[0].mem != 0 && c.fwd.t[0].mem != 0 &&
+			lib.mdEqual(lib.pdQueryMD(s.pd, querySrcMD, 0), lib.pdQueryMD(c.fwd.pd, querySrcMD, 0)) != 0
 		return nil
 	}
 	if err := check(lib.convBackDataDescInit(&cd, algConvDirect, &src, &wei, &dst, &strides, &padL, &padR), "input-gradient descriptor"); err != nil {
 		return err
 	}
 	s, err := c.newStep(unsafe.Pointer(&cd), c.fwd.pd, 1, [3]tensorSpec{
-		{queryDiffSrcMD, &c.srcU, true}, {queryWeightsMD, &c.weiU, false}, {queryDiffDstMD, &c.dstU, false},
+		{queryDiffSrcMD, &c.srcU, argDiffSrc, true}, {queryWeightsMD, &c.weiU, argWeights, false}, {queryDiffDstMD, &c.dstU, argDiffDst, false},
 	}, false)
 	if err != nil {
 		return err
@@ -263,40 +275,49 @@ func (c *Conv) sizes(x, w, y []float32) error {
 	return nil
 }
 
-// run executes p with args and waits for it.
+// run executes p with args.
 func (c *Conv) run(p uintptr, what string, args ...execArg) error {
 	return check(lib.primitiveExecute(p, c.stream, int32(len(args)), &args[0]), what)
 }
 
-// in points user at buf and, when the primitive has its own layout,
-// reorders it there; it returns the memory the primitive reads.
-func (c *Conv) in(user, mem, re uintptr, buf []float32) (uintptr, error) {
-	if err := check(lib.memorySetHandle(user, unsafe.Pointer(&buf[0])), "set handle"); err != nil {
-		return 0, err
+// exec runs step s on the caller's buffers bufs (in the order of its
+// tensors): each input reordered into the primitive's layout where it
+// has its own (the first from kept instead, when not 0), the primitive,
+// and each output reordered back. extra are further arguments.
+func (c *Conv) exec(s *step, what string, bufs [3][]float32, kept uintptr, extra ...execArg) error {
+	args := make([]execArg, 0, 4)
+	for i := range s.t {
+		t := &s.t[i]
+		if err := check(lib.memorySetHandle(t.user, unsafe.Pointer(&bufs[i][0])), "set handle"); err != nil {
+			return err
+		}
+		m := t.user
+		switch {
+		case t.mem == 0:
+		case i == 0 && kept != 0:
+			m = kept
+		case t.out:
+			m = t.mem
+		default:
+			m = t.mem
+			if err := c.run(t.re, "reorder", execArg{arg: argFrom, mem: t.user}, execArg{arg: argTo, mem: t.mem}); err != nil {
+				return err
+			}
+		}
+		args = append(args, execArg{arg: t.arg, mem: m})
 	}
-	if re == 0 {
-		return user, nil
+	if err := c.run(s.prim, what, append(args, extra...)...); err != nil {
+		return err
 	}
-	return mem, c.run(re, "reorder", execArg{arg: argFrom, mem: user}, execArg{arg: argTo, mem: mem})
-}
-
-// out points user at buf and returns the memory the primitive writes.
-func (c *Conv) out(user, mem, re uintptr, buf []float32) (uintptr, error) {
-	if err := check(lib.memorySetHandle(user, unsafe.Pointer(&buf[0])), "set handle"); err != nil {
-		return 0, err
+	for i := range s.t {
+		if t := &s.t[i]; t.out && t.mem != 0 {
+			if err := c.run(t.re, "reorder", execArg{arg: argFrom, mem: t.mem}, execArg{arg: argTo, mem: t.user}); err != nil {
+				return err
+			}
+		}
 	}
-	if re == 0 {
-		return user, nil
-	}
-	return mem, nil
-}
-
-// back reorders mem into user when the layouts differ.
-func (c *Conv) back(user, mem, re uintptr) error {
-	if re == 0 {
-		return nil
-	}
-	return c.run(re, "reorder", execArg{arg: argFrom, mem: mem}, execArg{arg: argTo, mem: user})
+	runtime.KeepAlive(bufs)
+	return nil
 }
 
 // Forward sets y = w ⋆ x + bias (bias nil when the geometry has none),
@@ -316,38 +337,18 @@ func (c *Conv) Forward(x, w, bias, y []float32) error {
 	}
 	s := c.fwd
 	c.srcFrom = nil
-	src, err := c.in(s.srcU, s.src, s.srcIn, x)
-	if err != nil {
-		return err
-	}
-	wei, err := c.in(s.weiU, s.wei, s.weiIn, w)
-	if err != nil {
-		return err
-	}
-	dst, err := c.out(s.dstU, s.dst, s.dstOut, y)
-	if err != nil {
-		return err
-	}
-	args := []execArg{{arg: argSrc, mem: src}, {arg: argWeights, mem: wei}, {arg: argDst, mem: dst}}
+	var extra []execArg
 	if bias != nil {
 		if err := check(lib.memorySetHandle(s.biasU, unsafe.Pointer(&bias[0])), "set handle"); err != nil {
 			return err
 		}
-		args = append(args, execArg{arg: argBias, mem: s.biasU})
+		extra = append(extra, execArg{arg: argBias, mem: s.biasU})
 	}
-	if err := c.run(s.prim, "forward", args...); err != nil {
+	if err := c.exec(s, "forward", [3][]float32{x, w, y}, 0, extra...); err != nil {
 		return err
 	}
-	if err := c.back(s.dstU, s.dst, s.dstOut); err != nil {
-		return err
-	}
-	if s.srcIn != 0 {
-		c.srcFrom = unsafe.Pointer(&x[0])
-	}
-	runtime.KeepAlive(x)
-	runtime.KeepAlive(w)
+	c.srcFrom = unsafe.Pointer(&x[0])
 	runtime.KeepAlive(bias)
-	runtime.KeepAlive(y)
 	return nil
 }
 
@@ -361,27 +362,7 @@ func (c *Conv) BackwardData(w, dy, dx []float32) error {
 	if err := c.makeBackward(false); err != nil {
 		return err
 	}
-	s := c.bwdData
-	ddst, err := c.in(s.dstU, s.dst, s.dstOut, dy)
-	if err != nil {
-		return err
-	}
-	wei, err := c.in(s.weiU, s.wei, s.weiIn, w)
-	if err != nil {
-		return err
-	}
-	dsrc, err := c.out(s.srcU, s.src, s.srcIn, dx)
-	if err != nil {
-		return err
-	}
-	if err := c.run(s.prim, "input gradient", execArg{arg: argDiffDst, mem: ddst}, execArg{arg: argWeights, mem: wei}, execArg{arg: argDiffSrc, mem: dsrc}); err != nil {
-		return err
-	}
-	err = c.back(s.srcU, s.src, s.srcIn)
-	runtime.KeepAlive(w)
-	runtime.KeepAlive(dy)
-	runtime.KeepAlive(dx)
-	return err
+	return c.exec(c.bwdData, "input gradient", [3][]float32{dx, w, dy}, 0)
 }
 
 // BackwardWeights sets dw to the gradient of the weights from the input x
@@ -396,30 +377,11 @@ func (c *Conv) BackwardWeights(x, dy, dw []float32) error {
 	if err := c.makeBackward(true); err != nil {
 		return err
 	}
-	s := c.bwdWei
-	var src uintptr
-	var err error
-	if c.srcFrom == unsafe.Pointer(&x[0]) && s.srcIn != 0 && lib.mdEqual(lib.pdQueryMD(s.pd, querySrcMD, 0), lib.pdQueryMD(c.fwd.pd, querySrcMD, 0)) != 0 {
-		src = c.fwd.src
-	} else if src, err = c.in(s.srcU, s.src, s.srcIn, x); err != nil {
-		return err
+	var kept uintptr
+	if c.keepSrc && c.srcFrom == unsafe.Pointer(&x[0]) {
+		kept = c.fwd.t[0].mem
 	}
-	ddst, err := c.in(s.dstU, s.dst, s.dstOut, dy)
-	if err != nil {
-		return err
-	}
-	dwei, err := c.out(s.weiU, s.wei, s.weiIn, dw)
-	if err != nil {
-		return err
-	}
-	if err := c.run(s.prim, "weight gradient", execArg{arg: argSrc, mem: src}, execArg{arg: argDiffDst, mem: ddst}, execArg{arg: argDiffWeights, mem: dwei}); err != nil {
-		return err
-	}
-	err = c.back(s.weiU, s.wei, s.weiIn)
-	runtime.KeepAlive(x)
-	runtime.KeepAlive(dy)
-	runtime.KeepAlive(dw)
-	return err
+	return c.exec(c.bwdWei, "weight gradient", [3][]float32{x, dw, dy}, kept)
 }
 
 // Close frees the primitives and memory; c is unusable after.
@@ -433,12 +395,12 @@ func (c *Conv) Close() {
 		if s == nil {
 			continue
 		}
-		for _, p := range []uintptr{s.prim, s.srcIn, s.weiIn, s.dstOut} {
+		for _, p := range []uintptr{s.prim, s.t[0].re, s.t[1].re, s.t[2].re} {
 			if p != 0 {
 				lib.primitiveDestroy(p)
 			}
 		}
-		for _, m := range []uintptr{s.src, s.wei, s.dst, s.srcU, s.weiU, s.dstU, s.biasU} {
+		for _, m := range []uintptr{s.t[0].mem, s.t[1].mem, s.t[2].mem, s.t[0].user, s.t[1].user, s.t[2].user, s.biasU} {
 			if m != 0 {
 				lib.memoryDestroy(m)
 			}

@@ -3,6 +3,7 @@ package dnnl
 import (
 	"math"
 	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
 )
@@ -180,5 +181,19 @@ func TestMissingLibrary(t *testing.T) {
 	_, err := dlopen([]string{"libdnnl-not-installed.so.2"})
 	if err == nil || !strings.Contains(err.Error(), "oneDNN not loaded") {
 		t.Errorf("a missing library: %v", err)
+	}
+}
+
+// TestThreadsFixed: the OpenMP thread count, which decides the weight
+// gradients' rounding, is set before the library loads (to Threads unless
+// the environment gave one) and reported.
+func TestThreadsFixed(t *testing.T) {
+	need(t)
+	n := os.Getenv("OMP_NUM_THREADS")
+	if n == "" || os.Getenv("OMP_WAIT_POLICY") == "" {
+		t.Fatalf("OMP_NUM_THREADS %q, OMP_WAIT_POLICY %q after loading", n, os.Getenv("OMP_WAIT_POLICY"))
+	}
+	if !strings.Contains(Version(), n+" threads") {
+		t.Errorf("version %q does not report %s threads", Version(), n)
 	}
 }
